@@ -1,0 +1,1 @@
+# ava_add_api() is defined here by the codegen work.

@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ABI descriptions: the wire layout of every function and callback of one API.
+ *
+ * The same description exists in three forms that must agree:
+ *  - static C data emitted by avagen into the guest stub and the API server;
+ *  - the text manifest spec/<api>.abi (committed; format in docs/wire-protocol.md),
+ *    written by ava_abi_format() and read back by ava_abi_parse();
+ *  - the router's copy, parsed from the manifest at start-up. The router never
+ *    loads generated or vendor code; the manifest is all it knows of an API.
+ *
+ * The payload checkers below are the one place where argument layouts are
+ * validated; the router (both directions), the API server and the guest all
+ * call them, so no generated function can skip a check.
+ */
+#ifndef AVA_ABI_H
+#define AVA_ABI_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define AVA_ABI_FORMAT_VERSION 1
+#define AVA_ABI_MAX_ARGS 32
+#define AVA_ABI_MAX_FIELDS 16
+#define AVA_ABI_MAX_SCALAR_BYTES 64
+#define AVA_ABI_MAX_HANDLE_TYPES 255 /* type tags 1..255; 0 is never valid */
+
+/* How one value (argument or result) travels. */
+enum ava_abi_kind {
+	AVA_ABI_VOID = 0,     /* results only: nothing */
+	AVA_ABI_SCALAR = 1,   /* size_bytes raw little-endian bytes */
+	AVA_ABI_HANDLE = 2,   /* u64 handle id (0 = NULL) */
+	AVA_ABI_STRING = 3,   /* in: u32 n (0 = NULL pointer), then n bytes, the last one NUL */
+	AVA_ABI_BUFFER = 4,   /* u8 present; if 1: u64 count, then (if dir has IN) the elements */
+	AVA_ABI_CALLBACK = 5, /* u64 guest token of a function pointer (0 = NULL) */
+	AVA_ABI_USERDATA = 6, /* u64 guest token of a user_data pointer (opaque) */
+};
+
+/* Element kind of a BUFFER. */
+enum ava_abi_elem {
+	AVA_ABI_ELEM_BYTES = 0,	 /* size_bytes plain bytes per element */
+	AVA_ABI_ELEM_HANDLE = 1, /* one u64 handle id per element (size_bytes = 8) */
+	AVA_ABI_ELEM_STRUCT = 2, /* size_bytes bytes; u64 handle ids at the listed field offsets */
+};
+
+#define AVA_ABI_DIR_IN 0x1u
+#define AVA_ABI_DIR_OUT 0x2u
+#define AVA_ABI_DIR_INOUT 0x3u
+
+/* Value flags. */
+#define AVA_ABI_V_ALLOCATES 0x01u   /* handles in this value name newly created objects */
+#define AVA_ABI_V_DEALLOCATES 0x02u /* this handle's object is destroyed by a successful call */
+#define AVA_ABI_V_ERRCODE 0x04u	    /* out buffer of one element receiving the native error */
+
+/* Function flags. */
+#define AVA_ABI_FN_UNSUPPORTED 0x01u /* no spec entry: never sent; stub returns the error */
+#define AVA_ABI_FN_MAY_ASYNC 0x02u   /* the spec lets this call be asynchronous */
+
+struct ava_abi_field {
+	uint32_t offset_bytes; /* offset of a handle (8 bytes) inside the element */
+	uint16_t handle_type;
+};
+
+struct ava_abi_value {
+	uint8_t kind;	      /* enum ava_abi_kind */
+	uint8_t dir;	      /* STRING, BUFFER: AVA_ABI_DIR_*; STRING is always IN */
+	uint8_t elem;	      /* BUFFER: enum ava_abi_elem */
+	uint8_t flags;	      /* AVA_ABI_V_* */
+	uint16_t handle_type; /* HANDLE, or BUFFER of ELEM_HANDLE: type tag 1..n_handle_types */
+	uint16_t callback_id; /* CALLBACK: index into api->callbacks */
+	uint32_t size_bytes;  /* SCALAR: bytes (1..64); BUFFER: bytes per element */
+	uint64_t max_count;   /* BUFFER: most elements; STRING: most bytes including the NUL */
+	uint16_t n_fields;    /* ELEM_STRUCT: handle fields */
+	const struct ava_abi_field *fields;
+};
+
+struct ava_abi_fn {
+	uint32_t id; /* index in api->fns */
+	const char *name;
+	uint32_t flags; /* AVA_ABI_FN_* */
+	struct ava_abi_value ret;
+	uint16_t n_args;
+	const struct ava_abi_value *args;
+};
+
+struct ava_abi_callback {
+	uint32_t id; /* index in api->callbacks */
+	const char *name;
+	struct ava_abi_value ret;
+	uint16_t n_args;
+	const struct ava_abi_value *args;
+	uint16_t userdata_arg; /* index of the USERDATA argument */
+};
+
+struct ava_abi_api {
+	const char *name; /* the spec's ava_identifier */
+	uint32_t n_fns;
+	const struct ava_abi_fn *fns;
+	uint32_t n_callbacks;
+	const struct ava_abi_callback *callbacks;
+	uint16_t n_handle_types;		 /* valid tags are 1..n_handle_types */
+	const char *const *handle_type_names; /* [0] is NULL, [tag] is the C type name */
+	uint64_t hash;				 /* ava_abi_hash() of this description */
+};
+
+/*
+ * Writes the canonical manifest text of api to out (banner comment first when
+ * spec_path is not NULL). Deterministic. Returns 0 or -EIO.
+ */
+int ava_abi_format(const struct ava_abi_api *api, const char *spec_path, FILE *out)
+	__attribute__((warn_unused_result));
+
+/* FNV-1a 64 of the canonical text without comments; what HELLO carries. */
+uint64_t ava_abi_hash(const struct ava_abi_api *api);
+
+/*
+ * Parses manifest text (not necessarily NUL-terminated). On success *ret_api
+ * is a new description (free with ava_abi_api_free) with hash filled in. On
+ * failure returns -EINVAL and writes "file:line:col: reason" into errbuf.
+ * Never trusts the text: every number is range-checked.
+ */
+int ava_abi_parse(const char *text, size_t len, const char *file_name,
+		  struct ava_abi_api **ret_api, char *errbuf, size_t errbuf_len)
+	__attribute__((warn_unused_result));
+/* Reads and parses a manifest file. */
+int ava_abi_load(const char *path, struct ava_abi_api **ret_api, char *errbuf, size_t errbuf_len)
+	__attribute__((warn_unused_result));
+/* Frees a description returned by ava_abi_parse/ava_abi_load. Accepts NULL. */
+void ava_abi_api_free(struct ava_abi_api *api);
+
+/* Validates an api description itself (ids match indexes, tags in range, ...). */
+int ava_abi_api_check(const struct ava_abi_api *api, char *errbuf, size_t errbuf_len)
+	__attribute__((warn_unused_result));
+
+/* Decoded view of one value in a payload; pointers point into the payload. */
+struct ava_abi_view {
+	uint8_t present;     /* 0 for NULL strings/buffers, else 1 */
+	uint64_t count;	     /* BUFFER: elements; STRING: bytes including the NUL */
+	const uint8_t *data; /* SCALAR bytes; STRING bytes; BUFFER elements (NULL if not sent) */
+	uint64_t u64;	     /* HANDLE, CALLBACK, USERDATA: the id or token */
+};
+
+/* Handle ids: bits 0-23 index, 24-47 generation, 48-55 type tag, 56-63 epoch. */
+#define AVA_HANDLE_TYPE_OF(id) ((uint16_t)(((id) >> 48) & 0xffu))
+
+/*
+ * Validates the argument payload of a CALL (or, with the u64 function token
+ * first, a CALLBACK: set has_token). Checks, in order, for each value: length
+ * available before every read, count <= max_count, count * size without
+ * overflow, strings NUL-terminated at their last byte, handle tags equal to the
+ * declared type (0 allowed), callback tokens' ids; then that the cursor ends
+ * exactly at the payload end. views (n_args entries, may be NULL) receive the
+ * decoded values. Returns 0, or -EPROTO with the reason in errbuf.
+ */
+int ava_abi_check_args(const struct ava_abi_api *api, uint16_t n_args,
+		       const struct ava_abi_value *args, int has_token, const uint8_t *payload,
+		       size_t len, struct ava_abi_view *views, char *errbuf, size_t errbuf_len)
+	__attribute__((warn_unused_result));
+
+/*
+ * Validates a REPLY payload for fn, given the views of the CALL it answers
+ * (presence and counts of out buffers must match those sent). Layout: the
+ * result, then for each present argument with DIR_OUT, u64 count + elements;
+ * then, if flags has AVA_WIRE_F_DEFERRED_ERROR, u32 fn id + that fn's result.
+ * ret_views gets 1 + n_args entries ([0] the result, [1+i] argument i) and
+ * *ret_deferred_fn / ret_deferred the trailer (may be NULL).
+ */
+int ava_abi_check_reply(const struct ava_abi_api *api, const struct ava_abi_fn *fn,
+			const struct ava_abi_view *call_views, uint16_t flags,
+			const uint8_t *payload, size_t len, struct ava_abi_view *ret_views,
+			uint32_t *ret_deferred_fn, struct ava_abi_view *ret_deferred,
+			char *errbuf, size_t errbuf_len) __attribute__((warn_unused_result));
+
+/* Validates a CALLBACK_REPLY payload (the callback's result only). */
+int ava_abi_check_result(const struct ava_abi_api *api, const struct ava_abi_value *ret,
+			 const uint8_t *payload, size_t len, struct ava_abi_view *ret_view,
+			 char *errbuf, size_t errbuf_len) __attribute__((warn_unused_result));
+
+/* Looks up a function by name; NULL if absent. */
+const struct ava_abi_fn *ava_abi_find_fn(const struct ava_abi_api *api, const char *name);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* AVA_ABI_H */

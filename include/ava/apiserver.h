@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The API server runtime: main loop, per-session handle tables, one worker
+ * thread per guest thread, callbacks, clean-up at session end. Linked with
+ * the generated server dispatch source and the real vendor library.
+ *
+ * Command line of a generated server: ava-server-<api> --fd N
+ *   (N: connected socket to the router; started by avarouterd)
+ *   ava-server-<api> --print-abi   prints the compiled-in ABI manifest.
+ */
+#ifndef AVA_APISERVER_H
+#define AVA_APISERVER_H
+
+#include "gen.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Calls the real function with args (args[i] points at argument i); writes the result to ret. */
+typedef void (*ava_apiserver_invoke_fn)(void *const *args, void *ret);
+/* Destroys one object at session end (the spec's ava_deallocates function for its type). */
+typedef void (*ava_apiserver_release_fn)(void *obj);
+
+struct ava_apiserver_fn {
+	const struct ava_abi_fn *abi;
+	ava_gen_plan_fn plan;		/* NULL: no buffers */
+	ava_apiserver_invoke_fn invoke; /* NULL for unsupported functions */
+	struct ava_gen_fn_errors errors;
+};
+
+struct ava_apiserver_callback {
+	const struct ava_abi_callback *abi;
+	void (*trampoline)(void); /* generated function of the callback's C type, cast */
+};
+
+struct ava_apiserver_api {
+	const struct ava_abi_api *abi;
+	const struct ava_apiserver_fn *fns;		/* abi->n_fns entries */
+	const struct ava_apiserver_callback *callbacks; /* abi->n_callbacks entries */
+	const ava_apiserver_release_fn *release;	/* [handle type], 1 + n_handle_types; may hold NULL */
+	const char *spec_path;				/* for --print-abi banners */
+};
+
+/* Entry point of a generated server's main(). Returns the process exit code. */
+int ava_apiserver_main(const struct ava_apiserver_api *api, int argc, char **argv);
+
+/*
+ * Called by generated callback trampolines on whatever thread the vendor
+ * library runs the callback: forwards it to the guest and waits for its
+ * result. args[i] points at callback argument i; ret (may be NULL) receives
+ * the guest's result, or zeroes if the session is gone.
+ */
+void ava_apiserver_callback(const struct ava_apiserver_api *api, uint32_t cb_id,
+			    void *const *args, void *ret);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* AVA_APISERVER_H */

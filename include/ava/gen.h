@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Descriptors shared by generated guest stubs and API servers. Generated code
+ * is mostly these tables plus one thin typed stub per function; the runtimes
+ * (guestlib/, apiserver/) do all marshalling, validation and translation.
+ */
+#ifndef AVA_GEN_H
+#define AVA_GEN_H
+
+#include <stdint.h>
+
+#include "abi.h"
+#include "wire.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Native values of one C type, from the spec's ava_type(T) { ... } defaults. */
+struct ava_gen_errors {
+	uint32_t size_bytes;
+	const void *success;			 /* ava_success, or NULL if none given */
+	const void *on_status[AVA_STATUS_COUNT]; /* value for each non-OK wire status */
+};
+
+/*
+ * What one call will do, computed from its scalar arguments by the spec's
+ * expressions: element counts of buffers (ava_buffer) and sync/async. Run in
+ * the guest to build the call and again in the server to check what arrived.
+ */
+struct ava_gen_plan {
+	uint8_t async;
+	uint64_t count[AVA_ABI_MAX_ARGS];
+};
+/* args[i] points at argument i (server: only scalar arguments are valid). */
+typedef void (*ava_gen_plan_fn)(void *const *args, struct ava_gen_plan *plan);
+
+/*
+ * Per-function error plumbing for the guest: the result type's values, and
+ * the ava_errcode argument (OpenCL's errcode_ret) if any.
+ */
+struct ava_gen_fn_errors {
+	const struct ava_gen_errors *ret; /* NULL: result is void, a handle or a pointer (0) */
+	int16_t errcode_arg;		  /* -1: none */
+	const struct ava_gen_errors *errcode;
+};
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* AVA_GEN_H */

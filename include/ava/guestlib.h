@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The guest runtime: linked into every generated guest stub library.
+ *
+ * Environment: AVA_ROUTER_SOCKET names the router's Unix socket (default
+ * /run/ava/router.sock). AVA_DEBUG=1 prints one line per failed call.
+ */
+#ifndef AVA_GUESTLIB_H
+#define AVA_GUESTLIB_H
+
+#include "gen.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define AVA_GUESTLIB_DEFAULT_SOCKET "/run/ava/router.sock"
+
+struct ava_guestlib_fn {
+	const struct ava_abi_fn *abi;
+	ava_gen_plan_fn plan; /* NULL: no buffers, sync unless AVA_ABI_FN_MAY_ASYNC */
+	struct ava_gen_fn_errors errors;
+};
+
+/* Calls fn (a pointer of the callback's C type) with args; writes its result to ret. */
+typedef void (*ava_guestlib_invoke_fn)(void *fn, void *const *args, void *ret);
+
+struct ava_guestlib_callback {
+	const struct ava_abi_callback *abi;
+	ava_guestlib_invoke_fn invoke;
+};
+
+struct ava_guestlib_api {
+	const struct ava_abi_api *abi;
+	const struct ava_guestlib_fn *fns;		/* abi->n_fns entries */
+	const struct ava_guestlib_callback *callbacks; /* abi->n_callbacks entries */
+};
+
+/*
+ * Runs api->fns[fn_id] remotely. args[i] points at argument i; ret (NULL for
+ * void) receives the result. Connects on first use. Never aborts: on any
+ * failure (unsupported function, router unreachable, server gone, refused)
+ * ret and the errcode argument get the spec's native error, and one line on
+ * stderr says why. Thread-safe; a call blocked in one thread does not stall
+ * calls from others.
+ */
+void ava_guestlib_call(const struct ava_guestlib_api *api, uint32_t fn_id, void *const *args,
+		       void *ret);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* AVA_GUESTLIB_H */
