@@ -1,0 +1,930 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The API server runtime: executes one tenant's calls on the real library.
+ *
+ * The router starts one server per tenant per API and multiplexes that
+ * tenant's guest connections over one socket as sessions. Each session has
+ * its own handle table, so a guest can only name objects its own session
+ * created. Each guest thread gets a worker thread here, so a call that blocks
+ * (a wait on an event another guest thread will signal) stalls only its own
+ * guest thread, and calls from one guest thread keep their order (which is
+ * what makes asynchronous calls safe).
+ *
+ * The main thread only reads frames and hands them out: CALLs to workers,
+ * CALLBACK_REPLYs to the trampoline waiting for them, session open/close.
+ *
+ * Order of work for a call (docs/wire-protocol.md): validate the payload
+ * against the ABI, re-run the spec's plan on the decoded scalars and check
+ * every buffer count against it, translate handles (unknown ones answer
+ * BAD_HANDLE), run, translate results back, reply.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <ava/apiserver.h>
+#include <ava/handle.h>
+#include <ava/transport.h>
+
+#define MAX_WORKERS_PER_SESSION		 256
+#define MAX_HANDLES_PER_SESSION		 (1u << 20)
+#define MAX_CALLBACK_RECORDS_PER_SESSION 65536
+#define CB_RECORD_MAGIC			 0x41564143u
+
+struct frame {
+	struct frame *next;
+	struct ava_wire_header hdr;
+	uint8_t *payload;
+};
+
+struct session;
+
+struct worker {
+	struct worker *next;
+	struct session *s;
+	uint32_t thread_id;
+	pthread_t thread;
+	struct frame *head, *tail;
+	pthread_cond_t cond;
+};
+
+/*
+ * What the real library gets as user_data when a guest passes a callback:
+ * enough to find the guest's function and user_data again. Records are never
+ * freed while the process lives (the library may call back at any time); a
+ * session reuses its record for the same (function, user_data) pair and has
+ * a cap on how many it may create.
+ */
+struct cb_record {
+	uint32_t magic;
+	uint32_t session_id;
+	uint32_t callback_id;
+	uint64_t guest_fn;
+	uint64_t guest_userdata;
+	struct cb_record *next; /* in g_cb_records */
+};
+
+struct session {
+	struct session *next;
+	uint32_t id;
+	unsigned refs; /* list membership + running workers + callbacks in flight */
+	bool closing;
+	ava_handle_table *handles;
+	struct worker *workers;
+	unsigned n_workers;
+	unsigned n_cb_records;
+	bool deferred_pending;
+	uint32_t deferred_fn;
+	uint8_t deferred_value[AVA_ABI_MAX_SCALAR_BYTES];
+};
+
+/* A trampoline waiting for the guest to finish a callback. */
+struct cb_waiter {
+	struct cb_waiter *next;
+	uint64_t seq;
+	uint32_t session_id;
+	bool done;
+	uint16_t status;
+	uint8_t *payload;
+	uint32_t len;
+	pthread_cond_t cond;
+};
+
+static const struct ava_apiserver_api *g_api;
+static ava_transport *g_router;
+static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct session *g_sessions;
+static struct cb_waiter *g_cb_waiters;
+static struct cb_record *g_cb_records; /* all sessions'; see struct cb_record */
+static bool g_router_gone;
+static atomic_uint_fast64_t g_next_cb_seq = 1;
+static const char *g_tenant = "?";
+
+__attribute__((format(printf, 1, 2))) static void logmsg(const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "ava-server-%s[%d] tenant %s: %s\n", g_api->abi->name, (int)getpid(),
+		g_tenant, line);
+}
+
+/* ---- sessions ---- */
+
+static struct session *session_find_locked(uint32_t id)
+{
+	for (struct session *s = g_sessions; s; s = s->next)
+		if (s->id == id)
+			return s;
+	return NULL;
+}
+
+static void release_object(uint16_t type, void *ptr, void *ctx)
+{
+	(void)ctx;
+	if (type <= g_api->abi->n_handle_types && g_api->release && g_api->release[type])
+		g_api->release[type](ptr);
+}
+
+/* Drops a reference; the last one releases every object the session still holds. */
+static void session_unref(struct session *s)
+{
+	pthread_mutex_lock(&g_lock);
+	bool last = --s->refs == 0;
+	if (last) {
+		struct session **pp = &g_sessions;
+		while (*pp && *pp != s)
+			pp = &(*pp)->next;
+		if (*pp)
+			*pp = s->next;
+	}
+	pthread_mutex_unlock(&g_lock);
+	if (!last)
+		return;
+	uint32_t n = ava_handle_table_count(s->handles);
+	ava_handle_table_drain(s->handles, release_object, NULL);
+	ava_handle_table_free(s->handles);
+	if (n)
+		logmsg("session %u closed; released %u objects", s->id, n);
+	/* Callback records stay: the library may still hold them as user_data. */
+	free(s);
+}
+
+static int session_open(uint32_t id)
+{
+	struct session *s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->id = id;
+	s->refs = 1;
+	int r = ava_handle_table_new((uint8_t)(id & 0xffu), MAX_HANDLES_PER_SESSION, &s->handles);
+	if (r < 0) {
+		free(s);
+		return r;
+	}
+	pthread_mutex_lock(&g_lock);
+	if (session_find_locked(id)) {
+		pthread_mutex_unlock(&g_lock);
+		ava_handle_table_free(s->handles);
+		free(s);
+		return -EEXIST;
+	}
+	s->next = g_sessions;
+	g_sessions = s;
+	pthread_mutex_unlock(&g_lock);
+	return 0;
+}
+
+/* Wakes trampolines waiting on a session (or all, if id is 0). Caller holds g_lock. */
+static void wake_cb_waiters_locked(uint32_t session_id)
+{
+	for (struct cb_waiter **pp = &g_cb_waiters; *pp;) {
+		struct cb_waiter *w = *pp;
+		if (session_id == 0 || w->session_id == session_id) {
+			*pp = w->next;
+			w->done = true;
+			w->status = AVA_STATUS_SERVER_GONE;
+			pthread_cond_signal(&w->cond);
+		} else {
+			pp = &w->next;
+		}
+	}
+}
+
+static void session_close(uint32_t id)
+{
+	pthread_mutex_lock(&g_lock);
+	struct session *s = session_find_locked(id);
+	if (!s || s->closing) {
+		pthread_mutex_unlock(&g_lock);
+		return;
+	}
+	s->closing = true;
+	for (struct worker *w = s->workers; w; w = w->next)
+		pthread_cond_signal(&w->cond);
+	wake_cb_waiters_locked(id);
+	pthread_mutex_unlock(&g_lock);
+	session_unref(s);
+}
+
+/* ---- replies ---- */
+
+static void send_reply(uint32_t session_id, uint64_t seq, uint32_t call_id, uint16_t status,
+		       uint16_t flags, const void *payload, size_t len)
+{
+	struct ava_wire_header hdr = {
+		.magic = AVA_WIRE_MAGIC,
+		.version = AVA_WIRE_VERSION,
+		.kind = AVA_WIRE_REPLY,
+		.len_bytes = (uint32_t)len,
+		.call_id = call_id,
+		.seq = seq,
+		.flags = flags,
+		.status = status,
+		.session = session_id,
+	};
+	if (ava_transport_send_frame(g_router, &hdr, payload, len) < 0) {
+		/* The router is gone; the main loop sees EOF and exits. */
+		ava_transport_shutdown(g_router);
+	}
+}
+
+/* ---- calls ---- */
+
+union slot {
+	uint8_t b[AVA_ABI_MAX_SCALAR_BYTES];
+	void *p;
+	long double ld;
+};
+
+static bool result_is_success(const struct ava_apiserver_fn *sf, void *const *args,
+			      const union slot *ret)
+{
+	const struct ava_gen_fn_errors *e = &sf->errors;
+	const struct ava_abi_fn *fn = sf->abi;
+	if (e->ret && e->ret->success)
+		return memcmp(ret->b, e->ret->success, e->ret->size_bytes) == 0;
+	if (e->errcode_arg >= 0 && e->errcode && e->errcode->success) {
+		const void *p = *(void *const *)args[e->errcode_arg];
+		if (p)
+			return memcmp(p, e->errcode->success, e->errcode->size_bytes) == 0;
+	}
+	if (fn->ret.kind == AVA_ABI_HANDLE)
+		return ret->p != NULL;
+	return true;
+}
+
+/* Turns host pointers in an out-value into ids of the session's table. */
+static int to_ids(struct session *s, uint16_t type, void **ptr_slot)
+{
+	uint64_t id = 0;
+	if (*ptr_slot) {
+		int r = ava_handle_table_insert(s->handles, type, *ptr_slot, &id);
+		if (r < 0)
+			return r;
+	}
+	memcpy(ptr_slot, &id, sizeof(id));
+	return 0;
+}
+
+/* Translates guest ids to host pointers in place. Returns a wire status. */
+static int from_id(struct session *s, uint16_t type, void **slot_p, uint64_t id)
+{
+	if (id == 0) {
+		*slot_p = NULL;
+		return AVA_STATUS_OK;
+	}
+	void *p;
+	int r = ava_handle_table_lookup(s->handles, id, type, &p);
+	if (r == -EINVAL)
+		return AVA_STATUS_MALFORMED;
+	if (r < 0)
+		return AVA_STATUS_BAD_HANDLE;
+	*slot_p = p;
+	return AVA_STATUS_OK;
+}
+
+static int translate_in_buffer(struct session *s, const struct ava_abi_value *v, uint8_t *data,
+			       uint64_t count)
+{
+	for (uint64_t k = 0; k < count; k++) {
+		uint8_t *el = data + (size_t)k * v->size_bytes;
+		if (v->elem == AVA_ABI_ELEM_HANDLE) {
+			uint64_t id;
+			memcpy(&id, el, 8);
+			void *p;
+			int st = from_id(s, v->handle_type, &p, id);
+			if (st != AVA_STATUS_OK)
+				return st;
+			memcpy(el, &p, sizeof(p));
+		} else if (v->elem == AVA_ABI_ELEM_STRUCT) {
+			for (unsigned f = 0; f < v->n_fields; f++) {
+				uint64_t id;
+				memcpy(&id, el + v->fields[f].offset_bytes, 8);
+				void *p;
+				int st = from_id(s, v->fields[f].handle_type, &p, id);
+				if (st != AVA_STATUS_OK)
+					return st;
+				memcpy(el + v->fields[f].offset_bytes, &p, sizeof(p));
+			}
+		}
+	}
+	return AVA_STATUS_OK;
+}
+
+static int translate_out_buffer(struct session *s, const struct ava_abi_value *v, uint8_t *data,
+				uint64_t count, bool success)
+{
+	for (uint64_t k = 0; k < count; k++) {
+		uint8_t *el = data + (size_t)k * v->size_bytes;
+		if (v->elem == AVA_ABI_ELEM_HANDLE) {
+			void *p;
+			memcpy(&p, el, sizeof(p));
+			if (!success) /* a failed call's out-handles are garbage: never insert */
+				p = NULL;
+			int r = to_ids(s, v->handle_type, &p);
+			if (r < 0)
+				return r;
+			memcpy(el, &p, sizeof(p));
+		} else if (v->elem == AVA_ABI_ELEM_STRUCT) {
+			for (unsigned f = 0; f < v->n_fields; f++) {
+				void *p;
+				memcpy(&p, el + v->fields[f].offset_bytes, sizeof(p));
+				if (!success)
+					p = NULL;
+				int r = to_ids(s, v->fields[f].handle_type, &p);
+				if (r < 0)
+					return r;
+				memcpy(el + v->fields[f].offset_bytes, &p, sizeof(p));
+			}
+		}
+	}
+	return 0;
+}
+
+static struct cb_record *cb_record_get(struct session *s, uint32_t cb_id, uint64_t fn,
+				       uint64_t userdata)
+{
+	pthread_mutex_lock(&g_lock);
+	struct cb_record *rec;
+	for (rec = g_cb_records; rec; rec = rec->next)
+		if (rec->session_id == s->id && rec->callback_id == cb_id && rec->guest_fn == fn &&
+		    rec->guest_userdata == userdata)
+			break;
+	if (!rec && s->n_cb_records < MAX_CALLBACK_RECORDS_PER_SESSION) {
+		rec = calloc(1, sizeof(*rec));
+		if (rec) {
+			rec->magic = CB_RECORD_MAGIC;
+			rec->session_id = s->id;
+			rec->callback_id = cb_id;
+			rec->guest_fn = fn;
+			rec->guest_userdata = userdata;
+			rec->next = g_cb_records;
+			g_cb_records = rec;
+			s->n_cb_records++;
+		}
+	}
+	pthread_mutex_unlock(&g_lock);
+	return rec;
+}
+
+/* Records the first unreported failure of an asynchronous call. */
+static void remember_async_failure(struct session *s, const struct ava_apiserver_fn *sf,
+				   const void *ret_bytes)
+{
+	if (sf->abi->ret.kind != AVA_ABI_SCALAR)
+		return;
+	pthread_mutex_lock(&g_lock);
+	if (!s->deferred_pending) {
+		s->deferred_pending = true;
+		s->deferred_fn = sf->abi->id;
+		memcpy(s->deferred_value, ret_bytes, sf->abi->ret.size_bytes);
+	}
+	pthread_mutex_unlock(&g_lock);
+}
+
+/* An async call that could not run reports its native error later, like one that failed. */
+static void async_status_failure(struct session *s, const struct ava_apiserver_fn *sf,
+				 unsigned status)
+{
+	const struct ava_gen_errors *e = sf->errors.ret;
+	if (e && e->on_status[status])
+		remember_async_failure(s, sf, e->on_status[status]);
+}
+
+static void execute_call(struct session *s, const struct ava_wire_header *hdr,
+			 const uint8_t *payload)
+{
+	const struct ava_abi_api *abi = g_api->abi;
+	const bool async = (hdr->flags & AVA_WIRE_F_ASYNC) != 0;
+	uint16_t status = AVA_STATUS_OK;
+	char err[200];
+	struct ava_abi_view views[AVA_ABI_MAX_ARGS];
+	union slot slots[AVA_ABI_MAX_ARGS], retslot;
+	void *argv[AVA_ABI_MAX_ARGS];
+	void *owned[AVA_ABI_MAX_ARGS];
+	unsigned n_owned = 0;
+	struct ava_wire_buf out;
+	ava_wire_buf_init(&out);
+
+	if (hdr->call_id >= abi->n_fns) {
+		logmsg("session %u: call id %u out of range", s->id, hdr->call_id);
+		status = AVA_STATUS_MALFORMED;
+		goto reply;
+	}
+	const struct ava_apiserver_fn *sf = &g_api->fns[hdr->call_id];
+	const struct ava_abi_fn *fn = sf->abi;
+	if (!sf->invoke || (fn->flags & AVA_ABI_FN_UNSUPPORTED)) {
+		status = AVA_STATUS_UNSUPPORTED;
+		goto reply;
+	}
+	if (ava_abi_check_args(abi, fn->n_args, fn->args, 0, payload, hdr->len_bytes, views, err,
+			       sizeof(err)) < 0) {
+		logmsg("session %u: %s: %s", s->id, fn->name, err);
+		status = AVA_STATUS_MALFORMED;
+		goto reply;
+	}
+
+	memset(slots, 0, sizeof(slots));
+	memset(&retslot, 0, sizeof(retslot));
+	for (unsigned i = 0; i < fn->n_args; i++) {
+		argv[i] = &slots[i];
+		if (fn->args[i].kind == AVA_ABI_SCALAR)
+			memcpy(slots[i].b, views[i].data, fn->args[i].size_bytes);
+	}
+
+	/* The plan is the spec's word on sizes: the guest's counts must agree with it. */
+	struct ava_gen_plan plan;
+	memset(&plan, 0, sizeof(plan));
+	if (sf->plan)
+		sf->plan(argv, &plan);
+	else
+		plan.async = (fn->flags & AVA_ABI_FN_MAY_ASYNC) ? 1 : 0;
+	if (!(fn->flags & AVA_ABI_FN_MAY_ASYNC))
+		plan.async = 0;
+	if (plan.async != async) {
+		logmsg("session %u: %s: call mode disagrees with the spec", s->id, fn->name);
+		status = AVA_STATUS_MALFORMED;
+		goto reply;
+	}
+
+	int cb_arg = -1, ud_arg = -1;
+	for (unsigned i = 0; i < fn->n_args; i++) {
+		const struct ava_abi_value *v = &fn->args[i];
+		switch (v->kind) {
+		case AVA_ABI_HANDLE:
+			status = from_id(s, v->handle_type, &slots[i].p, views[i].u64);
+			break;
+		case AVA_ABI_STRING:
+			slots[i].p = views[i].present ? (void *)views[i].data : NULL;
+			break;
+		case AVA_ABI_CALLBACK:
+			cb_arg = (int)i;
+			break;
+		case AVA_ABI_USERDATA:
+			ud_arg = (int)i;
+			slots[i].p = (void *)(uintptr_t)views[i].u64;
+			break;
+		case AVA_ABI_BUFFER: {
+			if (!views[i].present)
+				break;
+			if (views[i].count != plan.count[i]) {
+				logmsg("session %u: %s: argument %u has %llu elements, the spec "
+				       "says %llu",
+				       s->id, fn->name, i, (unsigned long long)views[i].count,
+				       (unsigned long long)plan.count[i]);
+				status = AVA_STATUS_MALFORMED;
+				break;
+			}
+			size_t bytes = (size_t)views[i].count * v->size_bytes; /* checked */
+			uint8_t *p = calloc(1, bytes ? bytes : 1);
+			if (!p) {
+				status = AVA_STATUS_NO_MEMORY;
+				break;
+			}
+			owned[n_owned++] = p;
+			slots[i].p = p;
+			if (v->dir & AVA_ABI_DIR_IN) {
+				memcpy(p, views[i].data, bytes);
+				status = translate_in_buffer(s, v, p, views[i].count);
+			}
+			break;
+		}
+		default:
+			break;
+		}
+		if (status != AVA_STATUS_OK)
+			goto reply;
+	}
+	if (cb_arg >= 0 && views[cb_arg].u64 != 0) {
+		const struct ava_abi_value *v = &fn->args[cb_arg];
+		uint64_t ud = ud_arg >= 0 ? views[ud_arg].u64 : 0;
+		struct cb_record *rec = cb_record_get(s, v->callback_id, views[cb_arg].u64, ud);
+		if (!rec || ud_arg < 0) {
+			status = rec ? AVA_STATUS_UNSUPPORTED : AVA_STATUS_NO_MEMORY;
+			goto reply;
+		}
+		slots[cb_arg].p = (void *)g_api->callbacks[v->callback_id].trampoline;
+		slots[ud_arg].p = rec;
+	}
+
+	sf->invoke(argv, fn->ret.kind == AVA_ABI_VOID ? NULL : &retslot);
+
+	const bool success = result_is_success(sf, argv, &retslot);
+	if (success) {
+		for (unsigned i = 0; i < fn->n_args; i++)
+			if (fn->args[i].kind == AVA_ABI_HANDLE &&
+			    (fn->args[i].flags & AVA_ABI_V_DEALLOCATES) && views[i].u64)
+				(void)ava_handle_table_remove(s->handles, views[i].u64,
+							      fn->args[i].handle_type);
+	}
+	if (async) {
+		if (!success)
+			remember_async_failure(s, sf, retslot.b);
+		goto out;
+	}
+
+	int r = 0;
+	if (fn->ret.kind == AVA_ABI_SCALAR) {
+		r = ava_wire_put_bytes(&out, retslot.b, fn->ret.size_bytes);
+	} else if (fn->ret.kind == AVA_ABI_HANDLE) {
+		r = to_ids(s, fn->ret.handle_type, &retslot.p);
+		if (r == 0)
+			r = ava_wire_put_bytes(&out, &retslot.p, 8);
+	}
+	for (unsigned i = 0; i < fn->n_args && r == 0; i++) {
+		const struct ava_abi_value *v = &fn->args[i];
+		if (v->kind != AVA_ABI_BUFFER || !(v->dir & AVA_ABI_DIR_OUT) || !views[i].present)
+			continue;
+		r = translate_out_buffer(s, v, slots[i].p, views[i].count, success);
+		if (r == 0)
+			r = ava_wire_put_u64(&out, views[i].count);
+		if (r == 0)
+			r = ava_wire_put_bytes(&out, slots[i].p,
+					       (size_t)views[i].count * v->size_bytes);
+	}
+	if (r < 0) {
+		status = r == -ENOSPC ? AVA_STATUS_NO_MEMORY : AVA_STATUS_INTERNAL;
+		logmsg("session %u: %s: could not build the reply (%s)", s->id, fn->name,
+		       strerror(-r));
+		goto reply;
+	}
+
+reply:
+	if (async) {
+		if (status != AVA_STATUS_OK && hdr->call_id < abi->n_fns)
+			async_status_failure(s, &g_api->fns[hdr->call_id], status);
+		goto out;
+	}
+	uint16_t flags = 0;
+	if (status != AVA_STATUS_OK) {
+		out.len = 0;
+	} else {
+		/* Piggy-back the first unreported asynchronous failure. */
+		pthread_mutex_lock(&g_lock);
+		if (s->deferred_pending) {
+			const struct ava_abi_fn *dfn = &abi->fns[s->deferred_fn];
+			if (ava_wire_put_u32(&out, s->deferred_fn) == 0 &&
+			    ava_wire_put_bytes(&out, s->deferred_value, dfn->ret.size_bytes) == 0) {
+				flags |= AVA_WIRE_F_DEFERRED_ERROR;
+				s->deferred_pending = false;
+			}
+		}
+		pthread_mutex_unlock(&g_lock);
+	}
+	send_reply(s->id, hdr->seq, hdr->call_id, status, flags, out.data, out.len);
+out:
+	for (unsigned i = 0; i < n_owned; i++)
+		free(owned[i]);
+	ava_wire_buf_fini(&out);
+}
+
+/* ---- workers ---- */
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct session *s = w->s;
+	for (;;) {
+		pthread_mutex_lock(&g_lock);
+		while (!w->head && !s->closing)
+			pthread_cond_wait(&w->cond, &g_lock);
+		struct frame *f = w->head;
+		if (!f) { /* closing and drained */
+			struct worker **pp = &s->workers;
+			while (*pp && *pp != w)
+				pp = &(*pp)->next;
+			if (*pp)
+				*pp = w->next;
+			s->n_workers--;
+			pthread_mutex_unlock(&g_lock);
+			break;
+		}
+		w->head = f->next;
+		if (!w->head)
+			w->tail = NULL;
+		pthread_mutex_unlock(&g_lock);
+		execute_call(s, &f->hdr, f->payload);
+		free(f->payload);
+		free(f);
+	}
+	pthread_cond_destroy(&w->cond);
+	free(w);
+	session_unref(s);
+	return NULL;
+}
+
+/* Queues a CALL for the worker of its guest thread, creating it on first use. */
+static void dispatch_call(const struct ava_wire_header *hdr, uint8_t *payload)
+{
+	struct frame *f = calloc(1, sizeof(*f));
+	if (!f) {
+		free(payload);
+		if (!(hdr->flags & AVA_WIRE_F_ASYNC))
+			send_reply(hdr->session, hdr->seq, hdr->call_id, AVA_STATUS_NO_MEMORY, 0,
+				   NULL, 0);
+		return;
+	}
+	f->hdr = *hdr;
+	f->payload = payload;
+
+	pthread_mutex_lock(&g_lock);
+	struct session *s = session_find_locked(hdr->session);
+	if (!s || s->closing) {
+		pthread_mutex_unlock(&g_lock);
+		free(payload);
+		free(f);
+		return; /* the router already ended this session */
+	}
+	struct worker *w;
+	for (w = s->workers; w; w = w->next)
+		if (w->thread_id == hdr->thread_id)
+			break;
+	if (!w && s->n_workers < MAX_WORKERS_PER_SESSION) {
+		w = calloc(1, sizeof(*w));
+		if (w) {
+			w->s = s;
+			w->thread_id = hdr->thread_id;
+			pthread_cond_init(&w->cond, NULL);
+			s->refs++;
+			if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
+				s->refs--;
+				free(w);
+				w = NULL;
+			} else {
+				pthread_detach(w->thread);
+				w->next = s->workers;
+				s->workers = w;
+				s->n_workers++;
+			}
+		}
+	}
+	if (!w) {
+		pthread_mutex_unlock(&g_lock);
+		logmsg("session %u: no worker for guest thread %u (limit %d)", hdr->session,
+		       hdr->thread_id, MAX_WORKERS_PER_SESSION);
+		if (!(hdr->flags & AVA_WIRE_F_ASYNC))
+			send_reply(hdr->session, hdr->seq, hdr->call_id, AVA_STATUS_NO_MEMORY, 0,
+				   NULL, 0);
+		free(payload);
+		free(f);
+		return;
+	}
+	if (w->tail)
+		w->tail->next = f;
+	else
+		w->head = f;
+	w->tail = f;
+	pthread_cond_signal(&w->cond);
+	pthread_mutex_unlock(&g_lock);
+}
+
+/* ---- callbacks ---- */
+
+void ava_apiserver_callback(const struct ava_apiserver_api *api, uint32_t cb_id, void *const *args,
+			    void *ret)
+{
+	const struct ava_abi_callback *cba = api->callbacks[cb_id].abi;
+	size_t ret_bytes = cba->ret.kind == AVA_ABI_SCALAR   ? cba->ret.size_bytes
+			   : cba->ret.kind == AVA_ABI_HANDLE ? sizeof(void *)
+							     : 0;
+	if (ret && ret_bytes)
+		memset(ret, 0, ret_bytes);
+
+	const struct cb_record *rec = *(void *const *)args[cba->userdata_arg];
+	if (!rec || rec->magic != CB_RECORD_MAGIC || rec->callback_id != cb_id)
+		return;
+
+	pthread_mutex_lock(&g_lock);
+	struct session *s = session_find_locked(rec->session_id);
+	if (!s || s->closing || g_router_gone) {
+		pthread_mutex_unlock(&g_lock);
+		return; /* the guest is gone: the callback has nowhere to run */
+	}
+	s->refs++;
+	pthread_mutex_unlock(&g_lock);
+
+	struct ava_wire_buf b;
+	ava_wire_buf_init(&b);
+	int r = ava_wire_put_u64(&b, rec->guest_fn);
+	for (unsigned i = 0; i < cba->n_args && r == 0; i++) {
+		const struct ava_abi_value *v = &cba->args[i];
+		switch (v->kind) {
+		case AVA_ABI_SCALAR:
+			r = ava_wire_put_bytes(&b, args[i], v->size_bytes);
+			break;
+		case AVA_ABI_HANDLE: {
+			void *p = *(void *const *)args[i];
+			r = to_ids(s, v->handle_type, &p);
+			if (r == 0)
+				r = ava_wire_put_bytes(&b, &p, 8);
+			break;
+		}
+		case AVA_ABI_USERDATA:
+			r = ava_wire_put_u64(&b, rec->guest_userdata);
+			break;
+		case AVA_ABI_CALLBACK:
+			r = ava_wire_put_u64(&b, 0);
+			break;
+		case AVA_ABI_STRING: {
+			const char *str = *(const char *const *)args[i];
+			size_t n = str ? strnlen(str, v->max_count) + 1 : 0;
+			if (n > v->max_count) /* too long: truncate to what the spec allows */
+				n = v->max_count;
+			r = ava_wire_put_u32(&b, (uint32_t)n);
+			if (r == 0 && n > 0)
+				r = ava_wire_put_bytes(&b, str, n - 1);
+			if (r == 0 && n > 0)
+				r = ava_wire_put_u8(&b, 0);
+			break;
+		}
+		case AVA_ABI_BUFFER:
+			/* Callback buffers need a size the descriptor cannot give yet. */
+			r = ava_wire_put_u8(&b, 0);
+			break;
+		default:
+			r = -EINVAL;
+			break;
+		}
+	}
+
+	struct cb_waiter w = { .seq = atomic_fetch_add(&g_next_cb_seq, 1),
+			       .session_id = rec->session_id };
+	pthread_cond_init(&w.cond, NULL);
+	if (r == 0) {
+		pthread_mutex_lock(&g_lock);
+		w.next = g_cb_waiters;
+		g_cb_waiters = &w;
+		pthread_mutex_unlock(&g_lock);
+		struct ava_wire_header hdr = {
+			.magic = AVA_WIRE_MAGIC,
+			.version = AVA_WIRE_VERSION,
+			.kind = AVA_WIRE_CALLBACK,
+			.len_bytes = (uint32_t)b.len,
+			.call_id = cb_id,
+			.seq = w.seq,
+			.session = rec->session_id,
+		};
+		if (ava_transport_send_frame(g_router, &hdr, b.data, b.len) < 0) {
+			pthread_mutex_lock(&g_lock);
+			wake_cb_waiters_locked(rec->session_id);
+			pthread_mutex_unlock(&g_lock);
+		}
+		pthread_mutex_lock(&g_lock);
+		while (!w.done)
+			pthread_cond_wait(&w.cond, &g_lock);
+		pthread_mutex_unlock(&g_lock);
+		if (w.status == AVA_STATUS_OK && ret && ret_bytes) {
+			struct ava_abi_view rv;
+			char err[160];
+			if (ava_abi_check_result(api->abi, &cba->ret, w.payload, w.len, &rv, err,
+						 sizeof(err)) == 0) {
+				if (cba->ret.kind == AVA_ABI_SCALAR) {
+					memcpy(ret, rv.data, ret_bytes);
+				} else {
+					void *p = NULL;
+					(void)from_id(s, cba->ret.handle_type, &p, rv.u64);
+					memcpy(ret, &p, sizeof(p));
+				}
+			} else {
+				logmsg("session %u: bad result from callback %s: %s", s->id,
+				       cba->name, err);
+			}
+		}
+		free(w.payload);
+	}
+	pthread_cond_destroy(&w.cond);
+	ava_wire_buf_fini(&b);
+	session_unref(s);
+}
+
+static void complete_callback(const struct ava_wire_header *hdr, uint8_t *payload)
+{
+	pthread_mutex_lock(&g_lock);
+	struct cb_waiter **pp = &g_cb_waiters;
+	while (*pp && !((*pp)->seq == hdr->seq && (*pp)->session_id == hdr->session))
+		pp = &(*pp)->next;
+	struct cb_waiter *w = *pp;
+	if (w) {
+		*pp = w->next;
+		w->done = true;
+		w->status = AVA_STATUS_OK;
+		w->payload = payload;
+		w->len = hdr->len_bytes;
+		pthread_cond_signal(&w->cond);
+	}
+	pthread_mutex_unlock(&g_lock);
+	if (!w) {
+		logmsg("session %u: answer to a callback nobody waits for", hdr->session);
+		free(payload);
+	}
+}
+
+/* ---- main ---- */
+
+static int usage(FILE *f, int code)
+{
+	fprintf(f,
+		"usage: ava-server-%s --fd N      serve the router on connected socket N\n"
+		"       ava-server-%s --print-abi print the compiled-in ABI manifest\n"
+		"API servers are started by avarouterd; see docs/router.md.\n",
+		g_api->abi->name, g_api->abi->name);
+	return code;
+}
+
+int ava_apiserver_main(const struct ava_apiserver_api *api, int argc, char **argv)
+{
+	g_api = api;
+	int fd = -1;
+	char err[256];
+
+	if (ava_abi_api_check(api->abi, err, sizeof(err)) < 0) {
+		fprintf(stderr, "ava-server-%s: compiled-in ABI is inconsistent: %s\n",
+			api->abi->name, err);
+		return 70;
+	}
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--fd") == 0 && i + 1 < argc) {
+			char *end;
+			long v = strtol(argv[++i], &end, 10);
+			if (*end || v < 0 || v > 65535) {
+				fprintf(stderr, "ava-server-%s: --fd needs a descriptor number\n",
+					api->abi->name);
+				return 64;
+			}
+			fd = (int)v;
+		} else if (strcmp(argv[i], "--print-abi") == 0) {
+			return ava_abi_format(api->abi, api->spec_path, stdout) < 0 ? 1 : 0;
+		} else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			return usage(stdout, 0);
+		} else {
+			fprintf(stderr, "ava-server-%s: unknown argument '%s'\n", api->abi->name,
+				argv[i]);
+			return usage(stderr, 64);
+		}
+	}
+	if (fd < 0)
+		return usage(stderr, 64);
+	const char *tenant = getenv("AVA_TENANT");
+	if (tenant && *tenant)
+		g_tenant = tenant;
+	signal(SIGPIPE, SIG_IGN);
+	if (ava_transport_unix_from_fd(fd, &g_router) < 0) {
+		fprintf(stderr, "ava-server-%s: descriptor %d is not a usable socket\n",
+			api->abi->name, fd);
+		return 66;
+	}
+
+	for (;;) {
+		struct ava_wire_header hdr;
+		uint8_t *payload = NULL;
+		const char *reason = NULL;
+		int r = ava_transport_recv_frame(g_router, AVA_WIRE_MAX_PAYLOAD_BYTES, &hdr,
+						 &payload, &reason);
+		if (r == -EPIPE)
+			break;
+		if (r < 0) {
+			logmsg("bad frame from the router (%s); exiting",
+			       reason ? reason : strerror(-r));
+			break;
+		}
+		switch (hdr.kind) {
+		case AVA_WIRE_SESSION_OPEN:
+			free(payload);
+			if (session_open(hdr.session) < 0)
+				logmsg("could not open session %u", hdr.session);
+			break;
+		case AVA_WIRE_SESSION_CLOSE:
+			free(payload);
+			session_close(hdr.session);
+			break;
+		case AVA_WIRE_CALL:
+			dispatch_call(&hdr, payload);
+			break;
+		case AVA_WIRE_CALLBACK_REPLY:
+			complete_callback(&hdr, payload);
+			break;
+		default:
+			free(payload);
+			logmsg("unexpected %s frame from the router; ignored",
+			       ava_wire_kind_name(hdr.kind));
+			break;
+		}
+	}
+	/* Router gone: nothing can reach the guests any more. */
+	pthread_mutex_lock(&g_lock);
+	g_router_gone = true;
+	wake_cb_waiters_locked(0);
+	pthread_mutex_unlock(&g_lock);
+	return 0;
+}
