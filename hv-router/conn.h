@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One non-blocking framed stream (a guest channel or an API server socket):
+ * incremental frame reading and a bounded output queue. The event loop owns
+ * the fd's epoll registration; this module only moves bytes.
+ *
+ * Reading order (docs/router.md, "Validation"): the 40-byte header is read
+ * first and validated with ava_wire_header_decode against
+ * AVA_WIRE_MAX_PAYLOAD_BYTES before anything is allocated; only then is a
+ * payload buffer of exactly len_bytes allocated and filled.
+ */
+#ifndef AVA_ROUTER_CONN_H
+#define AVA_ROUTER_CONN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <ava/wire.h>
+
+struct ava_conn_chunk;
+
+struct ava_conn {
+	int fd;
+	/* Input: the frame being received. */
+	uint8_t hdr_buf[AVA_WIRE_HEADER_BYTES];
+	uint32_t hdr_got;
+	int have_hdr;
+	struct ava_wire_header hdr;
+	uint8_t *payload;
+	uint32_t payload_got;
+	/* Output queue, oldest first. */
+	struct ava_conn_chunk *out_head;
+	struct ava_conn_chunk *out_tail;
+	size_t out_bytes;
+	size_t out_cap_bytes;
+};
+
+/* Takes ownership of fd (non-blocking). out_cap_bytes bounds the output queue. */
+void ava_conn_init(struct ava_conn *c, int fd, size_t out_cap_bytes);
+/* Frees buffers and the queue and closes the fd. Safe to call twice. */
+void ava_conn_fini(struct ava_conn *c);
+
+/* Whether part of a frame has been received and the rest is pending. */
+int ava_conn_mid_frame(const struct ava_conn *c);
+
+/*
+ * Reads towards the next frame. Returns 1 with a complete frame (the caller
+ * owns *ret_payload, NULL when len_bytes is 0), 0 when the socket has no more
+ * bytes now, -EPIPE on EOF (or reset), -EPROTO / -EMSGSIZE for a header that
+ * fails validation (*ret_reason set; nothing was allocated), or another
+ * negative errno.
+ */
+int ava_conn_read_frame(struct ava_conn *c, struct ava_wire_header *ret_hdr, uint8_t **ret_payload,
+			const char **ret_reason) __attribute__((warn_unused_result));
+
+/*
+ * Queues one frame; hdr->len_bytes must equal len. Takes ownership of
+ * payload (freed here on failure too). Returns 0, -ENOBUFS when the queue
+ * would pass its cap, or -ENOMEM. Nothing is written until ava_conn_flush.
+ */
+int ava_conn_queue(struct ava_conn *c, const struct ava_wire_header *hdr, uint8_t *payload,
+		   size_t len) __attribute__((warn_unused_result));
+/* Same, copying len bytes from data. */
+int ava_conn_queue_copy(struct ava_conn *c, const struct ava_wire_header *hdr, const void *data,
+			size_t len) __attribute__((warn_unused_result));
+
+/*
+ * Writes as much of the queue as the socket takes without blocking.
+ * Returns 0 (check out_bytes for what is left) or -EPIPE / negative errno.
+ */
+int ava_conn_flush(struct ava_conn *c) __attribute__((warn_unused_result));
+
+#endif /* AVA_ROUTER_CONN_H */

@@ -1,0 +1,463 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * avarouterd's process shell: API manifests, listening sockets, signals and
+ * the single-threaded epoll loop that drives session.c and server.c.
+ */
+#include "router-main.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "router.h"
+
+#define TICK_MS	   1000
+#define MAX_EVENTS 64
+
+void ava_router_log(const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	size_t len = (size_t)n < sizeof(line) - 1 ? (size_t)n : sizeof(line) - 2;
+	line[len++] = '\n';
+	/* One write per line, so lines from the router and its servers do not interleave. */
+	ssize_t ignored = write(2, line, len);
+	(void)ignored;
+}
+
+int64_t ava_router_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int ava_router_epoll_add(struct ava_router *r, int fd, uint32_t events, void *ptr)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = ptr };
+	if (epoll_ctl(r->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+		return -errno;
+	return 0;
+}
+
+void ava_router_epoll_del(struct ava_router *r, int fd)
+{
+	(void)epoll_ctl(r->epfd, EPOLL_CTL_DEL, fd, NULL);
+}
+
+static void epoll_set(struct ava_router *r, int fd, uint32_t *cur, uint32_t want, void *ptr)
+{
+	if (*cur == want)
+		return;
+	struct epoll_event ev = { .events = want, .data.ptr = ptr };
+	if (epoll_ctl(r->epfd, EPOLL_CTL_MOD, fd, &ev) == 0)
+		*cur = want;
+}
+
+void ava_router_guest_update_events(struct ava_router *r, struct ava_router_guest *g)
+{
+	if (!g->registered)
+		return;
+	uint32_t want = 0;
+	if (g->conn.out_bytes)
+		want |= EPOLLOUT;
+	if ((g->state == AVA_GUEST_AWAIT_HELLO || g->state == AVA_GUEST_OPEN) &&
+	    !(g->server && g->server->throttled))
+		want |= EPOLLIN;
+	epoll_set(r, g->conn.fd, &g->ep_events, want, g);
+}
+
+void ava_router_server_update_events(struct ava_router *r, struct ava_router_server *s)
+{
+	if (!s->registered)
+		return;
+	uint32_t want = EPOLLIN | (s->conn.out_bytes ? EPOLLOUT : 0);
+	epoll_set(r, s->conn.fd, &s->ep_events, want, s);
+}
+
+/* ---- API manifests ---- */
+
+static int load_apis(struct ava_router *r, const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d) {
+		fprintf(stderr, "avarouterd: cannot open API directory %s: %s\n", dir,
+			strerror(errno));
+		return -1;
+	}
+	int ret = 0;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		size_t len = strlen(de->d_name);
+		if (len <= 4 || strcmp(de->d_name + len - 4, ".abi") != 0)
+			continue;
+		char path[PATH_MAX], server[PATH_MAX], err[512];
+		if (snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >= (int)sizeof(path))
+			continue;
+		struct ava_abi_api *abi = NULL;
+		if (ava_abi_load(path, &abi, err, sizeof(err)) < 0) {
+			fprintf(stderr, "avarouterd: skipping API manifest %s: %s\n", path, err);
+			continue;
+		}
+		size_t name_len = len - 4;
+		if (strlen(abi->name) != name_len || memcmp(abi->name, de->d_name, name_len)) {
+			fprintf(stderr,
+				"avarouterd: skipping API manifest %s: it describes API '%s', not "
+				"'%.*s'\n",
+				path, abi->name, (int)name_len, de->d_name);
+			ava_abi_api_free(abi);
+			continue;
+		}
+		if (snprintf(server, sizeof(server), "%s/ava-server-%s", dir, abi->name) >=
+		    (int)sizeof(server)) {
+			ava_abi_api_free(abi);
+			continue;
+		}
+		if (access(server, X_OK) < 0)
+			fprintf(stderr,
+				"avarouterd: warning: API %s has no executable server %s (%s); its "
+				"sessions will fail\n",
+				abi->name, server, strerror(errno));
+		struct ava_router_api *apis = realloc(r->apis, (r->n_apis + 1) * sizeof(*apis));
+		char *name = strdup(abi->name);
+		char *server_path = strdup(server);
+		if (!apis || !name || !server_path) {
+			if (apis)
+				r->apis = apis;
+			free(name);
+			free(server_path);
+			ava_abi_api_free(abi);
+			fprintf(stderr, "avarouterd: out of memory\n");
+			ret = -1;
+			break;
+		}
+		r->apis = apis;
+		r->apis[r->n_apis].name = name;
+		r->apis[r->n_apis].abi = abi;
+		r->apis[r->n_apis].server_path = server_path;
+		r->n_apis++;
+		ava_router_log("avarouterd: API %s: %u functions, %u callbacks, ABI hash %016llx "
+			       "(%s)",
+			       abi->name, abi->n_fns, abi->n_callbacks,
+			       (unsigned long long)abi->hash, path);
+	}
+	closedir(d);
+	if (ret == 0 && r->n_apis == 0) {
+		fprintf(stderr, "avarouterd: no API manifests (*.abi) in %s\n", dir);
+		ret = -1;
+	}
+	return ret;
+}
+
+/* ---- listening sockets ---- */
+
+static int mkdir_parents(const char *path)
+{
+	char buf[PATH_MAX];
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+		return -ENAMETOOLONG;
+	char *slash = strrchr(buf, '/');
+	if (!slash || slash == buf)
+		return 0;
+	*slash = '\0';
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static int open_listener(struct ava_router_listener *l)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	if (strlen(l->path) >= sizeof(addr.sun_path)) {
+		fprintf(stderr, "avarouterd: socket path too long (max %zu bytes): %s\n",
+			sizeof(addr.sun_path) - 1, l->path);
+		return -1;
+	}
+	memcpy(addr.sun_path, l->path, strlen(l->path) + 1);
+	int r = mkdir_parents(l->path);
+	if (r < 0) {
+		fprintf(stderr, "avarouterd: cannot create the directory of %s: %s\n", l->path,
+			strerror(-r));
+		return -1;
+	}
+
+	/* A stale socket file is removed, but only if nothing answers on it. */
+	struct stat st;
+	if (lstat(l->path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			fprintf(stderr, "avarouterd: %s exists and is not a socket\n", l->path);
+			return -1;
+		}
+		int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (probe < 0) {
+			fprintf(stderr, "avarouterd: socket: %s\n", strerror(errno));
+			return -1;
+		}
+		int c = connect(probe, (struct sockaddr *)&addr, sizeof(addr));
+		int e = errno;
+		close(probe);
+		if (c == 0) {
+			fprintf(stderr, "avarouterd: another router is already listening on %s\n",
+				l->path);
+			return -1;
+		}
+		if (e != ECONNREFUSED) {
+			fprintf(stderr, "avarouterd: cannot probe existing socket %s: %s\n",
+				l->path, strerror(e));
+			return -1;
+		}
+		if (unlink(l->path) < 0) {
+			fprintf(stderr, "avarouterd: cannot remove stale socket %s: %s\n", l->path,
+				strerror(errno));
+			return -1;
+		}
+		ava_router_log("avarouterd: removed stale socket %s", l->path);
+	}
+
+	l->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (l->fd < 0) {
+		fprintf(stderr, "avarouterd: socket: %s\n", strerror(errno));
+		return -1;
+	}
+	if (bind(l->fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+		fprintf(stderr, "avarouterd: cannot bind %s: %s\n", l->path, strerror(errno));
+		return -1;
+	}
+	l->bound = 1;
+	/* Tenancy comes from which socket (or the peer's uid), not from file permissions. */
+	if (chmod(l->path, 0666) < 0) {
+		fprintf(stderr, "avarouterd: chmod %s: %s\n", l->path, strerror(errno));
+		return -1;
+	}
+	if (listen(l->fd, 128) < 0) {
+		fprintf(stderr, "avarouterd: listen on %s: %s\n", l->path, strerror(errno));
+		return -1;
+	}
+	if (l->tenant)
+		ava_router_log("avarouterd: listening on %s (tenant %s)", l->path, l->tenant);
+	else
+		ava_router_log("avarouterd: listening on %s (tenant uid:<peer uid>)", l->path);
+	return 0;
+}
+
+static void close_listeners(struct ava_router *r)
+{
+	for (size_t i = 0; i < r->n_listeners; i++) {
+		struct ava_router_listener *l = &r->listeners[i];
+		if (l->fd >= 0) {
+			ava_router_epoll_del(r, l->fd);
+			close(l->fd);
+			l->fd = -1;
+		}
+		if (l->bound)
+			unlink(l->path);
+		l->bound = 0;
+	}
+}
+
+/* ---- the loop ---- */
+
+/* Returns 1 when a stop signal arrived. */
+static int on_signal(struct ava_router *r)
+{
+	int stop = 0;
+	struct signalfd_siginfo si;
+	while (read(r->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
+			ava_router_log("avarouterd: %s received; shutting down",
+				       si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
+			stop = 1;
+		}
+	}
+	ava_server_reap(r);
+	return stop;
+}
+
+static void shutdown_all(struct ava_router *r)
+{
+	close_listeners(r);
+	/* Best effort: tell each guest why, without waiting for slow readers. */
+	struct ava_router_guest *next;
+	for (struct ava_router_guest *g = r->guests; g; g = next) {
+		next = g->next;
+		if (g->state == AVA_GUEST_AWAIT_HELLO || g->state == AVA_GUEST_OPEN) {
+			struct ava_router_server *s = g->server;
+			if (s) {
+				ava_map_del(&s->sessions, g->session);
+				g->server = NULL;
+			}
+			ava_session_end(r, g, AVA_STATUS_SERVER_GONE, "router shutting down", 0);
+		}
+	}
+	ava_server_stop_all(r);
+	for (struct ava_router_guest *g = r->guests; g; g = next) {
+		next = g->next;
+		ava_conn_fini(&g->conn);
+		free(g);
+	}
+	r->guests = NULL;
+	ava_session_reap_graveyard(r);
+}
+
+static int run(struct ava_router *r, int ready_fd)
+{
+	if (ready_fd >= 0) {
+		ssize_t n = write(ready_fd, "ready\n", 6);
+		if (n != 6)
+			ava_router_log("avarouterd: writing to --ready-fd %d failed", ready_fd);
+		close(ready_fd);
+	}
+	int64_t next_tick = ava_router_now_ms() + TICK_MS;
+	while (!r->stopping) {
+		struct epoll_event events[MAX_EVENTS];
+		int64_t wait_ms = next_tick - ava_router_now_ms();
+		int n = epoll_wait(r->epfd, events, MAX_EVENTS, wait_ms > 0 ? (int)wait_ms : 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			ava_router_log("avarouterd: epoll_wait: %s", strerror(errno));
+			return 1;
+		}
+		r->now_ms = ava_router_now_ms();
+		for (int i = 0; i < n; i++) {
+			int type = *(int *)events[i].data.ptr;
+			uint32_t ev = events[i].events;
+			switch (type) {
+			case AVA_ROUTER_EV_LISTENER:
+				for (int k = 0; k < 16; k++) {
+					if (ava_session_accept(r, events[i].data.ptr) < 0)
+						break;
+				}
+				break;
+			case AVA_ROUTER_EV_GUEST:
+				ava_session_on_events(r, events[i].data.ptr, ev);
+				break;
+			case AVA_ROUTER_EV_SERVER:
+				ava_server_on_events(r, events[i].data.ptr, ev);
+				break;
+			case AVA_ROUTER_EV_SIGNAL:
+				if (on_signal(r))
+					r->stopping = 1;
+				break;
+			default:
+				break;
+			}
+		}
+		if (r->now_ms >= next_tick) {
+			ava_session_tick(r);
+			next_tick = r->now_ms + TICK_MS;
+		}
+		ava_session_reap_graveyard(r);
+		ava_server_collect(r);
+	}
+	return 0;
+}
+
+int ava_router_main(const struct ava_router_config *cfg)
+{
+	struct ava_router router;
+	struct ava_router *r = &router;
+	memset(r, 0, sizeof(*r));
+	r->epfd = -1;
+	r->sigfd = -1;
+	r->verbose = cfg->verbose;
+	r->api_dir = cfg->api_dir;
+	r->next_session = 1;
+	r->now_ms = ava_router_now_ms();
+	r->ev_signal = AVA_ROUTER_EV_SIGNAL;
+	ava_map_init(&r->sessions);
+	int ret = 1;
+
+	sigset_t mask;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0) {
+		fprintf(stderr, "avarouterd: sigprocmask: %s\n", strerror(errno));
+		return 1;
+	}
+	signal(SIGPIPE, SIG_IGN);
+
+	if (load_apis(r, cfg->api_dir) < 0)
+		goto out;
+
+	r->listeners = calloc(cfg->n_listen, sizeof(*r->listeners));
+	if (!r->listeners) {
+		fprintf(stderr, "avarouterd: out of memory\n");
+		goto out;
+	}
+	for (size_t i = 0; i < cfg->n_listen; i++) {
+		r->listeners[i].ev_type = AVA_ROUTER_EV_LISTENER;
+		r->listeners[i].fd = -1;
+		r->listeners[i].path = cfg->listen[i].path;
+		r->listeners[i].tenant = cfg->listen[i].tenant;
+	}
+	r->epfd = epoll_create1(EPOLL_CLOEXEC);
+	r->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (r->epfd < 0 || r->sigfd < 0) {
+		fprintf(stderr, "avarouterd: epoll/signalfd: %s\n", strerror(errno));
+		goto out;
+	}
+	if (ava_router_epoll_add(r, r->sigfd, EPOLLIN, &r->ev_signal) < 0) {
+		fprintf(stderr, "avarouterd: epoll: %s\n", strerror(errno));
+		goto out;
+	}
+	for (size_t i = 0; i < cfg->n_listen; i++) {
+		r->n_listeners = i + 1;
+		if (open_listener(&r->listeners[i]) < 0)
+			goto out;
+		if (ava_router_epoll_add(r, r->listeners[i].fd, EPOLLIN, &r->listeners[i]) < 0) {
+			fprintf(stderr, "avarouterd: epoll: %s\n", strerror(errno));
+			goto out;
+		}
+	}
+	ret = run(r, cfg->ready_fd);
+	ava_router_log("avarouterd: exiting");
+out:
+	shutdown_all(r);
+	while (r->tenants) {
+		struct ava_router_tenant *t = r->tenants;
+		r->tenants = t->next;
+		free(t->servers);
+		free(t);
+	}
+	for (size_t i = 0; i < r->n_apis; i++) {
+		free(r->apis[i].name);
+		free(r->apis[i].server_path);
+		ava_abi_api_free(r->apis[i].abi);
+	}
+	free(r->apis);
+	free(r->listeners);
+	ava_map_fini(&r->sessions);
+	if (r->sigfd >= 0)
+		close(r->sigfd);
+	if (r->epfd >= 0)
+		close(r->epfd);
+	return ret;
+}

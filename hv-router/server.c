@@ -1,0 +1,537 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The API server side of avarouterd: spawning one server per (tenant, API),
+ * validating what servers send (servers run vendor code on guest input and
+ * are not trusted either), relaying it to the right session, and turning a
+ * server's death into BYE(SERVER_GONE) for its sessions only.
+ *
+ * Validation of a server frame (any failure kills that server; its sessions
+ * get BYE(SERVER_GONE)):
+ *   1. header (conn.c), then session field nonzero;
+ *   2. a session that is not (or no longer) open on this server: dropped;
+ *   3. REPLY: seq names an outstanding sync call of that session; payload
+ *      checked by ava_abi_check_reply against the call's recorded argument
+ *      presence and counts; CALLBACK: callback id in range, no flags, seq not
+ *      outstanding, payload checked by ava_abi_check_args(has_token = 1);
+ *   4. any other kind is a violation.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "router.h"
+
+/* Everything after this in the child is async-signal-safe or exec. */
+static void __attribute__((noreturn))
+child_exec(const char *path, const char *tenant, int sock, pid_t parent)
+{
+	/* Die with the router; check for the race where it already died. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != parent)
+		_exit(127);
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		_exit(127);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_DFL);
+
+	/* The channel becomes fd 3; stdin is /dev/null; stdout and stderr stay (logs). */
+	int chan = 3;
+	if (sock != chan) {
+		if (dup2(sock, chan) < 0)
+			_exit(127);
+	} else {
+		int fl = fcntl(chan, F_GETFD);
+		if (fl < 0 || fcntl(chan, F_SETFD, fl & ~FD_CLOEXEC) < 0)
+			_exit(127);
+	}
+	int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (null_fd >= 0 && null_fd != 0) {
+		dup2(null_fd, 0);
+		close(null_fd);
+	}
+#ifdef SYS_close_range
+	if (syscall(SYS_close_range, 4u, ~0u, 0u) < 0)
+#endif
+	{
+		long max_fd = sysconf(_SC_OPEN_MAX);
+		for (long fd = 4; fd < (max_fd > 0 ? max_fd : 1024); fd++)
+			close((int)fd);
+	}
+	if (setenv("AVA_TENANT", tenant, 1) < 0)
+		_exit(127);
+	char *const argv[] = { (char *)path, (char *)"--fd", (char *)"3", NULL };
+	execv(path, argv);
+	int e = errno;
+	const char *msg = "avarouterd: exec of API server failed: ";
+	ssize_t ignored = write(2, msg, strlen(msg));
+	ignored = write(2, path, strlen(path));
+	ignored = write(2, ": ", 2);
+	ignored = write(2, strerror(e), strlen(strerror(e)));
+	ignored = write(2, "\n", 1);
+	(void)ignored;
+	_exit(127);
+}
+
+static struct ava_router_server *spawn(struct ava_router *r, struct ava_router_tenant *t,
+				       struct ava_router_api *api)
+{
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+		ava_router_log("avarouterd: tenant %s api %s: socketpair: %s", t->name, api->name,
+			       strerror(errno));
+		return NULL;
+	}
+	struct ava_router_server *s = calloc(1, sizeof(*s));
+	if (!s) {
+		ava_router_log("avarouterd: tenant %s api %s: out of memory", t->name, api->name);
+		close(sv[0]);
+		close(sv[1]);
+		return NULL;
+	}
+	pid_t parent = getpid();
+	pid_t pid = fork();
+	if (pid < 0) {
+		ava_router_log("avarouterd: tenant %s api %s: fork: %s", t->name, api->name,
+			       strerror(errno));
+		close(sv[0]);
+		close(sv[1]);
+		free(s);
+		return NULL;
+	}
+	if (pid == 0)
+		child_exec(api->server_path, t->name, sv[1], parent);
+	close(sv[1]);
+	int fl = fcntl(sv[0], F_GETFL);
+	if (fl >= 0)
+		(void)fcntl(sv[0], F_SETFL, fl | O_NONBLOCK);
+
+	s->ev_type = AVA_ROUTER_EV_SERVER;
+	ava_conn_init(&s->conn, sv[0], AVA_ROUTER_SERVER_OUT_CAP);
+	s->tenant = t;
+	s->api = api;
+	s->pid = pid;
+	s->conn_open = 1;
+	ava_map_init(&s->sessions);
+	s->next = r->servers;
+	r->servers = s;
+	ava_router_log("avarouterd: tenant %s api %s: server pid %ld started (%s)", t->name,
+		       api->name, (long)pid, api->server_path);
+	if (ava_router_epoll_add(r, sv[0], EPOLLIN, s) < 0) {
+		ava_server_fail(r, s, "epoll registration failed");
+		return NULL;
+	}
+	s->registered = 1;
+	s->ep_events = EPOLLIN;
+	return s;
+}
+
+struct ava_router_server *ava_server_get(struct ava_router *r, struct ava_router_tenant *t,
+					 struct ava_router_api *api)
+{
+	size_t idx = (size_t)(api - r->apis);
+	struct ava_router_server *s = t->servers[idx];
+	if (s && s->conn_open)
+		return s;
+	s = spawn(r, t, api);
+	t->servers[idx] = s;
+	return s;
+}
+
+void ava_server_check_throttle(struct ava_router *r, struct ava_router_server *s)
+{
+	int want;
+	if (!s->conn_open)
+		want = 0;
+	else if (s->throttled)
+		want = s->conn.out_bytes > AVA_ROUTER_SERVER_OUT_LOW;
+	else
+		want = s->conn.out_bytes > AVA_ROUTER_SERVER_OUT_HIGH;
+	if (want == s->throttled)
+		return;
+	s->throttled = want;
+	if (r->verbose)
+		ava_router_log("avarouterd: tenant %s api %s: server pid %ld: %s guests (%zu bytes "
+			       "queued)",
+			       s->tenant->name, s->api->name, (long)s->pid,
+			       want ? "pausing" : "resuming", s->conn.out_bytes);
+	size_t pos = 0;
+	struct ava_router_guest *g;
+	while ((g = ava_map_next(&s->sessions, &pos, NULL)))
+		ava_router_guest_update_events(r, g);
+}
+
+int ava_server_send(struct ava_router *r, struct ava_router_server *s,
+		    const struct ava_wire_header *hdr, uint8_t *payload, size_t len)
+{
+	if (!s->conn_open) {
+		free(payload);
+		return -EPIPE;
+	}
+	int ret = ava_conn_queue(&s->conn, hdr, payload, len);
+	if (ret < 0) {
+		ava_server_fail(r, s,
+				ret == -ENOBUFS ? "queue to the server over cap" : "out of memory");
+		return ret;
+	}
+	ret = ava_conn_flush(&s->conn);
+	if (ret < 0) {
+		ava_server_fail(r, s, "write to the server failed");
+		return ret;
+	}
+	ava_router_server_update_events(r, s);
+	ava_server_check_throttle(r, s);
+	return 0;
+}
+
+void ava_server_fail(struct ava_router *r, struct ava_router_server *s, const char *reason)
+{
+	if (!s->conn_open)
+		return;
+	s->conn_open = 0;
+	size_t idx = (size_t)(s->api - r->apis);
+	if (s->tenant->servers[idx] == s)
+		s->tenant->servers[idx] = NULL;
+	if (!s->reaped)
+		kill(s->pid, SIGKILL); /* unreaped: the pid is still ours */
+	ava_router_log("avarouterd: tenant %s api %s: server pid %ld gone (%s); ending its %zu "
+		       "session(s)",
+		       s->tenant->name, s->api->name, (long)s->pid, reason, s->sessions.count);
+	char bye[256];
+	snprintf(bye, sizeof(bye), "API server for %s gone (%s)", s->api->name, reason);
+	for (;;) {
+		size_t pos = 0;
+		uint64_t id;
+		struct ava_router_guest *g = ava_map_next(&s->sessions, &pos, &id);
+		if (!g)
+			break;
+		ava_map_del(&s->sessions, id);
+		g->server = NULL;
+		ava_session_end(r, g, AVA_STATUS_SERVER_GONE, bye, 0);
+	}
+	ava_map_fini(&s->sessions);
+	if (s->registered)
+		ava_router_epoll_del(r, s->conn.fd);
+	s->registered = 0;
+	ava_conn_fini(&s->conn);
+	s->throttled = 0;
+}
+
+static void server_violation(struct ava_router *r, struct ava_router_server *s, const char *fmt,
+			     ...) __attribute__((format(printf, 3, 4)));
+
+static void server_violation(struct ava_router *r, struct ava_router_server *s, const char *fmt,
+			     ...)
+{
+	char reason[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	ava_router_log("avarouterd: tenant %s api %s: server pid %ld: %s; killing server",
+		       s->tenant->name, s->api->name, (long)s->pid, reason);
+	ava_server_fail(r, s, "malformed frame from server");
+}
+
+static void handle_reply(struct ava_router *r, struct ava_router_server *s,
+			 struct ava_router_guest *g, const struct ava_wire_header *hdr,
+			 uint8_t *payload)
+{
+	const struct ava_abi_api *abi = s->api->abi;
+	struct ava_router_call *call = ava_map_get(&g->calls, hdr->seq);
+	if (!call) {
+		server_violation(r, s,
+				 "REPLY for seq %" PRIu64 " of session %" PRIu32
+				 ", which has no such outstanding call",
+				 hdr->seq, g->session);
+		goto drop;
+	}
+	const struct ava_abi_fn *fn = &abi->fns[call->fn_id];
+	if (hdr->flags & ~AVA_WIRE_F_DEFERRED_ERROR) {
+		server_violation(r, s, "REPLY to %s with flags 0x%x", fn->name, hdr->flags);
+		goto drop;
+	}
+	/* A call that failed before running (bad handle, ...) may carry a status and no results. */
+	if (!(hdr->status != AVA_STATUS_OK && hdr->len_bytes == 0)) {
+		struct ava_abi_view call_views[AVA_ABI_MAX_ARGS];
+		struct ava_abi_view ret_views[1 + AVA_ABI_MAX_ARGS];
+		struct ava_abi_view deferred;
+		uint32_t deferred_fn = 0;
+		char err[256];
+		memset(call_views, 0, sizeof(call_views));
+		for (uint16_t i = 0; i < call->n_args && i < AVA_ABI_MAX_ARGS; i++) {
+			call_views[i].present = call->args[i].present;
+			call_views[i].count = call->args[i].count;
+			call_views[i].u64 = call->args[i].u64;
+		}
+		if (ava_abi_check_reply(abi, fn, call_views, hdr->flags, payload, hdr->len_bytes,
+					ret_views, &deferred_fn, &deferred, err, sizeof(err)) < 0) {
+			server_violation(r, s, "REPLY to %s: %s", fn->name, err);
+			goto drop;
+		}
+	}
+	free(ava_map_del(&g->calls, hdr->seq));
+	ava_session_deliver(r, g, hdr, payload);
+	return;
+drop:
+	free(payload);
+}
+
+static void handle_callback(struct ava_router *r, struct ava_router_server *s,
+			    struct ava_router_guest *g, const struct ava_wire_header *hdr,
+			    uint8_t *payload)
+{
+	const struct ava_abi_api *abi = s->api->abi;
+	if (hdr->call_id >= abi->n_callbacks) {
+		server_violation(r, s, "CALLBACK with bad callback id %" PRIu32, hdr->call_id);
+		goto drop;
+	}
+	const struct ava_abi_callback *cb = &abi->callbacks[hdr->call_id];
+	if (hdr->flags || hdr->status) {
+		server_violation(r, s, "CALLBACK %s with nonzero flags or status", cb->name);
+		goto drop;
+	}
+	struct ava_abi_view views[AVA_ABI_MAX_ARGS];
+	char err[256];
+	if (cb->n_args > AVA_ABI_MAX_ARGS ||
+	    ava_abi_check_args(abi, cb->n_args, cb->args, 1, payload, hdr->len_bytes, views, err,
+			       sizeof(err)) < 0) {
+		server_violation(r, s, "CALLBACK %s: %s", cb->name,
+				 cb->n_args > AVA_ABI_MAX_ARGS ? "too many arguments" : err);
+		goto drop;
+	}
+	if (ava_map_get(&g->callbacks, hdr->seq)) {
+		server_violation(r, s,
+				 "CALLBACK %s reuses seq %" PRIu64 " of an outstanding callback",
+				 cb->name, hdr->seq);
+		goto drop;
+	}
+	if (g->callbacks.count >= AVA_ROUTER_MAX_OUTSTANDING) {
+		server_violation(r, s, "more than %u outstanding callbacks in session %" PRIu32,
+				 AVA_ROUTER_MAX_OUTSTANDING, g->session);
+		goto drop;
+	}
+	if (ava_map_put(&g->callbacks, hdr->seq, (void *)(uintptr_t)(hdr->call_id + 1u)) < 0) {
+		free(payload);
+		ava_session_end(r, g, AVA_STATUS_NO_MEMORY, "router out of memory", 1);
+		return;
+	}
+	ava_session_deliver(r, g, hdr, payload);
+	return;
+drop:
+	free(payload);
+}
+
+static void handle_frame(struct ava_router *r, struct ava_router_server *s,
+			 const struct ava_wire_header *hdr, uint8_t *payload)
+{
+	if (r->verbose)
+		ava_router_log("avarouterd: tenant %s api %s: server %s session %" PRIu32
+			       " seq %" PRIu64 " len %" PRIu32 " status %s",
+			       s->tenant->name, s->api->name, ava_wire_kind_name(hdr->kind),
+			       hdr->session, hdr->seq, hdr->len_bytes,
+			       ava_wire_status_name(hdr->status));
+	if (hdr->kind != AVA_WIRE_REPLY && hdr->kind != AVA_WIRE_CALLBACK) {
+		server_violation(r, s, "unexpected %s frame from a server",
+				 ava_wire_kind_name(hdr->kind));
+		goto drop;
+	}
+	if (hdr->session == 0) {
+		server_violation(r, s, "%s with session 0", ava_wire_kind_name(hdr->kind));
+		goto drop;
+	}
+	struct ava_router_guest *g = ava_map_get(&s->sessions, hdr->session);
+	if (!g || g->state != AVA_GUEST_OPEN) {
+		/* The session ended (or never was this server's): nothing to deliver to. */
+		if (r->verbose)
+			ava_router_log("avarouterd: tenant %s api %s: dropping %s for session "
+				       "%" PRIu32 ", which is not open",
+				       s->tenant->name, s->api->name, ava_wire_kind_name(hdr->kind),
+				       hdr->session);
+		goto drop;
+	}
+	if (hdr->kind == AVA_WIRE_REPLY)
+		handle_reply(r, s, g, hdr, payload);
+	else
+		handle_callback(r, s, g, hdr, payload);
+	return;
+drop:
+	free(payload);
+}
+
+static void log_exit(struct ava_router_server *s, int status)
+{
+	if (WIFEXITED(status))
+		ava_router_log("avarouterd: tenant %s api %s: server pid %ld exited with status %d",
+			       s->tenant->name, s->api->name, (long)s->pid, WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		ava_router_log("avarouterd: tenant %s api %s: server pid %ld killed by signal %d "
+			       "(%s)",
+			       s->tenant->name, s->api->name, (long)s->pid, WTERMSIG(status),
+			       strsignal(WTERMSIG(status)));
+}
+
+/*
+ * EOF from a server usually means it died: reap it now if so, so that the
+ * sessions' BYE says how it ended.
+ */
+static void server_eof(struct ava_router *r, struct ava_router_server *s)
+{
+	int status;
+	char why[96];
+	if (!s->reaped && waitpid(s->pid, &status, WNOHANG) == s->pid) {
+		s->reaped = 1;
+		log_exit(s, status);
+		if (WIFSIGNALED(status))
+			snprintf(why, sizeof(why), "killed by signal %d", WTERMSIG(status));
+		else
+			snprintf(why, sizeof(why), "exited with status %d", WEXITSTATUS(status));
+		ava_server_fail(r, s, why);
+		return;
+	}
+	ava_server_fail(r, s, "server closed its channel");
+}
+
+void ava_server_on_events(struct ava_router *r, struct ava_router_server *s, uint32_t events)
+{
+	if (!s->conn_open)
+		return;
+	if (events & EPOLLOUT) {
+		if (ava_conn_flush(&s->conn) < 0) {
+			ava_server_fail(r, s, "write to the server failed");
+			return;
+		}
+		ava_server_check_throttle(r, s);
+	}
+	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+		for (int i = 0; i < AVA_ROUTER_FRAMES_PER_WAKEUP && s->conn_open; i++) {
+			struct ava_wire_header hdr;
+			uint8_t *payload = NULL;
+			const char *reason = NULL;
+			int ret = ava_conn_read_frame(&s->conn, &hdr, &payload, &reason);
+			if (ret == 0)
+				break;
+			if (ret == -EPIPE) {
+				server_eof(r, s);
+				return;
+			}
+			if (ret == -EPROTO || ret == -EMSGSIZE) {
+				server_violation(r, s, "bad frame header: %s",
+						 reason ? reason : "invalid");
+				return;
+			}
+			if (ret < 0) {
+				char why[128];
+				snprintf(why, sizeof(why), "read from the server failed: %s",
+					 strerror(-ret));
+				ava_server_fail(r, s, why);
+				return;
+			}
+			handle_frame(r, s, &hdr, payload);
+		}
+	}
+	if (s->conn_open)
+		ava_router_server_update_events(r, s);
+}
+
+void ava_server_reap(struct ava_router *r)
+{
+	for (;;) {
+		int status;
+		pid_t pid = waitpid(-1, &status, WNOHANG);
+		if (pid <= 0)
+			return;
+		struct ava_router_server *s = r->servers;
+		while (s && s->pid != pid)
+			s = s->next;
+		if (!s)
+			continue;
+		s->reaped = 1;
+		log_exit(s, status);
+		if (s->conn_open) {
+			char why[96];
+			if (WIFSIGNALED(status))
+				snprintf(why, sizeof(why), "killed by signal %d", WTERMSIG(status));
+			else
+				snprintf(why, sizeof(why), "exited with status %d",
+					 WEXITSTATUS(status));
+			ava_server_fail(r, s, why);
+		}
+	}
+}
+
+void ava_server_collect(struct ava_router *r)
+{
+	struct ava_router_server **pp = &r->servers;
+	while (*pp) {
+		struct ava_router_server *s = *pp;
+		if (s->reaped && !s->conn_open) {
+			*pp = s->next;
+			free(s);
+		} else {
+			pp = &s->next;
+		}
+	}
+}
+
+void ava_server_stop_all(struct ava_router *r)
+{
+	int n_alive = 0;
+	for (struct ava_router_server *s = r->servers; s; s = s->next) {
+		if (s->conn_open) {
+			ava_map_fini(&s->sessions); /* guests were closed by the caller */
+			if (s->registered)
+				ava_router_epoll_del(r, s->conn.fd);
+			s->registered = 0;
+			ava_conn_fini(&s->conn);
+			s->conn_open = 0;
+		}
+		if (!s->reaped) {
+			kill(s->pid, SIGTERM);
+			n_alive++;
+		}
+	}
+	int64_t deadline = ava_router_now_ms() + AVA_ROUTER_SHUTDOWN_GRACE_MS;
+	while (n_alive > 0) {
+		int64_t left = deadline - ava_router_now_ms();
+		if (left <= 0)
+			break;
+		/* SIGCHLD is blocked and read through the signalfd. */
+		struct pollfd pfd = { .fd = r->sigfd, .events = POLLIN };
+		(void)poll(&pfd, 1, (int)left);
+		struct signalfd_siginfo si;
+		while (read(r->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+			;
+		ava_server_reap(r);
+		n_alive = 0;
+		for (struct ava_router_server *s = r->servers; s; s = s->next)
+			n_alive += !s->reaped;
+	}
+	for (struct ava_router_server *s = r->servers; s; s = s->next) {
+		if (s->reaped)
+			continue;
+		ava_router_log("avarouterd: tenant %s api %s: server pid %ld ignored SIGTERM; "
+			       "killing it",
+			       s->tenant->name, s->api->name, (long)s->pid);
+		kill(s->pid, SIGKILL);
+		int status;
+		if (waitpid(s->pid, &status, 0) == s->pid) {
+			s->reaped = 1;
+			log_exit(s, status);
+		}
+	}
+	ava_server_collect(r);
+}

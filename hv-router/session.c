@@ -1,0 +1,633 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The guest side of avarouterd: accepting channels, the HELLO handshake, and
+ * the validation of every frame a guest sends before it is forwarded to the
+ * tenant's API server.
+ *
+ * Validation order for a guest frame (any failure ends the session with
+ * BYE(MALFORMED) and touches nothing else):
+ *   1. header: magic, version, kind, flags, status, reserved, and len against
+ *      AVA_WIRE_MAX_PAYLOAD_BYTES, before the payload is read (conn.c);
+ *   2. session field zero (a guest never names a session; the channel does);
+ *   3. state: HELLO first and once;
+ *   4. per kind: CALL: call id in range, function supported, ASYNC only where
+ *      the spec allows it, seq not outstanding; CALLBACK_REPLY: seq names a
+ *      callback outstanding in this session;
+ *   5. payload: ava_abi_check_args / ava_abi_check_result, which check every
+ *      length, count, handle type tag and the exact end of the payload.
+ */
+#define _GNU_SOURCE /* accept4, struct ucred */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "router.h"
+
+const char *ava_session_api_name(const struct ava_router_guest *g)
+{
+	return g->api ? g->api->name : "-";
+}
+
+static struct ava_router_tenant *tenant_get(struct ava_router *r, const char *name)
+{
+	for (struct ava_router_tenant *t = r->tenants; t; t = t->next) {
+		if (!strcmp(t->name, name))
+			return t;
+	}
+	struct ava_router_tenant *t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	t->servers = calloc(r->n_apis ? r->n_apis : 1, sizeof(*t->servers));
+	if (!t->servers) {
+		free(t);
+		return NULL;
+	}
+	snprintf(t->name, sizeof(t->name), "%s", name);
+	t->next = r->tenants;
+	r->tenants = t;
+	return t;
+}
+
+static uint32_t session_id_new(struct ava_router *r)
+{
+	for (;;) {
+		uint32_t id = r->next_session++;
+		if (id != 0 && !ava_map_get(&r->sessions, id))
+			return id;
+	}
+}
+
+int ava_session_accept(struct ava_router *r, struct ava_router_listener *l)
+{
+	int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ||
+		    errno == ECONNABORTED)
+			return -EAGAIN;
+		ava_router_log("avarouterd: accept on %s: %s", l->path, strerror(errno));
+		return -EAGAIN;
+	}
+
+	char tenant_name[AVA_ROUTER_MAX_TENANT_NAME + 8];
+	if (l->tenant) {
+		snprintf(tenant_name, sizeof(tenant_name), "%s", l->tenant);
+	} else {
+		struct ucred cred;
+		socklen_t cred_len = sizeof(cred);
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cred_len) < 0) {
+			ava_router_log("avarouterd: SO_PEERCRED on %s: %s; closing connection",
+				       l->path, strerror(errno));
+			close(fd);
+			return 0;
+		}
+		snprintf(tenant_name, sizeof(tenant_name), "uid:%u", (unsigned)cred.uid);
+	}
+
+	struct ava_router_tenant *t = tenant_get(r, tenant_name);
+	struct ava_router_guest *g = t ? calloc(1, sizeof(*g)) : NULL;
+	if (!g) {
+		ava_router_log("avarouterd: out of memory accepting on %s; closing connection",
+			       l->path);
+		close(fd);
+		return 0;
+	}
+	if (t->n_guests >= AVA_ROUTER_MAX_GUESTS_PER_TENANT) {
+		ava_router_log("avarouterd: tenant %s: over %u connections; refusing one on %s",
+			       t->name, AVA_ROUTER_MAX_GUESTS_PER_TENANT, l->path);
+		free(g);
+		close(fd);
+		return 0;
+	}
+	g->ev_type = AVA_ROUTER_EV_GUEST;
+	ava_conn_init(&g->conn, fd, AVA_ROUTER_GUEST_OUT_CAP);
+	g->tenant = t;
+	g->session = session_id_new(r);
+	g->state = AVA_GUEST_AWAIT_HELLO;
+	ava_map_init(&g->calls);
+	ava_map_init(&g->callbacks);
+	g->deadline_ms = r->now_ms + AVA_ROUTER_HELLO_TIMEOUT_MS;
+	g->progress_ms = r->now_ms;
+	if (ava_map_put(&r->sessions, g->session, g) < 0) {
+		ava_router_log("avarouterd: out of memory accepting on %s; closing connection",
+			       l->path);
+		ava_conn_fini(&g->conn);
+		free(g);
+		return 0;
+	}
+	if (ava_router_epoll_add(r, fd, EPOLLIN, g) < 0) {
+		ava_router_log("avarouterd: epoll: %s; closing connection", strerror(errno));
+		ava_map_del(&r->sessions, g->session);
+		ava_conn_fini(&g->conn);
+		free(g);
+		return 0;
+	}
+	g->registered = 1;
+	g->ep_events = EPOLLIN;
+	t->n_guests++;
+	g->next = r->guests;
+	if (r->guests)
+		r->guests->prev = g;
+	r->guests = g;
+	if (r->verbose)
+		ava_router_log("avarouterd: tenant %s session %" PRIu32 ": connected on %s",
+			       t->name, g->session, l->path);
+	return 0;
+}
+
+/* Closes the channel now and moves g to the graveyard. */
+static void guest_bury(struct ava_router *r, struct ava_router_guest *g)
+{
+	if (g->state == AVA_GUEST_DEAD)
+		return;
+	if (g->registered)
+		ava_router_epoll_del(r, g->conn.fd);
+	g->registered = 0;
+	ava_conn_fini(&g->conn);
+	g->state = AVA_GUEST_DEAD;
+	if (g->prev)
+		g->prev->next = g->next;
+	else
+		r->guests = g->next;
+	if (g->next)
+		g->next->prev = g->prev;
+	/* g->next stays: a walk of r->guests standing on g continues correctly. */
+	g->grave_next = r->guest_graveyard;
+	r->guest_graveyard = g;
+}
+
+void ava_session_reap_graveyard(struct ava_router *r)
+{
+	while (r->guest_graveyard) {
+		struct ava_router_guest *g = r->guest_graveyard;
+		r->guest_graveyard = g->grave_next;
+		free(g);
+	}
+}
+
+static void free_outstanding(struct ava_router_guest *g)
+{
+	size_t pos = 0;
+	void *v;
+	while ((v = ava_map_next(&g->calls, &pos, NULL)))
+		free(v);
+	ava_map_fini(&g->calls);
+	ava_map_fini(&g->callbacks);
+}
+
+void ava_session_end(struct ava_router *r, struct ava_router_guest *g, unsigned status,
+		     const char *reason, int is_violation)
+{
+	if (g->state == AVA_GUEST_CLOSING || g->state == AVA_GUEST_DEAD)
+		return;
+	if (is_violation)
+		ava_router_log("avarouterd: tenant %s session %" PRIu32 " (api %s): %s; ending "
+			       "session",
+			       g->tenant->name, g->session, ava_session_api_name(g), reason);
+	else
+		ava_router_log("avarouterd: tenant %s session %" PRIu32 " (api %s): closed (%s)",
+			       g->tenant->name, g->session, ava_session_api_name(g), reason);
+
+	enum ava_router_guest_state old_state = g->state;
+	g->state = AVA_GUEST_CLOSING; /* before anything below can re-enter */
+	struct ava_router_server *s = g->server;
+	g->server = NULL;
+	if (s) {
+		ava_map_del(&s->sessions, g->session);
+		if (s->conn_open && old_state == AVA_GUEST_OPEN) {
+			struct ava_wire_header h = {
+				.magic = AVA_WIRE_MAGIC,
+				.version = AVA_WIRE_VERSION,
+				.kind = AVA_WIRE_SESSION_CLOSE,
+				.session = g->session,
+			};
+			(void)ava_server_send(r, s, &h, NULL, 0);
+		}
+		if (s->conn_open)
+			ava_server_check_throttle(r, s);
+	}
+	free_outstanding(g);
+	ava_map_del(&r->sessions, g->session);
+	g->tenant->n_guests--;
+
+	if (status == AVA_STATUS_OK) {
+		guest_bury(r, g);
+		return;
+	}
+	/* Drop a partly received frame; queue the BYE behind what is already queued. */
+	free(g->conn.payload);
+	g->conn.payload = NULL;
+	g->conn.have_hdr = 0;
+	g->conn.hdr_got = 0;
+	struct ava_wire_header bye = {
+		.magic = AVA_WIRE_MAGIC,
+		.version = AVA_WIRE_VERSION,
+		.kind = AVA_WIRE_BYE,
+		.status = (uint16_t)status,
+		.len_bytes = (uint32_t)strlen(reason),
+	};
+	if (ava_conn_queue_copy(&g->conn, &bye, reason, strlen(reason)) < 0 ||
+	    ava_conn_flush(&g->conn) < 0 || g->conn.out_bytes == 0) {
+		guest_bury(r, g);
+		return;
+	}
+	g->deadline_ms = r->now_ms + AVA_ROUTER_LINGER_MS;
+	ava_router_guest_update_events(r, g);
+}
+
+static void violation(struct ava_router *r, struct ava_router_guest *g, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void violation(struct ava_router *r, struct ava_router_guest *g, const char *fmt, ...)
+{
+	char reason[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	ava_session_end(r, g, AVA_STATUS_MALFORMED, reason, 1);
+}
+
+void ava_session_deliver(struct ava_router *r, struct ava_router_guest *g,
+			 const struct ava_wire_header *hdr, uint8_t *payload)
+{
+	struct ava_wire_header h = *hdr;
+	h.session = 0;
+	int ret = ava_conn_queue(&g->conn, &h, payload, h.len_bytes);
+	if (ret == -ENOBUFS) {
+		/* The BYE cannot be queued either; the connection is simply closed. */
+		ava_session_end(r, g, AVA_STATUS_MALFORMED,
+				"guest is not reading its replies (output queue over cap)", 1);
+		return;
+	}
+	if (ret < 0) {
+		ava_session_end(r, g, AVA_STATUS_NO_MEMORY, "router out of memory", 1);
+		return;
+	}
+	if (ava_conn_flush(&g->conn) < 0) {
+		ava_session_end(r, g, AVA_STATUS_OK, "write to guest failed", 0);
+		return;
+	}
+	ava_router_guest_update_events(r, g);
+}
+
+/* Sends a router-originated control frame to the guest (HELLO_REPLY). */
+static int send_control(struct ava_router *r, struct ava_router_guest *g, unsigned kind,
+			unsigned status, uint64_t seq)
+{
+	struct ava_wire_header h = {
+		.magic = AVA_WIRE_MAGIC,
+		.version = AVA_WIRE_VERSION,
+		.kind = (uint16_t)kind,
+		.status = (uint16_t)status,
+		.seq = seq,
+	};
+	if (ava_conn_queue(&g->conn, &h, NULL, 0) < 0 || ava_conn_flush(&g->conn) < 0)
+		return -EPIPE;
+	ava_router_guest_update_events(r, g);
+	return 0;
+}
+
+/* Refuses a HELLO: HELLO_REPLY(status), then BYE(status, reason). */
+static void refuse_hello(struct ava_router *r, struct ava_router_guest *g, uint64_t seq,
+			 unsigned status, const char *reason)
+{
+	if (send_control(r, g, AVA_WIRE_HELLO_REPLY, status, seq) < 0) {
+		ava_session_end(r, g, AVA_STATUS_OK, "write to guest failed", 0);
+		return;
+	}
+	ava_session_end(r, g, status, reason, 1);
+}
+
+static void handle_hello(struct ava_router *r, struct ava_router_guest *g,
+			 const struct ava_wire_header *hdr, const uint8_t *payload)
+{
+	if (hdr->flags || hdr->status || hdr->call_id) {
+		violation(r, g, "HELLO with nonzero flags, status or call id");
+		return;
+	}
+	struct ava_wire_cursor c = { payload, payload + hdr->len_bytes };
+	uint32_t name_len;
+	const uint8_t *name;
+	uint64_t hash;
+	if (ava_wire_get_u32(&c, &name_len) < 0 || name_len == 0 ||
+	    name_len > AVA_WIRE_MAX_API_NAME || ava_wire_get_bytes(&c, name_len, &name) < 0 ||
+	    ava_wire_get_u64(&c, &hash) < 0 || c.cur != c.end) {
+		violation(r, g, "malformed HELLO payload");
+		return;
+	}
+	/* Printable copy of the name for messages. */
+	char shown[AVA_WIRE_MAX_API_NAME + 1];
+	for (uint32_t i = 0; i < name_len; i++)
+		shown[i] = (name[i] >= 0x20 && name[i] < 0x7f) ? (char)name[i] : '?';
+	shown[name_len] = '\0';
+
+	struct ava_router_api *api = NULL;
+	for (size_t i = 0; i < r->n_apis; i++) {
+		if (strlen(r->apis[i].name) == name_len &&
+		    !memcmp(r->apis[i].name, name, name_len)) {
+			api = &r->apis[i];
+			break;
+		}
+	}
+	if (!api) {
+		char reason[128];
+		snprintf(reason, sizeof(reason), "HELLO for unknown API '%s'", shown);
+		refuse_hello(r, g, hdr->seq, AVA_STATUS_UNKNOWN_API, reason);
+		return;
+	}
+	if (hash != api->abi->hash) {
+		char reason[192];
+		snprintf(reason, sizeof(reason),
+			 "HELLO for API '%s' with ABI hash %016" PRIx64 ", router has %016" PRIx64
+			 " (guest library and manifest differ)",
+			 shown, hash, api->abi->hash);
+		refuse_hello(r, g, hdr->seq, AVA_STATUS_ABI_MISMATCH, reason);
+		return;
+	}
+	g->api = api;
+	struct ava_router_server *s = ava_server_get(r, g->tenant, api);
+	if (!s) {
+		refuse_hello(r, g, hdr->seq, AVA_STATUS_SERVER_GONE, "could not start API server");
+		return;
+	}
+	if (ava_map_put(&s->sessions, g->session, g) < 0) {
+		refuse_hello(r, g, hdr->seq, AVA_STATUS_NO_MEMORY, "router out of memory");
+		return;
+	}
+	g->server = s;
+	g->state = AVA_GUEST_OPEN;
+	g->deadline_ms = 0;
+	struct ava_wire_header open = {
+		.magic = AVA_WIRE_MAGIC,
+		.version = AVA_WIRE_VERSION,
+		.kind = AVA_WIRE_SESSION_OPEN,
+		.session = g->session,
+	};
+	pid_t pid = s->pid;
+	if (ava_server_send(r, s, &open, NULL, 0) < 0)
+		return; /* the server was declared gone; g got BYE(SERVER_GONE) */
+	ava_router_log("avarouterd: tenant %s session %" PRIu32 " (api %s): open, server pid %ld",
+		       g->tenant->name, g->session, api->name, (long)pid);
+	if (send_control(r, g, AVA_WIRE_HELLO_REPLY, AVA_STATUS_OK, hdr->seq) < 0)
+		ava_session_end(r, g, AVA_STATUS_OK, "write to guest failed", 0);
+}
+
+static void handle_call(struct ava_router *r, struct ava_router_guest *g,
+			const struct ava_wire_header *hdr, uint8_t *payload)
+{
+	const struct ava_abi_api *abi = g->api->abi;
+	if (hdr->call_id >= abi->n_fns) {
+		violation(r, g, "CALL with bad call id %" PRIu32 " (API has %" PRIu32 ")",
+			  hdr->call_id, abi->n_fns);
+		goto out;
+	}
+	const struct ava_abi_fn *fn = &abi->fns[hdr->call_id];
+	if (fn->flags & AVA_ABI_FN_UNSUPPORTED) {
+		violation(r, g, "CALL of %s, which the spec does not support", fn->name);
+		goto out;
+	}
+	if (hdr->flags & ~AVA_WIRE_F_ASYNC) {
+		violation(r, g, "CALL of %s with flags 0x%x", fn->name, hdr->flags);
+		goto out;
+	}
+	int async = (hdr->flags & AVA_WIRE_F_ASYNC) != 0;
+	if (async && !(fn->flags & AVA_ABI_FN_MAY_ASYNC)) {
+		violation(r, g, "ASYNC CALL of %s, which the spec makes synchronous", fn->name);
+		goto out;
+	}
+	if (hdr->status) {
+		violation(r, g, "CALL of %s with nonzero status", fn->name);
+		goto out;
+	}
+	struct ava_abi_view views[AVA_ABI_MAX_ARGS];
+	char err[256];
+	if (fn->n_args > AVA_ABI_MAX_ARGS) {
+		violation(r, g, "CALL of %s: manifest has too many arguments", fn->name);
+		goto out;
+	}
+	memset(views, 0, sizeof(views));
+	if (ava_abi_check_args(abi, fn->n_args, fn->args, 0, payload, hdr->len_bytes, views, err,
+			       sizeof(err)) < 0) {
+		violation(r, g, "CALL of %s: %s", fn->name, err);
+		goto out;
+	}
+	if (!async) {
+		if (ava_map_get(&g->calls, hdr->seq)) {
+			violation(r, g, "CALL of %s reuses seq %" PRIu64 " of an outstanding call",
+				  fn->name, hdr->seq);
+			goto out;
+		}
+		if (g->calls.count >= AVA_ROUTER_MAX_OUTSTANDING) {
+			violation(r, g, "more than %u outstanding calls",
+				  AVA_ROUTER_MAX_OUTSTANDING);
+			goto out;
+		}
+		/* Copies, not pointers: the payload is freed once it is forwarded. */
+		struct ava_router_call *call =
+		    malloc(sizeof(*call) + (size_t)fn->n_args * sizeof(call->args[0]));
+		if (!call) {
+			ava_session_end(r, g, AVA_STATUS_NO_MEMORY, "router out of memory", 1);
+			goto out;
+		}
+		call->fn_id = fn->id;
+		call->n_args = fn->n_args;
+		for (uint16_t i = 0; i < fn->n_args; i++) {
+			call->args[i].present = views[i].present;
+			call->args[i].count = views[i].count;
+			call->args[i].u64 = views[i].u64;
+		}
+		if (ava_map_put(&g->calls, hdr->seq, call) < 0) {
+			free(call);
+			ava_session_end(r, g, AVA_STATUS_NO_MEMORY, "router out of memory", 1);
+			goto out;
+		}
+	}
+	struct ava_wire_header h = *hdr;
+	h.session = g->session;
+	(void)ava_server_send(r, g->server, &h, payload, hdr->len_bytes);
+	return;
+out:
+	free(payload);
+}
+
+static void handle_callback_reply(struct ava_router *r, struct ava_router_guest *g,
+				  const struct ava_wire_header *hdr, uint8_t *payload)
+{
+	const struct ava_abi_api *abi = g->api->abi;
+	void *v = ava_map_get(&g->callbacks, hdr->seq);
+	if (!v) {
+		violation(r, g,
+			  "CALLBACK_REPLY for seq %" PRIu64 ", which is no outstanding callback",
+			  hdr->seq);
+		goto out;
+	}
+	uint32_t cb_id = (uint32_t)((uintptr_t)v - 1);
+	const struct ava_abi_callback *cb = &abi->callbacks[cb_id];
+	if (hdr->flags) {
+		violation(r, g, "CALLBACK_REPLY for %s with flags 0x%x", cb->name, hdr->flags);
+		goto out;
+	}
+	/* A guest that could not run the callback reports a status and no result. */
+	if (!(hdr->status != AVA_STATUS_OK && hdr->len_bytes == 0)) {
+		struct ava_abi_view view;
+		char err[256];
+		if (ava_abi_check_result(abi, &cb->ret, payload, hdr->len_bytes, &view, err,
+					 sizeof(err)) < 0) {
+			violation(r, g, "CALLBACK_REPLY for %s: %s", cb->name, err);
+			goto out;
+		}
+	}
+	ava_map_del(&g->callbacks, hdr->seq);
+	struct ava_wire_header h = *hdr;
+	h.session = g->session;
+	(void)ava_server_send(r, g->server, &h, payload, hdr->len_bytes);
+	return;
+out:
+	free(payload);
+}
+
+/* Handles one complete frame from g. Takes payload. */
+static void handle_frame(struct ava_router *r, struct ava_router_guest *g,
+			 const struct ava_wire_header *hdr, uint8_t *payload)
+{
+	if (r->verbose) {
+		const char *what = "";
+		if (hdr->kind == AVA_WIRE_CALL && g->api && hdr->call_id < g->api->abi->n_fns)
+			what = g->api->abi->fns[hdr->call_id].name;
+		ava_router_log("avarouterd: tenant %s session %" PRIu32 ": guest %s %s seq %" PRIu64
+			       " len %" PRIu32,
+			       g->tenant->name, g->session, ava_wire_kind_name(hdr->kind), what,
+			       hdr->seq, hdr->len_bytes);
+	}
+	if (hdr->session != 0) {
+		violation(r, g, "%s with nonzero session field %" PRIu32,
+			  ava_wire_kind_name(hdr->kind), hdr->session);
+		goto drop;
+	}
+	if (g->state == AVA_GUEST_AWAIT_HELLO) {
+		if (hdr->kind != AVA_WIRE_HELLO) {
+			violation(r, g, "%s before HELLO", ava_wire_kind_name(hdr->kind));
+			goto drop;
+		}
+		handle_hello(r, g, hdr, payload);
+		goto drop;
+	}
+	switch (hdr->kind) {
+	case AVA_WIRE_CALL:
+		handle_call(r, g, hdr, payload);
+		return;
+	case AVA_WIRE_CALLBACK_REPLY:
+		handle_callback_reply(r, g, hdr, payload);
+		return;
+	case AVA_WIRE_HELLO:
+		violation(r, g, "second HELLO");
+		goto drop;
+	default:
+		violation(r, g, "unexpected %s frame from a guest", ava_wire_kind_name(hdr->kind));
+		goto drop;
+	}
+drop:
+	free(payload);
+}
+
+static void read_frames(struct ava_router *r, struct ava_router_guest *g)
+{
+	g->progress_ms = r->now_ms;
+	for (int i = 0; i < AVA_ROUTER_FRAMES_PER_WAKEUP; i++) {
+		if (g->state != AVA_GUEST_AWAIT_HELLO && g->state != AVA_GUEST_OPEN)
+			return;
+		if (g->server && g->server->throttled)
+			return;
+		struct ava_wire_header hdr;
+		uint8_t *payload = NULL;
+		const char *reason = NULL;
+		int ret = ava_conn_read_frame(&g->conn, &hdr, &payload, &reason);
+		if (ret == 0)
+			return;
+		if (ret == -EPIPE) {
+			ava_session_end(r, g, AVA_STATUS_OK,
+					ava_conn_mid_frame(&g->conn) ? "disconnected mid-frame"
+								     : "disconnected",
+					0);
+			return;
+		}
+		if (ret == -EPROTO || ret == -EMSGSIZE) {
+			violation(r, g, "bad frame header: %s", reason ? reason : "invalid");
+			return;
+		}
+		if (ret == -ENOMEM) {
+			ava_session_end(r, g, AVA_STATUS_NO_MEMORY, "router out of memory", 1);
+			return;
+		}
+		if (ret < 0) {
+			char why[128];
+			snprintf(why, sizeof(why), "read failed: %s", strerror(-ret));
+			ava_session_end(r, g, AVA_STATUS_OK, why, 0);
+			return;
+		}
+		handle_frame(r, g, &hdr, payload);
+	}
+}
+
+void ava_session_on_events(struct ava_router *r, struct ava_router_guest *g, uint32_t events)
+{
+	if (g->state == AVA_GUEST_DEAD)
+		return;
+	if (g->state == AVA_GUEST_CLOSING) {
+		if ((events & (EPOLLERR | EPOLLHUP)) || ava_conn_flush(&g->conn) < 0 ||
+		    g->conn.out_bytes == 0)
+			guest_bury(r, g);
+		return;
+	}
+	if (events & EPOLLOUT) {
+		if (ava_conn_flush(&g->conn) < 0) {
+			ava_session_end(r, g, AVA_STATUS_OK, "write to guest failed", 0);
+			return;
+		}
+	}
+	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+		read_frames(r, g);
+	if (g->state == AVA_GUEST_AWAIT_HELLO || g->state == AVA_GUEST_OPEN) {
+		/* Paused by throttling with only a hangup left to report: nothing reads it. */
+		if ((events & (EPOLLHUP | EPOLLERR)) && g->server && g->server->throttled) {
+			ava_session_end(r, g, AVA_STATUS_OK, "disconnected", 0);
+			return;
+		}
+		ava_router_guest_update_events(r, g);
+	}
+}
+
+void ava_session_tick(struct ava_router *r)
+{
+	struct ava_router_guest *next;
+	for (struct ava_router_guest *g = r->guests; g; g = next) {
+		next = g->next;
+		switch (g->state) {
+		case AVA_GUEST_AWAIT_HELLO:
+			if (r->now_ms >= g->deadline_ms)
+				violation(r, g, "no HELLO within %d s",
+					  AVA_ROUTER_HELLO_TIMEOUT_MS / 1000);
+			break;
+		case AVA_GUEST_OPEN:
+			if (ava_conn_mid_frame(&g->conn) &&
+			    r->now_ms - g->progress_ms >= AVA_ROUTER_STALL_TIMEOUT_MS &&
+			    !(g->server && g->server->throttled))
+				violation(r, g, "frame incomplete with no progress for %d s",
+					  AVA_ROUTER_STALL_TIMEOUT_MS / 1000);
+			break;
+		case AVA_GUEST_CLOSING:
+			if (r->now_ms >= g->deadline_ms)
+				guest_bury(r, g);
+			break;
+		case AVA_GUEST_DEAD:
+			break;
+		}
+		/* Ending a session may bury other guests; buried ones keep their next link. */
+	}
+}
