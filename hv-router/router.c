@@ -438,9 +438,10 @@ int ava_router_main(const struct ava_router_config *cfg)
 		}
 	}
 	ret = run(r, cfg->ready_fd);
-	ava_router_log("avarouterd: exiting");
 out:
 	shutdown_all(r);
+	if (r->epfd >= 0)
+		ava_router_log("avarouterd: exiting with status %d", ret);
 	while (r->tenants) {
 		struct ava_router_tenant *t = r->tenants;
 		r->tenants = t->next;
