@@ -524,9 +524,11 @@ static void execute_call(struct session *s, const struct ava_wire_header *hdr,
 	if (success) {
 		for (unsigned i = 0; i < fn->n_args; i++)
 			if (fn->args[i].kind == AVA_ABI_HANDLE &&
-			    (fn->args[i].flags & AVA_ABI_V_DEALLOCATES) && views[i].u64)
-				(void)ava_handle_table_remove(s->handles, views[i].u64,
-							      fn->args[i].handle_type);
+			    (fn->args[i].flags & AVA_ABI_V_DEALLOCATES) && views[i].u64 &&
+			    ava_handle_table_remove(s->handles, views[i].u64,
+						    fn->args[i].handle_type) < 0) {
+				/* Already gone (a racing release in another thread): fine. */
+			}
 	}
 	if (async) {
 		if (!success)

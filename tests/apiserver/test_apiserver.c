@@ -1,0 +1,274 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Drives a generated API server (ava-server-avatest) directly over a
+ * socketpair, as the router would, with hand-built frames. Checks what the
+ * server itself promises, independent of the router's checks:
+ *  - counts that disagree with the spec's plan are refused (MALFORMED);
+ *  - a handle of another session, or a closed one, answers BAD_HANDLE;
+ *  - an asynchronous failure is reported on the next synchronous reply;
+ *  - objects a session leaves behind are released when it closes;
+ *  - several sessions share one server without seeing each other's objects.
+ *
+ * usage: test_apiserver API_DIR   (exits 77 if the server is not built)
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <ava/abi.h>
+#include <ava/transport.h>
+#include <ava/wire.h>
+
+#define CHECK(cond)                                                                              \
+	do {                                                                                     \
+		if (!(cond)) {                                                                   \
+			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
+			exit(1);                                                                 \
+		}                                                                                \
+	} while (0)
+
+static ava_transport *t;
+static struct ava_abi_api *abi;
+static uint64_t seq = 100;
+
+static uint32_t fn_id(const char *name)
+{
+	const struct ava_abi_fn *fn = ava_abi_find_fn(abi, name);
+	if (!fn) {
+		fprintf(stderr, "manifest has no %s\n", name);
+		exit(1);
+	}
+	return fn->id;
+}
+
+static void send_frame(uint16_t kind, uint32_t session, uint32_t call_id, uint16_t flags,
+		       const struct ava_wire_buf *b)
+{
+	struct ava_wire_header h = {
+		.magic = AVA_WIRE_MAGIC,
+		.version = AVA_WIRE_VERSION,
+		.kind = kind,
+		.len_bytes = b ? (uint32_t)b->len : 0,
+		.call_id = call_id,
+		.seq = ++seq,
+		.thread_id = 1,
+		.flags = flags,
+		.session = session,
+	};
+	CHECK(ava_transport_send_frame(t, &h, b ? b->data : NULL, b ? b->len : 0) == 0);
+}
+
+/* Sends a sync CALL and returns the reply (payload owned by caller). */
+static struct ava_wire_header call(uint32_t session, const char *name, struct ava_wire_buf *b,
+				   uint8_t **ret_payload)
+{
+	send_frame(AVA_WIRE_CALL, session, fn_id(name), 0, b);
+	struct ava_wire_header h;
+	const char *reason = NULL;
+	CHECK(ava_transport_recv_frame(t, AVA_WIRE_MAX_PAYLOAD_BYTES, &h, ret_payload, &reason) ==
+	      0);
+	CHECK(h.kind == AVA_WIRE_REPLY);
+	CHECK(h.seq == seq);
+	CHECK(h.session == session);
+	return h;
+}
+
+static int32_t le32(const uint8_t *p)
+{
+	return (int32_t)((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+			 (uint32_t)p[3] << 24);
+}
+
+static uint64_t le64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* avatest_device_open(index, &dev) in session; returns the handle id. */
+static uint64_t open_device(uint32_t session, int32_t index)
+{
+	struct ava_wire_buf b;
+	ava_wire_buf_init(&b);
+	CHECK(ava_wire_put_bytes(&b, &index, 4) == 0);
+	CHECK(ava_wire_put_u8(&b, 1) == 0);
+	CHECK(ava_wire_put_u64(&b, 1) == 0);
+	uint8_t *p = NULL;
+	struct ava_wire_header h = call(session, "avatest_device_open", &b, &p);
+	ava_wire_buf_fini(&b);
+	CHECK(h.status == AVA_STATUS_OK);
+	/* result (4) + count (8) + handle (8) */
+	CHECK(h.len_bytes == 20);
+	CHECK(le32(p) == 0);
+	CHECK(le64(p + 4) == 1);
+	uint64_t id = le64(p + 12);
+	CHECK(id != 0);
+	free(p);
+	return id;
+}
+
+/* avatest_device_name(dev, buf[64], 64, &len): returns the wire status; name in out. */
+static uint16_t device_name(uint32_t session, uint64_t dev, uint64_t buf_count, char *out)
+{
+	struct ava_wire_buf b;
+	ava_wire_buf_init(&b);
+	uint64_t len = 64;
+	CHECK(ava_wire_put_u64(&b, dev) == 0);
+	CHECK(ava_wire_put_u8(&b, 1) == 0); /* buf present, out only */
+	CHECK(ava_wire_put_u64(&b, buf_count) == 0);
+	CHECK(ava_wire_put_bytes(&b, &len, 8) == 0);
+	CHECK(ava_wire_put_u8(&b, 1) == 0); /* ret_len */
+	CHECK(ava_wire_put_u64(&b, 1) == 0);
+	uint8_t *p = NULL;
+	struct ava_wire_header h = call(session, "avatest_device_name", &b, &p);
+	ava_wire_buf_fini(&b);
+	if (h.status == AVA_STATUS_OK && out) {
+		CHECK(h.len_bytes == 4 + 8 + 64 + 8 + 8);
+		CHECK(le32(p) == 0);
+		memcpy(out, p + 12, 64);
+		out[63] = '\0';
+	}
+	free(p);
+	return h.status;
+}
+
+static void session_frame(uint16_t kind, uint32_t session)
+{
+	send_frame(kind, session, 0, 0, NULL);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fprintf(stderr, "usage: %s API_DIR\n", argv[0]);
+		return 2;
+	}
+	char path[4096], err[256];
+	snprintf(path, sizeof(path), "%s/avatest.abi", argv[1]);
+	if (ava_abi_load(path, &abi, err, sizeof(err)) < 0) {
+		fprintf(stderr, "skipped: no avatest manifest (%s)\n", err);
+		return 77;
+	}
+	char server[4096];
+	snprintf(server, sizeof(server), "%s/ava-server-avatest", argv[1]);
+	if (access(server, X_OK) != 0) {
+		fprintf(stderr, "skipped: %s is not built\n", server);
+		return 77;
+	}
+	int sv[2];
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
+	pid_t pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		dup2(sv[1], 3);
+		execl(server, server, "--fd", "3", (char *)NULL);
+		_exit(127);
+	}
+	close(sv[1]);
+	CHECK(ava_transport_unix_from_fd(sv[0], &t) == 0);
+
+	session_frame(AVA_WIRE_SESSION_OPEN, 1);
+	session_frame(AVA_WIRE_SESSION_OPEN, 2);
+
+	/* A device of session 1 works there... */
+	uint64_t dev1 = open_device(1, 1);
+	char name[64];
+	CHECK(device_name(1, dev1, 64, name) == AVA_STATUS_OK);
+	CHECK(strcmp(name, "avatest-device-1") == 0);
+
+	/* ...but means nothing in session 2, even with the same type tag. */
+	CHECK(device_name(2, dev1, 64, NULL) == AVA_STATUS_BAD_HANDLE);
+
+	/* The spec says buf has buf_len elements; a guest claiming fewer is refused. */
+	CHECK(device_name(1, dev1, 8, NULL) == AVA_STATUS_MALFORMED);
+
+	/* A handle of session 2 with the same index as session 1's is a different object. */
+	uint64_t dev2 = open_device(2, 2);
+	CHECK(device_name(2, dev2, 64, name) == AVA_STATUS_OK);
+	CHECK(strcmp(name, "avatest-device-2") == 0);
+
+	/* Closed handles are stale: their generation no longer matches. */
+	{
+		struct ava_wire_buf b;
+		ava_wire_buf_init(&b);
+		CHECK(ava_wire_put_u64(&b, dev2) == 0);
+		uint8_t *p = NULL;
+		struct ava_wire_header h = call(2, "avatest_device_close", &b, &p);
+		ava_wire_buf_fini(&b);
+		CHECK(h.status == AVA_STATUS_OK && le32(p) == 0);
+		free(p);
+		CHECK(device_name(2, dev2, 64, NULL) == AVA_STATUS_BAD_HANDLE);
+	}
+
+	/* An asynchronous failure surfaces on the next synchronous reply. */
+	{
+		struct ava_wire_buf b;
+		ava_wire_buf_init(&b);
+		int32_t value = -5, blocking = 0;
+		CHECK(ava_wire_put_u64(&b, dev1) == 0);
+		CHECK(ava_wire_put_bytes(&b, &value, 4) == 0);
+		CHECK(ava_wire_put_bytes(&b, &blocking, 4) == 0);
+		send_frame(AVA_WIRE_CALL, 1, fn_id("avatest_log_value"), AVA_WIRE_F_ASYNC, &b);
+		ava_wire_buf_fini(&b);
+
+		ava_wire_buf_init(&b);
+		CHECK(ava_wire_put_u64(&b, dev1) == 0);
+		CHECK(ava_wire_put_u8(&b, 1) == 0);
+		CHECK(ava_wire_put_u64(&b, 1) == 0);
+		uint8_t *p = NULL;
+		struct ava_wire_header h = call(1, "avatest_log_sum", &b, &p);
+		CHECK(h.status == AVA_STATUS_OK);
+		CHECK(h.flags & AVA_WIRE_F_DEFERRED_ERROR);
+		/* result 4 + count 8 + sum 8, then trailer fn id 4 + result 4 */
+		CHECK(h.len_bytes == 4 + 8 + 8 + 4 + 4);
+		CHECK(le32(p + 20) == (int32_t)fn_id("avatest_log_value"));
+		CHECK(le32(p + 24) == -1 /* AVATEST_ERR_INVALID */);
+		free(p);
+
+		/* Reported once, then gone. */
+		h = call(1, "avatest_log_sum", &b, &p);
+		CHECK(h.status == AVA_STATUS_OK);
+		CHECK(!(h.flags & AVA_WIRE_F_DEFERRED_ERROR));
+		free(p);
+		ava_wire_buf_fini(&b);
+	}
+
+	/* A function the spec leaves out is never executed. */
+	{
+		struct ava_wire_buf b;
+		ava_wire_buf_init(&b);
+		int32_t x = 1;
+		CHECK(ava_wire_put_bytes(&b, &x, 4) == 0);
+		uint8_t *p = NULL;
+		struct ava_wire_header h = call(1, "avatest_unspecced", &b, &p);
+		CHECK(h.status == AVA_STATUS_UNSUPPORTED);
+		free(p);
+		ava_wire_buf_fini(&b);
+	}
+
+	/* Closing sessions releases what they left open; the server keeps serving. */
+	session_frame(AVA_WIRE_SESSION_CLOSE, 1);
+	session_frame(AVA_WIRE_SESSION_CLOSE, 2);
+	session_frame(AVA_WIRE_SESSION_OPEN, 3);
+	uint64_t dev3 = open_device(3, 0);
+	CHECK(device_name(3, dev3, 64, name) == AVA_STATUS_OK);
+	CHECK(strcmp(name, "avatest-device-0") == 0);
+	/* Session 1's handle is dead in the new session too. */
+	CHECK(device_name(3, dev1, 64, NULL) == AVA_STATUS_BAD_HANDLE);
+
+	ava_transport_free(t);
+	int status;
+	CHECK(waitpid(pid, &status, 0) == pid);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	ava_abi_api_free(abi);
+	printf("apiserver: all checks passed\n");
+	return 0;
+}
