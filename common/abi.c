@@ -623,7 +623,59 @@ struct holder {
 	const char **handle_names; /* [0] NULL */
 };
 
+/* Open-addressing set of names, to report a duplicate at its own line. */
+struct name_set {
+	const char **slots;
+	size_t cap, n;
+};
+
+static uint64_t fnv1a(const char *s)
+{
+	uint64_t h = UINT64_C(0xcbf29ce484222325);
+
+	while (*s) {
+		h ^= (uint8_t)*s++;
+		h *= UINT64_C(0x100000001b3);
+	}
+	return h;
+}
+
+/* Adds name. Returns 1 if added, 0 if already present, -ENOMEM. */
+static int name_set_add(struct name_set *set, const char *name)
+{
+	size_t i;
+
+	if ((set->n + 1) * 2 > set->cap) {
+		size_t cap = set->cap ? set->cap * 2 : 64, j;
+		const char **slots = calloc(cap, sizeof(*slots));
+
+		if (!slots)
+			return -ENOMEM;
+		for (j = 0; j < set->cap; j++) {
+			if (!set->slots[j])
+				continue;
+			i = (size_t)fnv1a(set->slots[j]) & (cap - 1);
+			while (slots[i])
+				i = (i + 1) & (cap - 1);
+			slots[i] = set->slots[j];
+		}
+		free(set->slots);
+		set->slots = slots;
+		set->cap = cap;
+	}
+	i = (size_t)fnv1a(name) & (set->cap - 1);
+	while (set->slots[i]) {
+		if (strcmp(set->slots[i], name) == 0)
+			return 0;
+		i = (i + 1) & (set->cap - 1);
+	}
+	set->slots[i] = name;
+	set->n++;
+	return 1;
+}
+
 struct parser {
+	struct name_set names[3]; /* handle types, callbacks, fns */
 	const char *file;
 	const char *pos, *end; /* unread text */
 	const char *line_start, *line_end, *p;
@@ -648,12 +700,17 @@ perr(struct parser *ps, const char *at, const char *fmt, ...)
 		(size_t)(at - ps->line_start) + 1, msg);
 }
 
+static bool is_delim(char c)
+{
+	return c == ' ' || c == ':' || c == ',' || c == '=' || c == '+' || c == '@';
+}
+
 /* The token at `at` for messages: up to a delimiter, at most 32 bytes, printable. */
 static const char *token_at(const struct parser *ps, const char *at, char *buf, size_t buf_len)
 {
 	size_t n = 0;
 
-	while (at < ps->line_end && n + 1 < buf_len && n < 32 && !strchr(" :,=+@", *at)) {
+	while (at < ps->line_end && n + 1 < buf_len && n < 32 && !is_delim(*at)) {
 		buf[n++] = (*at >= 0x20 && *at < 0x7f) ? *at : '?';
 		at++;
 	}
@@ -696,7 +753,7 @@ static int expect(struct parser *ps, const char *s)
 
 		if (ps->p == ps->line_end) {
 			perr(ps, ps->p, "expected '%s' before end of line", s);
-		} else if (strchr(" :,=+@", *ps->p)) {
+		} else if (is_delim(*ps->p)) {
 			perr(ps, ps->p, "expected '%s', found '%c'", s, *ps->p);
 		} else {
 			perr(ps, ps->p, "expected '%s', found '%s'", s,
@@ -1053,16 +1110,33 @@ static int parse_id(struct parser *ps, const char *what, uint64_t expected, uint
 	return 0;
 }
 
+/* Records a new name of one kind; a duplicate is an error at its column. */
+static int add_name(struct parser *ps, int set, const char *what, const char *at, const char *name)
+{
+	int r = name_set_add(&ps->names[set], name);
+
+	if (r < 0)
+		return oom(ps);
+	if (r == 0) {
+		perr(ps, at, "%s '%s' declared twice", what, name);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int parse_handle_line(struct parser *ps)
 {
 	struct holder *h = ps->h;
-	const char *name;
+	const char *name, *at;
 	int r;
 
 	if ((r = parse_id(ps, "handle type", (uint64_t)ps->sc.n_handle_types + 1,
 			  AVA_ABI_MAX_HANDLE_TYPES)) < 0 ||
-	    (r = expect(ps, " ")) < 0 || (r = parse_ident(ps, "handle type name", &name)) < 0 ||
-	    (r = end_of_line(ps)) < 0)
+	    (r = expect(ps, " ")) < 0)
+		return r;
+	at = ps->p;
+	if ((r = parse_ident(ps, "handle type name", &name)) < 0 ||
+	    (r = add_name(ps, 0, "handle type", at, name)) < 0 || (r = end_of_line(ps)) < 0)
 		return r;
 	h->handle_names[++ps->sc.n_handle_types] = name;
 	return 0;
@@ -1078,7 +1152,11 @@ static int parse_callback_line(struct parser *ps)
 	int r;
 
 	if ((r = parse_id(ps, "callback id", ps->sc.n_callbacks, UINT16_MAX)) < 0 ||
-	    (r = expect(ps, " ")) < 0 || (r = parse_ident(ps, "callback name", &cb.name)) < 0 ||
+	    (r = expect(ps, " ")) < 0)
+		return r;
+	at = ps->p;
+	if ((r = parse_ident(ps, "callback name", &cb.name)) < 0 ||
+	    (r = add_name(ps, 1, "callback", at, cb.name)) < 0 ||
 	    (r = parse_sig(ps, true, &cb.ret, &cb.n_args, &cb.args)) < 0 ||
 	    (r = expect(ps, " userdata=")) < 0)
 		return r;
@@ -1114,7 +1192,11 @@ static int parse_fn_line(struct parser *ps)
 	int r;
 
 	if ((r = parse_id(ps, "fn id", h->api.n_fns, UINT32_MAX - 1)) < 0 ||
-	    (r = expect(ps, " ")) < 0 || (r = parse_ident(ps, "fn name", &fn.name)) < 0 ||
+	    (r = expect(ps, " ")) < 0)
+		return r;
+	start = ps->p;
+	if ((r = parse_ident(ps, "fn name", &fn.name)) < 0 ||
+	    (r = add_name(ps, 2, "fn", start, fn.name)) < 0 ||
 	    (r = parse_sig(ps, false, &fn.ret, &fn.n_args, &fn.args)) < 0)
 		return r;
 	if (accept(ps, " async"))
@@ -1249,21 +1331,19 @@ int ava_abi_parse(const char *text, size_t len, const char *file_name, struct av
 {
 	struct parser ps = {
 		.file = file_name ? file_name : "<abi>",
-		.pos = text,
-		.end = text + len,
+		.pos = text ? text : "",
 		.errbuf = errbuf,
 		.errbuf_len = errbuf_len,
 	};
 	struct holder *h;
-	int r;
+	int r, i;
 
 	*ret_api = NULL;
 	if (!text && len) {
 		put_err(errbuf, errbuf_len, "%s: no text", ps.file);
 		return -EINVAL;
 	}
-	if (!text)
-		ps.pos = ps.end = "";
+	ps.end = text ? text + len : ps.pos;
 	h = calloc(1, sizeof(*h));
 	if (!h)
 		return oom(&ps);
@@ -1274,6 +1354,8 @@ int ava_abi_parse(const char *text, size_t len, const char *file_name, struct av
 	}
 	ps.h = h;
 	r = parse_all(&ps);
+	for (i = 0; i < 3; i++)
+		free(ps.names[i].slots);
 	if (r < 0)
 		goto fail;
 	h->api.fns = h->fns;

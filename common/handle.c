@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "ava/handle.h"
+#include "handle-private.h"
 
 #define INDEX_BITS 24
 #define GEN_BITS   24
@@ -158,7 +159,7 @@ static uint32_t slot_take(struct ava_handle_table *t)
 	}
 	if (t->n_slots > MAX_INDEX)
 		return NIL; /* every index is live or retired */
-	if (t->n_slots == t->cap_slots) {
+	if (t->n_slots >= t->cap_slots) {
 		uint32_t cap = t->cap_slots ? t->cap_slots * 2 : 16;
 		struct slot *s;
 
@@ -327,8 +328,6 @@ void ava_handle_table_drain(ava_handle_table *t, void (*fn)(uint16_t type, void 
 	}
 }
 
-/* Test hook: pretend slot index has reached generation gen (to test retirement). */
-int ava_handle_table_set_generation_for_test(ava_handle_table *t, uint32_t index, uint32_t gen);
 int ava_handle_table_set_generation_for_test(ava_handle_table *t, uint32_t index, uint32_t gen)
 {
 	int r = -ENOENT;

@@ -144,7 +144,8 @@ int ava_wire_get_bytes(struct ava_wire_cursor *c, size_t n, const uint8_t **ret)
 	if (n > (size_t)(c->end - c->cur))
 		return -EPROTO;
 	*ret = c->cur;
-	c->cur += n;
+	if (n)
+		c->cur += n; /* never offset a NULL cursor (empty payload), even by 0 */
 	return 0;
 }
 
