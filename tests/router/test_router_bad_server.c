@@ -1,0 +1,302 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Servers are not trusted either (docs/router.md, "Validation"): a server
+ * that sends a malformed frame is killed and only its own sessions get
+ * BYE(SERVER_GONE); a server that names another tenant's session reaches
+ * nobody.
+ *
+ * The API server here is this program itself, started by the router as
+ * ava-server-avatest from a temporary API folder (next to a link to the real
+ * avatest manifest). It learns which misbehaviour to show from AVA_TENANT,
+ * which the router sets to the tenant name: each listening socket's tenant
+ * is named after one misbehaviour.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <ava/transport.h>
+
+#include "harness.h"
+
+#define SPOOF_SEQ    9
+#define SPOOF_RESULT 0x5a5a5a5a
+
+/* ---- the fake server ---- */
+
+static ava_transport *g_t;
+
+static void fake_send(const struct ava_wire_header *hdr, const void *payload, size_t len)
+{
+	struct ava_wire_header h = *hdr;
+	h.magic = AVA_WIRE_MAGIC;
+	h.version = AVA_WIRE_VERSION;
+	h.len_bytes = (uint32_t)len;
+	if (ava_transport_send_frame(g_t, &h, payload, len) < 0)
+		exit(0);
+}
+
+static void fake_send_raw_header(const struct ava_wire_header *hdr)
+{
+	uint8_t buf[AVA_WIRE_HEADER_BYTES];
+	ava_wire_header_encode(hdr, buf);
+	if (write(ava_transport_fd(g_t), buf, sizeof(buf)) != (ssize_t)sizeof(buf))
+		exit(0);
+}
+
+/* REPLY payload of avatest_add_one: i32 result, u64 count, i32 y; extra bytes appended. */
+static size_t add_one_reply(uint8_t *out, int32_t result, uint64_t count, int32_t y, int extra)
+{
+	struct ava_wire_buf b;
+	ava_wire_buf_init(&b);
+	int r = ava_wire_put_u32(&b, (uint32_t)result);
+	r |= ava_wire_put_u64(&b, count);
+	for (uint64_t i = 0; i < count && i < 4; i++)
+		r |= ava_wire_put_u32(&b, (uint32_t)y);
+	for (int i = 0; i < extra; i++)
+		r |= ava_wire_put_u8(&b, 0xee);
+	if (r)
+		exit(3);
+	size_t len = b.len;
+	memcpy(out, b.data, len);
+	ava_wire_buf_fini(&b);
+	return len;
+}
+
+static int fake_server(const char *self, const char *fd_str)
+{
+	const char *mode = getenv("AVA_TENANT");
+	if (!mode)
+		return 64;
+	char abi_path[PATH_MAX];
+	snprintf(abi_path, sizeof(abi_path), "%s", self);
+	char *slash = strrchr(abi_path, '/');
+	if (!slash)
+		return 64;
+	snprintf(slash + 1, sizeof(abi_path) - (size_t)(slash + 1 - abi_path), "avatest.abi");
+	struct ava_abi_api *abi;
+	char err[256];
+	if (ava_abi_load(abi_path, &abi, err, sizeof(err)) < 0) {
+		fprintf(stderr, "fake server: %s: %s\n", abi_path, err);
+		return 66;
+	}
+	uint32_t add_one = ava_abi_find_fn(abi, "avatest_add_one")->id;
+	uint32_t sleep_ms = ava_abi_find_fn(abi, "avatest_sleep_ms")->id;
+	if (ava_transport_unix_from_fd(atoi(fd_str), &g_t) < 0)
+		return 66;
+	for (;;) {
+		struct ava_wire_header h;
+		uint8_t *p = NULL;
+		const char *reason;
+		if (ava_transport_recv_frame(g_t, AVA_WIRE_MAX_PAYLOAD_BYTES, &h, &p, &reason) < 0)
+			return 0;
+		if (h.kind != AVA_WIRE_CALL) {
+			free(p);
+			continue;
+		}
+		uint8_t out[64];
+		struct ava_wire_header r = { .kind = AVA_WIRE_REPLY,
+					     .call_id = h.call_id,
+					     .seq = h.seq,
+					     .session = h.session };
+		int32_t x = 0;
+		if (h.len_bytes >= 4)
+			memcpy(&x, p, 4); /* little-endian test hosts */
+		free(p);
+		if (h.call_id == sleep_ms) {
+			usleep((useconds_t)x * 1000);
+			uint32_t ok = 0;
+			fake_send(&r, &ok, 4);
+			continue;
+		}
+		if (h.call_id != add_one) {
+			fake_send(&(struct ava_wire_header){ .kind = AVA_WIRE_REPLY,
+							     .seq = h.seq,
+							     .session = h.session,
+							     .status = AVA_STATUS_UNSUPPORTED },
+				  NULL, 0);
+			continue;
+		}
+		size_t n = add_one_reply(out, 0, 1, x + 1, 0);
+		if (!strcmp(mode, "good")) {
+			fake_send(&r, out, n);
+		} else if (!strcmp(mode, "spray")) {
+			/* Replies for every other session this router may have, then our own. */
+			size_t k = add_one_reply(out, SPOOF_RESULT, 1, SPOOF_RESULT, 0);
+			for (uint32_t s = 1; s < 64; s++) {
+				if (s == h.session)
+					continue;
+				struct ava_wire_header spoof = r;
+				spoof.session = s;
+				spoof.seq = SPOOF_SEQ;
+				spoof.call_id = sleep_ms;
+				fake_send(&spoof, out, 4);
+				spoof.call_id = add_one;
+				fake_send(&spoof, out, k);
+			}
+			n = add_one_reply(out, 0, 1, x + 1, 0);
+			fake_send(&r, out, n);
+		} else if (!strcmp(mode, "trailing")) {
+			n = add_one_reply(out, 0, 1, x + 1, 1);
+			fake_send(&r, out, n);
+		} else if (!strcmp(mode, "unknown-seq")) {
+			r.seq += 1000;
+			fake_send(&r, out, n);
+		} else if (!strcmp(mode, "session-zero")) {
+			r.session = 0;
+			fake_send(&r, out, n);
+		} else if (!strcmp(mode, "count-mismatch")) {
+			n = add_one_reply(out, 0, 2, x + 1, 0);
+			fake_send(&r, out, n);
+		} else if (!strcmp(mode, "bad-magic")) {
+			r.magic = 0x12345678;
+			r.version = AVA_WIRE_VERSION;
+			fake_send_raw_header(&r);
+		} else if (!strcmp(mode, "oversized")) {
+			r.magic = AVA_WIRE_MAGIC;
+			r.version = AVA_WIRE_VERSION;
+			r.len_bytes = AVA_WIRE_MAX_PAYLOAD_BYTES + 1;
+			fake_send_raw_header(&r);
+		} else if (!strcmp(mode, "callback-bad-id")) {
+			struct ava_wire_header cb = { .kind = AVA_WIRE_CALLBACK,
+						      .call_id = abi->n_callbacks + 3,
+						      .seq = 1,
+						      .session = h.session };
+			fake_send(&cb, NULL, 0);
+		} else if (!strcmp(mode, "wrong-kind")) {
+			struct ava_wire_header bye = { .kind = AVA_WIRE_BYE, .session = h.session };
+			fake_send(&bye, "bye", 3);
+		} else if (!strcmp(mode, "async-reply")) {
+			r.flags = AVA_WIRE_F_ASYNC;
+			fake_send(&r, out, n);
+		}
+		/* Then idle: the router is expected to kill us. */
+	}
+}
+
+/* ---- the test ---- */
+
+static struct rt_router g_r;
+
+struct bad_mode {
+	const char *tenant;
+	const char *log_reason;
+};
+
+static const struct bad_mode modes[] = {
+	{ "trailing", "REPLY to avatest_add_one" },
+	{ "unknown-seq", "no such outstanding call" },
+	{ "session-zero", "with session 0" },
+	{ "count-mismatch", "REPLY to avatest_add_one" },
+	{ "bad-magic", "bad frame header" },
+	{ "oversized", "bad frame header" },
+	{ "callback-bad-id", "bad callback id" },
+	{ "wrong-kind", "unexpected BYE" },
+	{ "async-reply", "with flags" },
+};
+#define N_MODES (sizeof(modes) / sizeof(modes[0]))
+
+int main(int argc, char **argv)
+{
+	if (argc == 3 && !strcmp(argv[1], "--fd"))
+		return fake_server(argv[0], argv[2]);
+
+	const char *router, *real_api_dir;
+	struct ava_abi_api *abi;
+	rt_init(argc, argv, &router, &real_api_dir, &abi);
+
+	/* A private API folder: the real manifest, this program as the server. */
+	char api_dir[PATH_MAX], self[PATH_MAX], path[PATH_MAX + 32], target[PATH_MAX + 32];
+	snprintf(api_dir, sizeof(api_dir), "%s/ava-rt-api-XXXXXX",
+		 getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	RT_CHECK(mkdtemp(api_dir) != NULL, "mkdtemp: %s", strerror(errno));
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	RT_CHECK(n > 0, "readlink /proc/self/exe");
+	self[n] = '\0';
+	snprintf(path, sizeof(path), "%s/ava-server-avatest", api_dir);
+	RT_CHECK(symlink(self, path) == 0, "symlink: %s", strerror(errno));
+	snprintf(path, sizeof(path), "%s/avatest.abi", api_dir);
+	RT_CHECK(realpath(real_api_dir, target) != NULL, "realpath %s", real_api_dir);
+	strncat(target, "/avatest.abi", sizeof(target) - strlen(target) - 1);
+	RT_CHECK(symlink(target, path) == 0, "symlink: %s", strerror(errno));
+
+	const char *tenants[2 + N_MODES];
+	tenants[0] = "good";
+	tenants[1] = "spray";
+	for (size_t i = 0; i < N_MODES; i++)
+		tenants[2 + i] = modes[i].tenant;
+	rt_router_start(&g_r, router, api_dir, tenants, 2 + (int)N_MODES, NULL);
+
+	int good = rt_connect(&g_r, 0);
+	RT_CHECK(rt_hello(good, "avatest", abi->hash) == AVA_STATUS_OK, "HELLO good");
+	RT_CHECK(rt_add_one(good, abi, 1, 1) == 0, "add_one good");
+	pid_t pid_good = rt_server_pid_of_last_session(&g_r, "good");
+
+	for (size_t i = 0; i < N_MODES; i++) {
+		int fd = rt_connect(&g_r, 2 + (int)i);
+		RT_CHECK(rt_hello(fd, "avatest", abi->hash) == AVA_STATUS_OK, "HELLO %s",
+			 modes[i].tenant);
+		pid_t pid = rt_server_pid_of_last_session(&g_r, modes[i].tenant);
+		RT_CHECK(rt_add_one(fd, abi, 7, 3) == -ECONNABORTED, "%s: call should end in BYE",
+			 modes[i].tenant);
+		char needle[96];
+		snprintf(needle, sizeof(needle),
+			 "tenant %s api avatest: server pid %ld: ", modes[i].tenant, (long)pid);
+		RT_CHECK(rt_log_find(&g_r, RT_TIMEOUT_MS, NULL, 0, needle, modes[i].log_reason,
+				     "killing server", NULL),
+			 "%s: no log line '%s ... %s ... killing server'", modes[i].tenant, needle,
+			 modes[i].log_reason);
+		snprintf(needle, sizeof(needle), "server pid %ld killed by signal 9", (long)pid);
+		RT_CHECK(rt_log_find(&g_r, RT_TIMEOUT_MS, NULL, 0, needle, NULL),
+			 "%s: server not killed", modes[i].tenant);
+		close(fd);
+		RT_CHECK(rt_add_one(good, abi, (int32_t)i, 10 + i) == 0, "%s: good tenant broke",
+			 modes[i].tenant);
+		fprintf(stderr, "ok: server misbehaviour '%s' killed only its own server\n",
+			modes[i].tenant);
+	}
+	RT_CHECK(kill(pid_good, 0) == 0, "good tenant's server died");
+
+	/* A server naming other sessions reaches nobody: the good call gets its real reply. */
+	{
+		const struct ava_abi_fn *fn = rt_fn(abi, "avatest_sleep_ms");
+		struct ava_wire_buf b;
+		ava_wire_buf_init(&b);
+		rt_put_u32(&b, 1500);
+		struct ava_wire_header h = { .kind = AVA_WIRE_CALL,
+					     .call_id = fn->id,
+					     .seq = SPOOF_SEQ,
+					     .thread_id = 1,
+					     .len_bytes = (uint32_t)b.len };
+		RT_CHECK(rt_send_frame(good, &h, b.data, b.len) == 0, "send sleep");
+		ava_wire_buf_fini(&b);
+		int spray = rt_connect(&g_r, 1);
+		RT_CHECK(rt_hello(spray, "avatest", abi->hash) == AVA_STATUS_OK, "HELLO spray");
+		RT_CHECK(rt_add_one(spray, abi, 20, SPOOF_SEQ) == 0, "spray's own call");
+		uint8_t *p;
+		RT_CHECK(rt_recv_frame(good, RT_TIMEOUT_MS, &h, &p) == 0, "good: no reply");
+		RT_CHECK(h.kind == AVA_WIRE_REPLY && h.seq == SPOOF_SEQ && h.status == 0 &&
+			     h.len_bytes == 4 && p && !memcmp(p, "\0\0\0\0", 4),
+			 "good got a foreign frame (kind %u, len %u)", h.kind, h.len_bytes);
+		free(p);
+		RT_CHECK(rt_add_one(good, abi, 30, 99) == 0, "good after spray");
+		RT_CHECK(rt_add_one(spray, abi, 31, 99) == 0, "spray after spray");
+		close(spray);
+	}
+
+	close(good);
+	rt_router_stop(&g_r);
+	snprintf(path, sizeof(path), "%s/ava-server-avatest", api_dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/avatest.abi", api_dir);
+	unlink(path);
+	rmdir(api_dir);
+	ava_abi_api_free(abi);
+	fprintf(stderr, "test_router_bad_server: ok\n");
+	return 0;
+}
