@@ -500,10 +500,10 @@ static void handle_frame(struct ava_router *r, struct ava_router_guest *g,
 		const char *what = "";
 		if (hdr->kind == AVA_WIRE_CALL && g->api && hdr->call_id < g->api->abi->n_fns)
 			what = g->api->abi->fns[hdr->call_id].name;
-		ava_router_log("avarouterd: tenant %s session %" PRIu32 ": guest %s %s seq %" PRIu64
-			       " len %" PRIu32,
-			       g->tenant->name, g->session, ava_wire_kind_name(hdr->kind), what,
-			       hdr->seq, hdr->len_bytes);
+		ava_router_log("avarouterd: tenant %s session %" PRIu32
+			       ": guest %s%s%s seq %" PRIu64 " len %" PRIu32,
+			       g->tenant->name, g->session, ava_wire_kind_name(hdr->kind),
+			       *what ? " " : "", what, hdr->seq, hdr->len_bytes);
 	}
 	if (hdr->session != 0) {
 		violation(r, g, "%s with nonzero session field %" PRIu32,
