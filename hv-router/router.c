@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -324,6 +325,38 @@ static void shutdown_all(struct ava_router *r)
 	ava_session_reap_graveyard(r);
 }
 
+/*
+ * Accepts up to 16 connections. When accept fails for lack of fds the socket
+ * stays readable, so it is taken out of the poll set until the next tick
+ * instead of spinning.
+ */
+static void accept_some(struct ava_router *r, struct ava_router_listener *l)
+{
+	for (int k = 0; k < 16; k++) {
+		int ret = ava_session_accept(r, l);
+		if (ret == -EAGAIN)
+			return;
+		if (ret < 0) {
+			struct epoll_event ev = { .events = 0, .data.ptr = l };
+			if (epoll_ctl(r->epfd, EPOLL_CTL_MOD, l->fd, &ev) == 0)
+				l->paused = 1;
+			return;
+		}
+	}
+}
+
+static void resume_listeners(struct ava_router *r)
+{
+	for (size_t i = 0; i < r->n_listeners; i++) {
+		struct ava_router_listener *l = &r->listeners[i];
+		if (!l->paused || l->fd < 0)
+			continue;
+		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = l };
+		if (epoll_ctl(r->epfd, EPOLL_CTL_MOD, l->fd, &ev) == 0)
+			l->paused = 0;
+	}
+}
+
 static int run(struct ava_router *r, int ready_fd)
 {
 	if (ready_fd >= 0) {
@@ -349,10 +382,7 @@ static int run(struct ava_router *r, int ready_fd)
 			uint32_t ev = events[i].events;
 			switch (type) {
 			case AVA_ROUTER_EV_LISTENER:
-				for (int k = 0; k < 16; k++) {
-					if (ava_session_accept(r, events[i].data.ptr) < 0)
-						break;
-				}
+				accept_some(r, events[i].data.ptr);
 				break;
 			case AVA_ROUTER_EV_GUEST:
 				ava_session_on_events(r, events[i].data.ptr, ev);
@@ -369,6 +399,7 @@ static int run(struct ava_router *r, int ready_fd)
 			}
 		}
 		if (r->now_ms >= next_tick) {
+			resume_listeners(r);
 			ava_session_tick(r);
 			next_tick = r->now_ms + TICK_MS;
 		}
@@ -403,6 +434,12 @@ int ava_router_main(const struct ava_router_config *cfg)
 		return 1;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	/* One fd per guest and per server: allow as many as the hard limit does. */
+	struct rlimit nofile;
+	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+		nofile.rlim_cur = nofile.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &nofile);
+	}
 
 	if (load_apis(r, cfg->api_dir) < 0)
 		goto out;

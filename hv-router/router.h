@@ -56,6 +56,7 @@ struct ava_router_listener {
 	char *path;
 	char *tenant; /* NULL: tenant is uid:<peer uid> */
 	int bound;    /* we created the socket file */
+	int paused;   /* accept failed (out of fds): not polled until the next tick */
 };
 
 struct ava_router_server;
@@ -149,7 +150,10 @@ int ava_router_epoll_add(struct ava_router *r, int fd, uint32_t events, void *pt
 void ava_router_epoll_del(struct ava_router *r, int fd);
 
 /* session.c: the guest side */
-/* Accepts one connection on l; returns 0, or -EAGAIN when none is pending. */
+/*
+ * Accepts one connection on l; returns 0, -EAGAIN when none is pending, or
+ * another negative errno (EMFILE, ...) after which the caller pauses l.
+ */
 int ava_session_accept(struct ava_router *r, struct ava_router_listener *l);
 void ava_session_on_events(struct ava_router *r, struct ava_router_guest *g, uint32_t events);
 /*

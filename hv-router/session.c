@@ -70,8 +70,10 @@ int ava_session_accept(struct ava_router *r, struct ava_router_listener *l)
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ||
 		    errno == ECONNABORTED)
 			return -EAGAIN;
-		ava_router_log("avarouterd: accept on %s: %s", l->path, strerror(errno));
-		return -EAGAIN;
+		int e = errno;
+		ava_router_log("avarouterd: accept on %s: %s; pausing this socket for a second",
+			       l->path, strerror(e));
+		return -e;
 	}
 
 	char tenant_name[AVA_ROUTER_MAX_TENANT_NAME + 8];

@@ -5,6 +5,7 @@
  * BYE(MALFORMED) or EOF and a log line naming the reason, while tenant A's
  * session on the same router keeps working and the router keeps accepting.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -238,6 +239,22 @@ static void bad_hello_payload(int fd)
 	send_hdr(fd, h, payload, sizeof(payload));
 }
 
+/* Number of open fds of pid (from /proc). */
+static int count_fds(pid_t pid)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%ld/fd", (long)pid);
+	DIR *d = opendir(path);
+	if (!d)
+		return -1;
+	int n = 0;
+	struct dirent *de;
+	while ((de = readdir(d)))
+		n += de->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
 static const struct bad_case cases[] = {
 	{ "truncated arguments", "CALL of avatest_add_one", 0, bad_truncated },
 	{ "oversized length", "bad frame header", 0, bad_oversized },
@@ -290,6 +307,15 @@ int main(int argc, char **argv)
 			 "ABI mismatch");
 		close(fd);
 	}
+
+	/* Baseline fds once tenant B's server exists (its first session spawns it). */
+	{
+		int fd = rt_connect(&g_r, SOCK_B);
+		RT_CHECK(rt_hello(fd, "avatest", abi->hash) == AVA_STATUS_OK, "HELLO on B");
+		close(fd);
+	}
+	usleep(200 * 1000);
+	int fds_before = count_fds(g_r.pid);
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const struct bad_case *c = &cases[i];
@@ -352,6 +378,17 @@ int main(int argc, char **argv)
 		free(p);
 		g_seq_a++;
 	}
+
+	/* Every ended session's fd is closed (lingering ones within 5 s). */
+	int fds_after = -1;
+	for (int k = 0; k < 100; k++) {
+		fds_after = count_fds(g_r.pid);
+		if (fds_after <= fds_before)
+			break;
+		usleep(100 * 1000);
+	}
+	RT_CHECK(fds_after == fds_before, "router fds: %d before the malformed frames, %d after",
+		 fds_before, fds_after);
 
 	close(a);
 	rt_router_stop(&g_r);
