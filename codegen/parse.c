@@ -1,0 +1,2486 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The spec front end: reads a spec with libclang and builds the model.
+ *
+ * A spec is C. <ava/spec.h> turns every annotation into something the syntax
+ * tree keeps: API settings become file-scope variables (__ava_name_N), type
+ * defaults a static function __ava_type_N(T), callback shapes functions with
+ * annotate("ava_callback_decl"), and everything inside a function body a call
+ * to an __ava_* intrinsic, with scopes (ava_argument, ava_element, ...) as
+ * `if (__ava_argument(0, x)) { ... }`. We walk that tree once per body,
+ * collecting what each parameter was told, then settle each parameter's wire
+ * kind from its annotations and its C type (the inference rules), and check
+ * what the expressions in the spec may name.
+ *
+ * Why expressions are kept as source text: plan functions are compiled into
+ * both the guest stub and the API server, so the spec's own expression is the
+ * most faithful thing to paste there. We check its syntax tree (what it
+ * names) but emit its text (the stringified macro argument).
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <clang-c/Index.h>
+
+#include "codegen.h"
+
+#ifndef AVAGEN_RESOURCE_DIR
+#define AVAGEN_RESOURCE_DIR ""
+#endif
+#ifndef AVAGEN_SPEC_INCLUDE_DIR
+#define AVAGEN_SPEC_INCLUDE_DIR ""
+#endif
+
+#define xmalloc	  ava_codegen_xmalloc
+#define xcalloc	  ava_codegen_xcalloc
+#define xrealloc  ava_codegen_xrealloc
+#define xstrdup	  ava_codegen_xstrdup
+#define xstrndup  ava_codegen_xstrndup
+#define xasprintf ava_codegen_xasprintf
+
+/* ------------------------------------------------------------------------ */
+/* Parser state and diagnostics                                             */
+
+/* A declaration seen at the top level, for ordering handle types. */
+struct decl_pos {
+	char *usr;
+	uint64_t index;
+};
+
+struct parser {
+	const struct ava_codegen_options *opts;
+	FILE *err;
+	unsigned n_errors;
+	CXTranslationUnit tu;
+	CXFile main_file;
+	struct ava_codegen_api *api;
+
+	/* Top level, in order. */
+	CXCursor *settings; /* __ava_* variables */
+	size_t n_settings;
+	CXCursor *type_decls; /* __ava_type_N functions */
+	size_t n_type_decls;
+	CXCursor *cb_decls; /* ava_callback_decl functions */
+	size_t n_cb_decls;
+	CXCursor *entries; /* spec function definitions */
+	size_t n_entries;
+	CXCursor *fn_decls; /* every non-static function declaration outside the spec */
+	size_t n_fn_decls;
+	struct decl_pos *decls;
+	size_t n_decls;
+};
+
+static void loc_of(CXSourceLocation loc, CXString *ret_file, unsigned *ret_line, unsigned *ret_col)
+{
+	CXFile file;
+
+	clang_getExpansionLocation(loc, &file, ret_line, ret_col, NULL);
+	*ret_file = clang_getFileName(file);
+}
+
+static void __attribute__((format(printf, 3, 0)))
+verror_at(struct parser *p, CXSourceLocation loc, const char *fmt, va_list ap)
+{
+	CXString file;
+	unsigned line, col;
+	const char *name;
+
+	loc_of(loc, &file, &line, &col);
+	name = clang_getCString(file);
+	fprintf(p->err, "%s:%u:%u: error: ", name ? name : "<unknown>", line, col);
+	vfprintf(p->err, fmt, ap);
+	fputc('\n', p->err);
+	clang_disposeString(file);
+	p->n_errors++;
+}
+
+static void __attribute__((format(printf, 3, 4)))
+error_at(struct parser *p, CXCursor c, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	verror_at(p, clang_getCursorLocation(c), fmt, ap);
+	va_end(ap);
+}
+
+static void __attribute__((format(printf, 3, 4)))
+error_loc(struct parser *p, CXSourceLocation loc, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	verror_at(p, loc, fmt, ap);
+	va_end(ap);
+}
+
+/* Error at the start of the spec file, for what is missing rather than wrong. */
+static void __attribute__((format(printf, 2, 3))) error_top(struct parser *p, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	verror_at(p, clang_getLocation(p->tu, p->main_file, 1, 1), fmt, ap);
+	va_end(ap);
+}
+
+/* ------------------------------------------------------------------------ */
+/* libclang conveniences                                                    */
+
+static char *str_take(CXString s)
+{
+	const char *c = clang_getCString(s);
+	char *r = xstrdup(c ? c : "");
+
+	clang_disposeString(s);
+	return r;
+}
+
+static char *cursor_name(CXCursor c)
+{
+	return str_take(clang_getCursorSpelling(c));
+}
+
+static char *type_name(CXType t)
+{
+	return str_take(clang_getTypeSpelling(t));
+}
+
+static bool name_is(CXCursor c, const char *name)
+{
+	CXString s = clang_getCursorSpelling(c);
+	const char *n = clang_getCString(s);
+	bool r = n && strcmp(n, name) == 0;
+
+	clang_disposeString(s);
+	return r;
+}
+
+static bool name_has_prefix(CXCursor c, const char *prefix)
+{
+	CXString s = clang_getCursorSpelling(c);
+	const char *n = clang_getCString(s);
+	bool r = n && strncmp(n, prefix, strlen(prefix)) == 0;
+
+	clang_disposeString(s);
+	return r;
+}
+
+static bool in_main_file(struct parser *p, CXCursor c)
+{
+	CXFile file;
+
+	clang_getExpansionLocation(clang_getCursorLocation(c), &file, NULL, NULL, NULL);
+	return file && clang_File_isEqual(file, p->main_file);
+}
+
+struct children {
+	CXCursor *v;
+	size_t n;
+};
+
+static enum CXChildVisitResult collect_child(CXCursor c, CXCursor parent, CXClientData data)
+{
+	struct children *ch = data;
+
+	(void)parent;
+	ch->v = xrealloc(ch->v, ch->n + 1, sizeof(*ch->v));
+	ch->v[ch->n++] = c;
+	return CXChildVisit_Continue;
+}
+
+static struct children children_of(CXCursor c)
+{
+	struct children ch = { NULL, 0 };
+
+	clang_visitChildren(c, collect_child, &ch);
+	return ch;
+}
+
+/* Looks through implicit conversions and parentheses. */
+static CXCursor strip(CXCursor c)
+{
+	for (;;) {
+		enum CXCursorKind k = clang_getCursorKind(c);
+		struct children ch;
+
+		if (k != CXCursor_UnexposedExpr && k != CXCursor_ParenExpr)
+			return c;
+		ch = children_of(c);
+		if (ch.n != 1) {
+			free(ch.v);
+			return c;
+		}
+		c = ch.v[0];
+		free(ch.v);
+	}
+}
+
+/* The called function's name if c is a call to one of our intrinsics, else NULL. */
+static char *intrinsic_name(CXCursor c)
+{
+	c = strip(c);
+	if (clang_getCursorKind(c) != CXCursor_CallExpr || !name_has_prefix(c, "__ava_"))
+		return NULL;
+	return cursor_name(c);
+}
+
+/* The text of a string literal (the stringified annotation argument). */
+static char *string_literal(CXCursor c)
+{
+	char *lit, *out, *q;
+	const char *s;
+
+	c = strip(c);
+	if (clang_getCursorKind(c) != CXCursor_StringLiteral)
+		return NULL;
+	lit = cursor_name(c);
+	out = xmalloc(strlen(lit) + 1);
+	q = out;
+	/* One or more adjacent "..." pieces; the escapes #x and users produce. */
+	for (s = lit; *s;) {
+		if (*s != '"') {
+			s++;
+			continue;
+		}
+		for (s++; *s && *s != '"'; s++) {
+			if (*s != '\\') {
+				*q++ = *s;
+				continue;
+			}
+			s++;
+			switch (*s) {
+			case 'n':
+				*q++ = '\n';
+				break;
+			case 't':
+				*q++ = '\t';
+				break;
+			case '\0':
+				s--;
+				break;
+			default:
+				*q++ = *s;
+				break;
+			}
+		}
+		if (*s)
+			s++;
+	}
+	*q = '\0';
+	free(lit);
+	return out;
+}
+
+/* Whitespace runs (newlines, tabs) become one space; ends trimmed. */
+static char *squeeze(const char *s, size_t n)
+{
+	char *out = xmalloc(n + 1);
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\\') {
+			if (k && out[k - 1] != ' ')
+				out[k++] = ' ';
+			continue;
+		}
+		out[k++] = c;
+	}
+	while (k && out[k - 1] == ' ')
+		k--;
+	out[k] = '\0';
+	return out;
+}
+
+/* The source text of a cursor's extent, in the file its expansion lies in. */
+static char *source_text(struct parser *p, CXCursor c)
+{
+	CXSourceRange r = clang_getCursorExtent(c);
+	CXFile f1, f2;
+	unsigned o1, o2;
+	const char *buf;
+	size_t size;
+
+	clang_getExpansionLocation(clang_getRangeStart(r), &f1, NULL, NULL, &o1);
+	clang_getExpansionLocation(clang_getRangeEnd(r), &f2, NULL, NULL, &o2);
+	if (!f1 || !f2 || !clang_File_isEqual(f1, f2) || o2 < o1)
+		return NULL;
+	buf = clang_getFileContents(p->tu, f1, &size);
+	if (!buf || o2 > size)
+		return NULL;
+	return squeeze(buf + o1, o2 - o1);
+}
+
+static bool is_pointer(CXType t)
+{
+	return clang_getCanonicalType(t).kind == CXType_Pointer;
+}
+
+/* The pointed-to type as written (typedef names kept), looking through typedefs of t. */
+static CXType pointee(CXType t)
+{
+	for (;;) {
+		if (t.kind == CXType_Pointer)
+			return clang_getPointeeType(t);
+		if (t.kind == CXType_Typedef)
+			t = clang_getTypedefDeclUnderlyingType(clang_getTypeDeclaration(t));
+		else if (t.kind == CXType_Elaborated)
+			t = clang_Type_getNamedType(t);
+		else
+			return clang_getPointeeType(clang_getCanonicalType(t));
+	}
+}
+
+static bool is_function_pointer(CXType t)
+{
+	CXType pt;
+
+	if (!is_pointer(t))
+		return false;
+	pt = clang_getCanonicalType(pointee(t));
+	return pt.kind == CXType_FunctionProto || pt.kind == CXType_FunctionNoProto;
+}
+
+/* A pointer to a struct or union whose body is never seen. */
+static bool is_opaque_pointer(CXType t)
+{
+	CXType pt;
+
+	if (!is_pointer(t))
+		return false;
+	pt = clang_getCanonicalType(pointee(t));
+	return pt.kind == CXType_Record && clang_Type_getSizeOf(pt) == CXTypeLayoutError_Incomplete;
+}
+
+/*
+ * The typedef that names an opaque pointer, looking through typedefs of
+ * typedefs: for `typedef struct s *dev; typedef dev dev2;` both give dev.
+ */
+static bool opaque_typedef(CXType t, CXCursor *ret_decl)
+{
+	CXCursor decl;
+
+	if (t.kind != CXType_Typedef || !is_opaque_pointer(t))
+		return false;
+	for (;;) {
+		CXType under;
+
+		decl = clang_getTypeDeclaration(t);
+		under = clang_getTypedefDeclUnderlyingType(decl);
+		if (under.kind != CXType_Typedef)
+			break;
+		t = under;
+	}
+	*ret_decl = decl;
+	return true;
+}
+
+static bool is_char(CXType t)
+{
+	switch (clang_getCanonicalType(t).kind) {
+	case CXType_Char_S:
+	case CXType_Char_U:
+	case CXType_SChar:
+	case CXType_UChar:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Integer, enum, float, bool: a value that travels as its bytes. */
+static bool is_arithmetic(CXType t)
+{
+	enum CXTypeKind k = clang_getCanonicalType(t).kind;
+
+	return (k >= CXType_FirstBuiltin && k <= CXType_LastBuiltin && k != CXType_Void) ||
+	       k == CXType_Enum;
+}
+
+static bool is_record(CXType t)
+{
+	return clang_getCanonicalType(t).kind == CXType_Record;
+}
+
+static long long type_size(CXType t)
+{
+	return clang_Type_getSizeOf(t);
+}
+
+/* Type spelling without top-level const, for locals that copy the value. */
+static char *unqualified_name(CXType t)
+{
+	char *s = type_name(t);
+	size_t n;
+
+	if (!clang_isConstQualifiedType(t))
+		return s;
+	if (strncmp(s, "const ", 6) == 0) {
+		memmove(s, s + 6, strlen(s + 6) + 1);
+		return s;
+	}
+	n = strlen(s);
+	if (n >= 5 && strcmp(s + n - 5, "const") == 0) {
+		n -= 5;
+		while (n && s[n - 1] == ' ')
+			n--;
+		s[n] = '\0';
+	}
+	return s;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Handle types                                                             */
+
+static uint64_t decl_order(struct parser *p, CXCursor decl)
+{
+	char *usr = str_take(clang_getCursorUSR(decl));
+	uint64_t r = UINT64_MAX;
+	size_t i;
+
+	for (i = 0; i < p->n_decls; i++) {
+		if (strcmp(p->decls[i].usr, usr) == 0) {
+			r = p->decls[i].index;
+			break;
+		}
+	}
+	free(usr);
+	return r;
+}
+
+/*
+ * Registers the handle type of t (an opaque pointer) and returns its index in
+ * api->handles plus one; tags are settled once every type has been seen.
+ */
+static uint16_t handle_ref(struct parser *p, CXType t)
+{
+	struct ava_codegen_api *api = p->api;
+	CXCursor decl;
+	char *name, *ctype;
+	uint16_t i;
+
+	if (opaque_typedef(t, &decl)) {
+		name = cursor_name(decl);
+		ctype = xstrdup(name);
+	} else {
+		CXType rec = clang_getCanonicalType(pointee(t));
+
+		char *rec_name = type_name(rec);
+
+		decl = clang_getTypeDeclaration(rec);
+		name = cursor_name(decl);
+		ctype = xasprintf("%s *", rec_name);
+		free(rec_name);
+	}
+	for (i = 0; i < api->n_handles; i++) {
+		if (strcmp(api->handles[i].name, name) == 0) {
+			free(name);
+			free(ctype);
+			return (uint16_t)(i + 1);
+		}
+	}
+	if (api->n_handles >= AVA_ABI_MAX_HANDLE_TYPES) {
+		error_at(p, decl, "more than %d handle types", AVA_ABI_MAX_HANDLE_TYPES);
+		free(name);
+		free(ctype);
+		return 1;
+	}
+	api->handles = xrealloc(api->handles, api->n_handles + 1u, sizeof(*api->handles));
+	api->handles[api->n_handles] = (struct ava_codegen_handle){
+		.name = name,
+		.ctype = ctype,
+		.order = decl_order(p, decl),
+		.release_fn = -1,
+	};
+	return ++api->n_handles;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Annotation bodies                                                        */
+
+/* What the annotations said about one value. */
+struct ann {
+	bool seen;
+	CXSourceLocation where; /* first annotation, for messages */
+	bool in, out, zero_terminated, handle, opaque, userdata, errcode;
+	bool allocates, deallocates;
+	bool element, elem_handle, elem_opaque;
+	bool has_max;
+	uint64_t max;
+	bool has_buffer; /* an ava_buffer, conditional or not */
+	char *count;	 /* unconditional ava_buffer */
+	CXSourceLocation buffer_where;
+	int callback; /* index in the spec's callback decls, -1: none */
+	CXSourceLocation callback_where;
+	char **fields; /* ava_field(f) { ava_handle; } */
+	CXSourceLocation *field_where;
+	size_t n_fields;
+};
+
+/* A parameter named by an expression, checked once kinds are known. */
+struct ref {
+	uint16_t arg;
+	CXSourceLocation where;
+	char *what; /* "size expression of 'buf'", "condition", ... */
+};
+
+enum body_kind { BODY_FN, BODY_CALLBACK, BODY_TYPE };
+
+struct body {
+	struct parser *p;
+	enum body_kind kind;
+	const char *owner; /* function, callback or type name for messages */
+	CXCursor *params;
+	uint16_t n_params;
+	struct ann *args;
+	struct ann ret;
+	struct ref *refs;
+	size_t n_refs;
+	uint64_t referenced;
+	/* Call mode. */
+	bool has_sync, has_async, has_cond_async, unsupported;
+	CXSourceLocation async_where;
+	struct ava_codegen_stmt_list cond;
+	/* ava_type values. */
+	struct ava_codegen_type *type;
+};
+
+/* Where the walk stands: which value, and inside which scopes. */
+struct scope {
+	struct ann *value; /* NULL: function scope */
+	int arg;	   /* argument index, -1: the result */
+	bool element;
+	const char *field; /* inside ava_field */
+	int cond_depth;
+	struct ava_codegen_stmt_list *target; /* conditional statements go here */
+};
+
+static void walk(struct body *b, CXCursor c, struct scope sc);
+
+static void ann_free(struct ann *a)
+{
+	size_t i;
+
+	free(a->count);
+	for (i = 0; i < a->n_fields; i++)
+		free(a->fields[i]);
+	free(a->fields);
+	free(a->field_where);
+}
+
+static void stmt_push(struct ava_codegen_stmt_list *l, struct ava_codegen_stmt *s)
+{
+	l->v = xrealloc(l->v, l->n + 1, sizeof(*l->v));
+	l->v[l->n++] = s;
+}
+
+static int param_index(struct body *b, CXCursor decl)
+{
+	uint16_t i;
+
+	for (i = 0; i < b->n_params; i++) {
+		if (clang_equalCursors(b->params[i], decl))
+			return i;
+	}
+	return -1;
+}
+
+struct expr_check {
+	struct body *b;
+	const char *what;
+	bool ok;
+};
+
+static enum CXChildVisitResult check_expr_visit(CXCursor c, CXCursor parent, CXClientData data)
+{
+	struct expr_check *ec = data;
+	struct body *b = ec->b;
+	CXCursor ref;
+	char *name;
+	int i;
+
+	(void)parent;
+	if (clang_getCursorKind(c) != CXCursor_DeclRefExpr)
+		return CXChildVisit_Recurse;
+	ref = clang_getCursorReferenced(c);
+	name = cursor_name(c);
+	switch (clang_getCursorKind(ref)) {
+	case CXCursor_EnumConstantDecl:
+		break;
+	case CXCursor_ParmDecl:
+		i = param_index(b, ref);
+		if (i < 0) {
+			error_at(b->p, c, "%s in %s names '%s', which is not a parameter of %s",
+				 ec->what, b->owner, name, b->owner);
+			ec->ok = false;
+			break;
+		}
+		b->refs = xrealloc(b->refs, b->n_refs + 1, sizeof(*b->refs));
+		b->refs[b->n_refs++] = (struct ref){
+			.arg = (uint16_t)i,
+			.where = clang_getCursorLocation(c),
+			.what = xstrdup(ec->what),
+		};
+		b->referenced |= UINT64_C(1) << (i & 63);
+		break;
+	case CXCursor_FunctionDecl:
+		error_at(b->p, c,
+			 "%s in %s calls '%s'; it may use only scalar parameters and constants",
+			 ec->what, b->owner, name);
+		ec->ok = false;
+		break;
+	default:
+		error_at(b->p, c, "%s in %s names '%s', which is not a parameter of %s", ec->what,
+			 b->owner, name, b->owner);
+		ec->ok = false;
+		break;
+	}
+	free(name);
+	return CXChildVisit_Continue;
+}
+
+/* Checks what an expression names; parameters are checked for kind later. */
+static bool check_expr(struct body *b, CXCursor expr, const char *what)
+{
+	struct expr_check ec = { b, what, true };
+
+	if (clang_getCursorKind(strip(expr)) == CXCursor_DeclRefExpr)
+		check_expr_visit(strip(expr), expr, &ec);
+	else
+		clang_visitChildren(expr, check_expr_visit, &ec);
+	return ec.ok;
+}
+
+static const char *pretty(const char *intrinsic)
+{
+	return intrinsic + 2; /* "__ava_in" -> "ava_in" */
+}
+
+static CXCursor call_arg(CXCursor call, int i)
+{
+	return clang_Cursor_getArgument(strip(call), (unsigned)i);
+}
+
+static void note_seen(struct ann *a, CXCursor c)
+{
+	if (!a->seen) {
+		a->seen = true;
+		a->where = clang_getCursorLocation(c);
+	}
+}
+
+/* One ava_type value (ava_success, ...). */
+static void type_value(struct body *b, CXCursor c, const char *name)
+{
+	static const char *const names[AVA_CODEGEN_TYPE_VALUE_COUNT] = {
+		"__ava_success",	   "__ava_failure",
+		"__ava_unsupported_error", "__ava_invalid_handle_error",
+		"__ava_refuse_with",
+	};
+	int i;
+
+	for (i = 0; i < AVA_CODEGEN_TYPE_VALUE_COUNT; i++) {
+		if (strcmp(name, names[i]) == 0)
+			break;
+	}
+	if (b->kind != BODY_TYPE) {
+		error_at(b->p, c, "%s belongs inside ava_type(T) { ... }", pretty(name));
+		return;
+	}
+	if (b->type->values[i]) {
+		error_at(b->p, c, "duplicate %s for %s", pretty(name), b->owner);
+		return;
+	}
+	b->type->values[i] = string_literal(call_arg(c, 0));
+	if (!b->type->values[i] || !*b->type->values[i]) {
+		free(b->type->values[i]);
+		b->type->values[i] = NULL;
+		error_at(b->p, c, "%s needs a value", pretty(name));
+	}
+}
+
+/* An annotation statement: a call to an intrinsic. */
+static void annotation(struct body *b, CXCursor c, struct scope sc)
+{
+	char *name = intrinsic_name(c);
+	struct ann *v = sc.value;
+
+	if (!name) {
+		char *callee = cursor_name(c);
+
+		error_at(b->p, c,
+			 "unexpected call to '%s' in a spec body: only annotations belong here",
+			 callee);
+		free(callee);
+		return;
+	}
+	if (strcmp(name, "__ava_argument") == 0 || strcmp(name, "__ava_return_value") == 0 ||
+	    strcmp(name, "__ava_element") == 0 || strcmp(name, "__ava_field") == 0) {
+		error_at(b->p, c, "%s opens a scope: write %s { ... }", pretty(name), pretty(name));
+		goto out;
+	}
+	if (sc.cond_depth > 0 && strcmp(name, "__ava_sync") != 0 &&
+	    strcmp(name, "__ava_async") != 0 && strcmp(name, "__ava_buffer") != 0) {
+		error_at(b->p, c,
+			 "%s cannot be conditional (only ava_sync, ava_async and ava_buffer can)",
+			 pretty(name));
+		goto out;
+	}
+	if (strncmp(name, "__ava_success", 13) == 0 || strcmp(name, "__ava_failure") == 0 ||
+	    strcmp(name, "__ava_unsupported_error") == 0 ||
+	    strcmp(name, "__ava_invalid_handle_error") == 0 ||
+	    strcmp(name, "__ava_refuse_with") == 0) {
+		type_value(b, c, name);
+		goto out;
+	}
+	if (b->kind == BODY_TYPE) {
+		error_at(b->p, c, "%s does not belong in ava_type(T) { ... }", pretty(name));
+		goto out;
+	}
+
+	if (strcmp(name, "__ava_sync") == 0 || strcmp(name, "__ava_async") == 0 ||
+	    strcmp(name, "__ava_unsupported") == 0 ||
+	    strncmp(name, "__ava_consumes_resource", 23) == 0 ||
+	    strcmp(name, "__ava_allocates_resource") == 0 ||
+	    strcmp(name, "__ava_deallocates_resource") == 0) {
+		bool is_async = strcmp(name, "__ava_async") == 0;
+
+		if (b->kind != BODY_FN) {
+			error_at(b->p, c, "%s does not belong in a callback decl", pretty(name));
+			goto out;
+		}
+		if (v) {
+			error_at(b->p, c, "%s applies to the call, not to an argument",
+				 pretty(name));
+			goto out;
+		}
+		if (strcmp(name, "__ava_unsupported") == 0) {
+			b->unsupported = true;
+		} else if (strstr(name, "_resource")) {
+			check_expr(b, call_arg(c, 2), "resource amount");
+		} else if (sc.cond_depth > 0) {
+			struct ava_codegen_stmt *s = xcalloc(1, sizeof(*s));
+
+			s->kind = AVA_CODEGEN_STMT_ASYNC;
+			s->async = is_async;
+			stmt_push(sc.target, s);
+			if (is_async && !b->has_cond_async) {
+				b->has_cond_async = true;
+				if (!b->has_async)
+					b->async_where = clang_getCursorLocation(c);
+			}
+		} else {
+			if ((is_async && b->has_sync) || (!is_async && b->has_async)) {
+				error_at(b->p, c, "%s conflicts with an earlier %s for %s",
+					 pretty(name), is_async ? "ava_sync" : "ava_async",
+					 b->owner);
+				goto out;
+			}
+			if (is_async) {
+				b->has_async = true;
+				b->async_where = clang_getCursorLocation(c);
+			} else {
+				b->has_sync = true;
+			}
+		}
+		goto out;
+	}
+
+	/* Everything else describes a value. */
+	if (!v) {
+		error_at(b->p, c, "%s belongs inside ava_argument(x) { ... } or ava_return_value",
+			 pretty(name));
+		goto out;
+	}
+	if (sc.field && strcmp(name, "__ava_handle") != 0) {
+		error_at(b->p, c, "%s does not belong in ava_field (only ava_handle does)",
+			 pretty(name));
+		goto out;
+	}
+	note_seen(v, c);
+
+	if (strcmp(name, "__ava_handle") == 0) {
+		if (sc.field) {
+			size_t i;
+
+			for (i = 0; i < v->n_fields; i++) {
+				if (strcmp(v->fields[i], sc.field) == 0)
+					break;
+			}
+			if (i == v->n_fields) {
+				v->fields =
+				    xrealloc(v->fields, v->n_fields + 1, sizeof(*v->fields));
+				v->field_where = xrealloc(v->field_where, v->n_fields + 1,
+							  sizeof(*v->field_where));
+				v->fields[v->n_fields] = xstrdup(sc.field);
+				v->field_where[v->n_fields++] = clang_getCursorLocation(c);
+			}
+		} else if (sc.element) {
+			v->elem_handle = true;
+		} else {
+			v->handle = true;
+		}
+	} else if (strcmp(name, "__ava_opaque") == 0) {
+		if (sc.element)
+			v->elem_opaque = true;
+		else
+			v->opaque = true;
+	} else if (strcmp(name, "__ava_allocates") == 0) {
+		v->allocates = true;
+	} else if (strcmp(name, "__ava_deallocates") == 0) {
+		v->deallocates = true;
+	} else if (sc.element) {
+		error_at(b->p, c, "%s does not belong in ava_element", pretty(name));
+	} else if (strcmp(name, "__ava_in") == 0 || strcmp(name, "__ava_out") == 0) {
+		if (sc.arg < 0) {
+			error_at(b->p, c, "%s applies to arguments, not to the result",
+				 pretty(name));
+			goto out;
+		}
+		if (name[6] == 'i')
+			v->in = true;
+		else
+			v->out = true;
+	} else if (strcmp(name, "__ava_buffer") == 0) {
+		CXCursor expr = call_arg(c, 1);
+		char *src = string_literal(call_arg(c, 0));
+		char *what, *pname;
+
+		if (sc.arg < 0 || b->kind != BODY_FN) {
+			error_at(b->p, c, "ava_buffer applies to function arguments only");
+			free(src);
+			goto out;
+		}
+		pname = cursor_name(b->params[sc.arg]);
+		what = xasprintf("size expression of '%s'", pname);
+		if (!src || !check_expr(b, expr, what)) {
+			free(src);
+			free(what);
+			free(pname);
+			goto out;
+		}
+		free(what);
+		v->has_buffer = true;
+		v->buffer_where = clang_getCursorLocation(c);
+		if (sc.cond_depth > 0) {
+			struct ava_codegen_stmt *s = xcalloc(1, sizeof(*s));
+
+			s->kind = AVA_CODEGEN_STMT_COUNT;
+			s->arg = (uint16_t)sc.arg;
+			s->expr = src;
+			stmt_push(sc.target, s);
+		} else if (v->count) {
+			error_at(b->p, c, "duplicate ava_buffer for '%s'", pname);
+			free(src);
+		} else {
+			v->count = src;
+		}
+		free(pname);
+	} else if (strcmp(name, "__ava_max") == 0) {
+		CXEvalResult r = clang_Cursor_Evaluate(call_arg(c, 1));
+
+		if (!r || clang_EvalResult_getKind(r) != CXEval_Int) {
+			error_at(b->p, c, "ava_max needs a constant");
+		} else if (clang_EvalResult_getAsUnsigned(r) == 0 ||
+			   (!clang_EvalResult_isUnsignedInt(r) &&
+			    clang_EvalResult_getAsLongLong(r) < 0)) {
+			error_at(b->p, c, "ava_max must be at least 1");
+		} else if (v->has_max) {
+			error_at(b->p, c, "duplicate ava_max");
+		} else {
+			v->has_max = true;
+			v->max = clang_EvalResult_getAsUnsigned(r);
+		}
+		if (r)
+			clang_EvalResult_dispose(r);
+	} else if (strcmp(name, "__ava_zero_terminated") == 0) {
+		v->zero_terminated = true;
+	} else if (strcmp(name, "__ava_userdata") == 0) {
+		if (sc.arg < 0) {
+			error_at(b->p, c, "ava_userdata applies to arguments, not to the result");
+			goto out;
+		}
+		v->userdata = true;
+	} else if (strcmp(name, "__ava_errcode") == 0) {
+		if (sc.arg < 0 || b->kind != BODY_FN) {
+			error_at(b->p, c, "ava_errcode applies to function arguments only");
+			goto out;
+		}
+		v->errcode = true;
+	} else if (strcmp(name, "__ava_callback") == 0) {
+		CXCursor ref = strip(call_arg(c, 1));
+		CXCursor decl = clang_getCursorReferenced(ref);
+		char *what = string_literal(call_arg(c, 0));
+		size_t i;
+
+		if (sc.arg < 0 || b->kind != BODY_FN) {
+			error_at(b->p, c, "ava_callback applies to function arguments only");
+			free(what);
+			goto out;
+		}
+		for (i = 0; i < b->p->n_cb_decls; i++) {
+			if (clang_equalCursors(clang_getCanonicalCursor(b->p->cb_decls[i]),
+					       clang_getCanonicalCursor(decl)))
+				break;
+		}
+		if (i == b->p->n_cb_decls) {
+			error_at(b->p, c, "ava_callback(%s): '%s' is not an ava_callback_decl",
+				 what ? what : "?", what ? what : "?");
+		} else if (v->callback >= 0) {
+			error_at(b->p, c, "duplicate ava_callback");
+		} else {
+			v->callback = (int)i;
+			v->callback_where = clang_getCursorLocation(c);
+		}
+		free(what);
+	} else {
+		error_at(b->p, c, "unknown annotation %s", pretty(name));
+	}
+out:
+	free(name);
+}
+
+/* `if (__ava_argument(0, x))` and friends: a scope, not a condition. */
+static void scope_if(struct body *b, CXCursor c, CXCursor cond, const char *name,
+		     struct children *ch, struct scope sc)
+{
+	if (ch->n > 2) {
+		error_at(b->p, ch->v[2], "%s { ... } cannot have an else", pretty(name));
+		return;
+	}
+	if (strcmp(name, "__ava_argument") == 0 || strcmp(name, "__ava_return_value") == 0) {
+		if (sc.value) {
+			error_at(b->p, c, "%s cannot be nested in another value's annotations",
+				 pretty(name));
+			return;
+		}
+		if (b->kind == BODY_TYPE) {
+			error_at(b->p, c, "%s does not belong in ava_type(T) { ... }",
+				 pretty(name));
+			return;
+		}
+		if (name[6] == 'a') {
+			CXCursor arg = strip(call_arg(cond, 1));
+			CXCursor decl = clang_getCursorReferenced(arg);
+			int i = clang_getCursorKind(arg) == CXCursor_DeclRefExpr
+				    ? param_index(b, decl)
+				    : -1;
+
+			if (i < 0) {
+				char *text = source_text(b->p, arg);
+
+				error_at(b->p, c, "ava_argument(%s): '%s' is not a parameter of %s",
+					 text ? text : "?", text ? text : "?", b->owner);
+				free(text);
+				return;
+			}
+			sc.value = &b->args[i];
+			sc.arg = i;
+		} else {
+			sc.value = &b->ret;
+			sc.arg = -1;
+		}
+		note_seen(sc.value, c);
+	} else if (strcmp(name, "__ava_element") == 0) {
+		if (!sc.value || sc.element) {
+			error_at(b->p, c, "ava_element belongs directly inside ava_argument(x)");
+			return;
+		}
+		if (sc.cond_depth > 0) {
+			error_at(b->p, c, "ava_element cannot be conditional");
+			return;
+		}
+		sc.element = true;
+		sc.value->element = true;
+	} else if (strcmp(name, "__ava_field") == 0) {
+		char *field = string_literal(call_arg(cond, 0));
+
+		if (!sc.element || sc.field) {
+			error_at(b->p, c, "ava_field belongs directly inside ava_element");
+			free(field);
+			return;
+		}
+		if (sc.cond_depth > 0) {
+			error_at(b->p, c, "ava_field cannot be conditional");
+			free(field);
+			return;
+		}
+		sc.field = field;
+		walk(b, ch->v[1], sc);
+		free(field);
+		return;
+	} else {
+		error_at(b->p, c, "%s is not a scope", pretty(name));
+		return;
+	}
+	walk(b, ch->v[1], sc);
+}
+
+static void walk(struct body *b, CXCursor c, struct scope sc)
+{
+	enum CXCursorKind k = clang_getCursorKind(c);
+	struct children ch;
+	size_t i;
+
+	switch (k) {
+	case CXCursor_CompoundStmt:
+		ch = children_of(c);
+		for (i = 0; i < ch.n; i++)
+			walk(b, ch.v[i], sc);
+		free(ch.v);
+		return;
+	case CXCursor_NullStmt:
+		return;
+	case CXCursor_CallExpr:
+	case CXCursor_UnexposedExpr:
+	case CXCursor_ParenExpr:
+		if (clang_getCursorKind(strip(c)) == CXCursor_CallExpr) {
+			annotation(b, strip(c), sc);
+			return;
+		}
+		break;
+	case CXCursor_IfStmt: {
+		char *name;
+		struct ava_codegen_stmt *s;
+		char *text;
+
+		ch = children_of(c);
+		if (ch.n < 2) {
+			free(ch.v);
+			break;
+		}
+		name = intrinsic_name(ch.v[0]);
+		if (name) {
+			scope_if(b, c, strip(ch.v[0]), name, &ch, sc);
+			free(name);
+			free(ch.v);
+			return;
+		}
+		/* A plain C condition. */
+		if (b->kind != BODY_FN) {
+			error_at(b->p, c, "conditions are allowed only in function entries");
+			free(ch.v);
+			return;
+		}
+		if (sc.element) {
+			error_at(b->p, c, "conditions are not allowed inside ava_element");
+			free(ch.v);
+			return;
+		}
+		text = source_text(b->p, ch.v[0]);
+		if (!text || !*text) {
+			error_at(b->p, ch.v[0], "cannot read the source of this condition");
+			free(text);
+			free(ch.v);
+			return;
+		}
+		if (!check_expr(b, ch.v[0], "condition")) {
+			free(text);
+			free(ch.v);
+			return;
+		}
+		s = xcalloc(1, sizeof(*s));
+		s->kind = AVA_CODEGEN_STMT_IF;
+		s->expr = text;
+		stmt_push(sc.target ? sc.target : &b->cond, s);
+		sc.cond_depth++;
+		sc.target = &s->then_stmts;
+		walk(b, ch.v[1], sc);
+		if (ch.n > 2) {
+			sc.target = &s->else_stmts;
+			walk(b, ch.v[2], sc);
+		}
+		free(ch.v);
+		return;
+	}
+	default:
+		break;
+	}
+	error_at(b->p, c,
+		 "unexpected statement in a spec body: only annotations and if belong here");
+}
+
+static void body_init(struct body *b, struct parser *p, enum body_kind kind, const char *owner,
+		      CXCursor def)
+{
+	int n = clang_Cursor_getNumArguments(def);
+	uint16_t i;
+
+	memset(b, 0, sizeof(*b));
+	b->p = p;
+	b->kind = kind;
+	b->owner = owner;
+	b->n_params = n > 0 ? (uint16_t)n : 0;
+	b->params = xcalloc(b->n_params, sizeof(*b->params));
+	b->args = xcalloc(b->n_params, sizeof(*b->args));
+	for (i = 0; i < b->n_params; i++) {
+		b->params[i] = clang_Cursor_getArgument(def, i);
+		b->args[i].callback = -1;
+	}
+	b->ret.callback = -1;
+}
+
+static void body_walk(struct body *b, CXCursor def)
+{
+	struct children ch = children_of(def);
+	struct scope sc = { .arg = -1 };
+	size_t i;
+
+	for (i = 0; i < ch.n; i++) {
+		if (clang_getCursorKind(ch.v[i]) == CXCursor_CompoundStmt)
+			walk(b, ch.v[i], sc);
+	}
+	free(ch.v);
+}
+
+static void body_fini(struct body *b)
+{
+	uint16_t i;
+	size_t k;
+
+	for (i = 0; i < b->n_params; i++)
+		ann_free(&b->args[i]);
+	ann_free(&b->ret);
+	for (k = 0; k < b->n_refs; k++)
+		free(b->refs[k].what);
+	free(b->refs);
+	free(b->args);
+	free(b->params);
+	ava_codegen_stmts_free(&b->cond);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Settling values: annotations + C type -> wire kind                       */
+
+static CXSourceLocation where_of(const struct ann *a, CXCursor fallback)
+{
+	return a->seen ? a->where : clang_getCursorLocation(fallback);
+}
+
+struct field_scan {
+	struct parser *p;
+	struct ava_codegen_value *v;
+	const struct ann *a;
+	CXType rec;
+	bool ok;
+};
+
+/* Adds a handle field, keeping the fields sorted by offset. */
+static void add_field(struct field_scan *fs, const char *name, uint32_t offset, uint16_t handle)
+{
+	struct ava_codegen_value *v = fs->v;
+	uint16_t i, n = v->abi.n_fields;
+
+	for (i = 0; i < n; i++) {
+		if (v->fields[i].offset_bytes == offset)
+			return;
+	}
+	v->fields = xrealloc(v->fields, n + 1u, sizeof(*v->fields));
+	v->field_names = xrealloc(v->field_names, n + 1u, sizeof(*v->field_names));
+	for (i = n; i > 0 && v->fields[i - 1].offset_bytes > offset; i--) {
+		v->fields[i] = v->fields[i - 1];
+		v->field_names[i] = v->field_names[i - 1];
+	}
+	v->fields[i] = (struct ava_abi_field){ offset, handle };
+	v->field_names[i] = xstrdup(name);
+	v->abi.n_fields++;
+}
+
+/* Fields of an opaque handle typedef are handles even when not annotated. */
+static enum CXVisitorResult infer_field(CXCursor field, CXClientData data)
+{
+	struct field_scan *fs = data;
+	CXType t = clang_getCursorType(field);
+	CXCursor decl;
+	char *name;
+	long long off;
+
+	if (!opaque_typedef(t, &decl))
+		return CXVisit_Continue;
+	name = cursor_name(field);
+	off = clang_Type_getOffsetOf(fs->rec, name);
+	if (off >= 0 && off % 8 == 0 && type_size(t) == 8)
+		add_field(fs, name, (uint32_t)(off / 8), handle_ref(fs->p, t));
+	free(name);
+	return CXVisit_Continue;
+}
+
+struct field_find {
+	const char *name;
+	CXCursor found;
+	bool ok;
+};
+
+static enum CXVisitorResult find_field(CXCursor field, CXClientData data)
+{
+	struct field_find *ff = data;
+
+	if (name_is(field, ff->name)) {
+		ff->found = field;
+		ff->ok = true;
+		return CXVisit_Break;
+	}
+	return CXVisit_Continue;
+}
+
+/* The element description of a buffer whose elements are of type et. */
+static bool settle_element(struct parser *p, struct ava_codegen_value *v, const struct ann *a,
+			   CXType et, CXSourceLocation where, const char *what)
+{
+	CXType ct = clang_getCanonicalType(et);
+	CXCursor decl;
+	long long size;
+	size_t i;
+
+	if (a->elem_handle || (!a->elem_opaque && opaque_typedef(et, &decl))) {
+		if (!is_opaque_pointer(et)) {
+			error_loc(p, where,
+				  "ava_handle on the elements of %s, which are not opaque pointers "
+				  "(pointers to an incomplete struct)",
+				  what);
+			return false;
+		}
+		v->abi.elem = AVA_ABI_ELEM_HANDLE;
+		v->abi.size_bytes = 8;
+		v->abi.handle_type = handle_ref(p, et);
+		return true;
+	}
+	size = ct.kind == CXType_Void ? 1 : type_size(et);
+	if (size <= 0 || size > UINT32_MAX) {
+		error_loc(p, where, "the elements of %s have no known size", what);
+		return false;
+	}
+	v->abi.elem = AVA_ABI_ELEM_BYTES;
+	v->abi.size_bytes = (uint32_t)size;
+	if (ct.kind != CXType_Void)
+		v->elem_ctype = unqualified_name(et);
+	if (ct.kind != CXType_Record) {
+		if (a->n_fields) {
+			error_loc(p, a->field_where[0],
+				  "ava_field on %s, whose elements are not structs", what);
+			return false;
+		}
+		return true;
+	}
+	{
+		struct field_scan fs = { p, v, a, ct, true };
+
+		for (i = 0; i < a->n_fields; i++) {
+			struct field_find ff = { a->fields[i], clang_getNullCursor(), false };
+			CXType ft;
+			long long off;
+
+			clang_Type_visitFields(ct, find_field, &ff);
+			if (!ff.ok) {
+				char *rn = type_name(et);
+
+				error_loc(p, a->field_where[i],
+					  "ava_field(%s): %s has no field '%s'", a->fields[i], rn,
+					  a->fields[i]);
+				free(rn);
+				fs.ok = false;
+				continue;
+			}
+			ft = clang_getCursorType(ff.found);
+			off = clang_Type_getOffsetOf(ct, a->fields[i]);
+			if (!is_opaque_pointer(ft) || type_size(ft) != 8 || off < 0 || off % 8) {
+				error_loc(
+				    p, a->field_where[i],
+				    "ava_handle on field '%s', which is not an opaque pointer "
+				    "(pointer to an incomplete struct)",
+				    a->fields[i]);
+				fs.ok = false;
+				continue;
+			}
+			add_field(&fs, a->fields[i], (uint32_t)(off / 8), handle_ref(p, ft));
+		}
+		if (!a->elem_opaque)
+			clang_Type_visitFields(ct, infer_field, &fs);
+		if (!fs.ok)
+			return false;
+	}
+	if (v->abi.n_fields) {
+		if (v->abi.n_fields > AVA_ABI_MAX_FIELDS) {
+			error_loc(p, where, "%s has more than %d handle fields", what,
+				  AVA_ABI_MAX_FIELDS);
+			return false;
+		}
+		v->abi.elem = AVA_ABI_ELEM_STRUCT;
+	}
+	return true;
+}
+
+enum role { ROLE_ARG, ROLE_RET, ROLE_CB_ARG, ROLE_CB_RET };
+
+/*
+ * Settles one value's wire description. decl is the parameter (or the
+ * function, for results); fn_name names the owner in messages.
+ */
+static bool settle_value(struct parser *p, struct ava_codegen_value *v, const struct ann *a,
+			 CXType t, CXCursor decl, enum role role, const char *fn_name)
+{
+	bool is_ret = role == ROLE_RET || role == ROLE_CB_RET;
+	bool is_cb = role == ROLE_CB_ARG || role == ROLE_CB_RET;
+	CXSourceLocation where = where_of(a, decl);
+	char *what = is_ret ? xasprintf("the result of %s", fn_name)
+			    : xasprintf("argument '%s' of %s", v->name, fn_name);
+	CXCursor tdecl;
+	bool ok = false;
+	long long size;
+
+	v->top_const = clang_isConstQualifiedType(t);
+	if (clang_getCanonicalType(t).kind == CXType_Void) {
+		if (a->seen) {
+			error_loc(p, where, "%s is void and takes no annotations", what);
+			goto out;
+		}
+		v->abi.kind = AVA_ABI_VOID;
+		ok = true;
+		goto out;
+	}
+	if (a->has_buffer && !a->in && !a->out) {
+		error_loc(p, a->buffer_where,
+			  "ava_buffer without direction on %s: add ava_in and/or ava_out", what);
+		goto out;
+	}
+	if ((a->in || a->out || a->has_buffer) && !is_pointer(t)) {
+		error_loc(p, where,
+			  "%s is not a pointer: ava_in, ava_out and ava_buffer do not apply", what);
+		goto out;
+	}
+
+	if (a->callback >= 0) {
+		if (!is_function_pointer(t)) {
+			error_loc(p, a->callback_where,
+				  "ava_callback on %s, which is not a function pointer", what);
+			goto out;
+		}
+		v->abi.kind = AVA_ABI_CALLBACK;
+		v->abi.callback_id = (uint16_t)a->callback;
+		ok = true;
+	} else if (a->userdata) {
+		if (!is_pointer(t)) {
+			error_loc(p, where, "ava_userdata on %s, which is not a pointer", what);
+			goto out;
+		}
+		v->abi.kind = AVA_ABI_USERDATA;
+		ok = true;
+	} else if (a->opaque) {
+		size = type_size(t);
+		if (size < 1 || size > AVA_ABI_MAX_SCALAR_BYTES) {
+			error_loc(p, where, "ava_opaque on %s, whose size is not 1..%d bytes", what,
+				  AVA_ABI_MAX_SCALAR_BYTES);
+			goto out;
+		}
+		v->abi.kind = AVA_ABI_SCALAR;
+		v->abi.size_bytes = (uint32_t)size;
+		ok = true;
+	} else if (a->handle ||
+		   (!a->has_buffer && !a->in && !a->out && opaque_typedef(t, &tdecl))) {
+		if (!is_opaque_pointer(t)) {
+			error_loc(p, where,
+				  "ava_handle on %s, which is not an opaque pointer (pointer to an "
+				  "incomplete struct)",
+				  what);
+			goto out;
+		}
+		v->abi.kind = AVA_ABI_HANDLE;
+		v->abi.handle_type = handle_ref(p, t);
+		ok = true;
+	} else if (a->zero_terminated ||
+		   (!a->has_buffer && !a->in && !a->out && is_pointer(t) && is_char(pointee(t)) &&
+		    clang_isConstQualifiedType(pointee(t)))) {
+		if (!is_pointer(t) || !is_char(pointee(t))) {
+			error_loc(p, where,
+				  "ava_zero_terminated on %s, which is not a char pointer", what);
+			goto out;
+		}
+		if (a->out || a->has_buffer) {
+			error_loc(p, where,
+				  "ava_zero_terminated strings are inputs: %s cannot be ava_out or "
+				  "ava_buffer",
+				  what);
+			goto out;
+		}
+		if (is_ret) {
+			error_loc(p, where, "%s cannot be a string", what);
+			goto out;
+		}
+		v->abi.kind = AVA_ABI_STRING;
+		v->abi.dir = AVA_ABI_DIR_IN;
+		v->abi.max_count = a->has_max ? a->max : AVA_CODEGEN_STRING_MAX;
+		ok = true;
+	} else if (is_function_pointer(t)) {
+		error_loc(p, where, "%s is a function pointer: it needs ava_callback", what);
+		goto out;
+	} else if (is_pointer(t)) {
+		if (is_ret) {
+			error_loc(p, where, "%s is a pointer: it needs ava_handle or ava_opaque",
+				  what);
+			goto out;
+		}
+		if (!a->has_buffer || (!a->in && !a->out)) {
+			error_loc(p, where, "%s: pointer needs ava_in/ava_out and ava_buffer",
+				  what);
+			goto out;
+		}
+		if (is_cb) {
+			error_loc(p, where, "%s: callback arguments cannot be buffers", what);
+			goto out;
+		}
+		v->abi.kind = AVA_ABI_BUFFER;
+		v->abi.dir =
+		    (uint8_t)((a->in ? AVA_ABI_DIR_IN : 0) | (a->out ? AVA_ABI_DIR_OUT : 0));
+		if (!settle_element(p, v, a, pointee(t), where, what))
+			goto out;
+		v->abi.max_count = a->has_max
+				       ? a->max
+				       : (AVA_CODEGEN_BUFFER_MAX_BYTES / v->abi.size_bytes
+					      ? AVA_CODEGEN_BUFFER_MAX_BYTES / v->abi.size_bytes
+					      : 1);
+		v->abi.fields = v->fields;
+		v->count_expr = a->count ? xstrdup(a->count) : NULL;
+		if (a->errcode) {
+			if (!(v->abi.dir & AVA_ABI_DIR_OUT) || v->abi.elem != AVA_ABI_ELEM_BYTES) {
+				error_loc(p, where,
+					  "ava_errcode on %s, which is not an out buffer of values",
+					  what);
+				goto out;
+			}
+			v->abi.flags |= AVA_ABI_V_ERRCODE;
+			v->abi.max_count = 1;
+		}
+		ok = true;
+	} else if (is_arithmetic(t) || is_record(t)) {
+		size = type_size(t);
+		if (size < 1 || size > AVA_ABI_MAX_SCALAR_BYTES) {
+			error_loc(p, where, "%s is %lld bytes; values travel by copy only up to %d",
+				  what, size, AVA_ABI_MAX_SCALAR_BYTES);
+			goto out;
+		}
+		v->abi.kind = AVA_ABI_SCALAR;
+		v->abi.size_bytes = (uint32_t)size;
+		ok = true;
+	} else {
+		error_loc(p, where, "%s has a type avagen cannot carry", what);
+		goto out;
+	}
+
+	/* Checks that depend on the settled kind. */
+	if (a->errcode && !(v->abi.flags & AVA_ABI_V_ERRCODE)) {
+		error_loc(p, where, "ava_errcode on %s, which is not an out buffer", what);
+		ok = false;
+	}
+	if ((a->zero_terminated || a->has_max) && v->abi.kind != AVA_ABI_STRING &&
+	    v->abi.kind != AVA_ABI_BUFFER) {
+		error_loc(p, where,
+			  "ava_max and ava_zero_terminated apply to strings and buffers, not %s",
+			  what);
+		ok = false;
+	}
+	if (a->element && v->abi.kind != AVA_ABI_BUFFER) {
+		error_loc(p, where, "ava_element applies to buffers, and %s is not one", what);
+		ok = false;
+	}
+	if (a->allocates) {
+		if (v->abi.kind == AVA_ABI_HANDLE && role == ROLE_RET) {
+			v->abi.flags |= AVA_ABI_V_ALLOCATES;
+		} else if (v->abi.kind == AVA_ABI_BUFFER && v->abi.elem != AVA_ABI_ELEM_BYTES &&
+			   (v->abi.dir & AVA_ABI_DIR_OUT)) {
+			v->abi.flags |= AVA_ABI_V_ALLOCATES;
+		} else {
+			error_loc(p, where,
+				  "ava_allocates on %s: it applies to a returned handle or an out "
+				  "buffer of handles",
+				  what);
+			ok = false;
+		}
+	}
+	if (a->deallocates) {
+		if (v->abi.kind == AVA_ABI_HANDLE && role == ROLE_ARG) {
+			v->abi.flags |= AVA_ABI_V_DEALLOCATES;
+		} else if (v->abi.kind == AVA_ABI_BUFFER && v->abi.elem != AVA_ABI_ELEM_BYTES &&
+			   (v->abi.dir & AVA_ABI_DIR_IN)) {
+			v->abi.flags |= AVA_ABI_V_DEALLOCATES;
+		} else {
+			error_loc(p, where,
+				  "ava_deallocates on %s: it applies to a handle argument or an in "
+				  "buffer of handles",
+				  what);
+			ok = false;
+		}
+	}
+	if (is_cb && v->abi.kind == AVA_ABI_HANDLE)
+		v->abi.flags = 0;
+	if (v->abi.kind == AVA_ABI_SCALAR)
+		v->bind_ctype = unqualified_name(t);
+out:
+	free(what);
+	return ok;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Top level                                                                */
+
+static void push_cursor(CXCursor **v, size_t *n, CXCursor c)
+{
+	*v = xrealloc(*v, *n + 1, sizeof(**v));
+	(*v)[(*n)++] = c;
+}
+
+static bool has_annotation(CXCursor c, const char *what)
+{
+	struct children ch = children_of(c);
+	bool r = false;
+	size_t i;
+
+	for (i = 0; i < ch.n; i++) {
+		if (clang_getCursorKind(ch.v[i]) == CXCursor_AnnotateAttr && name_is(ch.v[i], what))
+			r = true;
+	}
+	free(ch.v);
+	return r;
+}
+
+static enum CXChildVisitResult top_visit(CXCursor c, CXCursor parent, CXClientData data)
+{
+	struct parser *p = data;
+	enum CXCursorKind k = clang_getCursorKind(c);
+	bool main = in_main_file(p, c);
+
+	(void)parent;
+	if (k == CXCursor_TypedefDecl || k == CXCursor_StructDecl || k == CXCursor_UnionDecl) {
+		char *usr = str_take(clang_getCursorUSR(c));
+
+		p->decls = xrealloc(p->decls, p->n_decls + 1, sizeof(*p->decls));
+		p->decls[p->n_decls] = (struct decl_pos){ usr, p->n_decls };
+		p->n_decls++;
+		return CXChildVisit_Continue;
+	}
+	if (k == CXCursor_InclusionDirective && main) {
+		char *inc = source_text(p, c);
+
+		if (inc) {
+			const char *q = strpbrk(inc, "<\"");
+			char *name = cursor_name(c);
+
+			if (q && strcmp(name, "ava/spec.h") != 0) {
+				char *line = xasprintf("#include %s", q);
+
+				ava_codegen_strv_push(&p->api->includes, &p->api->n_includes, line);
+				free(line);
+			}
+			free(name);
+			free(inc);
+		}
+		return CXChildVisit_Continue;
+	}
+	if (k == CXCursor_VarDecl && main) {
+		if (name_has_prefix(c, "__ava_"))
+			push_cursor(&p->settings, &p->n_settings, c);
+		else
+			error_at(p, c,
+				 "unexpected variable in a spec: only annotations belong here");
+		return CXChildVisit_Continue;
+	}
+	if (k != CXCursor_FunctionDecl)
+		return CXChildVisit_Continue;
+	if (main) {
+		if (!clang_isCursorDefinition(c))
+			return CXChildVisit_Continue;
+		if (name_has_prefix(c, "__ava_type_"))
+			push_cursor(&p->type_decls, &p->n_type_decls, c);
+		else if (has_annotation(c, "ava_callback_decl"))
+			push_cursor(&p->cb_decls, &p->n_cb_decls, c);
+		else
+			push_cursor(&p->entries, &p->n_entries, c);
+		return CXChildVisit_Continue;
+	}
+	if (!clang_isCursorDefinition(c) && clang_Cursor_getStorageClass(c) != CX_SC_Static)
+		push_cursor(&p->fn_decls, &p->n_fn_decls, c);
+	return CXChildVisit_Continue;
+}
+
+static bool is_c_identifier(const char *s)
+{
+	size_t i;
+
+	if (!s || !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z') || s[0] == '_'))
+		return false;
+	for (i = 1; s[i]; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '_'))
+			return false;
+	}
+	return true;
+}
+
+static char *setting_value(CXCursor var)
+{
+	struct children ch = children_of(var);
+	char *r = NULL;
+	size_t i;
+
+	for (i = 0; i < ch.n && !r; i++) {
+		if (clang_getCursorKind(ch.v[i]) != CXCursor_UnexposedAttr)
+			r = string_literal(ch.v[i]);
+	}
+	free(ch.v);
+	return r;
+}
+
+static void read_settings(struct parser *p)
+{
+	struct ava_codegen_api *api = p->api;
+	size_t i;
+
+	for (i = 0; i < p->n_settings; i++) {
+		CXCursor c = p->settings[i];
+		char *value = setting_value(c);
+		char **slot = NULL;
+		const char *what;
+
+		if (name_has_prefix(c, "__ava_name_")) {
+			slot = &api->name;
+			what = "ava_name";
+		} else if (name_has_prefix(c, "__ava_identifier_")) {
+			slot = &api->identifier;
+			what = "ava_identifier";
+		} else if (name_has_prefix(c, "__ava_version_")) {
+			slot = &api->version;
+			what = "ava_version";
+		} else if (name_has_prefix(c, "__ava_soname_")) {
+			what = "ava_soname";
+		} else if (name_has_prefix(c, "__ava_header_")) {
+			what = "ava_header";
+		} else {
+			error_at(p, c, "unknown API setting");
+			free(value);
+			continue;
+		}
+		if (!value || !*value || strchr(value, '\n')) {
+			error_at(p, c, "%s needs a one-line string", what);
+			free(value);
+			continue;
+		}
+		if (slot && *slot) {
+			error_at(p, c, "duplicate %s (already \"%s\")", what, *slot);
+			free(value);
+			continue;
+		}
+		if (slot) {
+			*slot = value;
+			continue;
+		}
+		if (what[4] == 's') {
+			size_t k;
+
+			for (k = 0; k < api->n_sonames; k++) {
+				if (strcmp(api->sonames[k], value) == 0)
+					error_at(p, c, "duplicate ava_soname(%s)", value);
+			}
+			ava_codegen_strv_push(&api->sonames, &api->n_sonames, value);
+		} else {
+			size_t k;
+
+			for (k = 0; k < api->n_headers; k++) {
+				if (strcmp(api->headers[k], value) == 0)
+					error_at(p, c, "duplicate ava_header(\"%s\")", value);
+			}
+			ava_codegen_strv_push(&api->headers, &api->n_headers, value);
+		}
+		free(value);
+	}
+	if (!api->identifier) {
+		error_top(p,
+			  "missing ava_identifier(id): the API needs a name for generated code and "
+			  "the wire");
+	} else if (!is_c_identifier(api->identifier) || strstr(api->identifier, "__") ||
+		   strlen(api->identifier) > 64) {
+		for (i = 0; i < p->n_settings; i++) {
+			if (name_has_prefix(p->settings[i], "__ava_identifier_"))
+				error_at(p, p->settings[i],
+					 "ava_identifier(%s) must be a C identifier of at most 64 "
+					 "characters without '__'",
+					 api->identifier);
+		}
+	}
+	if (!api->n_headers)
+		error_top(p, "missing ava_header(\"file.h\"): which header declares the API?");
+	if (!api->name && api->identifier)
+		api->name = xstrdup(api->identifier);
+}
+
+static void read_types(struct parser *p)
+{
+	struct ava_codegen_api *api = p->api;
+	size_t i, k;
+
+	for (i = 0; i < p->n_type_decls; i++) {
+		CXCursor def = p->type_decls[i];
+		CXCursor param = clang_Cursor_getArgument(def, 0);
+		struct ava_codegen_type *t;
+		struct body b;
+
+		api->types = xrealloc(api->types, api->n_types + 1, sizeof(*api->types));
+		t = &api->types[api->n_types];
+		memset(t, 0, sizeof(*t));
+		t->ctype = type_name(clang_getCursorType(param));
+		for (k = 0; k < api->n_types; k++) {
+			if (strcmp(api->types[k].ctype, t->ctype) == 0)
+				break;
+		}
+		if (k < api->n_types) {
+			error_at(p, def, "duplicate ava_type(%s)", t->ctype);
+			free(t->ctype);
+			continue;
+		}
+		t->ident = ava_codegen_ident_of(t->ctype);
+		api->n_types++;
+		body_init(&b, p, BODY_TYPE, t->ctype, def);
+		b.type = t;
+		body_walk(&b, def);
+		body_fini(&b);
+	}
+}
+
+static int find_type(const struct ava_codegen_api *api, CXType t)
+{
+	char *name = type_name(t);
+	size_t i;
+	int r = -1;
+
+	for (i = 0; i < api->n_types; i++) {
+		if (strcmp(api->types[i].ctype, name) == 0) {
+			r = (int)i;
+			break;
+		}
+	}
+	free(name);
+	return r;
+}
+
+static char *param_name(CXCursor param, unsigned i)
+{
+	char *n = cursor_name(param);
+
+	if (!*n) {
+		free(n);
+		n = xasprintf("arg%u", i);
+	}
+	return n;
+}
+
+static void read_callbacks(struct parser *p)
+{
+	struct ava_codegen_api *api = p->api;
+	size_t i;
+
+	api->callbacks = xcalloc(p->n_cb_decls, sizeof(*api->callbacks));
+	for (i = 0; i < p->n_cb_decls; i++) {
+		CXCursor def = p->cb_decls[i];
+		struct ava_codegen_callback *cb = &api->callbacks[i];
+		CXType ft = clang_getCursorType(def);
+		int n_userdata = 0;
+		struct body b;
+		uint16_t k;
+
+		cb->name = cursor_name(def);
+		cb->id = (uint32_t)i;
+		api->n_callbacks++;
+		body_init(&b, p, BODY_CALLBACK, cb->name, def);
+		if (b.n_params > AVA_ABI_MAX_ARGS) {
+			error_at(p, def, "callback %s has more than %d parameters", cb->name,
+				 AVA_ABI_MAX_ARGS);
+			body_fini(&b);
+			continue;
+		}
+		if (clang_isFunctionTypeVariadic(ft)) {
+			error_at(p, def, "callback %s is variadic", cb->name);
+			body_fini(&b);
+			continue;
+		}
+		body_walk(&b, def);
+		cb->n_args = b.n_params;
+		cb->args = xcalloc(cb->n_args, sizeof(*cb->args));
+		for (k = 0; k < b.n_params; k++) {
+			struct ava_codegen_value *v = &cb->args[k];
+			CXType t = clang_getCursorType(b.params[k]);
+
+			v->name = param_name(b.params[k], k);
+			v->ctype = type_name(t);
+			settle_value(p, v, &b.args[k], t, b.params[k], ROLE_CB_ARG, cb->name);
+			if (v->abi.kind == AVA_ABI_USERDATA) {
+				cb->userdata_arg = k;
+				n_userdata++;
+			}
+		}
+		cb->ret.ctype = type_name(clang_getResultType(ft));
+		settle_value(p, &cb->ret, &b.ret, clang_getResultType(ft), def, ROLE_CB_RET,
+			     cb->name);
+		if (n_userdata != 1)
+			error_at(p, def,
+				 n_userdata
+				     ? "callback decl %s has more than one ava_userdata argument"
+				     : "callback decl %s has no ava_userdata argument: the guest "
+				       "needs one to find its callback",
+				 cb->name);
+		body_fini(&b);
+	}
+}
+
+static bool header_matches(const struct ava_codegen_api *api, const char *path)
+{
+	size_t i, n = strlen(path);
+
+	for (i = 0; i < api->n_headers; i++) {
+		const char *h = api->headers[i];
+		size_t m = strlen(h);
+
+		if (m <= n && strcmp(path + n - m, h) == 0 && (m == n || path[n - m - 1] == '/'))
+			return true;
+	}
+	return false;
+}
+
+static bool cursor_in_headers(struct parser *p, CXCursor c)
+{
+	CXString file;
+	unsigned line, col;
+	bool r;
+
+	loc_of(clang_getCursorLocation(c), &file, &line, &col);
+	r = clang_getCString(file) && header_matches(p->api, clang_getCString(file));
+	clang_disposeString(file);
+	return r;
+}
+
+/* The ABI result of a function without a spec entry: what the stub returns. */
+static void settle_unsupported_ret(struct parser *p, struct ava_codegen_value *v, CXType t)
+{
+	CXCursor decl;
+	long long size = type_size(t);
+
+	if (clang_getCanonicalType(t).kind == CXType_Void) {
+		v->abi.kind = AVA_ABI_VOID;
+	} else if (opaque_typedef(t, &decl)) {
+		v->abi.kind = AVA_ABI_HANDLE;
+		v->abi.handle_type = handle_ref(p, t);
+	} else if (size >= 1 && size <= AVA_ABI_MAX_SCALAR_BYTES) {
+		v->abi.kind = AVA_ABI_SCALAR;
+		v->abi.size_bytes = (uint32_t)size;
+	} else {
+		v->abi.kind = AVA_ABI_VOID; /* the stub zeroes it */
+	}
+}
+
+static void read_fn(struct parser *p, struct ava_codegen_fn *fn, CXCursor hdr, CXCursor entry,
+		    bool has_entry)
+{
+	struct ava_codegen_api *api = p->api;
+	CXCursor def = has_entry ? entry : hdr;
+	CXType ft = clang_getCursorType(def);
+	CXType rt = clang_getResultType(ft);
+	struct body b;
+	bool supported = has_entry;
+	uint16_t i;
+	size_t k;
+
+	fn->variadic = ft.kind == CXType_FunctionProto && clang_isFunctionTypeVariadic(ft);
+	fn->ret.ctype = type_name(rt);
+	fn->ret_type = find_type(api, rt);
+	fn->errcode_arg = -1;
+	fn->errcode_type = -1;
+	body_init(&b, p, BODY_FN, fn->name, def);
+	fn->n_args = b.n_params;
+	fn->args = xcalloc(fn->n_args, sizeof(*fn->args));
+	for (i = 0; i < b.n_params; i++) {
+		fn->args[i].name = param_name(b.params[i], i);
+		fn->args[i].ctype = type_name(clang_getCursorType(b.params[i]));
+		fn->args[i].top_const =
+		    clang_isConstQualifiedType(clang_getCursorType(b.params[i]));
+	}
+	if (has_entry) {
+		body_walk(&b, def);
+		if (b.unsupported)
+			supported = false;
+	}
+	if (supported && fn->variadic) {
+		error_at(p, def,
+			 "%s is variadic: variadic functions cannot be remoted; mark it "
+			 "ava_unsupported",
+			 fn->name);
+		supported = false;
+	}
+	if (supported && fn->n_args > AVA_ABI_MAX_ARGS) {
+		error_at(p, def, "%s has more than %d parameters", fn->name, AVA_ABI_MAX_ARGS);
+		supported = false;
+	}
+	if (!supported) {
+		fn->flags |= AVA_ABI_FN_UNSUPPORTED;
+		settle_unsupported_ret(p, &fn->ret, rt);
+		goto out;
+	}
+
+	/* Arguments and result. */
+	for (i = 0; i < b.n_params; i++) {
+		struct ava_codegen_value *v = &fn->args[i];
+		CXType t = clang_getCursorType(b.params[i]);
+
+		settle_value(p, v, &b.args[i], t, b.params[i], ROLE_ARG, fn->name);
+		if (v->abi.flags & AVA_ABI_V_ERRCODE) {
+			if (fn->errcode_arg >= 0) {
+				error_loc(p, b.args[i].where,
+					  "%s has more than one ava_errcode argument", fn->name);
+				continue;
+			}
+			fn->errcode_arg = i;
+			fn->errcode_type = find_type(api, pointee(t));
+			if (fn->errcode_type < 0) {
+				char *tn = type_name(pointee(t));
+
+				error_loc(
+				    p, b.args[i].where,
+				    "ava_errcode on '%s' of %s: its type %s has no ava_type(%s) "
+				    "defaults",
+				    v->name, fn->name, tn, tn);
+				free(tn);
+			}
+		}
+		if (v->abi.kind == AVA_ABI_BUFFER)
+			fn->has_plan = true;
+	}
+	settle_value(p, &fn->ret, &b.ret, rt, def, ROLE_RET, fn->name);
+
+	/* What expressions named must be scalar parameters. */
+	for (k = 0; k < b.n_refs; k++) {
+		struct ava_codegen_value *v = &fn->args[b.refs[k].arg];
+
+		if (v->abi.kind != AVA_ABI_SCALAR)
+			error_loc(p, b.refs[k].where,
+				  "%s in %s names '%s', which is not a scalar parameter",
+				  b.refs[k].what, fn->name, v->name);
+	}
+
+	/* Call mode. */
+	fn->async = b.has_async;
+	if (b.has_async || b.has_cond_async)
+		fn->flags |= AVA_ABI_FN_MAY_ASYNC;
+	if (b.has_async) {
+		for (i = 0; i < fn->n_args; i++) {
+			if (fn->args[i].abi.kind == AVA_ABI_BUFFER &&
+			    (fn->args[i].abi.dir & AVA_ABI_DIR_OUT)) {
+				error_loc(p, b.async_where,
+					  "ava_async on %s, which has out buffers ('%s'): an "
+					  "asynchronous call returns no data",
+					  fn->name, fn->args[i].name);
+				break;
+			}
+		}
+	}
+	if ((b.has_async || b.has_cond_async) && fn->ret.abi.kind != AVA_ABI_VOID &&
+	    (fn->ret_type < 0 || !api->types[fn->ret_type].values[AVA_CODEGEN_SUCCESS]))
+		error_loc(p, b.async_where,
+			  "ava_async on %s needs ava_success for its result type %s: an "
+			  "asynchronous call returns it at once",
+			  fn->name, fn->ret.ctype);
+	for (i = 0; i < fn->n_args; i++) {
+		if (fn->args[i].abi.kind == AVA_ABI_CALLBACK) {
+			uint16_t j;
+
+			for (j = 0; j < fn->n_args; j++) {
+				if (fn->args[j].abi.kind == AVA_ABI_USERDATA)
+					break;
+			}
+			if (j == fn->n_args)
+				error_loc(p, b.args[i].where,
+					  "%s takes callback '%s' but has no ava_userdata argument",
+					  fn->name, fn->args[i].name);
+		}
+	}
+
+	fn->cond = b.cond;
+	b.cond = (struct ava_codegen_stmt_list){ NULL, 0 };
+	fn->referenced = b.referenced;
+	if (fn->cond.n)
+		fn->has_plan = true;
+out:
+	body_fini(&b);
+}
+
+static void read_fns(struct parser *p)
+{
+	struct ava_codegen_api *api = p->api;
+	bool *used = xcalloc(p->n_entries, sizeof(*used));
+	size_t i, k;
+
+	api->fns = xcalloc(p->n_fn_decls, sizeof(*api->fns));
+	for (i = 0; i < p->n_fn_decls; i++) {
+		CXCursor hdr = p->fn_decls[i];
+		struct ava_codegen_fn *fn;
+		char *name;
+		bool dup = false, has_entry = false;
+		CXCursor entry = clang_getNullCursor();
+
+		if (!cursor_in_headers(p, hdr))
+			continue;
+		name = cursor_name(hdr);
+		for (k = 0; k < api->n_fns; k++) {
+			if (strcmp(api->fns[k].name, name) == 0)
+				dup = true;
+		}
+		if (dup) {
+			free(name);
+			continue;
+		}
+		for (k = 0; k < p->n_entries; k++) {
+			if (!used[k] && name_is(p->entries[k], name)) {
+				used[k] = true;
+				entry = p->entries[k];
+				has_entry = true;
+				break;
+			}
+		}
+		fn = &api->fns[api->n_fns];
+		fn->name = name;
+		fn->id = api->n_fns++;
+		read_fn(p, fn, hdr, entry, has_entry);
+	}
+	for (k = 0; k < p->n_entries; k++) {
+		if (!used[k]) {
+			char *name = cursor_name(p->entries[k]);
+
+			error_at(p, p->entries[k],
+				 "spec entry for %s, which is not declared in the API headers "
+				 "(ava_header)",
+				 name);
+			free(name);
+		}
+	}
+	free(used);
+}
+
+/* Tags follow declaration order; rewrite every handle reference. */
+static void assign_tags(struct parser *p)
+{
+	struct ava_codegen_api *api = p->api;
+	uint16_t *tag_of = xcalloc(api->n_handles + 1u, sizeof(*tag_of));
+	struct ava_codegen_handle *sorted = xcalloc(api->n_handles, sizeof(*sorted));
+	uint16_t i, j, k;
+	uint32_t f, c;
+
+	for (i = 0; i < api->n_handles; i++) {
+		/* rank = number of handles before it */
+		uint16_t rank = 0;
+
+		for (j = 0; j < api->n_handles; j++) {
+			if (api->handles[j].order < api->handles[i].order ||
+			    (api->handles[j].order == api->handles[i].order && j < i))
+				rank++;
+		}
+		tag_of[i + 1] = (uint16_t)(rank + 1);
+		sorted[rank] = api->handles[i];
+	}
+	free(api->handles);
+	api->handles = sorted;
+
+#define RETAG(v)                                                                       \
+	do {                                                                           \
+		struct ava_codegen_value *v_ = (v);                                    \
+		if (v_->abi.handle_type)                                               \
+			v_->abi.handle_type = tag_of[v_->abi.handle_type];             \
+		for (k = 0; k < v_->abi.n_fields; k++)                                 \
+			v_->fields[k].handle_type = tag_of[v_->fields[k].handle_type]; \
+	} while (0)
+
+	for (f = 0; f < api->n_fns; f++) {
+		RETAG(&api->fns[f].ret);
+		for (j = 0; j < api->fns[f].n_args; j++)
+			RETAG(&api->fns[f].args[j]);
+	}
+	for (c = 0; c < api->n_callbacks; c++) {
+		RETAG(&api->callbacks[c].ret);
+		for (j = 0; j < api->callbacks[c].n_args; j++)
+			RETAG(&api->callbacks[c].args[j]);
+	}
+#undef RETAG
+	free(tag_of);
+
+	/* Release functions: the first supported ava_deallocates taking only that handle. */
+	for (f = 0; f < api->n_fns; f++) {
+		const struct ava_codegen_fn *fn = &api->fns[f];
+		struct ava_codegen_handle *h;
+
+		if ((fn->flags & AVA_ABI_FN_UNSUPPORTED) || fn->n_args != 1 ||
+		    fn->args[0].abi.kind != AVA_ABI_HANDLE ||
+		    !(fn->args[0].abi.flags & AVA_ABI_V_DEALLOCATES))
+			continue;
+		h = &api->handles[fn->args[0].abi.handle_type - 1];
+		if (h->release_fn < 0) {
+			h->release_fn = (int)f;
+			h->release_void =
+			    fn->ret.abi.kind == AVA_ABI_VOID && strcmp(fn->ret.ctype, "void") == 0;
+		}
+	}
+}
+
+/* Builds the abi.h form of the model and checks it with common's rules. */
+static int build_abi(struct parser *p)
+{
+	struct ava_codegen_api *api = p->api;
+	struct ava_abi_api *abi = &api->abi;
+	char errbuf[256];
+	uint32_t i;
+	uint16_t j;
+
+	api->abi_fns = xcalloc(api->n_fns, sizeof(*api->abi_fns));
+	api->abi_callbacks = xcalloc(api->n_callbacks, sizeof(*api->abi_callbacks));
+	api->abi_args = xcalloc(api->n_fns + api->n_callbacks, sizeof(*api->abi_args));
+	api->handle_names = xcalloc(api->n_handles + 1u, sizeof(*api->handle_names));
+	for (j = 0; j < api->n_handles; j++)
+		api->handle_names[j + 1] = api->handles[j].name;
+	for (i = 0; i < api->n_fns; i++) {
+		struct ava_codegen_fn *fn = &api->fns[i];
+		struct ava_abi_fn *af = &api->abi_fns[i];
+
+		af->id = i;
+		af->name = fn->name;
+		af->flags = fn->flags;
+		af->ret = fn->ret.abi;
+		if (fn->flags & AVA_ABI_FN_UNSUPPORTED)
+			continue;
+		api->abi_args[i] = xcalloc(fn->n_args, sizeof(**api->abi_args));
+		for (j = 0; j < fn->n_args; j++) {
+			fn->args[j].abi.fields = fn->args[j].fields;
+			api->abi_args[i][j] = fn->args[j].abi;
+		}
+		af->n_args = fn->n_args;
+		af->args = fn->n_args ? api->abi_args[i] : NULL;
+	}
+	for (i = 0; i < api->n_callbacks; i++) {
+		struct ava_codegen_callback *cb = &api->callbacks[i];
+		struct ava_abi_callback *ac = &api->abi_callbacks[i];
+		struct ava_abi_value *args = xcalloc(cb->n_args, sizeof(*args));
+
+		api->abi_args[api->n_fns + i] = args;
+		for (j = 0; j < cb->n_args; j++)
+			args[j] = cb->args[j].abi;
+		ac->id = i;
+		ac->name = cb->name;
+		ac->ret = cb->ret.abi;
+		ac->n_args = cb->n_args;
+		ac->args = cb->n_args ? args : NULL;
+		ac->userdata_arg = cb->userdata_arg;
+	}
+	abi->name = api->identifier;
+	abi->n_fns = api->n_fns;
+	abi->fns = api->n_fns ? api->abi_fns : NULL;
+	abi->n_callbacks = api->n_callbacks;
+	abi->callbacks = api->n_callbacks ? api->abi_callbacks : NULL;
+	abi->n_handle_types = api->n_handles;
+	abi->handle_type_names = api->handle_names;
+	abi->hash = 0;
+	if (ava_abi_api_check(abi, errbuf, sizeof(errbuf)) < 0) {
+		error_top(p, "the ABI avagen built breaks the rules of ava_abi_api_check: %s",
+			  errbuf);
+		return -EINVAL;
+	}
+	abi->hash = ava_abi_hash(abi);
+	return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Entry points                                                             */
+
+/* The clang resource directory: option, environment, or build-time default. */
+static const char *resource_dir(const struct ava_codegen_options *opts)
+{
+	const char *env = getenv("AVAGEN_RESOURCE_DIR");
+
+	if (opts->resource_dir && *opts->resource_dir)
+		return opts->resource_dir;
+	if (env && *env)
+		return env;
+	return *AVAGEN_RESOURCE_DIR ? AVAGEN_RESOURCE_DIR : NULL;
+}
+
+static const char *spec_include_dir(const struct ava_codegen_options *opts)
+{
+	const char *env = getenv("AVAGEN_SPEC_INCLUDE_DIR");
+
+	if (opts->spec_include_dir && *opts->spec_include_dir)
+		return opts->spec_include_dir;
+	if (env && *env)
+		return env;
+	return *AVAGEN_SPEC_INCLUDE_DIR ? AVAGEN_SPEC_INCLUDE_DIR : NULL;
+}
+
+/* Parses path with our clang arguments; prints errors. Returns the unit or NULL. */
+static CXTranslationUnit parse_tu(struct parser *p, CXIndex index, const char *path, int *ret_err)
+{
+	const struct ava_codegen_options *opts = p->opts;
+	size_t n_args = 0, cap = 16 + 2 * (opts->n_include_dirs + opts->n_defines);
+	const char **args = xcalloc(cap, sizeof(*args));
+	char **owned = xcalloc(cap, sizeof(*owned));
+	size_t n_owned = 0, i;
+	CXTranslationUnit tu = NULL;
+	enum CXErrorCode rc;
+	unsigned n_diags, d;
+	struct stat st;
+	const char *dir;
+
+	*ret_err = 0;
+	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode)) {
+		fprintf(p->err, "%s: error: cannot read: %s\n", path,
+			errno ? strerror(errno) : "not a regular file");
+		*ret_err = -ENOENT;
+		goto out;
+	}
+	args[n_args++] = "-x";
+	args[n_args++] = "c";
+	args[n_args++] = "-std=gnu11";
+	args[n_args++] = "-D__AVAGEN__";
+	args[n_args++] = "-Werror=implicit-function-declaration";
+	args[n_args++] = "-ferror-limit=0";
+	dir = spec_include_dir(opts);
+	if (dir)
+		args[n_args++] = owned[n_owned++] = xasprintf("-I%s", dir);
+	for (i = 0; i < opts->n_include_dirs; i++)
+		args[n_args++] = owned[n_owned++] = xasprintf("-I%s", opts->include_dirs[i]);
+	for (i = 0; i < opts->n_defines; i++)
+		args[n_args++] = owned[n_owned++] = xasprintf("-D%s", opts->defines[i]);
+	dir = resource_dir(opts);
+	if (dir) {
+		args[n_args++] = "-resource-dir";
+		args[n_args++] = dir;
+	}
+	rc = clang_parseTranslationUnit2(index, path, args, (int)n_args, NULL, 0,
+					 CXTranslationUnit_DetailedPreprocessingRecord, &tu);
+	if (rc != CXError_Success || !tu) {
+		fprintf(p->err, "%s: error: libclang could not parse it (error %d)\n", path,
+			(int)rc);
+		*ret_err = -EIO;
+		tu = NULL;
+		goto out;
+	}
+	n_diags = clang_getNumDiagnostics(tu);
+	for (d = 0; d < n_diags; d++) {
+		CXDiagnostic diag = clang_getDiagnostic(tu, d);
+		enum CXDiagnosticSeverity sev = clang_getDiagnosticSeverity(diag);
+
+		if (sev >= CXDiagnostic_Error) {
+			CXString msg = clang_getDiagnosticSpelling(diag);
+			CXSourceLocation loc = clang_getDiagnosticLocation(diag);
+			CXFile file;
+
+			clang_getExpansionLocation(loc, &file, NULL, NULL, NULL);
+			if (file) {
+				error_loc(p, loc, "%s", clang_getCString(msg));
+			} else {
+				fprintf(p->err, "%s: error: %s\n", path, clang_getCString(msg));
+				p->n_errors++;
+			}
+			clang_disposeString(msg);
+		}
+		clang_disposeDiagnostic(diag);
+	}
+	if (p->n_errors)
+		*ret_err = -EINVAL;
+out:
+	for (i = 0; i < n_owned; i++)
+		free(owned[i]);
+	free(owned);
+	free(args);
+	return tu;
+}
+
+static void note_inclusion(CXFile file, CXSourceLocation *stack, unsigned depth, CXClientData data)
+{
+	struct ava_codegen_api *api = data;
+	char *name = str_take(clang_getFileName(file));
+	size_t i;
+
+	(void)stack;
+	(void)depth;
+	for (i = 0; i < api->n_deps; i++) {
+		if (strcmp(api->deps[i], name) == 0)
+			break;
+	}
+	if (i == api->n_deps && *name)
+		ava_codegen_strv_push(&api->deps, &api->n_deps, name);
+	free(name);
+}
+
+/* The spec path as banners show it: relative to the source root when under it. */
+static char *display_path(const char *path, const char *root)
+{
+	char *rp, *rr;
+	char *r = NULL;
+	size_t n;
+
+	if (!root || !*root)
+		return xstrdup(path);
+	rp = realpath(path, NULL);
+	rr = realpath(root, NULL);
+	if (rp && rr) {
+		n = strlen(rr);
+		if (strncmp(rp, rr, n) == 0 && rp[n] == '/')
+			r = xstrdup(rp + n + 1);
+		else if (strcmp(rr, "/") == 0)
+			r = xstrdup(rp + 1);
+	}
+	free(rp);
+	free(rr);
+	return r ? r : xstrdup(path);
+}
+
+static void parser_fini(struct parser *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->n_decls; i++)
+		free(p->decls[i].usr);
+	free(p->decls);
+	free(p->settings);
+	free(p->type_decls);
+	free(p->cb_decls);
+	free(p->entries);
+	free(p->fn_decls);
+}
+
+int ava_codegen_parse(const struct ava_codegen_options *opts, const char *spec_path,
+		      struct ava_codegen_api **ret_api)
+{
+	struct parser p = { .opts = opts, .err = opts->err ? opts->err : stderr };
+	CXIndex index = clang_createIndex(0, 0);
+	int r;
+
+	*ret_api = NULL;
+	p.api = xcalloc(1, sizeof(*p.api));
+	p.tu = parse_tu(&p, index, spec_path, &r);
+	if (!p.tu || r < 0)
+		goto out;
+	p.main_file = clang_getFile(p.tu, spec_path);
+	clang_visitChildren(clang_getTranslationUnitCursor(p.tu), top_visit, &p);
+	read_settings(&p);
+	if (p.n_errors)
+		goto out;
+	read_types(&p);
+	read_callbacks(&p);
+	read_fns(&p);
+	if (p.n_errors)
+		goto out;
+	assign_tags(&p);
+	if (build_abi(&p) < 0)
+		goto out;
+	p.api->spec_path = display_path(spec_path, opts->source_root);
+	clang_getInclusions(p.tu, note_inclusion, p.api);
+out:
+	if (!r && p.n_errors)
+		r = -EINVAL;
+	if (r == 0) {
+		*ret_api = p.api;
+		p.api = NULL;
+	}
+	ava_codegen_api_free(p.api);
+	parser_fini(&p);
+	if (p.tu)
+		clang_disposeTranslationUnit(p.tu);
+	clang_disposeIndex(index);
+	return r;
+}
+
+static void value_fini(struct ava_codegen_value *v)
+{
+	uint16_t i;
+
+	for (i = 0; i < v->abi.n_fields; i++)
+		free(v->field_names[i]);
+	free(v->field_names);
+	free(v->elem_ctype);
+	free(v->name);
+	free(v->ctype);
+	free(v->fields);
+	free(v->count_expr);
+	free(v->bind_ctype);
+}
+
+static void strv_free(char **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+void ava_codegen_api_free(struct ava_codegen_api *api)
+{
+	uint32_t i;
+	uint16_t j;
+	size_t k;
+
+	if (!api)
+		return;
+	for (i = 0; i < api->n_fns; i++) {
+		struct ava_codegen_fn *fn = &api->fns[i];
+
+		free(fn->name);
+		value_fini(&fn->ret);
+		for (j = 0; j < fn->n_args; j++)
+			value_fini(&fn->args[j]);
+		free(fn->args);
+		ava_codegen_stmts_free(&fn->cond);
+	}
+	free(api->fns);
+	for (i = 0; i < api->n_callbacks; i++) {
+		struct ava_codegen_callback *cb = &api->callbacks[i];
+
+		free(cb->name);
+		value_fini(&cb->ret);
+		for (j = 0; j < cb->n_args; j++)
+			value_fini(&cb->args[j]);
+		free(cb->args);
+	}
+	free(api->callbacks);
+	for (j = 0; j < api->n_handles; j++) {
+		free(api->handles[j].name);
+		free(api->handles[j].ctype);
+	}
+	free(api->handles);
+	for (k = 0; k < api->n_types; k++) {
+		int v;
+
+		free(api->types[k].ctype);
+		free(api->types[k].ident);
+		for (v = 0; v < AVA_CODEGEN_TYPE_VALUE_COUNT; v++)
+			free(api->types[k].values[v]);
+	}
+	free(api->types);
+	if (api->abi_args) {
+		for (i = 0; i < api->n_fns + api->n_callbacks; i++)
+			free(api->abi_args[i]);
+	}
+	free(api->abi_args);
+	free(api->abi_fns);
+	free(api->abi_callbacks);
+	free(api->handle_names);
+	strv_free(api->sonames, api->n_sonames);
+	strv_free(api->headers, api->n_headers);
+	strv_free(api->includes, api->n_includes);
+	strv_free(api->deps, api->n_deps);
+	free(api->spec_path);
+	free(api->name);
+	free(api->identifier);
+	free(api->version);
+	free(api);
+}
