@@ -560,29 +560,23 @@ int main(int argc, char **argv)
 		say("no guest libraries in %s (expected one folder per API)", guest_root);
 		return 1;
 	}
-	if (preload) {
-		if (libs.n == 0) {
-			say("no libava-guest-*.so to preload in the folders under %s", guest_root);
-			return 1;
-		}
-		char *v = strlist_join(&libs, ':', getenv("LD_PRELOAD"));
-		if (!v || setenv("LD_PRELOAD", v, 1) < 0) {
-			say("cannot set LD_PRELOAD");
-			return 1;
-		}
-		if (g_verbose)
-			say("LD_PRELOAD=%s", v);
-		free(v);
-	} else {
-		char *v = strlist_join(&dirs, ':', getenv("LD_LIBRARY_PATH"));
-		if (!v || setenv("LD_LIBRARY_PATH", v, 1) < 0) {
-			say("cannot set LD_LIBRARY_PATH");
-			return 1;
-		}
-		if (g_verbose)
-			say("LD_LIBRARY_PATH=%s", v);
-		free(v);
+	/*
+	 * Only the application gets the guest libraries: the private router's API
+	 * servers must load the real vendor library, so nothing is set here in
+	 * ava-run's own environment (which the router inherits).
+	 */
+	const char *lib_var = preload ? "LD_PRELOAD" : "LD_LIBRARY_PATH";
+	if (preload && libs.n == 0) {
+		say("no libava-guest-*.so to preload in the folders under %s", guest_root);
+		return 1;
 	}
+	char *lib_value = strlist_join(preload ? &libs : &dirs, ':', getenv(lib_var));
+	if (!lib_value) {
+		say("out of memory");
+		return 1;
+	}
+	if (g_verbose)
+		say("%s=%s", lib_var, lib_value);
 	strlist_free(&dirs);
 	strlist_free(&libs);
 
@@ -603,32 +597,25 @@ int main(int argc, char **argv)
 		int n_abi = count_manifests(api_dir);
 		if (n_abi < 0) {
 			say("cannot open API folder %s: %s", api_dir, strerror(errno));
-			return 1;
+			goto fail;
 		}
 		if (n_abi == 0) {
 			say("no API manifests in %s", api_dir);
-			return 1;
+			goto fail;
 		}
 		if (access(router_exe, X_OK) < 0) {
 			say("no router at %s (%s), none running at %s, and no --router given",
 			    router_exe, strerror(errno), SYSTEM_ROUTER_SOCKET);
-			return 1;
+			goto fail;
 		}
 		if (start_private_router(&pr, router_exe, api_dir) < 0) {
-			stop_private_router(&pr);
-			return 1;
+			goto fail;
 		}
 		router_sock = pr.socket;
 		if (g_verbose)
 			say("started a private router (pid %ld) on %s with APIs from %s",
 			    (long)pr.pid, pr.socket, api_dir);
 	}
-	if (setenv("AVA_ROUTER_SOCKET", router_sock, 1) < 0) {
-		say("cannot set AVA_ROUTER_SOCKET");
-		stop_private_router(&pr);
-		return 1;
-	}
-
 	/* Signals are forwarded from before the fork, so none is lost in between. */
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
@@ -646,13 +633,18 @@ int main(int argc, char **argv)
 	pid_t app = fork();
 	if (app < 0) {
 		say("fork: %s", strerror(errno));
-		stop_private_router(&pr);
-		return 1;
+		goto fail;
 	}
 	if (app == 0) {
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
 		sigprocmask(SIG_SETMASK, &old, NULL);
+		if (setenv(lib_var, lib_value, 1) < 0 ||
+		    setenv("AVA_ROUTER_SOCKET", router_sock, 1) < 0) {
+			fprintf(stderr, "ava-run: cannot set the environment: %s\n",
+				strerror(errno));
+			_exit(127);
+		}
 		execvp(app_argv[0], app_argv);
 		fprintf(stderr, "ava-run: cannot run %s: %s\n", app_argv[0], strerror(errno));
 		_exit(127);
@@ -669,6 +661,7 @@ int main(int argc, char **argv)
 		}
 	}
 	g_app_pid = 0;
+	free(lib_value);
 	stop_private_router(&pr);
 
 	if (WIFSIGNALED(status)) {
@@ -677,4 +670,8 @@ int main(int argc, char **argv)
 		return 128 + sig;
 	}
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+fail:
+	free(lib_value);
+	stop_private_router(&pr);
+	return 1;
 }

@@ -151,13 +151,13 @@ int main(int argc, char **argv)
 	RT_CHECK(rt_log_count(&g_r, "tenant tenantA api avatest: server pid") == 1,
 		 "tenant A's server started more than once");
 	RT_CHECK(kill(pid_a1, 0) == 0 && kill(pid_b1, 0) == 0, "servers alive");
-	check_tenant_env(pid_a1, "tenantA");
-	check_tenant_env(pid_b1, "tenantB");
 
-	/* Calls on all three sessions. */
+	/* Calls on all three sessions (and so the servers have exec'd: environ is theirs). */
 	RT_CHECK(rt_add_one(a1, abi, 1, 1) == 0, "add_one a1");
 	RT_CHECK(rt_add_one(b1, abi, 2, 1) == 0, "add_one b1");
 	RT_CHECK(rt_add_one(a2, abi, 3, 1) == 0, "add_one a2");
+	check_tenant_env(pid_a1, "tenantA");
+	check_tenant_env(pid_b1, "tenantB");
 
 	/* Handles: A's handle works in A's session and nowhere else. */
 	uint64_t ha = device_open(a1, 0, 10);
