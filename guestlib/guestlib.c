@@ -566,6 +566,53 @@ static int callback_token(struct conn *c, void *fn, uint64_t *ret_token)
 	return 0;
 }
 
+static bool handle_ok(uint64_t id, uint16_t type)
+{
+	return id == 0 || AVA_HANDLE_TYPE_OF(id) == type;
+}
+
+/*
+ * A value that is not one of our handle ids (a stray or garbage pointer) is
+ * the application's mistake: answer it here with the spec's invalid-handle
+ * error, as a careful native library would. Sending it would be a protocol
+ * violation that ends the whole session.
+ */
+static bool handles_valid(const struct ava_abi_fn *fn, const struct ava_gen_plan *plan,
+			  void *const *args)
+{
+	for (unsigned i = 0; i < fn->n_args; i++) {
+		const struct ava_abi_value *v = &fn->args[i];
+		if (v->kind == AVA_ABI_HANDLE) {
+			if (!handle_ok((uint64_t)(uintptr_t) * (void *const *)args[i],
+				       v->handle_type))
+				return false;
+			continue;
+		}
+		if (v->kind != AVA_ABI_BUFFER || !(v->dir & AVA_ABI_DIR_IN) ||
+		    v->elem == AVA_ABI_ELEM_BYTES)
+			continue;
+		const uint8_t *p = *(void *const *)args[i];
+		if (!p || plan->count[i] > v->max_count)
+			continue; /* encode_args reports the size problem */
+		for (uint64_t k = 0; k < plan->count[i]; k++) {
+			const uint8_t *el = p + (size_t)k * v->size_bytes;
+			uint64_t id;
+			if (v->elem == AVA_ABI_ELEM_HANDLE) {
+				memcpy(&id, el, 8);
+				if (!handle_ok(id, v->handle_type))
+					return false;
+			}
+			for (unsigned f = 0; v->elem == AVA_ABI_ELEM_STRUCT && f < v->n_fields;
+			     f++) {
+				memcpy(&id, el + v->fields[f].offset_bytes, 8);
+				if (!handle_ok(id, v->fields[f].handle_type))
+					return false;
+			}
+		}
+	}
+	return true;
+}
+
 /* Encodes the arguments of a call into b and records what was sent in views. */
 static int encode_args(struct conn *c, const struct ava_guestlib_fn *gf,
 		       const struct ava_gen_plan *plan, void *const *args, struct ava_wire_buf *b,
@@ -750,6 +797,13 @@ void ava_guestlib_call(const struct ava_guestlib_api *api, uint32_t fn_id, void 
 		plan.async = (fn->flags & AVA_ABI_FN_MAY_ASYNC) ? 1 : 0;
 	if (!(fn->flags & AVA_ABI_FN_MAY_ASYNC))
 		plan.async = 0;
+
+	if (!handles_valid(fn, &plan, args)) {
+		if (debug_enabled())
+			say("%s: an argument is not a live %s handle", fn->name, api->abi->name);
+		set_error(gf, args, ret, AVA_STATUS_BAD_HANDLE);
+		return;
+	}
 
 	struct ava_abi_view views[AVA_ABI_MAX_ARGS];
 	struct ava_wire_buf b;
