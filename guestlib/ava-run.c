@@ -197,7 +197,8 @@ static int find_guest_libs(const char *root, struct strlist *dirs, struct strlis
 	d = NULL;
 	if (root_has_libs && strlist_add(&candidates, root) < 0)
 		goto oom;
-	qsort(candidates.v, candidates.n, sizeof(char *), cmp_str);
+	if (candidates.n > 1)
+		qsort(candidates.v, candidates.n, sizeof(char *), cmp_str);
 
 	for (size_t i = 0; i < candidates.n; i++) {
 		DIR *sub = opendir(candidates.v[i]);
@@ -223,7 +224,8 @@ static int find_guest_libs(const char *root, struct strlist *dirs, struct strlis
 			}
 		}
 		closedir(sub);
-		qsort(libs.v, libs.n, sizeof(char *), cmp_str);
+		if (libs.n > 1)
+			qsort(libs.v, libs.n, sizeof(char *), cmp_str);
 		for (size_t k = 0; k < libs.n; k++) {
 			if (strlist_add(preload, libs.v[k]) < 0) {
 				strlist_free(&libs);
