@@ -129,6 +129,7 @@ struct ava_codegen_fn {
 struct ava_codegen_handle {
 	char *name;	   /* ABI name (the typedef) */
 	char *ctype;	   /* C type to cast to */
+	char *key;	   /* identity: USR of the struct pointed to */
 	uint64_t order;	   /* position of its declaration: tags follow it */
 	int release_fn;	   /* index in api->fns of its ava_deallocates function, -1: none */
 	bool release_void; /* that function returns void */

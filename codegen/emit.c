@@ -62,14 +62,54 @@ static void pad_to(FILE *f, size_t col)
 }
 
 /*
+ * Lays out items from column col (continuations at column align) with
+ * lines of at most LINE_MAX_COLUMNS; prints them when f is not NULL.
+ * Returns the number of line breaks taken.
+ */
+static size_t fill(FILE *f, char **items, size_t n, const char *tail, size_t col, size_t align)
+{
+	size_t breaks = 0, i;
+
+	for (i = 0; i < n; i++) {
+		size_t len = strlen(items[i]);
+		/* what must follow this item on the same line: "," or the tail */
+		size_t after = i + 1 < n ? 1 : strlen(tail);
+
+		if (i > 0) {
+			if (col + 2 + len + after > LINE_MAX_COLUMNS) {
+				if (f) {
+					fputs(",\n", f);
+					pad_to(f, align);
+				}
+				col = align;
+				breaks++;
+			} else {
+				if (f)
+					fputs(", ", f);
+				col += 2;
+			}
+		}
+		if (f)
+			fputs(items[i], f);
+		col += len;
+	}
+	if (f)
+		fprintf(f, "%s\n", tail);
+	return breaks;
+}
+
+/*
  * Prints head, the items separated by ", ", then tail, on one line when it
- * fits, else filling lines greedily and aligning continuations under the
- * first item (the column just after head).
+ * fits. Else the items fill lines greedily, continuations aligned under the
+ * first item (the column just after head); when head is a call or function
+ * name so long that this takes more lines than starting the items on a line
+ * of their own one tab further in, that is done instead.
  */
 static void wrap(struct emitter *e, int indent, const char *head, char **items, size_t n,
 		 const char *tail)
 {
-	size_t start = (size_t)indent * 8, col, align = start + strlen(head), total = align, i;
+	size_t start = (size_t)indent * 8, align = start + strlen(head), total = align, i;
+	size_t hlen = strlen(head), inner = start + 8;
 	int k;
 
 	for (i = 0; i < n; i++)
@@ -84,26 +124,15 @@ static void wrap(struct emitter *e, int indent, const char *head, char **items, 
 		fprintf(e->f, "%s\n", tail);
 		return;
 	}
-	col = align;
-	for (i = 0; i < n; i++) {
-		size_t len = strlen(items[i]);
-		/* what must follow this item on the same line: "," or the tail */
-		size_t after = i + 1 < n ? 1 : strlen(tail);
-
-		if (i > 0) {
-			if (col + 2 + len + after > LINE_MAX_COLUMNS) {
-				fputs(",\n", e->f);
-				pad_to(e->f, align);
-				col = align;
-			} else {
-				fputs(", ", e->f);
-				col += 2;
-			}
-		}
-		fputs(items[i], e->f);
-		col += len;
+	if (hlen && head[hlen - 1] == '(' && n &&
+	    fill(NULL, items, n, tail, inner, inner) + 1 <
+		fill(NULL, items, n, tail, align, align)) {
+		fputc('\n', e->f);
+		pad_to(e->f, inner);
+		fill(e->f, items, n, tail, inner, inner);
+		return;
 	}
-	fprintf(e->f, "%s\n", tail);
+	fill(e->f, items, n, tail, align, align);
 }
 
 struct strs {
@@ -385,7 +414,7 @@ static void emit_layout_checks(struct emitter *e)
 			continue;
 		for (j = 0; j < fn->n_args; j++) {
 			const struct ava_codegen_value *v = &fn->args[j];
-			const char *t = v->abi.kind == AVA_ABI_SCALAR	? v->ctype
+			const char *t = v->abi.kind == AVA_ABI_SCALAR	? v->bind_ctype
 					: v->abi.kind == AVA_ABI_BUFFER ? v->elem_ctype
 									: NULL;
 
@@ -428,7 +457,7 @@ static void emit_abi_tables(struct emitter *e)
 	uint32_t i;
 	uint16_t j, k;
 
-	put(e, 0, "/* ---- ABI: how each value travels (spec/%s.abi is the same, as text) ---- */",
+	put(e, 0, "/* ---- ABI: how each value travels (%s.abi says the same, as text) ---- */",
 	    id);
 	blank(e);
 	emit_layout_checks(e);

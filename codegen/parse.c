@@ -46,10 +46,12 @@
 /* ------------------------------------------------------------------------ */
 /* Parser state and diagnostics                                             */
 
-/* A declaration seen at the top level, for ordering handle types. */
+/* A declaration seen at the top level, for naming and ordering handle types. */
 struct decl_pos {
 	char *usr;
 	uint64_t index;
+	CXCursor cursor;
+	char *handle_key; /* typedef of an opaque pointer: its struct's USR, else NULL */
 };
 
 struct parser {
@@ -455,48 +457,69 @@ static uint64_t decl_order(struct parser *p, CXCursor decl)
 	return r;
 }
 
+/* The identity of an opaque pointer type: the USR of the struct it points to. */
+static char *handle_key(CXType t)
+{
+	CXType rec = clang_getCanonicalType(pointee(t));
+
+	return str_take(clang_getCursorUSR(clang_getTypeDeclaration(rec)));
+}
+
 /*
  * Registers the handle type of t (an opaque pointer) and returns its index in
  * api->handles plus one; tags are settled once every type has been seen.
+ *
+ * A handle type is the struct the pointer points to, whatever typedef names
+ * it at the use: an object created as `cl_mem` and passed back through an
+ * alias must keep its type tag. It is named after the first typedef of a
+ * pointer to that struct, or the struct's tag if there is none.
  */
 static uint16_t handle_ref(struct parser *p, CXType t)
 {
 	struct ava_codegen_api *api = p->api;
-	CXCursor decl;
-	char *name, *ctype;
+	char *key = handle_key(t);
+	CXType rec = clang_getCanonicalType(pointee(t));
+	CXCursor decl = clang_getTypeDeclaration(rec);
+	char *name = NULL, *ctype = NULL;
+	uint64_t order = UINT64_MAX;
 	uint16_t i;
+	size_t k;
 
-	if (opaque_typedef(t, &decl)) {
-		name = cursor_name(decl);
-		ctype = xstrdup(name);
-	} else {
-		CXType rec = clang_getCanonicalType(pointee(t));
-
-		char *rec_name = type_name(rec);
-
-		decl = clang_getTypeDeclaration(rec);
-		name = cursor_name(decl);
-		ctype = xasprintf("%s *", rec_name);
-		free(rec_name);
-	}
 	for (i = 0; i < api->n_handles; i++) {
-		if (strcmp(api->handles[i].name, name) == 0) {
-			free(name);
-			free(ctype);
+		if (strcmp(api->handles[i].key, key) == 0) {
+			free(key);
 			return (uint16_t)(i + 1);
 		}
+	}
+	for (k = 0; k < p->n_decls; k++) {
+		if (p->decls[k].handle_key && strcmp(p->decls[k].handle_key, key) == 0) {
+			name = cursor_name(p->decls[k].cursor);
+			ctype = xstrdup(name);
+			order = p->decls[k].index;
+			break;
+		}
+	}
+	if (!name) {
+		char *rec_name = type_name(rec);
+
+		name = cursor_name(decl);
+		ctype = xasprintf("%s *", rec_name);
+		order = decl_order(p, decl);
+		free(rec_name);
 	}
 	if (api->n_handles >= AVA_ABI_MAX_HANDLE_TYPES) {
 		error_at(p, decl, "more than %d handle types", AVA_ABI_MAX_HANDLE_TYPES);
 		free(name);
 		free(ctype);
+		free(key);
 		return 1;
 	}
 	api->handles = xrealloc(api->handles, api->n_handles + 1u, sizeof(*api->handles));
 	api->handles[api->n_handles] = (struct ava_codegen_handle){
 		.name = name,
 		.ctype = ctype,
-		.order = decl_order(p, decl),
+		.key = key,
+		.order = order,
 		.release_fn = -1,
 	};
 	return ++api->n_handles;
@@ -595,6 +618,7 @@ static int param_index(struct body *b, CXCursor decl)
 struct expr_check {
 	struct body *b;
 	const char *what;
+	bool bind; /* the plan function evaluates it: bind the parameters it names */
 	bool ok;
 };
 
@@ -628,7 +652,8 @@ static enum CXChildVisitResult check_expr_visit(CXCursor c, CXCursor parent, CXC
 			.where = clang_getCursorLocation(c),
 			.what = xstrdup(ec->what),
 		};
-		b->referenced |= UINT64_C(1) << (i & 63);
+		if (ec->bind)
+			b->referenced |= UINT64_C(1) << (i & 63);
 		break;
 	case CXCursor_FunctionDecl:
 		error_at(b->p, c,
@@ -647,9 +672,9 @@ static enum CXChildVisitResult check_expr_visit(CXCursor c, CXCursor parent, CXC
 }
 
 /* Checks what an expression names; parameters are checked for kind later. */
-static bool check_expr(struct body *b, CXCursor expr, const char *what)
+static bool check_expr(struct body *b, CXCursor expr, const char *what, bool bind)
 {
-	struct expr_check ec = { b, what, true };
+	struct expr_check ec = { b, what, bind, true };
 
 	if (clang_getCursorKind(strip(expr)) == CXCursor_DeclRefExpr)
 		check_expr_visit(strip(expr), expr, &ec);
@@ -764,7 +789,7 @@ static void annotation(struct body *b, CXCursor c, struct scope sc)
 		if (strcmp(name, "__ava_unsupported") == 0) {
 			b->unsupported = true;
 		} else if (strstr(name, "_resource")) {
-			check_expr(b, call_arg(c, 2), "resource amount");
+			check_expr(b, call_arg(c, 2), "resource amount", false);
 		} else if (sc.cond_depth > 0) {
 			struct ava_codegen_stmt *s = xcalloc(1, sizeof(*s));
 
@@ -858,9 +883,10 @@ static void annotation(struct body *b, CXCursor c, struct scope sc)
 			free(src);
 			goto out;
 		}
+		v->has_buffer = true;
 		pname = cursor_name(b->params[sc.arg]);
 		what = xasprintf("size expression of '%s'", pname);
-		if (!src || !check_expr(b, expr, what)) {
+		if (!src || !check_expr(b, expr, what, true)) {
 			free(src);
 			free(what);
 			free(pname);
@@ -974,7 +1000,9 @@ static void scope_if(struct body *b, CXCursor c, CXCursor cond, const char *name
 				    : -1;
 
 			if (i < 0) {
-				char *text = source_text(b->p, arg);
+				char *text = clang_getCursorKind(arg) == CXCursor_DeclRefExpr
+						 ? cursor_name(arg)
+						 : source_text(b->p, arg);
 
 				error_at(b->p, c, "ava_argument(%s): '%s' is not a parameter of %s",
 					 text ? text : "?", text ? text : "?", b->owner);
@@ -1081,7 +1109,7 @@ static void walk(struct body *b, CXCursor c, struct scope sc)
 			free(ch.v);
 			return;
 		}
-		if (!check_expr(b, ch.v[0], "condition")) {
+		if (!check_expr(b, ch.v[0], "condition", true)) {
 			free(text);
 			free(ch.v);
 			return;
@@ -1279,7 +1307,7 @@ static bool settle_element(struct parser *p, struct ava_codegen_value *v, const 
 
 			clang_Type_visitFields(ct, find_field, &ff);
 			if (!ff.ok) {
-				char *rn = type_name(et);
+				char *rn = unqualified_name(et);
 
 				error_loc(p, a->field_where[i],
 					  "ava_field(%s): %s has no field '%s'", a->fields[i], rn,
@@ -1559,8 +1587,13 @@ static enum CXChildVisitResult top_visit(CXCursor c, CXCursor parent, CXClientDa
 	if (k == CXCursor_TypedefDecl || k == CXCursor_StructDecl || k == CXCursor_UnionDecl) {
 		char *usr = str_take(clang_getCursorUSR(c));
 
+		CXType under = clang_getTypedefDeclUnderlyingType(c);
+		char *hkey = NULL;
+
+		if (k == CXCursor_TypedefDecl && is_opaque_pointer(under))
+			hkey = handle_key(under);
 		p->decls = xrealloc(p->decls, p->n_decls + 1, sizeof(*p->decls));
-		p->decls[p->n_decls] = (struct decl_pos){ usr, p->n_decls };
+		p->decls[p->n_decls] = (struct decl_pos){ usr, p->n_decls, c, hkey };
 		p->n_decls++;
 		return CXChildVisit_Continue;
 	}
@@ -2347,8 +2380,10 @@ static void parser_fini(struct parser *p)
 {
 	size_t i;
 
-	for (i = 0; i < p->n_decls; i++)
+	for (i = 0; i < p->n_decls; i++) {
 		free(p->decls[i].usr);
+		free(p->decls[i].handle_key);
+	}
 	free(p->decls);
 	free(p->settings);
 	free(p->type_decls);
@@ -2455,6 +2490,7 @@ void ava_codegen_api_free(struct ava_codegen_api *api)
 	for (j = 0; j < api->n_handles; j++) {
 		free(api->handles[j].name);
 		free(api->handles[j].ctype);
+		free(api->handles[j].key);
 	}
 	free(api->handles);
 	for (k = 0; k < api->n_types; k++) {

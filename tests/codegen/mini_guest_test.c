@@ -1,0 +1,251 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Calls mini's generated guest stubs against a stand-in for the guest
+ * runtime, which records each call: the stubs must pass the right function
+ * id and argument pointers, the plans must compute the spec's buffer counts
+ * and call modes, the error tables must hold the spec's values, and the
+ * static ABI tables must be exactly what the text manifest says.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ava/guestlib.h>
+
+#include "mini.h"
+
+static int failures;
+
+#define CHECK(cond)                                                                              \
+	do {                                                                                     \
+		if (!(cond)) {                                                                   \
+			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
+			failures++;                                                              \
+		}                                                                                \
+	} while (0)
+
+/* ---- stand-in runtime: remembers the last call ---- */
+
+/*
+ * The stub's argument array lives on its stack, so the values are copied
+ * during the call: scalars by their ABI size, everything else as a pointer.
+ */
+static struct {
+	const struct ava_guestlib_api *api;
+	uint32_t fn_id;
+	int had_args, had_ret;
+	uint64_t vals[AVA_ABI_MAX_ARGS];
+	struct ava_gen_plan plan;
+	int planned;
+} last;
+
+#define ARG(i, type) ((type)last.vals[i])
+
+void ava_guestlib_call(const struct ava_guestlib_api *api, uint32_t fn_id, void *const *args,
+		       void *ret)
+{
+	const struct ava_guestlib_fn *fn = &api->fns[fn_id];
+	const struct ava_gen_errors *e = fn->errors.ret;
+
+	last.api = api;
+	last.fn_id = fn_id;
+	last.had_args = args != NULL;
+	last.had_ret = ret != NULL;
+	last.planned = 0;
+	memset(last.vals, 0, sizeof(last.vals));
+	for (uint16_t i = 0; i < fn->abi->n_args; i++) {
+		const struct ava_abi_value *v = &fn->abi->args[i];
+		size_t n = v->kind == AVA_ABI_SCALAR ? v->size_bytes : sizeof(void *);
+
+		memcpy(&last.vals[i], args[i], n < 8 ? n : 8);
+	}
+	memset(&last.plan, 0xee, sizeof(last.plan));
+	if (fn->plan) {
+		fn->plan(args, &last.plan);
+		last.planned = 1;
+	}
+	if (ret && e) {
+		const void *v = (fn->abi->flags & AVA_ABI_FN_UNSUPPORTED)
+				    ? e->on_status[AVA_STATUS_UNSUPPORTED]
+				    : e->success;
+
+		if (v)
+			memcpy(ret, v, e->size_bytes);
+	}
+}
+
+static uint32_t id_of(const char *name)
+{
+	const struct ava_abi_fn *fn = ava_abi_find_fn(last.api->abi, name);
+
+	if (!fn) {
+		fprintf(stderr, "no function %s in the ABI\n", name);
+		exit(1);
+	}
+	return fn->id;
+}
+
+static int cb_calls;
+static int event_cb(mini_buf buf, int32_t status, const char *msg, void *user)
+{
+	cb_calls++;
+	return (int)(intptr_t)buf + status + (int)strlen(msg) + (int)(intptr_t)user;
+}
+
+static char *read_file(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	long n;
+
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = calloc(1, (size_t)n + 1);
+	if (fread(buf, 1, (size_t)n, f) != (size_t)n) {
+		free(buf);
+		buf = NULL;
+	}
+	fclose(f);
+	return buf;
+}
+
+static void check_abi(void)
+{
+	const struct ava_abi_api *abi = last.api->abi;
+	char errbuf[256] = "", *text = NULL, *manifest;
+	size_t len = 0;
+	FILE *f;
+
+	CHECK(ava_abi_api_check(abi, errbuf, sizeof(errbuf)) == 0);
+	CHECK(abi->hash == ava_abi_hash(abi));
+	f = open_memstream(&text, &len);
+	CHECK(f && ava_abi_format(abi, "tests/codegen/specs/mini.spec", f) == 0);
+	fclose(f);
+	manifest = read_file(MINI_ABI_PATH);
+	CHECK(manifest && text && strcmp(manifest, text) == 0);
+	free(manifest);
+	free(text);
+	CHECK(abi->n_handle_types == 2);
+	CHECK(strcmp(abi->handle_type_names[1], "mini_ctx") == 0);
+	CHECK(strcmp(abi->handle_type_names[2], "mini_buf") == 0);
+}
+
+int main(void)
+{
+	mini_ctx ctx = (mini_ctx)(uintptr_t)0x10;
+	mini_buf buf = (mini_buf)(uintptr_t)0x20;
+	mini_err err = MINI_ERR_REMOTE;
+	uint8_t bytes[64];
+	const struct ava_guestlib_fn *fn;
+	int32_t out32[8];
+
+	/* mini_open: string + out handle. The stand-in returns ava_success. */
+	{
+		const char *name = "dev0";
+		mini_ctx got = NULL;
+
+		CHECK(mini_open(name, &got) == MINI_OK);
+		CHECK(last.fn_id == id_of("mini_open"));
+		CHECK(ARG(0, const char *) == name);
+		CHECK(ARG(1, mini_ctx *) == &got);
+		CHECK(last.planned && last.plan.async == 0 && last.plan.count[1] == 1);
+	}
+	check_abi();
+
+	/* mini_buf_new: handle result, errcode argument. */
+	(void)mini_buf_new(ctx, 4096, &err);
+	fn = &last.api->fns[last.fn_id];
+	CHECK(fn->errors.ret == NULL);
+	CHECK(fn->errors.errcode_arg == 2);
+	CHECK(fn->errors.errcode && fn->errors.errcode->size_bytes == sizeof(mini_err));
+	CHECK(*(const mini_err *)fn->errors.errcode->on_status[AVA_STATUS_REFUSED] ==
+	      MINI_ERR_REFUSED);
+	CHECK(*(const mini_err *)fn->errors.errcode->on_status[AVA_STATUS_BAD_HANDLE] ==
+	      MINI_ERR_BAD_HANDLE);
+	CHECK(*(const mini_err *)fn->errors.errcode->on_status[AVA_STATUS_SERVER_GONE] ==
+	      MINI_ERR_REMOTE);
+	CHECK(*(const mini_err *)fn->errors.errcode->success == MINI_OK);
+
+	/* mini_write: conditional call mode through an else-if chain. */
+	mini_write(buf, MINI_MODE_SYNC, bytes, 10);
+	CHECK(last.fn_id == id_of("mini_write"));
+	CHECK(ARG(0, mini_buf) == buf && ARG(1, mini_mode) == MINI_MODE_SYNC);
+	CHECK(ARG(2, const void *) == bytes && ARG(3, size_t) == 10);
+	CHECK(last.plan.async == 0 && last.plan.count[2] == 10);
+	CHECK(last.api->abi->fns[last.fn_id].flags == AVA_ABI_FN_MAY_ASYNC);
+	mini_write(buf, MINI_MODE_ASYNC, bytes, 10);
+	CHECK(last.plan.async == 1);
+	mini_write(buf, MINI_MODE_AUTO, bytes, 5000);
+	CHECK(last.plan.async == 1 && last.plan.count[2] == 5000);
+	mini_write(buf, MINI_MODE_AUTO, bytes, 100);
+	CHECK(last.plan.async == 0);
+
+	/* mini_read: an expression over two parameters. */
+	mini_read(buf, bytes, 16, 48);
+	CHECK(last.plan.count[1] == 32);
+
+	/* mini_copy: conditional counts, inside and outside ava_argument. */
+	mini_copy(ctx, 1, bytes, 3, bytes, 9);
+	CHECK(last.plan.count[2] == 3 && last.plan.count[4] == 0);
+	mini_copy(ctx, 0, bytes, 3, bytes, 9);
+	CHECK(last.plan.count[2] == 6 && last.plan.count[4] == 0);
+	mini_copy(ctx, 3, bytes, 3, bytes, 9);
+	CHECK(last.plan.count[2] == 6 && last.plan.count[4] == 9);
+	mini_copy(ctx, 3, bytes, 3, bytes, 0);
+	CHECK(last.plan.count[4] == 0);
+
+	/* mini_flush: unconditional ava_async, no buffers: no plan, MAY_ASYNC. */
+	CHECK(mini_flush(ctx) == MINI_OK);
+	CHECK(!last.planned);
+	CHECK(last.api->abi->fns[last.fn_id].flags == AVA_ABI_FN_MAY_ASYNC);
+
+	/* Unsupported functions still link and return the unsupported error. */
+	CHECK(mini_missing(ctx) == MINI_ERR_UNSUPPORTED);
+	CHECK(last.api->abi->fns[last.fn_id].flags == AVA_ABI_FN_UNSUPPORTED);
+	CHECK(last.api->abi->fns[last.fn_id].n_args == 0);
+	CHECK(mini_format((char *)bytes, sizeof(bytes), "%d", 1) == MINI_ERR_UNSUPPORTED);
+	CHECK(mini_legacy(1) == MINI_ERR_UNSUPPORTED);
+
+	/* mini_count_t defaults: only a failure value, used for every status. */
+	mini_count(ctx);
+	fn = &last.api->fns[last.fn_id];
+	CHECK(fn->errors.ret && fn->errors.ret->success == NULL);
+	CHECK(*(const mini_count_t *)fn->errors.ret->on_status[AVA_STATUS_UNSUPPORTED] == -1);
+	CHECK(*(const mini_count_t *)fn->errors.ret->on_status[AVA_STATUS_INTERNAL] == -1);
+	CHECK(fn->errors.ret->on_status[AVA_STATUS_OK] == NULL);
+
+	/* A top-level const parameter and names that clash with the stub's locals. */
+	mini_set_name(ctx, "x", 7);
+	CHECK(ARG(2, int32_t) == 7);
+	mini_clash(1, 2, 3, out32);
+	CHECK(last.plan.count[3] == 6);
+	CHECK(ARG(3, int32_t *) == out32);
+
+	/* void and argument-less functions. */
+	mini_log("hello");
+	CHECK(!last.had_ret);
+	mini_clock();
+	CHECK(!last.had_args && last.had_ret);
+
+	/* Callback invoker: calls the application's function with the arguments. */
+	{
+		const struct ava_guestlib_callback *cb = &last.api->callbacks[0];
+		mini_buf b = (mini_buf)(uintptr_t)3;
+		int32_t status = 4;
+		const char *msg = "hello";
+		void *user = (void *)(uintptr_t)5;
+		void *const args[] = { &b, &status, &msg, &user };
+		int ret = 0;
+
+		CHECK(strcmp(cb->abi->name, "mini_event_cb") == 0);
+		cb->invoke((void *)event_cb, args, &ret);
+		CHECK(cb_calls == 1 && ret == 3 + 4 + 5 + 5);
+	}
+
+	if (failures)
+		fprintf(stderr, "%d checks failed\n", failures);
+	return failures ? 1 : 0;
+}

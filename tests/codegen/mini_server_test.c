@@ -1,0 +1,379 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Runs mini's generated API server dispatch against a stand-in for the
+ * server runtime and a stand-in for the real library (below): every invoke
+ * function must call the real function with the arguments it was given and
+ * store its result, callback trampolines must forward to
+ * ava_apiserver_callback with the callback's id and arguments, and release
+ * functions must call the spec's ava_deallocates function.
+ *
+ * The generated file's main() calls ava_apiserver_main, which here is the test.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ava/apiserver.h>
+
+#include "mini.h"
+
+static int failures;
+
+#define CHECK(cond)                                                                              \
+	do {                                                                                     \
+		if (!(cond)) {                                                                   \
+			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
+			failures++;                                                              \
+		}                                                                                \
+	} while (0)
+
+/* ---- stand-in for the real library: records what it was called with ---- */
+
+static struct {
+	const char *fn;
+	uintptr_t a[6];
+	mini_event_fn event_fn;
+	void *event_user;
+} seen;
+
+#define SEEN(name) (seen.fn = (name))
+
+mini_err mini_open(const char *name, mini_ctx *ret_ctx)
+{
+	SEEN("mini_open");
+	seen.a[0] = (uintptr_t)name;
+	*ret_ctx = (mini_ctx)(uintptr_t)0x77;
+	return MINI_OK;
+}
+
+mini_err mini_close(mini_ctx ctx)
+{
+	SEEN("mini_close");
+	seen.a[0] = (uintptr_t)ctx;
+	return MINI_OK;
+}
+
+mini_buf mini_buf_new(mini_ctx ctx, size_t size, mini_err *err)
+{
+	SEEN("mini_buf_new");
+	seen.a[0] = (uintptr_t)ctx;
+	seen.a[1] = size;
+	*err = MINI_OK;
+	return (mini_buf)(uintptr_t)0x99;
+}
+
+mini_err mini_buf_free(mini_buf buf)
+{
+	SEEN("mini_buf_free");
+	seen.a[0] = (uintptr_t)buf;
+	return MINI_OK;
+}
+
+mini_err mini_write(mini_buf buf, mini_mode mode, const void *data, size_t size)
+{
+	SEEN("mini_write");
+	seen.a[0] = (uintptr_t)buf;
+	seen.a[1] = (uintptr_t)mode;
+	seen.a[2] = (uintptr_t)data;
+	seen.a[3] = size;
+	return MINI_ERR_REFUSED; /* any value: the invoke must pass it through */
+}
+
+mini_err mini_read(mini_buf buf, void *data, size_t offset, size_t size)
+{
+	SEEN("mini_read");
+	seen.a[0] = (uintptr_t)buf;
+	seen.a[1] = (uintptr_t)data;
+	seen.a[2] = offset;
+	seen.a[3] = size;
+	return MINI_OK;
+}
+
+mini_err mini_copy(mini_ctx ctx, int32_t mode, const uint8_t *src, size_t n, uint8_t *dst, size_t m)
+{
+	SEEN("mini_copy");
+	seen.a[0] = (uintptr_t)ctx;
+	seen.a[1] = (uintptr_t)mode;
+	seen.a[2] = (uintptr_t)src;
+	seen.a[3] = n;
+	seen.a[4] = (uintptr_t)dst;
+	seen.a[5] = m;
+	return MINI_OK;
+}
+
+mini_err mini_pairs(mini_ctx ctx, const mini_pair *pairs, uint32_t count)
+{
+	SEEN("mini_pairs");
+	seen.a[0] = (uintptr_t)ctx;
+	seen.a[1] = (uintptr_t)pairs;
+	seen.a[2] = count;
+	return MINI_OK;
+}
+
+mini_err mini_points(mini_point *pts, size_t n)
+{
+	SEEN("mini_points");
+	seen.a[0] = (uintptr_t)pts;
+	seen.a[1] = n;
+	return MINI_OK;
+}
+
+mini_err mini_on_event(mini_ctx ctx, mini_event_fn fn, void *user)
+{
+	SEEN("mini_on_event");
+	seen.a[0] = (uintptr_t)ctx;
+	seen.event_fn = fn;
+	seen.event_user = user;
+	return MINI_OK;
+}
+
+mini_err mini_flush(mini_ctx ctx)
+{
+	SEEN("mini_flush");
+	seen.a[0] = (uintptr_t)ctx;
+	return MINI_OK;
+}
+
+mini_err mini_submit(mini_ctx ctx, size_t bytes)
+{
+	SEEN("mini_submit");
+	seen.a[0] = (uintptr_t)ctx;
+	seen.a[1] = bytes;
+	return MINI_OK;
+}
+
+int64_t mini_clock(void)
+{
+	SEEN("mini_clock");
+	return INT64_C(1) << 40;
+}
+
+void mini_log(const char *msg)
+{
+	SEEN("mini_log");
+	seen.a[0] = (uintptr_t)msg;
+}
+
+uintptr_t mini_device_ptr(mini_buf buf)
+{
+	SEEN("mini_device_ptr");
+	return (uintptr_t)buf + 1;
+}
+
+void *mini_map(mini_buf buf)
+{
+	SEEN("mini_map");
+	return (char *)buf + 2;
+}
+
+mini_err mini_set_name(mini_ctx_alias ctx, const char *name, const int32_t flags)
+{
+	SEEN("mini_set_name");
+	seen.a[0] = (uintptr_t)ctx;
+	seen.a[1] = (uintptr_t)name;
+	seen.a[2] = (uintptr_t)flags;
+	return MINI_OK;
+}
+
+mini_err mini_bufs(const mini_buf *bufs, uint32_t n, mini_buf *ret_bufs)
+{
+	SEEN("mini_bufs");
+	seen.a[0] = (uintptr_t)bufs;
+	seen.a[1] = n;
+	seen.a[2] = (uintptr_t)ret_bufs;
+	return MINI_OK;
+}
+
+mini_err mini_release_all(mini_buf *bufs, uint32_t n)
+{
+	SEEN("mini_release_all");
+	seen.a[0] = (uintptr_t)bufs;
+	seen.a[1] = n;
+	return MINI_OK;
+}
+
+mini_err mini_poke(mini_ctx ctx, void *device_ptr)
+{
+	SEEN("mini_poke");
+	seen.a[0] = (uintptr_t)ctx;
+	seen.a[1] = (uintptr_t)device_ptr;
+	return MINI_OK;
+}
+
+mini_count_t mini_count(mini_ctx ctx)
+{
+	SEEN("mini_count");
+	seen.a[0] = (uintptr_t)ctx;
+	return 12;
+}
+
+mini_err mini_clash(int args, int ret, int plan, int32_t *out)
+{
+	SEEN("mini_clash");
+	*out = args + ret + plan;
+	return MINI_OK;
+}
+
+mini_ctx mini_current(void)
+{
+	SEEN("mini_current");
+	return (mini_ctx)(uintptr_t)0x55;
+}
+
+/* ---- stand-in server runtime ---- */
+
+static struct {
+	uint32_t cb_id;
+	void *const *args;
+	int n;
+} cb_seen;
+
+void ava_apiserver_callback(const struct ava_apiserver_api *api, uint32_t cb_id, void *const *args,
+			    void *ret)
+{
+	(void)api;
+	cb_seen.cb_id = cb_id;
+	cb_seen.args = args;
+	cb_seen.n++;
+	if (ret)
+		*(int *)ret = 1234;
+}
+
+static const struct ava_apiserver_fn *fn_named(const struct ava_apiserver_api *api,
+					       const char *name)
+{
+	const struct ava_abi_fn *abi = ava_abi_find_fn(api->abi, name);
+
+	if (!abi) {
+		fprintf(stderr, "no function %s\n", name);
+		exit(1);
+	}
+	return &api->fns[abi->id];
+}
+
+int ava_apiserver_main(const struct ava_apiserver_api *api, int argc, char **argv)
+{
+	const struct ava_apiserver_fn *fn;
+	char errbuf[256];
+	mini_err r = MINI_ERR_REMOTE;
+	uint32_t i;
+
+	(void)argc;
+	(void)argv;
+	CHECK(ava_abi_api_check(api->abi, errbuf, sizeof(errbuf)) == 0);
+	CHECK(strcmp(api->spec_path, "tests/codegen/specs/mini.spec") == 0);
+	for (i = 0; i < api->abi->n_fns; i++) {
+		int unsupported = !!(api->abi->fns[i].flags & AVA_ABI_FN_UNSUPPORTED);
+
+		CHECK(api->fns[i].abi == &api->abi->fns[i]);
+		CHECK(unsupported == (api->fns[i].invoke == NULL));
+	}
+
+	{
+		mini_buf buf = (mini_buf)(uintptr_t)0x20;
+		mini_mode mode = MINI_MODE_AUTO;
+		const void *data = &r;
+		size_t size = 77;
+		void *const args[] = { &buf, &mode, &data, &size };
+
+		fn = fn_named(api, "mini_write");
+		fn->invoke(args, &r);
+		CHECK(strcmp(seen.fn, "mini_write") == 0 && r == MINI_ERR_REFUSED);
+		CHECK(seen.a[0] == 0x20 && seen.a[1] == MINI_MODE_AUTO &&
+		      seen.a[2] == (uintptr_t)&r && seen.a[3] == 77);
+		/* The server runs the same plan on the scalar arguments. */
+		{
+			struct ava_gen_plan plan;
+			void *const scalars[] = { NULL, &mode, NULL, &size };
+
+			fn->plan(scalars, &plan);
+			CHECK(plan.async == 0 && plan.count[2] == 77);
+		}
+	}
+	{
+		mini_ctx ctx = (mini_ctx)(uintptr_t)0x10;
+		int32_t mode = 3;
+		const uint8_t *src = (const uint8_t *)"abc";
+		size_t n = 3, m = 4;
+		uint8_t dst[4];
+		uint8_t *dstp = dst;
+		void *const args[] = { &ctx, &mode, &src, &n, &dstp, &m };
+
+		fn_named(api, "mini_copy")->invoke(args, &r);
+		CHECK(strcmp(seen.fn, "mini_copy") == 0 && r == MINI_OK);
+		CHECK(seen.a[0] == 0x10 && seen.a[1] == 3 && seen.a[2] == (uintptr_t)src &&
+		      seen.a[3] == 3 && seen.a[4] == (uintptr_t)dst && seen.a[5] == 4);
+	}
+	{
+		mini_ctx ctx = (mini_ctx)(uintptr_t)0x10;
+		size_t size = 4096;
+		mini_err err = MINI_ERR_REMOTE, *errp = &err;
+		mini_buf got = NULL;
+		void *const args[] = { &ctx, &size, &errp };
+
+		fn_named(api, "mini_buf_new")->invoke(args, &got);
+		CHECK(got == (mini_buf)(uintptr_t)0x99 && err == MINI_OK && seen.a[1] == 4096);
+	}
+	{
+		int64_t t = 0;
+		uintptr_t p = 0;
+		void *m = NULL;
+		mini_buf buf = (mini_buf)(uintptr_t)0x20;
+		void *const args[] = { &buf };
+		mini_ctx cur = NULL;
+
+		fn_named(api, "mini_clock")->invoke(NULL, &t);
+		CHECK(t == INT64_C(1) << 40);
+		fn_named(api, "mini_device_ptr")->invoke(args, &p);
+		CHECK(p == 0x21);
+		fn_named(api, "mini_map")->invoke(args, &m);
+		CHECK(m == (char *)buf + 2);
+		fn_named(api, "mini_current")->invoke(NULL, &cur);
+		CHECK(cur == (mini_ctx)(uintptr_t)0x55);
+	}
+	{
+		const char *msg = "hi";
+		void *const args[] = { &msg };
+
+		fn_named(api, "mini_log")->invoke(args, NULL);
+		CHECK(strcmp(seen.fn, "mini_log") == 0 && seen.a[0] == (uintptr_t)msg);
+	}
+	{
+		int a = 1, b = 2, c = 3;
+		int32_t out = 0, *outp = &out;
+		void *const args[] = { &a, &b, &c, &outp };
+
+		fn_named(api, "mini_clash")->invoke(args, &r);
+		CHECK(out == 6);
+	}
+
+	/* Callbacks: the library gets the trampoline, which forwards to the runtime. */
+	{
+		mini_ctx ctx = (mini_ctx)(uintptr_t)0x10;
+		mini_event_fn tramp = (mini_event_fn)api->callbacks[0].trampoline;
+		void *user = (void *)(uintptr_t)0xabc;
+		void *const args[] = { &ctx, &tramp, &user };
+		int ret;
+
+		CHECK(api->callbacks[0].abi == &api->abi->callbacks[0]);
+		fn_named(api, "mini_on_event")->invoke(args, &r);
+		CHECK(seen.event_fn == tramp && seen.event_user == user);
+		ret = seen.event_fn((mini_buf)(uintptr_t)0x20, 9, "msg", seen.event_user);
+		CHECK(ret == 1234 && cb_seen.n == 1 && cb_seen.cb_id == 0);
+		CHECK(*(mini_buf *)cb_seen.args[0] == (mini_buf)(uintptr_t)0x20);
+		CHECK(*(int32_t *)cb_seen.args[1] == 9);
+		CHECK(strcmp(*(const char **)cb_seen.args[2], "msg") == 0);
+		CHECK(*(void **)cb_seen.args[3] == user);
+	}
+
+	/* Release functions: one per handle type with an ava_deallocates function. */
+	CHECK(api->release[0] == NULL);
+	api->release[1]((void *)(uintptr_t)0x31);
+	CHECK(strcmp(seen.fn, "mini_close") == 0 && seen.a[0] == 0x31);
+	api->release[2]((void *)(uintptr_t)0x32);
+	CHECK(strcmp(seen.fn, "mini_buf_free") == 0 && seen.a[0] == 0x32);
+
+	if (failures)
+		fprintf(stderr, "%d checks failed\n", failures);
+	return failures ? 1 : 0;
+}

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * mini: a made-up API whose spec (mini.spec) uses every annotation avagen
+ * knows. The golden files in ../golden are what avagen makes of it; the
+ * behaviour test (../mini_test.c) implements it and calls it through the
+ * generated stubs and server dispatch.
+ */
+#ifndef MINI_H
+#define MINI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum mini_err {
+	MINI_OK = 0,
+	MINI_ERR_REMOTE = 1,
+	MINI_ERR_UNSUPPORTED = 2,
+	MINI_ERR_BAD_HANDLE = 3,
+	MINI_ERR_REFUSED = 4,
+} mini_err;
+
+typedef enum mini_mode {
+	MINI_MODE_SYNC = 0,
+	MINI_MODE_ASYNC = 1,
+	MINI_MODE_AUTO = 2,
+} mini_mode;
+
+#define MINI_NAME_MAX 32
+
+typedef int32_t mini_count_t;
+typedef struct mini_ctx_s *mini_ctx;
+typedef struct mini_buf_s *mini_buf;
+typedef struct mini_ctx_s *mini_ctx_alias;
+
+typedef struct mini_pair {
+	uint32_t tag;
+	mini_buf first;	      /* annotated with ava_field */
+	struct mini_buf_s *second; /* annotated with ava_field, no typedef */
+	double weight;
+	mini_buf third; /* inferred: an opaque typedef */
+} mini_pair;
+
+typedef struct mini_point {
+	int32_t x, y;
+} mini_point;
+
+typedef int (*mini_event_fn)(mini_buf buf, int32_t status, const char *msg, void *user);
+
+/* A global of the library: specs cannot refer to it (see ../bad). */
+extern int mini_verbosity;
+
+mini_err mini_open(const char *name, mini_ctx *ret_ctx);
+mini_err mini_close(mini_ctx ctx);
+mini_buf mini_buf_new(mini_ctx ctx, size_t size, mini_err *err);
+mini_err mini_buf_free(mini_buf buf);
+mini_err mini_write(mini_buf buf, mini_mode mode, const void *data, size_t size);
+mini_err mini_read(mini_buf buf, void *data, size_t offset, size_t size);
+mini_err mini_copy(mini_ctx ctx, int32_t mode, const uint8_t *src, size_t n, uint8_t *dst,
+		   size_t m);
+mini_err mini_pairs(mini_ctx ctx, const mini_pair *pairs, uint32_t count);
+mini_err mini_points(mini_point *pts, size_t n);
+mini_err mini_on_event(mini_ctx ctx, mini_event_fn fn, void *user);
+mini_err mini_flush(mini_ctx ctx);
+mini_err mini_submit(mini_ctx ctx, size_t bytes);
+int64_t mini_clock(void);
+void mini_log(const char *msg);
+mini_err mini_format(char *out, size_t len, const char *fmt, ...);
+mini_err mini_legacy(int x);
+mini_err mini_missing(mini_ctx ctx);
+uintptr_t mini_device_ptr(mini_buf buf);
+void *mini_map(mini_buf buf);
+mini_err mini_set_name(mini_ctx_alias ctx, const char *name, const int32_t flags);
+mini_err mini_bufs(const mini_buf *bufs, uint32_t n, mini_buf *ret_bufs);
+mini_err mini_release_all(mini_buf *bufs, uint32_t n);
+mini_err mini_poke(mini_ctx ctx, void *device_ptr);
+mini_count_t mini_count(mini_ctx ctx);
+mini_err mini_clash(int args, int ret, int plan, int32_t *out);
+mini_ctx mini_current(void);
+
+#endif /* MINI_H */
