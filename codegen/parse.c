@@ -25,23 +25,29 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <clang-c/Index.h>
-
 #include "codegen.h"
+#include "cx.h"
 
-#ifndef AVAGEN_RESOURCE_DIR
-#define AVAGEN_RESOURCE_DIR ""
-#endif
-#ifndef AVAGEN_SPEC_INCLUDE_DIR
-#define AVAGEN_SPEC_INCLUDE_DIR ""
-#endif
-
-#define xmalloc	  ava_codegen_xmalloc
-#define xcalloc	  ava_codegen_xcalloc
-#define xrealloc  ava_codegen_xrealloc
-#define xstrdup	  ava_codegen_xstrdup
-#define xstrndup  ava_codegen_xstrndup
-#define xasprintf ava_codegen_xasprintf
+#define xmalloc		    ava_codegen_xmalloc
+#define xcalloc		    ava_codegen_xcalloc
+#define xrealloc	    ava_codegen_xrealloc
+#define xstrdup		    ava_codegen_xstrdup
+#define xstrndup	    ava_codegen_xstrndup
+#define xasprintf	    ava_codegen_xasprintf
+#define str_take	    ava_codegen_cx_str_take
+#define cursor_name	    ava_codegen_cx_cursor_name
+#define type_name	    ava_codegen_cx_type_name
+#define name_is		    ava_codegen_cx_name_is
+#define is_pointer	    ava_codegen_cx_is_pointer
+#define pointee		    ava_codegen_cx_pointee
+#define is_function_pointer ava_codegen_cx_is_function_pointer
+#define is_opaque_pointer   ava_codegen_cx_is_opaque_pointer
+#define opaque_typedef	    ava_codegen_cx_opaque_typedef
+#define is_char		    ava_codegen_cx_is_char
+#define is_arithmetic	    ava_codegen_cx_is_arithmetic
+#define is_record	    ava_codegen_cx_is_record
+#define type_size	    ava_codegen_cx_type_size
+#define unqualified_name    ava_codegen_cx_unqualified_name
 
 /* ------------------------------------------------------------------------ */
 /* Parser state and diagnostics                                             */
@@ -88,16 +94,7 @@ static void loc_of(CXSourceLocation loc, CXString *ret_file, unsigned *ret_line,
 static void __attribute__((format(printf, 3, 0)))
 verror_at(struct parser *p, CXSourceLocation loc, const char *fmt, va_list ap)
 {
-	CXString file;
-	unsigned line, col;
-	const char *name;
-
-	loc_of(loc, &file, &line, &col);
-	name = clang_getCString(file);
-	fprintf(p->err, "%s:%u:%u: error: ", name ? name : "<unknown>", line, col);
-	vfprintf(p->err, fmt, ap);
-	fputc('\n', p->err);
-	clang_disposeString(file);
+	ava_codegen_cx_verror(p->err, loc, fmt, ap);
 	p->n_errors++;
 }
 
@@ -133,35 +130,6 @@ static void __attribute__((format(printf, 2, 3))) error_top(struct parser *p, co
 
 /* ------------------------------------------------------------------------ */
 /* libclang conveniences                                                    */
-
-static char *str_take(CXString s)
-{
-	const char *c = clang_getCString(s);
-	char *r = xstrdup(c ? c : "");
-
-	clang_disposeString(s);
-	return r;
-}
-
-static char *cursor_name(CXCursor c)
-{
-	return str_take(clang_getCursorSpelling(c));
-}
-
-static char *type_name(CXType t)
-{
-	return str_take(clang_getTypeSpelling(t));
-}
-
-static bool name_is(CXCursor c, const char *name)
-{
-	CXString s = clang_getCursorSpelling(c);
-	const char *n = clang_getCString(s);
-	bool r = n && strcmp(n, name) == 0;
-
-	clang_disposeString(s);
-	return r;
-}
 
 static bool name_has_prefix(CXCursor c, const char *prefix)
 {
@@ -318,124 +286,6 @@ static char *source_text(struct parser *p, CXCursor c)
 	if (!buf || o2 > size)
 		return NULL;
 	return squeeze(buf + o1, o2 - o1);
-}
-
-static bool is_pointer(CXType t)
-{
-	return clang_getCanonicalType(t).kind == CXType_Pointer;
-}
-
-/* The pointed-to type as written (typedef names kept), looking through typedefs of t. */
-static CXType pointee(CXType t)
-{
-	for (;;) {
-		if (t.kind == CXType_Pointer)
-			return clang_getPointeeType(t);
-		if (t.kind == CXType_Typedef)
-			t = clang_getTypedefDeclUnderlyingType(clang_getTypeDeclaration(t));
-		else if (t.kind == CXType_Elaborated)
-			t = clang_Type_getNamedType(t);
-		else
-			return clang_getPointeeType(clang_getCanonicalType(t));
-	}
-}
-
-static bool is_function_pointer(CXType t)
-{
-	CXType pt;
-
-	if (!is_pointer(t))
-		return false;
-	pt = clang_getCanonicalType(pointee(t));
-	return pt.kind == CXType_FunctionProto || pt.kind == CXType_FunctionNoProto;
-}
-
-/* A pointer to a struct or union whose body is never seen. */
-static bool is_opaque_pointer(CXType t)
-{
-	CXType pt;
-
-	if (!is_pointer(t))
-		return false;
-	pt = clang_getCanonicalType(pointee(t));
-	return pt.kind == CXType_Record && clang_Type_getSizeOf(pt) == CXTypeLayoutError_Incomplete;
-}
-
-/*
- * The typedef that names an opaque pointer, looking through typedefs of
- * typedefs: for `typedef struct s *dev; typedef dev dev2;` both give dev.
- */
-static bool opaque_typedef(CXType t, CXCursor *ret_decl)
-{
-	CXCursor decl;
-
-	if (t.kind != CXType_Typedef || !is_opaque_pointer(t))
-		return false;
-	for (;;) {
-		CXType under;
-
-		decl = clang_getTypeDeclaration(t);
-		under = clang_getTypedefDeclUnderlyingType(decl);
-		if (under.kind != CXType_Typedef)
-			break;
-		t = under;
-	}
-	*ret_decl = decl;
-	return true;
-}
-
-static bool is_char(CXType t)
-{
-	switch (clang_getCanonicalType(t).kind) {
-	case CXType_Char_S:
-	case CXType_Char_U:
-	case CXType_SChar:
-	case CXType_UChar:
-		return true;
-	default:
-		return false;
-	}
-}
-
-/* Integer, enum, float, bool: a value that travels as its bytes. */
-static bool is_arithmetic(CXType t)
-{
-	enum CXTypeKind k = clang_getCanonicalType(t).kind;
-
-	return (k >= CXType_FirstBuiltin && k <= CXType_LastBuiltin && k != CXType_Void) ||
-	       k == CXType_Enum;
-}
-
-static bool is_record(CXType t)
-{
-	return clang_getCanonicalType(t).kind == CXType_Record;
-}
-
-static long long type_size(CXType t)
-{
-	return clang_Type_getSizeOf(t);
-}
-
-/* Type spelling without top-level const, for locals that copy the value. */
-static char *unqualified_name(CXType t)
-{
-	char *s = type_name(t);
-	size_t n;
-
-	if (!clang_isConstQualifiedType(t))
-		return s;
-	if (strncmp(s, "const ", 6) == 0) {
-		memmove(s, s + 6, strlen(s + 6) + 1);
-		return s;
-	}
-	n = strlen(s);
-	if (n >= 5 && strcmp(s + n - 5, "const") == 0) {
-		n -= 5;
-		while (n && s[n - 1] == ' ')
-			n--;
-		s[n] = '\0';
-	}
-	return s;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -2234,108 +2084,6 @@ static int build_abi(struct parser *p)
 /* ------------------------------------------------------------------------ */
 /* Entry points                                                             */
 
-/* The clang resource directory: option, environment, or build-time default. */
-static const char *resource_dir(const struct ava_codegen_options *opts)
-{
-	const char *env = getenv("AVAGEN_RESOURCE_DIR");
-
-	if (opts->resource_dir && *opts->resource_dir)
-		return opts->resource_dir;
-	if (env && *env)
-		return env;
-	return *AVAGEN_RESOURCE_DIR ? AVAGEN_RESOURCE_DIR : NULL;
-}
-
-static const char *spec_include_dir(const struct ava_codegen_options *opts)
-{
-	const char *env = getenv("AVAGEN_SPEC_INCLUDE_DIR");
-
-	if (opts->spec_include_dir && *opts->spec_include_dir)
-		return opts->spec_include_dir;
-	if (env && *env)
-		return env;
-	return *AVAGEN_SPEC_INCLUDE_DIR ? AVAGEN_SPEC_INCLUDE_DIR : NULL;
-}
-
-/* Parses path with our clang arguments; prints errors. Returns the unit or NULL. */
-static CXTranslationUnit parse_tu(struct parser *p, CXIndex index, const char *path, int *ret_err)
-{
-	const struct ava_codegen_options *opts = p->opts;
-	size_t n_args = 0, cap = 16 + 2 * (opts->n_include_dirs + opts->n_defines);
-	const char **args = xcalloc(cap, sizeof(*args));
-	char **owned = xcalloc(cap, sizeof(*owned));
-	size_t n_owned = 0, i;
-	CXTranslationUnit tu = NULL;
-	enum CXErrorCode rc;
-	unsigned n_diags, d;
-	struct stat st;
-	const char *dir;
-
-	*ret_err = 0;
-	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode)) {
-		fprintf(p->err, "%s: error: cannot read: %s\n", path,
-			errno ? strerror(errno) : "not a regular file");
-		*ret_err = -ENOENT;
-		goto out;
-	}
-	args[n_args++] = "-x";
-	args[n_args++] = "c";
-	args[n_args++] = "-std=gnu11";
-	args[n_args++] = "-D__AVAGEN__";
-	args[n_args++] = "-Werror=implicit-function-declaration";
-	args[n_args++] = "-ferror-limit=0";
-	dir = spec_include_dir(opts);
-	if (dir)
-		args[n_args++] = owned[n_owned++] = xasprintf("-I%s", dir);
-	for (i = 0; i < opts->n_include_dirs; i++)
-		args[n_args++] = owned[n_owned++] = xasprintf("-I%s", opts->include_dirs[i]);
-	for (i = 0; i < opts->n_defines; i++)
-		args[n_args++] = owned[n_owned++] = xasprintf("-D%s", opts->defines[i]);
-	dir = resource_dir(opts);
-	if (dir) {
-		args[n_args++] = "-resource-dir";
-		args[n_args++] = dir;
-	}
-	rc = clang_parseTranslationUnit2(index, path, args, (int)n_args, NULL, 0,
-					 CXTranslationUnit_DetailedPreprocessingRecord, &tu);
-	if (rc != CXError_Success || !tu) {
-		fprintf(p->err, "%s: error: libclang could not parse it (error %d)\n", path,
-			(int)rc);
-		*ret_err = -EIO;
-		tu = NULL;
-		goto out;
-	}
-	n_diags = clang_getNumDiagnostics(tu);
-	for (d = 0; d < n_diags; d++) {
-		CXDiagnostic diag = clang_getDiagnostic(tu, d);
-		enum CXDiagnosticSeverity sev = clang_getDiagnosticSeverity(diag);
-
-		if (sev >= CXDiagnostic_Error) {
-			CXString msg = clang_getDiagnosticSpelling(diag);
-			CXSourceLocation loc = clang_getDiagnosticLocation(diag);
-			CXFile file;
-
-			clang_getExpansionLocation(loc, &file, NULL, NULL, NULL);
-			if (file) {
-				error_loc(p, loc, "%s", clang_getCString(msg));
-			} else {
-				fprintf(p->err, "%s: error: %s\n", path, clang_getCString(msg));
-				p->n_errors++;
-			}
-			clang_disposeString(msg);
-		}
-		clang_disposeDiagnostic(diag);
-	}
-	if (p->n_errors)
-		*ret_err = -EINVAL;
-out:
-	for (i = 0; i < n_owned; i++)
-		free(owned[i]);
-	free(owned);
-	free(args);
-	return tu;
-}
-
 static void note_inclusion(CXFile file, CXSourceLocation *stack, unsigned depth, CXClientData data)
 {
 	struct ava_codegen_api *api = data;
@@ -2401,7 +2149,7 @@ int ava_codegen_parse(const struct ava_codegen_options *opts, const char *spec_p
 
 	*ret_api = NULL;
 	p.api = xcalloc(1, sizeof(*p.api));
-	p.tu = parse_tu(&p, index, spec_path, &r);
+	p.tu = ava_codegen_cx_parse(opts, index, spec_path, p.err, &p.n_errors, &r);
 	if (!p.tu || r < 0)
 		goto out;
 	p.main_file = clang_getFile(p.tu, spec_path);
