@@ -9,6 +9,8 @@
 #   scripts/test.sh            both trees
 #   scripts/test.sh gcc        only build/
 #   scripts/test.sh asan       only build-asan/
+#   scripts/test.sh format     only the clang-format check
+# AVA_BUILD / AVA_BUILD_ASAN override the two build directories.
 set -uo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -57,9 +59,9 @@ tree() {
 
 for w in "${which[@]}"; do
 	case $w in
-	gcc) tree gcc "$root/build" gcc -DAVA_WERROR=ON ;;
+	gcc) tree gcc "${AVA_BUILD:-$root/build}" gcc -DAVA_WERROR=ON ;;
 	asan)
-		tree asan "$root/build-asan" clang-14 -DAVA_SANITIZE=ON -DAVA_FUZZ=ON \
+		tree asan "${AVA_BUILD_ASAN:-$root/build-asan}" clang-14 -DAVA_SANITIZE=ON -DAVA_FUZZ=ON \
 			-DAVA_WERROR=ON
 		;;
 	format) step "format (clang-format-14)" "$root/scripts/check-format.sh" ;;
