@@ -26,7 +26,9 @@ for f in bin/ava-run bin/avatest-demo lib/ava/apis/ava-server-avatest; do
 done
 
 echo
-echo "== running avatest-demo remoted: build/bin/ava-run -- build/bin/avatest-demo"
+echo "== running avatest-demo remoted: build/bin/ava-run --verbose -- build/bin/avatest-demo"
+echo "   (lines starting 'ava-run:' and 'avarouterd:' show the remoting being set up;"
+echo "    the rest is the program's own output, the same as a native run)"
 echo
 cd "$root"
-exec build/bin/ava-run -- build/bin/avatest-demo
+exec build/bin/ava-run --verbose -- build/bin/avatest-demo

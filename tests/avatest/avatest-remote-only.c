@@ -8,7 +8,9 @@
  *    surfaces at the next blocking call, exactly once, never lost;
  *  - handles the application sees are tokens, not pointers into its memory.
  *
- * Run natively, avatest_unspecced works (AVATEST_OK): exits 77 (skipped).
+ * Run natively, avatest_unspecced works (AVATEST_OK): exits 77 (skipped),
+ * or 1 when AVATEST_EXPECT_REMOTE is set (the test scripts set it when they
+ * launch it through ava-run, so a launcher that fails to remote is a failure).
  */
 #define _GNU_SOURCE
 #include "avatest.h"
@@ -98,6 +100,13 @@ int main(void)
 	avatest_status st;
 
 	st = avatest_unspecced(1);
+	if (st == AVATEST_OK && getenv("AVATEST_EXPECT_REMOTE")) {
+		fprintf(stderr,
+			"avatest-remote-only: FAIL: run to be remoted (AVATEST_EXPECT_REMOTE "
+			"is set) but avatest_unspecced returned AVATEST_OK: the native "
+			"library is loaded\n");
+		return 1;
+	}
 	if (st == AVATEST_OK) {
 		fprintf(stderr, "avatest-remote-only: skipped: not remoted (avatest_unspecced "
 				"returned AVATEST_OK, so the native library is loaded; run it "

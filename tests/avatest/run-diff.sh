@@ -58,7 +58,8 @@ if [ $rc -ne 0 ]; then
 fi
 
 if [ -n "$probe" ]; then
-	timeout -k 10 100 "${launch[@]}" "$probe" >"$tmp/probe.out" 2>"$tmp/probe.err"
+	AVATEST_EXPECT_REMOTE=1 timeout -k 10 100 "${launch[@]}" "$probe" \
+		>"$tmp/probe.out" 2>"$tmp/probe.err"
 	prc=$?
 	if [ $prc -ne 0 ]; then
 		echo "FAIL: '${launch[*]} $(basename "$probe")' exited $prc: the library was not remoted" >&2

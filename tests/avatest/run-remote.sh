@@ -19,4 +19,6 @@ if [ ! -x "$server" ]; then
 	echo "skipped: the avatest API server is not built ($server)" >&2
 	exit 77
 fi
+# Set: the program must find itself remoted (avatest-remote-only fails instead of skipping).
+export AVATEST_EXPECT_REMOTE=1
 exec timeout -k 10 200 "$ava_run" -- "$@"
