@@ -243,6 +243,30 @@ static char *local_name(const struct ava_codegen_value *values, uint16_t n, cons
 	return name;
 }
 
+/* s as a C string literal. */
+static char *c_string(const char *s)
+{
+	char *out = ava_codegen_xmalloc(4 * strlen(s) + 3);
+	char *q = out;
+
+	*q++ = '"';
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\') {
+			*q++ = '\\';
+			*q++ = (char)c;
+		} else if (c < 0x20 || c >= 0x7f) {
+			q += sprintf(q, "\\%03o", c);
+		} else {
+			*q++ = (char)c;
+		}
+	}
+	*q++ = '"';
+	*q = '\0';
+	return out;
+}
+
 static bool is_simple_expr(const char *s)
 {
 	for (; *s; s++) {
@@ -1154,7 +1178,12 @@ int ava_codegen_emit_server(const struct ava_codegen_api *api, FILE *out)
 	if (api->n_callbacks)
 		put(&e, 1, ".callbacks = ava_gen__%s__server_callbacks,", id);
 	put(&e, 1, ".release = ava_gen__%s__release,", id);
-	put(&e, 1, ".spec_path = \"%s\",", api->spec_path);
+	{
+		char *path = c_string(api->spec_path);
+
+		put(&e, 1, ".spec_path = %s,", path);
+		free(path);
+	}
 	put(&e, 0, "};");
 	blank(&e);
 	put(&e, 0, "int main(int argc, char **argv)");

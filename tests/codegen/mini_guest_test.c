@@ -224,6 +224,17 @@ int main(void)
 	CHECK(last.plan.count[3] == 6);
 	CHECK(ARG(3, int32_t *) == out32);
 
+	/* An unsupported function whose result cannot travel returns zeroes. */
+	{
+		mini_big big = mini_big_get();
+		size_t i, nonzero = 0;
+
+		for (i = 0; i < sizeof(big.bytes); i++)
+			nonzero += big.bytes[i] != 0;
+		CHECK(nonzero == 0);
+		CHECK(last.api->abi->fns[last.fn_id].ret.kind == AVA_ABI_VOID);
+	}
+
 	/* void and argument-less functions. */
 	mini_log("hello");
 	CHECK(!last.had_ret);

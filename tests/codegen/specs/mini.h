@@ -34,7 +34,7 @@ typedef struct mini_ctx_s *mini_ctx_alias;
 
 typedef struct mini_pair {
 	uint32_t tag;
-	mini_buf first;	      /* annotated with ava_field */
+	mini_buf first;		   /* annotated with ava_field */
 	struct mini_buf_s *second; /* annotated with ava_field, no typedef */
 	double weight;
 	mini_buf third; /* inferred: an opaque typedef */
@@ -43,6 +43,11 @@ typedef struct mini_pair {
 typedef struct mini_point {
 	int32_t x, y;
 } mini_point;
+
+/* Too big to travel by value: its function stays unsupported. */
+typedef struct mini_big {
+	char bytes[100];
+} mini_big;
 
 typedef int (*mini_event_fn)(mini_buf buf, int32_t status, const char *msg, void *user);
 
@@ -76,5 +81,6 @@ mini_err mini_poke(mini_ctx ctx, void *device_ptr);
 mini_count_t mini_count(mini_ctx ctx);
 mini_err mini_clash(int args, int ret, int plan, int32_t *out);
 mini_ctx mini_current(void);
+mini_big mini_big_get(void);
 
 #endif /* MINI_H */
