@@ -9,8 +9,9 @@ set -euo pipefail
 packages=(
 	# build
 	build-essential cmake ninja-build pkg-config git
-	# avagen parses specs and vendor headers through libclang's C API
-	libclang-14-dev llvm-14-dev
+	# avagen parses specs and vendor headers through libclang's C API (libclang-14-dev
+	# brings clang's resource headers; llvm-14-dev is not needed)
+	libclang-14-dev
 	# the sanitizer build (ASan+UBSan) and the libFuzzer harnesses; formatting
 	clang-14 libclang-rt-14-dev clang-format-14
 	# runtimes: calling functions by descriptor, the control plane, policy files
