@@ -1240,6 +1240,24 @@ static bool settle_value(struct parser *p, struct ava_codegen_value *v, const st
 				  "ava_callback on %s, which is not a function pointer", what);
 			goto out;
 		}
+		{
+			CXCursor cb = p->cb_decls[a->callback];
+			CXType want = clang_getCanonicalType(clang_getCursorType(cb));
+			CXType have = clang_getCanonicalType(pointee(t));
+
+			if (!clang_equalTypes(want, have)) {
+				char *cbn = cursor_name(cb), *tn = type_name(t);
+
+				error_loc(
+				    p, a->callback_where,
+				    "ava_callback(%s): the decl's signature does not match %s, "
+				    "of type %s",
+				    cbn, what, tn);
+				free(cbn);
+				free(tn);
+				goto out;
+			}
+		}
 		v->abi.kind = AVA_ABI_CALLBACK;
 		v->abi.callback_id = (uint16_t)a->callback;
 		ok = true;

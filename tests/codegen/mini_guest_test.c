@@ -256,6 +256,17 @@ int main(void)
 		CHECK(cb_calls == 1 && ret == 3 + 4 + 5 + 5);
 	}
 
+	/* A plain function pointer parameter travels like a typedef'd one. */
+	{
+		void (*fnp)(int32_t, void *) = NULL;
+
+		mini_on_error(ctx, fnp, &failures);
+		CHECK(last.fn_id == id_of("mini_on_error"));
+		CHECK(ARG(2, void *) == &failures);
+		CHECK(last.api->abi->fns[last.fn_id].args[1].kind == AVA_ABI_CALLBACK);
+		CHECK(last.api->abi->fns[last.fn_id].args[1].callback_id == 1);
+	}
+
 	if (failures)
 		fprintf(stderr, "%d checks failed\n", failures);
 	return failures ? 1 : 0;

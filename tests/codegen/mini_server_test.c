@@ -214,6 +214,18 @@ mini_err mini_clash(int args, int ret, int plan, int32_t *out)
 	return MINI_OK;
 }
 
+static void (*error_fn)(int32_t code, void *user);
+static void *error_user;
+
+mini_err mini_on_error(mini_ctx ctx, void (*fn)(int32_t code, void *user), void *user)
+{
+	SEEN("mini_on_error");
+	seen.a[0] = (uintptr_t)ctx;
+	error_fn = fn;
+	error_user = user;
+	return MINI_OK;
+}
+
 mini_ctx mini_current(void)
 {
 	SEEN("mini_current");
@@ -364,6 +376,22 @@ int ava_apiserver_main(const struct ava_apiserver_api *api, int argc, char **arg
 		CHECK(*(int32_t *)cb_seen.args[1] == 9);
 		CHECK(strcmp(*(const char **)cb_seen.args[2], "msg") == 0);
 		CHECK(*(void **)cb_seen.args[3] == user);
+	}
+
+	/* A void callback through a plain function pointer parameter. */
+	{
+		mini_ctx ctx = (mini_ctx)(uintptr_t)0x10;
+		void (*tramp)(int32_t, void *) =
+		    (void (*)(int32_t, void *))api->callbacks[1].trampoline;
+		void *user = (void *)(uintptr_t)0xdef;
+		void *const args[] = { &ctx, &tramp, &user };
+
+		CHECK(strcmp(api->abi->callbacks[1].name, "mini_error_cb") == 0);
+		fn_named(api, "mini_on_error")->invoke(args, &r);
+		CHECK(error_fn == tramp && error_user == user);
+		error_fn(-3, error_user);
+		CHECK(cb_seen.n == 2 && cb_seen.cb_id == 1);
+		CHECK(*(int32_t *)cb_seen.args[0] == -3 && *(void **)cb_seen.args[1] == user);
 	}
 
 	/* Release functions: one per handle type with an ava_deallocates function. */
