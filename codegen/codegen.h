@@ -111,6 +111,7 @@ struct ava_codegen_fn {
 	uint32_t id;	/* index in api->fns: header declaration order */
 	uint32_t flags; /* AVA_ABI_FN_* */
 	bool variadic;
+	bool deprecated; /* the header marks it deprecated; the server calls it anyway */
 	struct ava_codegen_value ret; /* ctype "void" for void */
 	/* All parameters (for the stub's signature). Unsupported functions
 	 * describe none of them on the wire. */

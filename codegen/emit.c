@@ -1099,6 +1099,15 @@ int ava_codegen_emit_server(const struct ava_codegen_api *api, FILE *out)
 
 	put(&e, 0, "/* ---- the API server's view: calls into the real library ---- */");
 	blank(&e);
+	for (i = 0; i < api->n_fns; i++) {
+		if (api->fns[i].deprecated && !(api->fns[i].flags & AVA_ABI_FN_UNSUPPORTED)) {
+			put(&e, 0,
+			    "/* The server calls what the API offers, deprecated or not. */");
+			put(&e, 0, "#pragma GCC diagnostic ignored \"-Wdeprecated-declarations\"");
+			blank(&e);
+			break;
+		}
+	}
 	if (api->n_callbacks) {
 		put(&e, 0, "static const struct ava_apiserver_api ava_gen__%s__server_api;", id);
 		blank(&e);

@@ -441,18 +441,42 @@ static void infer_fn(struct infer *in, CXCursor fn, FILE *out)
 #undef HUMAN
 }
 
+/*
+ * How the spec includes the header: relative to the first -I directory it
+ * lies under ("CL/cl.h" for -I /usr/include), else its file name.
+ */
+static char *include_name(const struct ava_codegen_options *opts, const char *header_path)
+{
+	char *real = realpath(header_path, NULL);
+	const char *base = strrchr(header_path, '/');
+	char *r = NULL;
+	size_t i;
+
+	for (i = 0; real && !r && i < opts->n_include_dirs; i++) {
+		char *dir = realpath(opts->include_dirs[i], NULL);
+		size_t n = dir ? strlen(dir) : 0;
+
+		if (dir && strncmp(real, dir, n) == 0 && real[n] == '/')
+			r = xstrdup(real + n + 1);
+		free(dir);
+	}
+	free(real);
+	return r ? r : xstrdup(base ? base + 1 : header_path);
+}
+
 int ava_codegen_infer(const struct ava_codegen_options *opts, const char *header_path, FILE *out)
 {
 	struct infer in = { 0 };
 	FILE *err = opts->err ? opts->err : stderr;
 	CXIndex index = clang_createIndex(0, 0);
 	const char *base = strrchr(header_path, '/');
-	char *id, *p;
+	char *id, *p, *inc = NULL;
 	unsigned n_errors = 0;
 	int r;
 	size_t i;
 
 	base = base ? base + 1 : header_path;
+	inc = include_name(opts, header_path);
 	in.tu = ava_codegen_cx_parse(opts, index, header_path, err, &n_errors, &r);
 	if (!in.tu || r < 0)
 		goto out;
@@ -477,13 +501,13 @@ int ava_codegen_infer(const struct ava_codegen_options *opts, const char *header
 	      " * until then). docs/spec-language.md describes the annotations.\n"
 	      " */\n",
 	      out);
-	fprintf(out, "#include <ava/spec.h>\n#include \"%s\"\n\n", base);
+	fprintf(out, "#include <ava/spec.h>\n#include \"%s\"\n\n", inc);
 	fprintf(out, "ava_name(\"%s\");\nava_identifier(%s%s);\nava_version(\"0.1\");\n", id,
 		(id[0] >= '0' && id[0] <= '9') ? "api_" : "", id);
 	fprintf(out,
 		"/* ava_soname(lib%s.so.1); the library names the guest library stands in for */\n",
 		id);
-	fprintf(out, "ava_header(\"%s\");\n", base);
+	fprintf(out, "ava_header(\"%s\");\n", inc);
 	if (in.status_type) {
 		CXType st = clang_getCursorResultType(in.fns[0]);
 		char *zero;
@@ -526,6 +550,7 @@ int ava_codegen_infer(const struct ava_codegen_options *opts, const char *header
 	if (fflush(out) != 0 || ferror(out))
 		r = -EIO;
 out:
+	free(inc);
 	for (i = 0; i < in.n_human; i++) {
 		free(in.human[i].fn);
 		free(in.human[i].why);

@@ -1797,6 +1797,9 @@ static void read_fn(struct parser *p, struct ava_codegen_fn *fn, CXCursor hdr, C
 	size_t k;
 
 	fn->variadic = ft.kind == CXType_FunctionProto && clang_isFunctionTypeVariadic(ft);
+	fn->deprecated =
+	    clang_getCursorAvailability(hdr) == CXAvailability_Deprecated ||
+	    (has_entry && clang_getCursorAvailability(entry) == CXAvailability_Deprecated);
 	fn->ret.ctype = type_name(rt);
 	fn->ret_type = find_type(api, rt);
 	fn->errcode_arg = -1;

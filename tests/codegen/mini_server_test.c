@@ -214,6 +214,13 @@ mini_err mini_clash(int args, int ret, int plan, int32_t *out)
 	return MINI_OK;
 }
 
+mini_err mini_old(mini_ctx ctx)
+{
+	SEEN("mini_old");
+	seen.a[0] = (uintptr_t)ctx;
+	return MINI_OK;
+}
+
 static void (*error_fn)(int32_t code, void *user);
 static void *error_user;
 

@@ -82,6 +82,8 @@ mini_count_t mini_count(mini_ctx ctx);
 mini_err mini_clash(int args, int ret, int plan, int32_t *out);
 mini_ctx mini_current(void);
 mini_big mini_big_get(void);
+/* Deprecated, still part of the API: the server must call it without warnings. */
+mini_err mini_old(mini_ctx ctx) __attribute__((deprecated));
 mini_err mini_on_error(mini_ctx ctx, void (*fn)(int32_t code, void *user), void *user);
 
 #endif /* MINI_H */
