@@ -494,7 +494,7 @@ static void execute_call(struct session *s, const struct ava_wire_header *hdr,
 			}
 			owned[n_owned++] = p;
 			slots[i].p = p;
-			if (v->dir & AVA_ABI_DIR_IN) {
+			if ((v->dir & AVA_ABI_DIR_IN) && bytes) {
 				memcpy(p, views[i].data, bytes);
 				status = translate_in_buffer(s, v, p, views[i].count);
 			}

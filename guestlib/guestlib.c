@@ -348,7 +348,8 @@ static void run_callback(struct conn *c, struct cb_item *it)
 				void *p = malloc(n ? n : 1);
 				if (!p)
 					goto out;
-				memcpy(p, views[i].data, n);
+				if (n)
+					memcpy(p, views[i].data, n);
 				owned[n_owned++] = p;
 				slots[i].p = p;
 			}
@@ -758,7 +759,8 @@ static int apply_reply(struct conn *c, const struct ava_guestlib_fn *gf, void *c
 		    !call_views[i].present)
 			continue;
 		void *dst = *(void *const *)args[i];
-		memcpy(dst, rv[1 + i].data, (size_t)rv[1 + i].count * v->size_bytes);
+		if (rv[1 + i].count) /* a zero-element buffer sends no data pointer */
+			memcpy(dst, rv[1 + i].data, (size_t)rv[1 + i].count * v->size_bytes);
 	}
 	if (flags & AVA_WIRE_F_DEFERRED_ERROR)
 		remember_deferred(c, deferred_fn, &deferred);

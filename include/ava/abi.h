@@ -24,9 +24,9 @@
 extern "C" {
 #endif
 
-#define AVA_ABI_FORMAT_VERSION 1
-#define AVA_ABI_MAX_ARGS 32
-#define AVA_ABI_MAX_FIELDS 16
+#define AVA_ABI_FORMAT_VERSION	 1
+#define AVA_ABI_MAX_ARGS	 32
+#define AVA_ABI_MAX_FIELDS	 16
 #define AVA_ABI_MAX_SCALAR_BYTES 64
 #define AVA_ABI_MAX_HANDLE_TYPES 255 /* type tags 1..255; 0 is never valid */
 
@@ -48,18 +48,18 @@ enum ava_abi_elem {
 	AVA_ABI_ELEM_STRUCT = 2, /* size_bytes bytes; u64 handle ids at the listed field offsets */
 };
 
-#define AVA_ABI_DIR_IN 0x1u
-#define AVA_ABI_DIR_OUT 0x2u
+#define AVA_ABI_DIR_IN	  0x1u
+#define AVA_ABI_DIR_OUT	  0x2u
 #define AVA_ABI_DIR_INOUT 0x3u
 
 /* Value flags. */
-#define AVA_ABI_V_ALLOCATES 0x01u   /* handles in this value name newly created objects */
+#define AVA_ABI_V_ALLOCATES   0x01u /* handles in this value name newly created objects */
 #define AVA_ABI_V_DEALLOCATES 0x02u /* this handle's object is destroyed by a successful call */
-#define AVA_ABI_V_ERRCODE 0x04u	    /* out buffer of one element receiving the native error */
+#define AVA_ABI_V_ERRCODE     0x04u /* out buffer of one element receiving the native error */
 
 /* Function flags. */
 #define AVA_ABI_FN_UNSUPPORTED 0x01u /* no spec entry: never sent; stub returns the error */
-#define AVA_ABI_FN_MAY_ASYNC 0x02u   /* the spec lets this call be asynchronous */
+#define AVA_ABI_FN_MAY_ASYNC   0x02u /* the spec lets this call be asynchronous */
 
 struct ava_abi_field {
 	uint32_t offset_bytes; /* offset of a handle (8 bytes) inside the element */
@@ -103,9 +103,9 @@ struct ava_abi_api {
 	const struct ava_abi_fn *fns;
 	uint32_t n_callbacks;
 	const struct ava_abi_callback *callbacks;
-	uint16_t n_handle_types;		 /* valid tags are 1..n_handle_types */
+	uint16_t n_handle_types;	      /* valid tags are 1..n_handle_types */
 	const char *const *handle_type_names; /* [0] is NULL, [tag] is the C type name */
-	uint64_t hash;				 /* ava_abi_hash() of this description */
+	uint64_t hash;			      /* ava_abi_hash() of this description */
 };
 
 /*
@@ -113,7 +113,7 @@ struct ava_abi_api {
  * spec_path is not NULL). Deterministic. Returns 0 or -EIO.
  */
 int ava_abi_format(const struct ava_abi_api *api, const char *spec_path, FILE *out)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 /* FNV-1a 64 of the canonical text without comments; what HELLO carries. */
 uint64_t ava_abi_hash(const struct ava_abi_api *api);
@@ -124,18 +124,17 @@ uint64_t ava_abi_hash(const struct ava_abi_api *api);
  * failure returns -EINVAL and writes "file:line:col: reason" into errbuf.
  * Never trusts the text: every number is range-checked.
  */
-int ava_abi_parse(const char *text, size_t len, const char *file_name,
-		  struct ava_abi_api **ret_api, char *errbuf, size_t errbuf_len)
-	__attribute__((warn_unused_result));
+int ava_abi_parse(const char *text, size_t len, const char *file_name, struct ava_abi_api **ret_api,
+		  char *errbuf, size_t errbuf_len) __attribute__((warn_unused_result));
 /* Reads and parses a manifest file. */
 int ava_abi_load(const char *path, struct ava_abi_api **ret_api, char *errbuf, size_t errbuf_len)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 /* Frees a description returned by ava_abi_parse/ava_abi_load. Accepts NULL. */
 void ava_abi_api_free(struct ava_abi_api *api);
 
 /* Validates an api description itself (ids match indexes, tags in range, ...). */
 int ava_abi_api_check(const struct ava_abi_api *api, char *errbuf, size_t errbuf_len)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 /* Decoded view of one value in a payload; pointers point into the payload. */
 struct ava_abi_view {
@@ -160,7 +159,7 @@ struct ava_abi_view {
 int ava_abi_check_args(const struct ava_abi_api *api, uint16_t n_args,
 		       const struct ava_abi_value *args, int has_token, const uint8_t *payload,
 		       size_t len, struct ava_abi_view *views, char *errbuf, size_t errbuf_len)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 /*
  * Validates a REPLY payload for fn, given the views of the CALL it answers
@@ -173,8 +172,8 @@ int ava_abi_check_args(const struct ava_abi_api *api, uint16_t n_args,
 int ava_abi_check_reply(const struct ava_abi_api *api, const struct ava_abi_fn *fn,
 			const struct ava_abi_view *call_views, uint16_t flags,
 			const uint8_t *payload, size_t len, struct ava_abi_view *ret_views,
-			uint32_t *ret_deferred_fn, struct ava_abi_view *ret_deferred,
-			char *errbuf, size_t errbuf_len) __attribute__((warn_unused_result));
+			uint32_t *ret_deferred_fn, struct ava_abi_view *ret_deferred, char *errbuf,
+			size_t errbuf_len) __attribute__((warn_unused_result));
 
 /* Validates a CALLBACK_REPLY payload (the callback's result only). */
 int ava_abi_check_result(const struct ava_abi_api *api, const struct ava_abi_value *ret,

@@ -38,8 +38,9 @@ struct ava_apiserver_api {
 	const struct ava_abi_api *abi;
 	const struct ava_apiserver_fn *fns;		/* abi->n_fns entries */
 	const struct ava_apiserver_callback *callbacks; /* abi->n_callbacks entries */
-	const ava_apiserver_release_fn *release;	/* [handle type], 1 + n_handle_types; may hold NULL */
-	const char *spec_path;				/* for --print-abi banners */
+	const ava_apiserver_release_fn
+	    *release;	       /* [handle type], 1 + n_handle_types; may hold NULL */
+	const char *spec_path; /* for --print-abi banners */
 };
 
 /* Entry point of a generated server's main(). Returns the process exit code. */
@@ -51,8 +52,8 @@ int ava_apiserver_main(const struct ava_apiserver_api *api, int argc, char **arg
  * result. args[i] points at callback argument i; ret (may be NULL) receives
  * the guest's result, or zeroes if the session is gone.
  */
-void ava_apiserver_callback(const struct ava_apiserver_api *api, uint32_t cb_id,
-			    void *const *args, void *ret);
+void ava_apiserver_callback(const struct ava_apiserver_api *api, uint32_t cb_id, void *const *args,
+			    void *ret);
 
 #ifdef __cplusplus
 }

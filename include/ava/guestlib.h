@@ -32,7 +32,7 @@ struct ava_guestlib_callback {
 
 struct ava_guestlib_api {
 	const struct ava_abi_api *abi;
-	const struct ava_guestlib_fn *fns;		/* abi->n_fns entries */
+	const struct ava_guestlib_fn *fns;	       /* abi->n_fns entries */
 	const struct ava_guestlib_callback *callbacks; /* abi->n_callbacks entries */
 };
 

@@ -22,7 +22,7 @@ typedef struct ava_handle_table ava_handle_table;
 
 /* New table holding at most max_entries live handles. Returns 0 or -ENOMEM / -EINVAL. */
 int ava_handle_table_new(uint8_t epoch, uint32_t max_entries, ava_handle_table **ret_table)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 /* Frees the table (not the objects). Accepts NULL. */
 void ava_handle_table_free(ava_handle_table *table);
 
@@ -32,18 +32,18 @@ void ava_handle_table_free(ava_handle_table *table);
  * Returns 0, -ENOSPC when the table is full, -EEXIST if ptr is live with another type.
  */
 int ava_handle_table_insert(ava_handle_table *table, uint16_t type, void *ptr, uint64_t *ret_id)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 /*
  * Translates id to the object pointer. Returns 0, -ENOENT (unknown, stale or
  * another table's id) or -EINVAL (type tag differs from type).
  */
 int ava_handle_table_lookup(ava_handle_table *table, uint64_t id, uint16_t type, void **ret_ptr)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 /* Removes id. Returns 0 or the lookup errors. */
 int ava_handle_table_remove(ava_handle_table *table, uint64_t id, uint16_t type)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 /* Number of live handles. */
 uint32_t ava_handle_table_count(ava_handle_table *table);
@@ -52,8 +52,8 @@ uint32_t ava_handle_table_count(ava_handle_table *table);
  * Removes every live handle, calling fn(type, ptr, ctx) for each, newest
  * first (objects created later are released before what they depend on).
  */
-void ava_handle_table_drain(ava_handle_table *table, void (*fn)(uint16_t type, void *ptr, void *ctx),
-			    void *ctx);
+void ava_handle_table_drain(ava_handle_table *table,
+			    void (*fn)(uint16_t type, void *ptr, void *ctx), void *ctx);
 
 #ifdef __cplusplus
 }

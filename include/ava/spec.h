@@ -19,10 +19,10 @@
 #error "<ava/spec.h> is read by avagen only; do not include it in programs"
 #endif
 
-#define AVA_SPEC_CAT2_(a, b) a##b
-#define AVA_SPEC_CAT_(a, b) AVA_SPEC_CAT2_(a, b)
+#define AVA_SPEC_CAT2_(a, b)	 a##b
+#define AVA_SPEC_CAT_(a, b)	 AVA_SPEC_CAT2_(a, b)
 #define AVA_SPEC_UNIQUE_(prefix) AVA_SPEC_CAT_(prefix, __COUNTER__)
-#define AVA_SPEC_STR_(x) #x
+#define AVA_SPEC_STR_(x)	 #x
 
 /* ---- intrinsics: declared, never defined; avagen recognises them by name ---- */
 int __ava_argument(int, ...);
@@ -56,29 +56,30 @@ void __ava_deallocates_resource(const char *resource, const char *expr_src, unsi
 /* ---- API-wide settings (file scope) ---- */
 
 /* Human-readable name of the API: ava_name("OpenCL"); */
-#define ava_name(str)                                                                             \
+#define ava_name(str) \
 	static const char *const AVA_SPEC_UNIQUE_(__ava_name_) __attribute__((unused)) = (str)
 /* Identifier used in generated names and on the wire: ava_identifier(opencl); */
-#define ava_identifier(id)                                                                        \
-	static const char AVA_SPEC_UNIQUE_(__ava_identifier_)[] __attribute__((unused)) =        \
-		AVA_SPEC_STR_(id)
+#define ava_identifier(id)                                                                \
+	static const char AVA_SPEC_UNIQUE_(__ava_identifier_)[] __attribute__((unused)) = \
+	    AVA_SPEC_STR_(id)
 /* Version string of the spec: ava_version("1.0"); */
-#define ava_version(str)                                                                          \
+#define ava_version(str) \
 	static const char *const AVA_SPEC_UNIQUE_(__ava_version_) __attribute__((unused)) = (str)
 /* A soname the guest library stands in for (repeatable): ava_soname(libOpenCL.so.1); */
-#define ava_soname(name)                                                                          \
-	static const char AVA_SPEC_UNIQUE_(__ava_soname_)[] __attribute__((unused)) =            \
-		AVA_SPEC_STR_(name)
+#define ava_soname(name)                                                              \
+	static const char AVA_SPEC_UNIQUE_(__ava_soname_)[] __attribute__((unused)) = \
+	    AVA_SPEC_STR_(name)
 /*
  * A header whose functions make up the API (repeatable; matched as a suffix of
  * the included file's path): ava_header("CL/cl.h"); Functions declared there
  * with no spec entry become stubs that return the API's "unsupported" error.
  */
-#define ava_header(path)                                                                          \
+#define ava_header(path) \
 	static const char *const AVA_SPEC_UNIQUE_(__ava_header_) __attribute__((unused)) = (path)
 
 /* Defaults for every value of type T: ava_type(cl_int) { ava_success(CL_SUCCESS); } */
-#define ava_type(T) static void AVA_SPEC_UNIQUE_(__ava_type_)(T __ava_type_value __attribute__((unused)))
+#define ava_type(T) \
+	static void AVA_SPEC_UNIQUE_(__ava_type_)(T __ava_type_value __attribute__((unused)))
 
 /*
  * Declares the shape of a callback. Written like a function whose parameters
@@ -92,42 +93,42 @@ void __ava_deallocates_resource(const char *resource, const char *expr_src, unsi
 
 /* ---- scopes inside a function body ---- */
 #define ava_argument(arg) if (__ava_argument(0, arg))
-#define ava_return_value if (__ava_return_value())
-#define ava_element if (__ava_element())
-#define ava_field(name) if (__ava_field(AVA_SPEC_STR_(name)))
+#define ava_return_value  if (__ava_return_value())
+#define ava_element	  if (__ava_element())
+#define ava_field(name)	  if (__ava_field(AVA_SPEC_STR_(name)))
 
 /* ---- value annotations ---- */
-#define ava_in __ava_in()
-#define ava_out __ava_out()
-#define ava_buffer(n) __ava_buffer(AVA_SPEC_STR_(n), (unsigned long long)(n))
-#define ava_max(n) __ava_max(AVA_SPEC_STR_(n), (unsigned long long)(n))
+#define ava_in		    __ava_in()
+#define ava_out		    __ava_out()
+#define ava_buffer(n)	    __ava_buffer(AVA_SPEC_STR_(n), (unsigned long long)(n))
+#define ava_max(n)	    __ava_max(AVA_SPEC_STR_(n), (unsigned long long)(n))
 #define ava_zero_terminated __ava_zero_terminated()
-#define ava_handle __ava_handle()
-#define ava_opaque __ava_opaque()
-#define ava_allocates __ava_allocates()
-#define ava_deallocates __ava_deallocates()
-#define ava_callback(decl) __ava_callback(AVA_SPEC_STR_(decl), decl)
-#define ava_userdata __ava_userdata()
-#define ava_errcode __ava_errcode()
+#define ava_handle	    __ava_handle()
+#define ava_opaque	    __ava_opaque()
+#define ava_allocates	    __ava_allocates()
+#define ava_deallocates	    __ava_deallocates()
+#define ava_callback(decl)  __ava_callback(AVA_SPEC_STR_(decl), decl)
+#define ava_userdata	    __ava_userdata()
+#define ava_errcode	    __ava_errcode()
 
 /* ---- call annotations ---- */
-#define ava_sync __ava_sync()
-#define ava_async __ava_async()
+#define ava_sync	__ava_sync()
+#define ava_async	__ava_async()
 #define ava_unsupported __ava_unsupported()
 
 /* ---- type defaults (inside ava_type) ---- */
-#define ava_success(v) __ava_success(AVA_SPEC_STR_(v), (v))
-#define ava_failure(v) __ava_failure(AVA_SPEC_STR_(v), (v))
-#define ava_unsupported_error(v) __ava_unsupported_error(AVA_SPEC_STR_(v), (v))
+#define ava_success(v)		    __ava_success(AVA_SPEC_STR_(v), (v))
+#define ava_failure(v)		    __ava_failure(AVA_SPEC_STR_(v), (v))
+#define ava_unsupported_error(v)    __ava_unsupported_error(AVA_SPEC_STR_(v), (v))
 #define ava_invalid_handle_error(v) __ava_invalid_handle_error(AVA_SPEC_STR_(v), (v))
-#define ava_refuse_with(v) __ava_refuse_with(AVA_SPEC_STR_(v), (v))
+#define ava_refuse_with(v)	    __ava_refuse_with(AVA_SPEC_STR_(v), (v))
 
 /* ---- resources, for the router's policy ---- */
-#define ava_consumes_resource(res, n)                                                             \
+#define ava_consumes_resource(res, n) \
 	__ava_consumes_resource(AVA_SPEC_STR_(res), AVA_SPEC_STR_(n), (unsigned long long)(n))
-#define ava_allocates_resource(res, n)                                                            \
+#define ava_allocates_resource(res, n) \
 	__ava_allocates_resource(AVA_SPEC_STR_(res), AVA_SPEC_STR_(n), (unsigned long long)(n))
-#define ava_deallocates_resource(res, n)                                                          \
+#define ava_deallocates_resource(res, n) \
 	__ava_deallocates_resource(AVA_SPEC_STR_(res), AVA_SPEC_STR_(n), (unsigned long long)(n))
 
 #endif /* AVA_SPEC_H */

@@ -34,7 +34,7 @@ struct ava_transport_ops {
 
 /* Connects to a Unix stream socket at path. Returns 0 or negative errno. */
 int ava_transport_unix_connect(const char *path, ava_transport **ret_t)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 /* Wraps a connected Unix stream socket; takes ownership of fd. */
 int ava_transport_unix_from_fd(int fd, ava_transport **ret_t) __attribute__((warn_unused_result));
 
@@ -48,7 +48,7 @@ int ava_transport_fd(const ava_transport *t);
  */
 int ava_transport_send_frame(ava_transport *t, const struct ava_wire_header *hdr,
 			     const void *payload, size_t payload_len)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 /*
  * Receives one frame: reads and validates the header (ava_wire_header_decode

@@ -18,8 +18,8 @@
 extern "C" {
 #endif
 
-#define AVA_WIRE_MAGIC 0x31415641u /* "AVA1" little-endian */
-#define AVA_WIRE_VERSION 1u
+#define AVA_WIRE_MAGIC	      0x31415641u /* "AVA1" little-endian */
+#define AVA_WIRE_VERSION      1u
 #define AVA_WIRE_HEADER_BYTES 40u
 /* Largest payload any peer accepts; checked before reading or allocating. */
 #define AVA_WIRE_MAX_PAYLOAD_BYTES (64u * 1024u * 1024u)
@@ -41,9 +41,9 @@ enum ava_wire_kind {
 #define AVA_WIRE_KIND_MAX 9
 
 /* Header flags. Unknown bits are a protocol error. */
-#define AVA_WIRE_F_ASYNC 0x0001u	  /* CALL: no REPLY will be sent */
+#define AVA_WIRE_F_ASYNC	  0x0001u /* CALL: no REPLY will be sent */
 #define AVA_WIRE_F_DEFERRED_ERROR 0x0002u /* REPLY: trailer carries an earlier async failure */
-#define AVA_WIRE_F_KNOWN 0x0003u
+#define AVA_WIRE_F_KNOWN	  0x0003u
 
 /*
  * Status carried in the header of HELLO_REPLY, REPLY and BYE. Explicit
@@ -52,13 +52,13 @@ enum ava_wire_kind {
  */
 enum ava_wire_status {
 	AVA_STATUS_OK = 0,
-	AVA_STATUS_UNSUPPORTED = 1, /* function not supported by the spec or server */
-	AVA_STATUS_BAD_HANDLE = 2,  /* a handle names no live object of this session */
-	AVA_STATUS_REFUSED = 3,	    /* refused by the operator's policy */
-	AVA_STATUS_SERVER_GONE = 4, /* API server died or is unreachable */
-	AVA_STATUS_MALFORMED = 5,   /* a frame failed validation; session ended */
-	AVA_STATUS_NO_MEMORY = 6,   /* the remote side could not allocate */
-	AVA_STATUS_UNKNOWN_API = 7, /* HELLO named an API the router does not serve */
+	AVA_STATUS_UNSUPPORTED = 1,  /* function not supported by the spec or server */
+	AVA_STATUS_BAD_HANDLE = 2,   /* a handle names no live object of this session */
+	AVA_STATUS_REFUSED = 3,	     /* refused by the operator's policy */
+	AVA_STATUS_SERVER_GONE = 4,  /* API server died or is unreachable */
+	AVA_STATUS_MALFORMED = 5,    /* a frame failed validation; session ended */
+	AVA_STATUS_NO_MEMORY = 6,    /* the remote side could not allocate */
+	AVA_STATUS_UNKNOWN_API = 7,  /* HELLO named an API the router does not serve */
 	AVA_STATUS_ABI_MISMATCH = 8, /* HELLO's abi_hash differs from the router's */
 	AVA_STATUS_INTERNAL = 9,
 };
@@ -89,7 +89,7 @@ void ava_wire_header_encode(const struct ava_wire_header *hdr, uint8_t *out);
  */
 int ava_wire_header_decode(const uint8_t *in, uint32_t max_payload_bytes,
 			   struct ava_wire_header *ret_hdr, const char **ret_reason)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 /* Name of a status value ("bad handle", ...), for messages. */
 const char *ava_wire_status_name(unsigned status);
@@ -110,7 +110,7 @@ int ava_wire_get_u32(struct ava_wire_cursor *c, uint32_t *ret) __attribute__((wa
 int ava_wire_get_u64(struct ava_wire_cursor *c, uint64_t *ret) __attribute__((warn_unused_result));
 /* Points *ret at the next n bytes (no copy). */
 int ava_wire_get_bytes(struct ava_wire_cursor *c, size_t n, const uint8_t **ret)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 /* Growable output buffer for building payloads. */
 struct ava_wire_buf {
@@ -126,10 +126,10 @@ int ava_wire_put_u8(struct ava_wire_buf *b, uint8_t v) __attribute__((warn_unuse
 int ava_wire_put_u32(struct ava_wire_buf *b, uint32_t v) __attribute__((warn_unused_result));
 int ava_wire_put_u64(struct ava_wire_buf *b, uint64_t v) __attribute__((warn_unused_result));
 int ava_wire_put_bytes(struct ava_wire_buf *b, const void *p, size_t n)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 /* Reserves n bytes at the end and returns a pointer to them in *ret. */
 int ava_wire_reserve(struct ava_wire_buf *b, size_t n, uint8_t **ret)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 #ifdef __cplusplus
 }

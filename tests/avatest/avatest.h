@@ -29,7 +29,7 @@ typedef enum avatest_status {
 } avatest_status;
 
 #define AVATEST_MAX_DEVICES 4
-#define AVATEST_NAME_MAX 64
+#define AVATEST_NAME_MAX    64
 
 typedef struct avatest_device_s *avatest_device;
 typedef struct avatest_gate_s *avatest_gate;
@@ -56,8 +56,7 @@ avatest_status avatest_device_open(int32_t index, avatest_device *ret_dev);
 avatest_device avatest_device_create(int32_t index, avatest_status *errcode_ret);
 avatest_status avatest_device_close(avatest_device dev);
 /* Writes the device name (NUL-terminated) into buf; ret_len gets the full length + 1. */
-avatest_status avatest_device_name(avatest_device dev, char *buf, size_t buf_len,
-				   size_t *ret_len);
+avatest_status avatest_device_name(avatest_device dev, char *buf, size_t buf_len, size_t *ret_len);
 /* Stores a copy of label (NUL-terminated) as the device's label. */
 avatest_status avatest_device_set_label(avatest_device dev, const char *label);
 /* out[i] = in[i] * factor + device bias, for i < n. */
