@@ -140,6 +140,22 @@ static uint16_t device_name(uint32_t session, uint64_t dev, uint64_t buf_count, 
 	return h.status;
 }
 
+/* avatest_live_objects(): devices and gates alive in the server process. */
+static int64_t live_objects(uint32_t session)
+{
+	struct ava_wire_buf b;
+	ava_wire_buf_init(&b);
+	CHECK(ava_wire_put_u8(&b, 1) == 0);
+	CHECK(ava_wire_put_u64(&b, 1) == 0);
+	uint8_t *p = NULL;
+	struct ava_wire_header h = call(session, "avatest_live_objects", &b, &p);
+	ava_wire_buf_fini(&b);
+	CHECK(h.status == AVA_STATUS_OK && h.len_bytes == 4 + 8 + 8 && le32(p) == 0);
+	int64_t n = (int64_t)le64(p + 12);
+	free(p);
+	return n;
+}
+
 static void session_frame(uint16_t kind, uint32_t session)
 {
 	send_frame(kind, session, 0, 0, NULL);
@@ -254,10 +270,22 @@ int main(int argc, char **argv)
 		ava_wire_buf_fini(&b);
 	}
 
-	/* Closing sessions releases what they left open; the server keeps serving. */
+	/*
+	 * Closing sessions releases what they left open (session 1 never closed
+	 * dev1); the server keeps serving. Release runs when a session's last
+	 * worker finishes, so wait for it (bounded; no timing is asserted).
+	 */
+	CHECK(live_objects(1) == 1);
 	session_frame(AVA_WIRE_SESSION_CLOSE, 1);
 	session_frame(AVA_WIRE_SESSION_CLOSE, 2);
 	session_frame(AVA_WIRE_SESSION_OPEN, 3);
+	int64_t live = -1;
+	for (int tries = 0; tries < 1000 && live != 0; tries++) {
+		live = live_objects(3);
+		if (live != 0)
+			usleep(10000);
+	}
+	CHECK(live == 0);
 	uint64_t dev3 = open_device(3, 0);
 	CHECK(device_name(3, dev3, 64, name) == AVA_STATUS_OK);
 	CHECK(strcmp(name, "avatest-device-0") == 0);

@@ -541,3 +541,17 @@ avatest_status avatest_unspecced(int32_t x)
 	(void)x;
 	return AVATEST_OK;
 }
+
+avatest_status avatest_live_objects(int64_t *ret_count)
+{
+	int64_t n = 0;
+
+	if (!ret_count)
+		return AVATEST_ERR_INVALID;
+	pthread_mutex_lock(&registry_lock);
+	for (struct avatest_obj *o = registry_head; o; o = o->next)
+		n += o->live ? 1 : 0;
+	pthread_mutex_unlock(&registry_lock);
+	*ret_count = n;
+	return AVATEST_OK;
+}

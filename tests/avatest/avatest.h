@@ -90,6 +90,9 @@ avatest_status avatest_gate_wait(avatest_gate gate);
 avatest_status avatest_gate_open(avatest_gate gate);
 avatest_status avatest_gate_free(avatest_gate gate);
 
+/* Number of live devices and gates in this process (lets tests see leaks). */
+avatest_status avatest_live_objects(int64_t *ret_count);
+
 /* A function the spec deliberately leaves out. */
 avatest_status avatest_unspecced(int32_t x);
 
