@@ -129,10 +129,13 @@ static struct session *session_find_locked(uint32_t id)
 	return NULL;
 }
 
-static void release_object(uint16_t type, void *ptr, void *ctx)
+/* Drops the references the guest still held; borrowed objects (refs 0) are not ours. */
+static void release_object(uint16_t type, void *ptr, uint32_t refs, void *ctx)
 {
 	(void)ctx;
-	if (type <= g_api->abi->n_handle_types && g_api->release && g_api->release[type])
+	if (type > g_api->abi->n_handle_types || !g_api->release || !g_api->release[type])
+		return;
+	for (uint32_t k = 0; k < refs; k++)
 		g_api->release[type](ptr);
 }
 
@@ -264,12 +267,17 @@ static bool result_is_success(const struct ava_apiserver_fn *sf, void *const *ar
 	return true;
 }
 
-/* Turns host pointers in an out-value into ids of the session's table. */
-static int to_ids(struct session *s, uint16_t type, void **ptr_slot)
+/*
+ * Turns a host pointer in an out-value into an id of the session's table;
+ * owned (an ava_allocates value) adds the guest's reference.
+ */
+static int to_ids(struct session *s, uint16_t type, void **ptr_slot, bool owned)
 {
 	uint64_t id = 0;
 	if (*ptr_slot) {
 		int r = ava_handle_table_insert(s->handles, type, *ptr_slot, &id);
+		if (r == 0 && owned)
+			r = ava_handle_table_ref(s->handles, id, type);
 		if (r < 0)
 			return r;
 	}
@@ -325,6 +333,7 @@ static int translate_in_buffer(struct session *s, const struct ava_abi_value *v,
 static int translate_out_buffer(struct session *s, const struct ava_abi_value *v, uint8_t *data,
 				uint64_t count, bool success)
 {
+	const bool owned = (v->flags & AVA_ABI_V_ALLOCATES) != 0;
 	for (uint64_t k = 0; k < count; k++) {
 		uint8_t *el = data + (size_t)k * v->size_bytes;
 		if (v->elem == AVA_ABI_ELEM_HANDLE) {
@@ -332,7 +341,7 @@ static int translate_out_buffer(struct session *s, const struct ava_abi_value *v
 			memcpy(&p, el, sizeof(p));
 			if (!success) /* a failed call's out-handles are garbage: never insert */
 				p = NULL;
-			int r = to_ids(s, v->handle_type, &p);
+			int r = to_ids(s, v->handle_type, &p, owned);
 			if (r < 0)
 				return r;
 			memcpy(el, &p, sizeof(p));
@@ -342,7 +351,7 @@ static int translate_out_buffer(struct session *s, const struct ava_abi_value *v
 				memcpy(&p, el + v->fields[f].offset_bytes, sizeof(p));
 				if (!success)
 					p = NULL;
-				int r = to_ids(s, v->fields[f].handle_type, &p);
+				int r = to_ids(s, v->fields[f].handle_type, &p, owned);
 				if (r < 0)
 					return r;
 				memcpy(el + v->fields[f].offset_bytes, &p, sizeof(p));
@@ -522,13 +531,19 @@ static void execute_call(struct session *s, const struct ava_wire_header *hdr,
 
 	const bool success = result_is_success(sf, argv, &retslot);
 	if (success) {
-		for (unsigned i = 0; i < fn->n_args; i++)
-			if (fn->args[i].kind == AVA_ABI_HANDLE &&
-			    (fn->args[i].flags & AVA_ABI_V_DEALLOCATES) && views[i].u64 &&
-			    ava_handle_table_remove(s->handles, views[i].u64,
-						    fn->args[i].handle_type) < 0) {
-				/* Already gone (a racing release in another thread): fine. */
-			}
+		for (unsigned i = 0; i < fn->n_args; i++) {
+			const struct ava_abi_value *v = &fn->args[i];
+			int removed, rr = 0;
+			if (v->kind != AVA_ABI_HANDLE || !views[i].u64)
+				continue;
+			if (v->flags & AVA_ABI_V_DEALLOCATES)
+				rr = ava_handle_table_unref(s->handles, views[i].u64,
+							    v->handle_type, &removed);
+			else if (v->flags & AVA_ABI_V_RETAINS)
+				rr = ava_handle_table_ref(s->handles, views[i].u64, v->handle_type);
+			/* rr < 0: a racing release in another thread got there first. */
+			(void)rr;
+		}
 	}
 	if (async) {
 		if (!success)
@@ -540,7 +555,8 @@ static void execute_call(struct session *s, const struct ava_wire_header *hdr,
 	if (fn->ret.kind == AVA_ABI_SCALAR) {
 		r = ava_wire_put_bytes(&out, retslot.b, fn->ret.size_bytes);
 	} else if (fn->ret.kind == AVA_ABI_HANDLE) {
-		r = to_ids(s, fn->ret.handle_type, &retslot.p);
+		r = to_ids(s, fn->ret.handle_type, &retslot.p,
+			   success && (fn->ret.flags & AVA_ABI_V_ALLOCATES));
 		if (r == 0)
 			r = ava_wire_put_bytes(&out, &retslot.p, 8);
 	}
@@ -727,7 +743,7 @@ void ava_apiserver_callback(const struct ava_apiserver_api *api, uint32_t cb_id,
 			break;
 		case AVA_ABI_HANDLE: {
 			void *p = *(void *const *)args[i];
-			r = to_ids(s, v->handle_type, &p);
+			r = to_ids(s, v->handle_type, &p, false);
 			if (r == 0)
 				r = ava_wire_put_bytes(&b, &p, 8);
 			break;

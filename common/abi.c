@@ -123,7 +123,10 @@ static bool check_value(const struct scope *sc, const struct ava_abi_value *v, e
 		if (v->dir || v->elem || v->callback_id || v->size_bytes || v->max_count ||
 		    v->n_fields)
 			FAIL("handle value with non-zero unused fields");
-		allowed_flags = is_ret ? AVA_ABI_V_ALLOCATES : AVA_ABI_V_DEALLOCATES;
+		allowed_flags =
+		    is_ret ? AVA_ABI_V_ALLOCATES : AVA_ABI_V_DEALLOCATES | AVA_ABI_V_RETAINS;
+		if ((v->flags & AVA_ABI_V_DEALLOCATES) && (v->flags & AVA_ABI_V_RETAINS))
+			FAIL("a handle cannot be both released and retained by one call");
 		if (role == ROLE_CB_RET || role == ROLE_CB_ARG)
 			allowed_flags = 0;
 		break;
@@ -519,6 +522,8 @@ static void emit_value(struct sink *s, const struct ava_abi_value *v)
 		emit_str(s, ":dealloc");
 	if (v->flags & AVA_ABI_V_ERRCODE)
 		emit_str(s, ":errcode");
+	if (v->flags & AVA_ABI_V_RETAINS)
+		emit_str(s, ":retain");
 }
 
 static void emit_sig(struct sink *s, const struct ava_abi_value *ret, uint16_t n_args,
@@ -880,7 +885,7 @@ static int parse_tag(struct parser *ps, uint16_t *ret)
 	return 0;
 }
 
-/* Parses the ":alloc", ":dealloc", ":errcode" suffixes, in that order, each at most once. */
+/* Parses the ":alloc", ":dealloc", ":errcode", ":retain" suffixes, in that order, each at most once. */
 static int parse_flags(struct parser *ps, uint8_t *ret)
 {
 	static const struct {
@@ -890,6 +895,7 @@ static int parse_flags(struct parser *ps, uint8_t *ret)
 		{ "alloc", AVA_ABI_V_ALLOCATES },
 		{ "dealloc", AVA_ABI_V_DEALLOCATES },
 		{ "errcode", AVA_ABI_V_ERRCODE },
+		{ "retain", AVA_ABI_V_RETAINS },
 	};
 	size_t next = 0, i;
 
@@ -900,11 +906,11 @@ static int parse_flags(struct parser *ps, uint8_t *ret)
 
 		ps->p++;
 		n = parse_word(ps, &w);
-		for (i = 0; i < 3; i++) {
+		for (i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
 			if (word_is(w, n, order[i].name))
 				break;
 		}
-		if (i == 3) {
+		if (i == sizeof(order) / sizeof(order[0])) {
 			perr(ps, w, "unknown flag '%s'", token_at(ps, w, tok, sizeof(tok)));
 			return -EINVAL;
 		}

@@ -26,7 +26,8 @@ enum slot_state { SLOT_FREE = 0, SLOT_LIVE = 1, SLOT_RETIRED = 2 };
 
 struct slot {
 	void *ptr;
-	uint32_t gen; /* current generation (GEN_BITS wide) */
+	uint32_t gen;  /* current generation (GEN_BITS wide) */
+	uint32_t refs; /* guest references; see ava_handle_table_ref */
 	uint8_t state;
 	uint8_t type;
 	uint32_t next_free;  /* free list */
@@ -203,6 +204,7 @@ int ava_handle_table_insert(ava_handle_table *t, uint16_t type, void *ptr, uint6
 		goto out;
 	}
 	t->slots[i].ptr = ptr;
+	t->slots[i].refs = 0;
 	t->slots[i].type = (uint8_t)type;
 	t->slots[i].state = SLOT_LIVE;
 	t->slots[i].next = NIL;
@@ -279,6 +281,37 @@ static void remove_locked(struct ava_handle_table *t, uint32_t i)
 	t->free_head = i;
 }
 
+int ava_handle_table_ref(ava_handle_table *t, uint64_t id, uint16_t type)
+{
+	int64_t i;
+
+	pthread_mutex_lock(&t->lock);
+	i = find_locked(t, id, type);
+	if (i >= 0 && t->slots[i].refs < UINT32_MAX)
+		t->slots[i].refs++;
+	pthread_mutex_unlock(&t->lock);
+	return i < 0 ? (int)i : 0;
+}
+
+int ava_handle_table_unref(ava_handle_table *t, uint64_t id, uint16_t type, int *ret_removed)
+{
+	int64_t i;
+
+	*ret_removed = 0;
+	pthread_mutex_lock(&t->lock);
+	i = find_locked(t, id, type);
+	if (i >= 0) {
+		if (t->slots[i].refs > 0)
+			t->slots[i].refs--;
+		if (t->slots[i].refs == 0) {
+			remove_locked(t, (uint32_t)i);
+			*ret_removed = 1;
+		}
+	}
+	pthread_mutex_unlock(&t->lock);
+	return i < 0 ? (int)i : 0;
+}
+
 int ava_handle_table_remove(ava_handle_table *t, uint64_t id, uint16_t type)
 {
 	int64_t i;
@@ -305,12 +338,14 @@ uint32_t ava_handle_table_count(ava_handle_table *t)
  * One handle at a time: take the newest under the lock, then call fn without
  * it, so fn may use the table (or block) without deadlocking.
  */
-void ava_handle_table_drain(ava_handle_table *t, void (*fn)(uint16_t type, void *ptr, void *ctx),
+void ava_handle_table_drain(ava_handle_table *t,
+			    void (*fn)(uint16_t type, void *ptr, uint32_t refs, void *ctx),
 			    void *ctx)
 {
 	for (;;) {
 		uint32_t i;
 		uint16_t type;
+		uint32_t refs;
 		void *ptr;
 
 		pthread_mutex_lock(&t->lock);
@@ -321,10 +356,11 @@ void ava_handle_table_drain(ava_handle_table *t, void (*fn)(uint16_t type, void 
 		}
 		type = t->slots[i].type;
 		ptr = t->slots[i].ptr;
+		refs = t->slots[i].refs;
 		remove_locked(t, i);
 		pthread_mutex_unlock(&t->lock);
 		if (fn)
-			fn(type, ptr, ctx);
+			fn(type, ptr, refs, ctx);
 	}
 }
 

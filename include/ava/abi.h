@@ -53,9 +53,11 @@ enum ava_abi_elem {
 #define AVA_ABI_DIR_INOUT 0x3u
 
 /* Value flags. */
-#define AVA_ABI_V_ALLOCATES   0x01u /* handles in this value name newly created objects */
-#define AVA_ABI_V_DEALLOCATES 0x02u /* this handle's object is destroyed by a successful call */
-#define AVA_ABI_V_ERRCODE     0x04u /* out buffer of one element receiving the native error */
+#define AVA_ABI_V_ALLOCATES 0x01u /* handles in this value name newly created objects */
+#define AVA_ABI_V_DEALLOCATES \
+	0x02u			/* a successful call drops a reference (destroys at none left) */
+#define AVA_ABI_V_ERRCODE 0x04u /* out buffer of one element receiving the native error */
+#define AVA_ABI_V_RETAINS 0x08u /* a successful call adds a guest reference to this handle */
 
 /* Function flags. */
 #define AVA_ABI_FN_UNSUPPORTED 0x01u /* no spec entry: never sent; stub returns the error */

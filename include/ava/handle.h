@@ -41,6 +41,20 @@ int ava_handle_table_insert(ava_handle_table *table, uint16_t type, void *ptr, u
 int ava_handle_table_lookup(ava_handle_table *table, uint64_t id, uint16_t type, void **ret_ptr)
     __attribute__((warn_unused_result));
 
+/*
+ * Guest references. An entry starts with 0 references ("borrowed": an object
+ * the guest was shown but does not own, like an OpenCL platform). Each
+ * ava_allocates result and each ava_retains call adds one; each successful
+ * ava_deallocates call drops one, and the entry is removed when none remain
+ * (or if it had none). What is left at session end is released as many
+ * times as it is still referenced.
+ * ref returns 0 or the lookup errors; unref also sets *ret_removed.
+ */
+int ava_handle_table_ref(ava_handle_table *table, uint64_t id, uint16_t type)
+    __attribute__((warn_unused_result));
+int ava_handle_table_unref(ava_handle_table *table, uint64_t id, uint16_t type, int *ret_removed)
+    __attribute__((warn_unused_result));
+
 /* Removes id. Returns 0 or the lookup errors. */
 int ava_handle_table_remove(ava_handle_table *table, uint64_t id, uint16_t type)
     __attribute__((warn_unused_result));
@@ -49,11 +63,13 @@ int ava_handle_table_remove(ava_handle_table *table, uint64_t id, uint16_t type)
 uint32_t ava_handle_table_count(ava_handle_table *table);
 
 /*
- * Removes every live handle, calling fn(type, ptr, ctx) for each, newest
- * first (objects created later are released before what they depend on).
+ * Removes every live handle, calling fn(type, ptr, refs, ctx) for each,
+ * newest first (objects created later are released before what they
+ * depend on); refs is the entry's guest reference count.
  */
 void ava_handle_table_drain(ava_handle_table *table,
-			    void (*fn)(uint16_t type, void *ptr, void *ctx), void *ctx);
+			    void (*fn)(uint16_t type, void *ptr, uint32_t refs, void *ctx),
+			    void *ctx);
 
 #ifdef __cplusplus
 }

@@ -153,17 +153,50 @@ struct drained {
 	int n;
 	void *ptrs[16];
 	uint16_t types[16];
+	uint32_t refs[16];
 	ava_handle_table *t;
 };
 
-static void drain_fn(uint16_t type, void *ptr, void *ctx)
+static void drain_fn(uint16_t type, void *ptr, uint32_t refs, void *ctx)
 {
 	struct drained *d = ctx;
 
+	d->refs[d->n] = refs;
 	d->types[d->n] = type;
 	d->ptrs[d->n++] = ptr;
 	/* fn may use the table: the entry is already gone. */
 	CHECK_INT(ava_handle_table_count(d->t), 5u - (unsigned)d->n);
+}
+
+/* Retain/release: an entry lives while the guest holds a reference. */
+static void test_refs(void)
+{
+	ava_handle_table *t;
+	uint64_t id, again;
+	void *p;
+	int removed;
+
+	CHECK_INT(ava_handle_table_new(3, 16, &t), 0);
+	CHECK_INT(ava_handle_table_insert(t, 1, &objs[0], &id), 0);
+	CHECK_INT(ava_handle_table_ref(t, id, 1), 0); /* created */
+	CHECK_INT(ava_handle_table_ref(t, id, 1), 0); /* retained */
+	CHECK_INT(ava_handle_table_ref(t, id, 2), -EINVAL);
+	CHECK_INT(ava_handle_table_unref(t, id, 1, &removed), 0);
+	CHECK_INT(removed, 0);
+	CHECK_INT(ava_handle_table_lookup(t, id, 1, &p), 0);
+	/* Shown again (an info query): same id, no new reference. */
+	CHECK_INT(ava_handle_table_insert(t, 1, &objs[0], &again), 0);
+	CHECK(again == id);
+	CHECK_INT(ava_handle_table_unref(t, id, 1, &removed), 0);
+	CHECK_INT(removed, 1);
+	CHECK_INT(ava_handle_table_lookup(t, id, 1, &p), -ENOENT);
+	CHECK_INT(ava_handle_table_unref(t, id, 1, &removed), -ENOENT);
+	CHECK_INT(removed, 0);
+	/* A borrowed entry goes at its first release. */
+	CHECK_INT(ava_handle_table_insert(t, 2, &objs[1], &id), 0);
+	CHECK_INT(ava_handle_table_unref(t, id, 2, &removed), 0);
+	CHECK_INT(removed, 1);
+	ava_handle_table_free(t);
 }
 
 static void test_drain(void)
@@ -180,8 +213,15 @@ static void test_drain(void)
 	/* Reusing a slot must not change creation order: objs[6] is newest. */
 	CHECK_INT(ava_handle_table_insert(t, 1, &objs[6], &ids[2]), 0);
 	CHECK_INT(ava_handle_table_remove(t, ids[0], 1), 0);
+	/* objs[5] is referenced twice by the guest, objs[4] once, the rest borrowed. */
+	CHECK_INT(ava_handle_table_ref(t, ids[5], 2), 0);
+	CHECK_INT(ava_handle_table_ref(t, ids[5], 2), 0);
+	CHECK_INT(ava_handle_table_ref(t, ids[4], 1), 0);
 	ava_handle_table_drain(t, drain_fn, &d);
 	CHECK_INT(d.n, 5);
+	CHECK_INT(d.refs[0], 0);
+	CHECK_INT(d.refs[1], 2);
+	CHECK_INT(d.refs[2], 1);
 	CHECK(d.ptrs[0] == &objs[6] && d.types[0] == 1);
 	CHECK(d.ptrs[1] == &objs[5] && d.types[1] == 2);
 	CHECK(d.ptrs[2] == &objs[4] && d.types[2] == 1);
@@ -308,6 +348,7 @@ int main(void)
 	test_full();
 	test_retire();
 	test_drain();
+	test_refs();
 	test_many();
 	test_threads();
 	printf("test_handle: ok\n");
