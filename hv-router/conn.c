@@ -18,6 +18,8 @@ struct ava_conn_chunk {
 
 /* Frames written per sendmsg; two iovecs each. */
 #define CONN_FLUSH_BATCH 32
+/* Staging buffer for reads: a few small frames per recv. */
+#define CONN_STAGE_BYTES 16384u
 
 void ava_conn_init(struct ava_conn *c, int fd, size_t out_cap_bytes)
 {
@@ -37,11 +39,7 @@ void ava_conn_fini(struct ava_conn *c)
 	}
 	c->out_head = c->out_tail = NULL;
 	c->out_bytes = 0;
-	free(c->payload);
-	c->payload = NULL;
-	c->have_hdr = 0;
-	c->hdr_got = 0;
-	c->payload_got = 0;
+	ava_conn_discard_input(c);
 	if (c->fd >= 0)
 		close(c->fd);
 	c->fd = -1;
@@ -52,17 +50,44 @@ int ava_conn_mid_frame(const struct ava_conn *c)
 	return c->hdr_got > 0 || c->have_hdr;
 }
 
-/* One recv: >0 bytes, 0 would block, -EPIPE EOF, negative errno. */
-static ssize_t recv_some(int fd, void *buf, size_t len)
+void ava_conn_arm(struct ava_conn *c)
 {
+	c->may_recv = 1;
+}
+
+void ava_conn_discard_input(struct ava_conn *c)
+{
+	free(c->payload);
+	c->payload = NULL;
+	c->have_hdr = 0;
+	c->hdr_got = 0;
+	c->payload_got = 0;
+	free(c->stage);
+	c->stage = NULL;
+	c->stage_off = c->stage_len = 0;
+	c->may_recv = 0;
+}
+
+/*
+ * One recv into buf: >0 bytes, 0 nothing now, -EPIPE EOF, negative errno.
+ * A short read means the socket is drained until the next readiness event.
+ */
+static ssize_t recv_some(struct ava_conn *c, void *buf, size_t len)
+{
+	if (!c->may_recv)
+		return 0;
 	for (;;) {
-		ssize_t n = recv(fd, buf, len, 0);
-		if (n > 0)
+		ssize_t n = recv(c->fd, buf, len, MSG_DONTWAIT);
+		if (n > 0) {
+			if ((size_t)n < len)
+				c->may_recv = 0;
 			return n;
+		}
 		if (n == 0)
 			return -EPIPE;
 		if (errno == EINTR)
 			continue;
+		c->may_recv = 0;
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
 			return 0;
 		if (errno == ECONNRESET)
@@ -71,17 +96,57 @@ static ssize_t recv_some(int fd, void *buf, size_t len)
 	}
 }
 
+/* Refills the (empty) staging buffer: >0, 0 nothing now, or negative as recv_some. */
+static ssize_t stage_fill(struct ava_conn *c)
+{
+	if (!c->may_recv)
+		return 0;
+	if (!c->stage) {
+		c->stage = malloc(CONN_STAGE_BYTES);
+		if (!c->stage)
+			return -ENOMEM;
+	}
+	ssize_t n = recv_some(c, c->stage, CONN_STAGE_BYTES);
+	c->stage_off = 0;
+	c->stage_len = n > 0 ? (uint32_t)n : 0;
+	if (n <= 0) {
+		free(c->stage);
+		c->stage = NULL;
+	}
+	return n;
+}
+
+/* Moves up to len staged bytes to dst; frees the staging buffer once empty. */
+static uint32_t stage_take(struct ava_conn *c, uint8_t *dst, uint32_t len)
+{
+	uint32_t avail = c->stage_len - c->stage_off;
+	uint32_t n = len < avail ? len : avail;
+	if (n) {
+		memcpy(dst, c->stage + c->stage_off, n);
+		c->stage_off += n;
+	}
+	if (c->stage && c->stage_off == c->stage_len) {
+		free(c->stage);
+		c->stage = NULL;
+		c->stage_off = c->stage_len = 0;
+	}
+	return n;
+}
+
 int ava_conn_read_frame(struct ava_conn *c, struct ava_wire_header *ret_hdr, uint8_t **ret_payload,
 			const char **ret_reason)
 {
 	*ret_reason = NULL;
 	if (!c->have_hdr) {
 		while (c->hdr_got < AVA_WIRE_HEADER_BYTES) {
-			ssize_t n = recv_some(c->fd, c->hdr_buf + c->hdr_got,
-					      AVA_WIRE_HEADER_BYTES - c->hdr_got);
+			uint32_t need = AVA_WIRE_HEADER_BYTES - c->hdr_got;
+			if (c->stage) {
+				c->hdr_got += stage_take(c, c->hdr_buf + c->hdr_got, need);
+				continue;
+			}
+			ssize_t n = stage_fill(c);
 			if (n <= 0)
 				return (int)n;
-			c->hdr_got += (uint32_t)n;
 		}
 		/* The length is checked here, before any payload byte is read or allocated. */
 		int r = ava_wire_header_decode(c->hdr_buf, AVA_WIRE_MAX_PAYLOAD_BYTES, &c->hdr,
@@ -100,11 +165,19 @@ int ava_conn_read_frame(struct ava_conn *c, struct ava_wire_header *ret_hdr, uin
 		}
 	}
 	while (c->payload_got < c->hdr.len_bytes) {
-		ssize_t n = recv_some(c->fd, c->payload + c->payload_got,
-				      c->hdr.len_bytes - c->payload_got);
+		uint32_t need = c->hdr.len_bytes - c->payload_got;
+		if (c->stage) {
+			c->payload_got += stage_take(c, c->payload + c->payload_got, need);
+			continue;
+		}
+		/* Large remainders go straight into the payload: no second copy. */
+		ssize_t n = need >= CONN_STAGE_BYTES
+				? recv_some(c, c->payload + c->payload_got, need)
+				: stage_fill(c);
 		if (n <= 0)
 			return (int)n;
-		c->payload_got += (uint32_t)n;
+		if (need >= CONN_STAGE_BYTES)
+			c->payload_got += (uint32_t)n;
 	}
 	*ret_hdr = c->hdr;
 	*ret_payload = c->payload;

@@ -8,6 +8,12 @@
  * first and validated with ava_wire_header_decode against
  * AVA_WIRE_MAX_PAYLOAD_BYTES before anything is allocated; only then is a
  * payload buffer of exactly len_bytes allocated and filled.
+ *
+ * Bytes arrive through a small staging buffer, so one recv usually brings a
+ * whole small frame (or several), and a recv that returns less than asked
+ * means the socket is drained: no further recv is tried until the next
+ * readiness event (ava_conn_arm). Large payloads are read straight into
+ * their buffer. The staging buffer exists only while it holds bytes.
  */
 #ifndef AVA_ROUTER_CONN_H
 #define AVA_ROUTER_CONN_H
@@ -28,6 +34,10 @@ struct ava_conn {
 	struct ava_wire_header hdr;
 	uint8_t *payload;
 	uint32_t payload_got;
+	uint8_t *stage; /* received, not yet consumed bytes; NULL when empty */
+	uint32_t stage_off;
+	uint32_t stage_len;
+	int may_recv; /* the socket may hold more bytes (since the last readiness event) */
 	/* Output queue, oldest first. */
 	struct ava_conn_chunk *out_head;
 	struct ava_conn_chunk *out_tail;
@@ -43,10 +53,16 @@ void ava_conn_fini(struct ava_conn *c);
 /* Whether part of a frame has been received and the rest is pending. */
 int ava_conn_mid_frame(const struct ava_conn *c);
 
+/* Notes a readiness event: the next ava_conn_read_frame may recv again. */
+void ava_conn_arm(struct ava_conn *c);
+
+/* Drops a partly received frame and any staged bytes (the session ended). */
+void ava_conn_discard_input(struct ava_conn *c);
+
 /*
  * Reads towards the next frame. Returns 1 with a complete frame (the caller
  * owns *ret_payload, NULL when len_bytes is 0), 0 when the socket has no more
- * bytes now, -EPIPE on EOF (or reset), -EPROTO / -EMSGSIZE for a header that
+ * bytes now (or was found drained since the last ava_conn_arm), -EPIPE on EOF (or reset), -EPROTO / -EMSGSIZE for a header that
  * fails validation (*ret_reason set; nothing was allocated), or another
  * negative errno.
  */

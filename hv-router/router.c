@@ -398,6 +398,8 @@ static int run(struct ava_router *r, int ready_fd)
 				break;
 			}
 		}
+		if (r->resume_guests)
+			ava_session_resume(r);
 		if (r->now_ms >= next_tick) {
 			resume_listeners(r);
 			ava_session_tick(r);

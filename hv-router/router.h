@@ -136,6 +136,7 @@ struct ava_router {
 	struct ava_router_guest *guest_graveyard; /* freed after the epoll batch */
 	uint32_t next_session;
 	struct ava_map sessions; /* session id -> guest, every live id (for uniqueness) */
+	int resume_guests;	 /* a server was unthrottled: run ava_session_resume */
 	int64_t now_ms;
 };
 
@@ -166,6 +167,8 @@ void ava_session_end(struct ava_router *r, struct ava_router_guest *g, unsigned 
 /* Forwards a server frame to g (session field cleared). Takes payload. */
 void ava_session_deliver(struct ava_router *r, struct ava_router_guest *g,
 			 const struct ava_wire_header *hdr, uint8_t *payload);
+/* Reads frames a throttled server left staged in its guests' connections. */
+void ava_session_resume(struct ava_router *r);
 /* Periodic deadlines (HELLO, stalled frames, linger). */
 void ava_session_tick(struct ava_router *r);
 /* Frees guests ended in this iteration. */

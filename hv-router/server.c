@@ -163,6 +163,8 @@ void ava_server_check_throttle(struct ava_router *r, struct ava_router_server *s
 	if (want == s->throttled)
 		return;
 	s->throttled = want;
+	if (!want)
+		r->resume_guests = 1; /* their staged frames wait for ava_session_resume */
 	if (r->verbose)
 		ava_router_log("avarouterd: tenant %s api %s: server pid %ld: %s guests (%zu bytes "
 			       "queued)",
@@ -417,7 +419,10 @@ void ava_server_on_events(struct ava_router *r, struct ava_router_server *s, uin
 		ava_server_check_throttle(r, s);
 	}
 	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
-		for (int i = 0; i < AVA_ROUTER_FRAMES_PER_WAKEUP && s->conn_open; i++) {
+		ava_conn_arm(&s->conn);
+		/* Bytes already staged are always consumed: nothing would wake us for them. */
+		for (int i = 0; (i < AVA_ROUTER_FRAMES_PER_WAKEUP || s->conn.stage) && s->conn_open;
+		     i++) {
 			struct ava_wire_header hdr;
 			uint8_t *payload = NULL;
 			const char *reason = NULL;

@@ -222,10 +222,7 @@ void ava_session_end(struct ava_router *r, struct ava_router_guest *g, unsigned 
 		return;
 	}
 	/* Drop a partly received frame; queue the BYE behind what is already queued. */
-	free(g->conn.payload);
-	g->conn.payload = NULL;
-	g->conn.have_hdr = 0;
-	g->conn.hdr_got = 0;
+	ava_conn_discard_input(&g->conn);
 	struct ava_wire_header bye = {
 		.magic = AVA_WIRE_MAGIC,
 		.version = AVA_WIRE_VERSION,
@@ -541,7 +538,14 @@ drop:
 static void read_frames(struct ava_router *r, struct ava_router_guest *g)
 {
 	g->progress_ms = r->now_ms;
-	for (int i = 0; i < AVA_ROUTER_FRAMES_PER_WAKEUP; i++) {
+	ava_conn_arm(&g->conn);
+	/*
+	 * Up to the per-wakeup limit of frames, and always what is already
+	 * staged (at most one staging buffer): epoll will not report bytes that
+	 * left the socket. Only a throttled server leaves staged frames behind;
+	 * ava_session_resume picks them up.
+	 */
+	for (int i = 0; i < AVA_ROUTER_FRAMES_PER_WAKEUP || g->conn.stage; i++) {
 		if (g->state != AVA_GUEST_AWAIT_HELLO && g->state != AVA_GUEST_OPEN)
 			return;
 		if (g->server && g->server->throttled)
@@ -602,6 +606,21 @@ void ava_session_on_events(struct ava_router *r, struct ava_router_guest *g, uin
 			return;
 		}
 		ava_router_guest_update_events(r, g);
+	}
+}
+
+void ava_session_resume(struct ava_router *r)
+{
+	r->resume_guests = 0;
+	struct ava_router_guest *next;
+	for (struct ava_router_guest *g = r->guests; g; g = next) {
+		next = g->next;
+		if ((g->state == AVA_GUEST_AWAIT_HELLO || g->state == AVA_GUEST_OPEN) &&
+		    g->conn.stage && !(g->server && g->server->throttled)) {
+			read_frames(r, g);
+			if (g->state == AVA_GUEST_AWAIT_HELLO || g->state == AVA_GUEST_OPEN)
+				ava_router_guest_update_events(r, g);
+		}
 	}
 }
 
