@@ -361,6 +361,53 @@ static int translate_out_buffer(struct session *s, const struct ava_abi_value *v
 	return 0;
 }
 
+/*
+ * Bytes buffers that hold handles only for some calls: the words of an
+ * info-query result typed by the plan, and :scan blobs whose words may or may
+ * not be ids. Buffers come from calloc, so their words are aligned.
+ */
+static int typed_words_in(struct session *s, uint16_t type, uint8_t *data, size_t bytes)
+{
+	for (size_t off = 0; off + 8 <= bytes; off += 8) {
+		uint64_t id;
+		void *p;
+		memcpy(&id, data + off, 8);
+		int st = from_id(s, type, &p, id);
+		if (st != AVA_STATUS_OK)
+			return st;
+		memcpy(data + off, &p, sizeof(p));
+	}
+	return AVA_STATUS_OK;
+}
+
+static int typed_words_out(struct session *s, uint16_t type, uint8_t *data, size_t bytes,
+			   bool success)
+{
+	for (size_t off = 0; off + 8 <= bytes; off += 8) {
+		void *p;
+		memcpy(&p, data + off, sizeof(p));
+		if (!success)
+			p = NULL;
+		int r = to_ids(s, type, &p, false);
+		if (r < 0)
+			return r;
+		memcpy(data + off, &p, sizeof(p));
+	}
+	return 0;
+}
+
+static void scan_words_in(struct session *s, uint8_t *data, size_t bytes)
+{
+	for (size_t off = 0; off + 8 <= bytes; off += 8) {
+		uint64_t id;
+		void *p;
+		memcpy(&id, data + off, 8);
+		if (id != 0 && AVA_HANDLE_TYPE_OF(id) != 0 &&
+		    ava_handle_table_lookup(s->handles, id, AVA_HANDLE_TYPE_OF(id), &p) == 0)
+			memcpy(data + off, &p, sizeof(p));
+	}
+}
+
 static struct cb_record *cb_record_get(struct session *s, uint32_t cb_id, uint64_t fn,
 				       uint64_t userdata)
 {
@@ -506,6 +553,11 @@ static void execute_call(struct session *s, const struct ava_wire_header *hdr,
 			if ((v->dir & AVA_ABI_DIR_IN) && bytes) {
 				memcpy(p, views[i].data, bytes);
 				status = translate_in_buffer(s, v, p, views[i].count);
+				if (status == AVA_STATUS_OK && plan.handle_type[i] &&
+				    v->elem == AVA_ABI_ELEM_BYTES)
+					status = typed_words_in(s, plan.handle_type[i], p, bytes);
+				else if (v->flags & AVA_ABI_V_SCAN)
+					scan_words_in(s, p, bytes);
 			}
 			break;
 		}
@@ -565,6 +617,9 @@ static void execute_call(struct session *s, const struct ava_wire_header *hdr,
 		if (v->kind != AVA_ABI_BUFFER || !(v->dir & AVA_ABI_DIR_OUT) || !views[i].present)
 			continue;
 		r = translate_out_buffer(s, v, slots[i].p, views[i].count, success);
+		if (r == 0 && plan.handle_type[i] && v->elem == AVA_ABI_ELEM_BYTES)
+			r = typed_words_out(s, plan.handle_type[i], slots[i].p,
+					    (size_t)views[i].count * v->size_bytes, success);
 		if (r == 0)
 			r = ava_wire_put_u64(&out, views[i].count);
 		if (r == 0)

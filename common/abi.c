@@ -195,6 +195,8 @@ static bool check_value(const struct scope *sc, const struct ava_abi_value *v, e
 		}
 		if (role == ROLE_FN_ARG) {
 			allowed_flags = AVA_ABI_V_ERRCODE;
+			if (v->elem == AVA_ABI_ELEM_BYTES && v->dir == AVA_ABI_DIR_IN)
+				allowed_flags |= AVA_ABI_V_SCAN;
 			if (v->elem != AVA_ABI_ELEM_BYTES)
 				allowed_flags |= AVA_ABI_V_ALLOCATES | AVA_ABI_V_DEALLOCATES;
 		}
@@ -524,6 +526,8 @@ static void emit_value(struct sink *s, const struct ava_abi_value *v)
 		emit_str(s, ":errcode");
 	if (v->flags & AVA_ABI_V_RETAINS)
 		emit_str(s, ":retain");
+	if (v->flags & AVA_ABI_V_SCAN)
+		emit_str(s, ":scan");
 }
 
 static void emit_sig(struct sink *s, const struct ava_abi_value *ret, uint16_t n_args,
@@ -892,10 +896,9 @@ static int parse_flags(struct parser *ps, uint8_t *ret)
 		const char *name;
 		uint8_t bit;
 	} order[] = {
-		{ "alloc", AVA_ABI_V_ALLOCATES },
-		{ "dealloc", AVA_ABI_V_DEALLOCATES },
-		{ "errcode", AVA_ABI_V_ERRCODE },
-		{ "retain", AVA_ABI_V_RETAINS },
+		{ "alloc", AVA_ABI_V_ALLOCATES }, { "dealloc", AVA_ABI_V_DEALLOCATES },
+		{ "errcode", AVA_ABI_V_ERRCODE }, { "retain", AVA_ABI_V_RETAINS },
+		{ "scan", AVA_ABI_V_SCAN },
 	};
 	size_t next = 0, i;
 

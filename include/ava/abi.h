@@ -58,6 +58,12 @@ enum ava_abi_elem {
 	0x02u			/* a successful call drops a reference (destroys at none left) */
 #define AVA_ABI_V_ERRCODE 0x04u /* out buffer of one element receiving the native error */
 #define AVA_ABI_V_RETAINS 0x08u /* a successful call adds a guest reference to this handle */
+/*
+ * An opaque input bytes buffer whose aligned 8-byte words may be handle ids
+ * (clSetKernelArg's value, property lists): the server translates every word
+ * that names a live object of the session and leaves the rest alone.
+ */
+#define AVA_ABI_V_SCAN 0x10u
 
 /* Function flags. */
 #define AVA_ABI_FN_UNSUPPORTED 0x01u /* no spec entry: never sent; stub returns the error */

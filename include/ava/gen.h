@@ -31,6 +31,12 @@ struct ava_gen_errors {
 struct ava_gen_plan {
 	uint8_t async;
 	uint64_t count[AVA_ABI_MAX_ARGS];
+	/*
+	 * For a bytes buffer that holds handles this time (an info query whose
+	 * param_name asks for a cl_context, ...): their type tag, else 0. The
+	 * server translates the buffer's 8-byte words.
+	 */
+	uint16_t handle_type[AVA_ABI_MAX_ARGS];
 };
 /* args[i] points at argument i (server: only scalar arguments are valid). */
 typedef void (*ava_gen_plan_fn)(void *const *args, struct ava_gen_plan *plan);
