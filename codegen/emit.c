@@ -383,7 +383,7 @@ static void value_items(struct strs *s, const struct ava_abi_value *v, const cha
 	if (v->kind == AVA_ABI_BUFFER)
 		add(s, ".elem = %s", elem_const(v->elem));
 	if (v->flags) {
-		char buf[96] = "";
+		char buf[128] = "";
 
 		if (v->flags & AVA_ABI_V_ALLOCATES)
 			strcat(buf, " | AVA_ABI_V_ALLOCATES");
@@ -391,6 +391,8 @@ static void value_items(struct strs *s, const struct ava_abi_value *v, const cha
 			strcat(buf, " | AVA_ABI_V_DEALLOCATES");
 		if (v->flags & AVA_ABI_V_ERRCODE)
 			strcat(buf, " | AVA_ABI_V_ERRCODE");
+		if (v->flags & AVA_ABI_V_RETAINS)
+			strcat(buf, " | AVA_ABI_V_RETAINS");
 		add(s, ".flags = %s", buf + 3);
 	}
 	if (v->handle_type)

@@ -383,7 +383,7 @@ struct ann {
 	bool seen;
 	CXSourceLocation where; /* first annotation, for messages */
 	bool in, out, zero_terminated, handle, opaque, userdata, errcode;
-	bool allocates, deallocates;
+	bool allocates, deallocates, retains;
 	bool element, elem_handle, elem_opaque;
 	bool has_max;
 	uint64_t max;
@@ -711,6 +711,8 @@ static void annotation(struct body *b, CXCursor c, struct scope sc)
 		v->allocates = true;
 	} else if (strcmp(name, "__ava_deallocates") == 0) {
 		v->deallocates = true;
+	} else if (strcmp(name, "__ava_retains") == 0) {
+		v->retains = true;
 	} else if (sc.element) {
 		error_at(b->p, c, "%s does not belong in ava_element", pretty(name));
 	} else if (strcmp(name, "__ava_in") == 0 || strcmp(name, "__ava_out") == 0) {
@@ -1409,6 +1411,17 @@ static bool settle_value(struct parser *p, struct ava_codegen_value *v, const st
 			error_loc(p, where,
 				  "ava_deallocates on %s: it applies to a handle argument or an in "
 				  "buffer of handles",
+				  what);
+			ok = false;
+		}
+	}
+	if (a->retains) {
+		if (v->abi.kind == AVA_ABI_HANDLE && role == ROLE_ARG && !a->deallocates) {
+			v->abi.flags |= AVA_ABI_V_RETAINS;
+		} else {
+			error_loc(p, where,
+				  "ava_retains on %s: it applies to a handle argument that is not "
+				  "ava_deallocates",
 				  what);
 			ok = false;
 		}

@@ -169,6 +169,10 @@ int main(void)
 	      MINI_ERR_REMOTE);
 	CHECK(*(const mini_err *)fn->errors.errcode->success == MINI_OK);
 
+	/* Retaining a handle adds a guest reference; it is not a release function. */
+	mini_buf_retain(buf);
+	CHECK(last.api->abi->fns[last.fn_id].args[0].flags == AVA_ABI_V_RETAINS);
+
 	/* mini_write: conditional call mode through an else-if chain. */
 	mini_write(buf, MINI_MODE_SYNC, bytes, 10);
 	CHECK(last.fn_id == id_of("mini_write"));

@@ -58,6 +58,7 @@ mini_err mini_open(const char *name, mini_ctx *ret_ctx);
 mini_err mini_close(mini_ctx ctx);
 mini_buf mini_buf_new(mini_ctx ctx, size_t size, mini_err *err);
 mini_err mini_buf_free(mini_buf buf);
+mini_err mini_buf_retain(mini_buf buf);
 mini_err mini_write(mini_buf buf, mini_mode mode, const void *data, size_t size);
 mini_err mini_read(mini_buf buf, void *data, size_t offset, size_t size);
 mini_err mini_copy(mini_ctx ctx, int32_t mode, const uint8_t *src, size_t n, uint8_t *dst,
