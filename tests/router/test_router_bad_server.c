@@ -3,7 +3,7 @@
  * Servers are not trusted either (docs/router.md, "Validation"): a server
  * that sends a malformed frame is killed and only its own sessions get
  * BYE(SERVER_GONE); a server that names another tenant's session reaches
- * nobody.
+ * nobody. Also: a server that stops reading pauses its own guests only.
  *
  * The API server here is this program itself, started by the router as
  * ava-server-avatest from a temporary API folder (next to a link to the real
@@ -87,6 +87,7 @@ static int fake_server(const char *self, const char *fd_str)
 	}
 	uint32_t add_one = ava_abi_find_fn(abi, "avatest_add_one")->id;
 	uint32_t sleep_ms = ava_abi_find_fn(abi, "avatest_sleep_ms")->id;
+	uint32_t scale = ava_abi_find_fn(abi, "avatest_scale")->id;
 	if (ava_transport_unix_from_fd(atoi(fd_str), &g_t) < 0)
 		return 66;
 	for (;;) {
@@ -95,8 +96,29 @@ static int fake_server(const char *self, const char *fd_str)
 		const char *reason;
 		if (ava_transport_recv_frame(g_t, AVA_WIRE_MAX_PAYLOAD_BYTES, &h, &p, &reason) < 0)
 			return 0;
+		if (h.kind == AVA_WIRE_SESSION_OPEN && !strcmp(mode, "slow"))
+			sleep(3); /* let the router's queue to us fill up */
 		if (h.kind != AVA_WIRE_CALL) {
 			free(p);
+			continue;
+		}
+		if (h.call_id == scale) {
+			/* Reply: i32 0, then the out buffer: u64 n, n floats (zeros). */
+			uint64_t n = 0;
+			if (h.len_bytes >= 17)
+				memcpy(&n, p + 9, 8); /* dev u64, u8 present, u64 count */
+			free(p);
+			size_t len = 4 + 8 + (size_t)n * 4;
+			uint8_t *big = calloc(1, len);
+			if (!big)
+				return 3;
+			memcpy(big + 4, &n, 8);
+			struct ava_wire_header sr = { .kind = AVA_WIRE_REPLY,
+						      .call_id = h.call_id,
+						      .seq = h.seq,
+						      .session = h.session };
+			fake_send(&sr, big, len);
+			free(big);
 			continue;
 		}
 		uint8_t out[64];
@@ -123,7 +145,7 @@ static int fake_server(const char *self, const char *fd_str)
 			continue;
 		}
 		size_t n = add_one_reply(out, 0, 1, x + 1, 0);
-		if (!strcmp(mode, "good")) {
+		if (!strcmp(mode, "good") || !strcmp(mode, "slow")) {
 			fake_send(&r, out, n);
 		} else if (!strcmp(mode, "spray")) {
 			/* Replies for every other session this router may have, then our own. */
@@ -225,12 +247,13 @@ int main(int argc, char **argv)
 	strncat(target, "/avatest.abi", sizeof(target) - strlen(target) - 1);
 	RT_CHECK(symlink(target, path) == 0, "symlink: %s", strerror(errno));
 
-	const char *tenants[2 + N_MODES];
+	const char *tenants[3 + N_MODES];
 	tenants[0] = "good";
 	tenants[1] = "spray";
 	for (size_t i = 0; i < N_MODES; i++)
 		tenants[2 + i] = modes[i].tenant;
-	rt_router_start(&g_r, router, api_dir, tenants, 2 + (int)N_MODES, NULL);
+	tenants[2 + N_MODES] = "slow";
+	rt_router_start(&g_r, router, api_dir, tenants, 3 + (int)N_MODES, "--verbose");
 
 	int good = rt_connect(&g_r, 0);
 	RT_CHECK(rt_hello(good, "avatest", abi->hash) == AVA_STATUS_OK, "HELLO good");
@@ -287,6 +310,61 @@ int main(int argc, char **argv)
 		RT_CHECK(rt_add_one(good, abi, 30, 99) == 0, "good after spray");
 		RT_CHECK(rt_add_one(spray, abi, 31, 99) == 0, "spray after spray");
 		close(spray);
+	}
+
+	/*
+	 * Backpressure: a server that does not read for 3 s while its guest sends
+	 * 4 x 24 MiB. The router pauses the guest past 64 MiB queued, resumes
+	 * it when the server drains, and every call completes.
+	 */
+	{
+		const struct ava_abi_fn *fn = rt_fn(abi, "avatest_scale");
+		const uint64_t n_floats = 6u << 20; /* 24 MiB */
+		int slow = rt_connect(&g_r, 2 + (int)N_MODES);
+		RT_CHECK(rt_hello(slow, "avatest", abi->hash) == AVA_STATUS_OK, "HELLO slow");
+		struct ava_wire_buf b;
+		ava_wire_buf_init(&b);
+		rt_put_u64(&b, 0);
+		RT_CHECK(ava_wire_put_u8(&b, 1) == 0, "oom");
+		rt_put_u64(&b, n_floats);
+		uint8_t *in;
+		RT_CHECK(ava_wire_reserve(&b, n_floats * 4, &in) == 0, "oom");
+		memset(in, 0, n_floats * 4);
+		rt_put_out_buffer(&b, n_floats);
+		rt_put_u64(&b, n_floats);
+		rt_put_u32(&b, 0x40000000u); /* 2.0f */
+		for (uint64_t seq = 1; seq <= 4; seq++) {
+			struct ava_wire_header h = { .kind = AVA_WIRE_CALL,
+						     .call_id = fn->id,
+						     .seq = seq,
+						     .thread_id = 1,
+						     .len_bytes = (uint32_t)b.len };
+			RT_CHECK(rt_send_frame(slow, &h, b.data, b.len) == 0, "send scale %llu",
+				 (unsigned long long)seq);
+		}
+		ava_wire_buf_fini(&b);
+		for (uint64_t seq = 1; seq <= 4; seq++) {
+			struct ava_wire_header h;
+			uint8_t *p;
+			RT_CHECK(rt_recv_frame(slow, 3 * RT_TIMEOUT_MS, &h, &p) == 0,
+				 "scale reply");
+			RT_CHECK(h.kind == AVA_WIRE_REPLY && h.seq == seq && h.status == 0 &&
+				     h.len_bytes == 12 + n_floats * 4,
+				 "scale reply %llu: kind %u seq %llu len %u",
+				 (unsigned long long)seq, h.kind, (unsigned long long)h.seq,
+				 h.len_bytes);
+			free(p);
+		}
+		RT_CHECK(rt_log_find(&g_r, RT_TIMEOUT_MS, NULL, 0, "tenant slow", "pausing guests",
+				     NULL),
+			 "the router never paused the guest of a server that did not read");
+		RT_CHECK(rt_log_find(&g_r, RT_TIMEOUT_MS, NULL, 0, "tenant slow", "resuming guests",
+				     NULL),
+			 "the router never resumed the guest");
+		RT_CHECK(rt_add_one(slow, abi, 1, 5) == 0, "slow after backpressure");
+		RT_CHECK(rt_add_one(good, abi, 1, 200) == 0, "good after backpressure");
+		close(slow);
+		fprintf(stderr, "ok: backpressure paused and resumed the guest of a slow server\n");
 	}
 
 	close(good);
