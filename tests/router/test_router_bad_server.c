@@ -88,6 +88,7 @@ static int fake_server(const char *self, const char *fd_str)
 	uint32_t add_one = ava_abi_find_fn(abi, "avatest_add_one")->id;
 	uint32_t sleep_ms = ava_abi_find_fn(abi, "avatest_sleep_ms")->id;
 	uint32_t scale = ava_abi_find_fn(abi, "avatest_scale")->id;
+	uint32_t device_name = ava_abi_find_fn(abi, "avatest_device_name")->id;
 	if (ava_transport_unix_from_fd(atoi(fd_str), &g_t) < 0)
 		return 66;
 	for (;;) {
@@ -100,6 +101,27 @@ static int fake_server(const char *self, const char *fd_str)
 			sleep(3); /* let the router's queue to us fill up */
 		if (h.kind != AVA_WIRE_CALL) {
 			free(p);
+			continue;
+		}
+		if (h.call_id == device_name && h.len_bytes >= 17) {
+			/* Reply: i32 0, buf: u64 n + n bytes, ret_len: u64 1 + u64 n. */
+			uint64_t n = 0;
+			memcpy(&n, p + 9, 8); /* dev u64, u8 present, u64 count */
+			free(p);
+			size_t len = 4 + 8 + (size_t)n + 8 + 8;
+			uint8_t *big = calloc(1, len);
+			if (!big)
+				return 3;
+			uint64_t one = 1;
+			memcpy(big + 4, &n, 8);
+			memcpy(big + 12 + n, &one, 8);
+			memcpy(big + 20 + n, &n, 8);
+			struct ava_wire_header sr = { .kind = AVA_WIRE_REPLY,
+						      .call_id = h.call_id,
+						      .seq = h.seq,
+						      .session = h.session };
+			fake_send(&sr, big, len);
+			free(big);
 			continue;
 		}
 		if (h.call_id == scale) {
@@ -145,7 +167,7 @@ static int fake_server(const char *self, const char *fd_str)
 			continue;
 		}
 		size_t n = add_one_reply(out, 0, 1, x + 1, 0);
-		if (!strcmp(mode, "good") || !strcmp(mode, "slow")) {
+		if (!strcmp(mode, "good") || !strcmp(mode, "slow") || !strcmp(mode, "bigreply")) {
 			fake_send(&r, out, n);
 		} else if (!strcmp(mode, "spray")) {
 			/* Replies for every other session this router may have, then our own. */
@@ -247,13 +269,14 @@ int main(int argc, char **argv)
 	strncat(target, "/avatest.abi", sizeof(target) - strlen(target) - 1);
 	RT_CHECK(symlink(target, path) == 0, "symlink: %s", strerror(errno));
 
-	const char *tenants[3 + N_MODES];
+	const char *tenants[4 + N_MODES];
 	tenants[0] = "good";
 	tenants[1] = "spray";
 	for (size_t i = 0; i < N_MODES; i++)
 		tenants[2 + i] = modes[i].tenant;
 	tenants[2 + N_MODES] = "slow";
-	rt_router_start(&g_r, router, api_dir, tenants, 3 + (int)N_MODES, "--verbose");
+	tenants[3 + N_MODES] = "bigreply";
+	rt_router_start(&g_r, router, api_dir, tenants, 4 + (int)N_MODES, "--verbose");
 
 	int good = rt_connect(&g_r, 0);
 	RT_CHECK(rt_hello(good, "avatest", abi->hash) == AVA_STATUS_OK, "HELLO good");
@@ -365,6 +388,42 @@ int main(int argc, char **argv)
 		RT_CHECK(rt_add_one(good, abi, 1, 200) == 0, "good after backpressure");
 		close(slow);
 		fprintf(stderr, "ok: backpressure paused and resumed the guest of a slow server\n");
+	}
+
+	/*
+	 * A guest that stops reading: 5 small calls whose replies are 60 MiB each.
+	 * Past 256 MiB queued the router disconnects that guest (and only it).
+	 */
+	{
+		const struct ava_abi_fn *fn = rt_fn(abi, "avatest_device_name");
+		const uint64_t n_bytes = 60u << 20;
+		int lazy = rt_connect(&g_r, 3 + (int)N_MODES);
+		RT_CHECK(rt_hello(lazy, "avatest", abi->hash) == AVA_STATUS_OK, "HELLO bigreply");
+		struct ava_wire_buf b;
+		ava_wire_buf_init(&b);
+		rt_put_u64(&b, 0);
+		rt_put_out_buffer(&b, n_bytes);
+		rt_put_u64(&b, n_bytes);
+		rt_put_out_buffer(&b, 1);
+		for (uint64_t seq = 1; seq <= 5; seq++) {
+			struct ava_wire_header h = { .kind = AVA_WIRE_CALL,
+						     .call_id = fn->id,
+						     .seq = seq,
+						     .thread_id = 1,
+						     .len_bytes = (uint32_t)b.len };
+			RT_CHECK(rt_send_frame(lazy, &h, b.data, b.len) == 0, "send device_name");
+		}
+		ava_wire_buf_fini(&b);
+		RT_CHECK(rt_log_find(&g_r, 6 * RT_TIMEOUT_MS, NULL, 0, "tenant bigreply session",
+				     "not reading its replies", "; ending session", NULL),
+			 "a guest that does not read was not disconnected");
+		close(lazy);
+		RT_CHECK(rt_add_one(good, abi, 1, 201) == 0, "good after the lazy reader");
+		int again = rt_connect(&g_r, 3 + (int)N_MODES);
+		RT_CHECK(rt_hello(again, "avatest", abi->hash) == AVA_STATUS_OK, "HELLO again");
+		RT_CHECK(rt_add_one(again, abi, 1, 1) == 0, "a new session of the lazy tenant");
+		close(again);
+		fprintf(stderr, "ok: a guest that stopped reading was disconnected at the cap\n");
 	}
 
 	close(good);
