@@ -9,9 +9,10 @@
  * get BYE(SERVER_GONE)):
  *   1. header (conn.c), then session field nonzero;
  *   2. a session that is not (or no longer) open on this server: dropped;
- *   3. REPLY: seq names an outstanding sync call of that session; payload
- *      checked by ava_abi_check_reply against the call's recorded argument
- *      presence and counts; CALLBACK: callback id in range, no flags, seq not
+ *   3. REPLY: seq names an outstanding sync call of that session, call id is
+ *      that call's function; a non-OK status comes with an empty payload, an
+ *      OK one with results checked by ava_abi_check_reply against the call's
+ *      recorded argument presence and counts; CALLBACK: callback id in range, no flags, seq not
  *      outstanding, payload checked by ava_abi_check_args(has_token = 1);
  *   4. any other kind is a violation.
  */
@@ -266,8 +267,18 @@ static void handle_reply(struct ava_router *r, struct ava_router_server *s,
 		server_violation(r, s, "REPLY to %s with flags 0x%x", fn->name, hdr->flags);
 		goto drop;
 	}
-	/* A call that failed before running (bad handle, ...) may carry a status and no results. */
-	if (!(hdr->status != AVA_STATUS_OK && hdr->len_bytes == 0)) {
+	if (hdr->call_id != call->fn_id) {
+		server_violation(r, s, "REPLY with call id %" PRIu32 " to a call of %s",
+				 hdr->call_id, fn->name);
+		goto drop;
+	}
+	/* A failed call (bad handle, ...) carries its status and no results. */
+	if (hdr->status != AVA_STATUS_OK && hdr->len_bytes != 0) {
+		server_violation(r, s, "REPLY to %s with status %s and a payload", fn->name,
+				 ava_wire_status_name(hdr->status));
+		goto drop;
+	}
+	if (hdr->status == AVA_STATUS_OK) {
 		struct ava_abi_view call_views[AVA_ABI_MAX_ARGS];
 		struct ava_abi_view ret_views[1 + AVA_ABI_MAX_ARGS];
 		struct ava_abi_view deferred;

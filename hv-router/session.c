@@ -12,7 +12,7 @@
  *   3. state: HELLO first and once;
  *   4. per kind: CALL: call id in range, function supported, ASYNC only where
  *      the spec allows it, seq not outstanding; CALLBACK_REPLY: seq names a
- *      callback outstanding in this session;
+ *      callback outstanding in this session, call id is that callback's;
  *   5. payload: ava_abi_check_args / ava_abi_check_result, which check every
  *      length, count, handle type tag and the exact end of the payload.
  */
@@ -470,6 +470,11 @@ static void handle_callback_reply(struct ava_router *r, struct ava_router_guest 
 	const struct ava_abi_callback *cb = &abi->callbacks[cb_id];
 	if (hdr->flags) {
 		violation(r, g, "CALLBACK_REPLY for %s with flags 0x%x", cb->name, hdr->flags);
+		goto out;
+	}
+	if (hdr->call_id != cb_id) {
+		violation(r, g, "CALLBACK_REPLY with call id %" PRIu32 " for a callback of %s",
+			  hdr->call_id, cb->name);
 		goto out;
 	}
 	/* A guest that could not run the callback reports a status and no result. */

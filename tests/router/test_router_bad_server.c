@@ -160,6 +160,7 @@ static int fake_server(const char *self, const char *fd_str)
 		}
 		if (h.call_id != add_one) {
 			fake_send(&(struct ava_wire_header){ .kind = AVA_WIRE_REPLY,
+							     .call_id = h.call_id,
 							     .seq = h.seq,
 							     .session = h.session,
 							     .status = AVA_STATUS_UNSUPPORTED },
@@ -215,6 +216,12 @@ static int fake_server(const char *self, const char *fd_str)
 		} else if (!strcmp(mode, "wrong-kind")) {
 			struct ava_wire_header bye = { .kind = AVA_WIRE_BYE, .session = h.session };
 			fake_send(&bye, "bye", 3);
+		} else if (!strcmp(mode, "wrong-call-id")) {
+			r.call_id = sleep_ms;
+			fake_send(&r, out, n);
+		} else if (!strcmp(mode, "status-payload")) {
+			r.status = AVA_STATUS_BAD_HANDLE;
+			fake_send(&r, out, n);
 		} else if (!strcmp(mode, "async-reply")) {
 			r.flags = AVA_WIRE_F_ASYNC;
 			fake_send(&r, out, n);
@@ -242,6 +249,8 @@ static const struct bad_mode modes[] = {
 	{ "callback-bad-id", "bad callback id" },
 	{ "wrong-kind", "unexpected BYE" },
 	{ "async-reply", "with flags" },
+	{ "wrong-call-id", "REPLY with call id" },
+	{ "status-payload", "with status bad handle and a payload" },
 };
 #define N_MODES (sizeof(modes) / sizeof(modes[0]))
 
