@@ -408,6 +408,27 @@ static void scan_words_in(struct session *s, uint8_t *data, size_t bytes)
 	}
 }
 
+/*
+ * An array of char * pointing into the (already validated) payload, which
+ * outlives the call. Returns a wire status.
+ */
+static int decode_strings(const uint8_t *data, uint64_t count, void **ret_array)
+{
+	char **strs = calloc(count ? (size_t)count : 1, sizeof(char *));
+	if (!strs)
+		return AVA_STATUS_NO_MEMORY;
+	const uint8_t *p = data;
+	for (uint64_t k = 0; k < count; k++) {
+		uint32_t n = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+			     (uint32_t)p[3] << 24;
+		p += 4;
+		strs[k] = n ? (char *)p : NULL;
+		p += n;
+	}
+	*ret_array = strs;
+	return AVA_STATUS_OK;
+}
+
 static struct cb_record *cb_record_get(struct session *s, uint32_t cb_id, uint64_t fn,
 				       uint64_t userdata)
 {
@@ -543,6 +564,12 @@ static void execute_call(struct session *s, const struct ava_wire_header *hdr,
 				break;
 			}
 			size_t bytes = (size_t)views[i].count * v->size_bytes; /* checked */
+			if (v->elem == AVA_ABI_ELEM_STRING) {
+				status = decode_strings(views[i].data, views[i].count, &slots[i].p);
+				if (slots[i].p)
+					owned[n_owned++] = slots[i].p;
+				break;
+			}
 			uint8_t *p = calloc(1, bytes ? bytes : 1);
 			if (!p) {
 				status = AVA_STATUS_NO_MEMORY;

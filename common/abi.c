@@ -190,6 +190,14 @@ static bool check_value(const struct scope *sc, const struct ava_abi_value *v, e
 					     f->handle_type, sc->n_handle_types);
 			}
 			break;
+		case AVA_ABI_ELEM_STRING:
+			if (v->size_bytes != 8)
+				FAIL("string elements are 8 bytes, not %" PRIu32, v->size_bytes);
+			if (v->dir != AVA_ABI_DIR_IN)
+				FAIL("a buffer of strings is always an input");
+			if (v->handle_type || v->n_fields)
+				FAIL("string buffer with non-zero unused fields");
+			break;
 		default:
 			FAIL("unknown element kind %u", v->elem);
 		}
@@ -197,7 +205,7 @@ static bool check_value(const struct scope *sc, const struct ava_abi_value *v, e
 			allowed_flags = AVA_ABI_V_ERRCODE;
 			if (v->elem == AVA_ABI_ELEM_BYTES && v->dir == AVA_ABI_DIR_IN)
 				allowed_flags |= AVA_ABI_V_SCAN;
-			if (v->elem != AVA_ABI_ELEM_BYTES)
+			if (v->elem == AVA_ABI_ELEM_HANDLE || v->elem == AVA_ABI_ELEM_STRUCT)
 				allowed_flags |= AVA_ABI_V_ALLOCATES | AVA_ABI_V_DEALLOCATES;
 		}
 		if ((v->flags & AVA_ABI_V_ALLOCATES) && !(v->dir & AVA_ABI_DIR_OUT))
@@ -496,6 +504,8 @@ static void emit_value(struct sink *s, const struct ava_abi_value *v)
 		} else if (v->elem == AVA_ABI_ELEM_HANDLE) {
 			emit_str(s, ":handle:");
 			emit_u64(s, v->handle_type);
+		} else if (v->elem == AVA_ABI_ELEM_STRING) {
+			emit_str(s, ":string");
 		} else {
 			emit_str(s, ":struct:");
 			emit_u64(s, v->size_bytes);
@@ -949,6 +959,11 @@ static int parse_elem(struct parser *ps, struct ava_abi_value *v)
 		v->size_bytes = 8;
 		if ((r = expect(ps, ":")) < 0 || (r = parse_tag(ps, &v->handle_type)) < 0)
 			return r;
+		return 0;
+	}
+	if (word_is(w, n, "string")) {
+		v->elem = AVA_ABI_ELEM_STRING;
+		v->size_bytes = 8;
 		return 0;
 	}
 	if (!word_is(w, n, "struct")) {
@@ -1526,6 +1541,28 @@ static int decode_elements(const struct label *l, struct ava_wire_cursor *c, uin
 	uint16_t f;
 	int r;
 
+	if (v->elem == AVA_ABI_ELEM_STRING) {
+		const uint8_t *start = c->cur;
+
+		for (i = 0; i < count; i++) {
+			uint32_t n;
+			const uint8_t *str;
+
+			if (ava_wire_get_u32(c, &n) < 0)
+				return bad(l, "element %" PRIu64 ": truncated length", i);
+			if (n == 0)
+				continue;
+			if (ava_wire_get_bytes(c, n, &str) < 0)
+				return bad(l,
+					   "element %" PRIu64 ": truncated: %" PRIu32
+					   " bytes, %zu left",
+					   i, n, (size_t)(c->end - c->cur));
+			if (str[n - 1] != 0)
+				return bad(l, "element %" PRIu64 ": string not NUL-terminated", i);
+		}
+		*ret_data = count ? start : NULL;
+		return 0;
+	}
 	if (__builtin_mul_overflow(count, (uint64_t)v->size_bytes, &n_bytes) || n_bytes > SIZE_MAX)
 		return bad(l, "count %" PRIu64 " times element size %" PRIu32 " overflows", count,
 			   v->size_bytes);

@@ -590,7 +590,7 @@ static bool handles_valid(const struct ava_abi_fn *fn, const struct ava_gen_plan
 			continue;
 		}
 		if (v->kind != AVA_ABI_BUFFER || !(v->dir & AVA_ABI_DIR_IN) ||
-		    v->elem == AVA_ABI_ELEM_BYTES)
+		    (v->elem != AVA_ABI_ELEM_HANDLE && v->elem != AVA_ABI_ELEM_STRUCT))
 			continue;
 		const uint8_t *p = *(void *const *)args[i];
 		if (!p || plan->count[i] > v->max_count)
@@ -612,6 +612,31 @@ static bool handles_valid(const struct ava_abi_fn *fn, const struct ava_gen_plan
 		}
 	}
 	return true;
+}
+
+/* Each string: u32 n, then n bytes ending in a NUL we add (lengths may be NULL). */
+static int encode_strings(struct ava_wire_buf *b, const void *array, uint64_t count,
+			  const size_t *lengths, const char **ret_why)
+{
+	const char *const *strs = array;
+	int r = 0;
+	for (uint64_t k = 0; k < count && r == 0; k++) {
+		if (!strs[k]) {
+			r = ava_wire_put_u32(b, 0);
+			continue;
+		}
+		size_t n = lengths && lengths[k] ? lengths[k] : strlen(strs[k]);
+		if (n >= UINT32_MAX) {
+			*ret_why = "a string in an array is larger than a frame";
+			return -EMSGSIZE;
+		}
+		r = ava_wire_put_u32(b, (uint32_t)n + 1);
+		if (r == 0)
+			r = ava_wire_put_bytes(b, strs[k], n);
+		if (r == 0)
+			r = ava_wire_put_u8(b, 0);
+	}
+	return r;
 }
 
 /* Encodes the arguments of a call into b and records what was sent in views. */
@@ -679,6 +704,10 @@ static int encode_args(struct conn *c, const struct ava_guestlib_fn *gf,
 			r = ava_wire_put_u8(b, 1);
 			if (r == 0)
 				r = ava_wire_put_u64(b, count);
+			if (r == 0 && v->elem == AVA_ABI_ELEM_STRING) {
+				r = encode_strings(b, p, count, plan->str_lengths[i], ret_why);
+				break;
+			}
 			/*
 			 * Handles are pointer-sized ids in guest memory, so arrays
 			 * of handles and structs with handle fields go as they are.

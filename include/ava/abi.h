@@ -46,6 +46,12 @@ enum ava_abi_elem {
 	AVA_ABI_ELEM_BYTES = 0,	 /* size_bytes plain bytes per element */
 	AVA_ABI_ELEM_HANDLE = 1, /* one u64 handle id per element (size_bytes = 8) */
 	AVA_ABI_ELEM_STRUCT = 2, /* size_bytes bytes; u64 handle ids at the listed field offsets */
+	/*
+	 * Strings (in only; size_bytes = 8, a char * each): per element u32 n
+	 * (0 = NULL pointer), then n bytes whose last is NUL. OpenCL's
+	 * clCreateProgramWithSource(count, strings, lengths).
+	 */
+	AVA_ABI_ELEM_STRING = 3,
 };
 
 #define AVA_ABI_DIR_IN	  0x1u

@@ -7,6 +7,7 @@
 #ifndef AVA_GEN_H
 #define AVA_GEN_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "abi.h"
@@ -37,6 +38,11 @@ struct ava_gen_plan {
 	 * server translates the buffer's 8-byte words.
 	 */
 	uint16_t handle_type[AVA_ABI_MAX_ARGS];
+	/*
+	 * Guest only, for a buffer of strings: the spec's array of byte lengths
+	 * (NULL, or 0 for an entry, means that string is NUL-terminated).
+	 */
+	const size_t *str_lengths[AVA_ABI_MAX_ARGS];
 };
 /* args[i] points at argument i (server: only scalar arguments are valid). */
 typedef void (*ava_gen_plan_fn)(void *const *args, struct ava_gen_plan *plan);

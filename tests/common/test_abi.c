@@ -1003,6 +1003,63 @@ static void test_check_result(void)
 	CHECK_HAS(err, "handle type tag 0, expected 2");
 }
 
+/* Buffers of strings (clCreateProgramWithSource): layout, round trip, rejections. */
+static void test_string_elements(void)
+{
+	static const char text[] = "ava-abi 1\n"
+				   "api s\n"
+				   "fn 0 f ret=scalar:4 args=scalar:4,buffer:in:string:max=8\n";
+	struct ava_abi_api *api;
+	struct ava_abi_view views[2];
+	char err[256];
+	uint8_t p[64];
+	size_t n = 0;
+
+	CHECK_INT(ava_abi_parse(text, strlen(text), "s.abi", &api, err, sizeof(err)), 0);
+	CHECK_INT(api->fns[0].args[1].elem, AVA_ABI_ELEM_STRING);
+	CHECK_INT(api->fns[0].args[1].size_bytes, 8);
+	{
+		char *out = NULL;
+		size_t out_len = 0;
+		FILE *f = open_memstream(&out, &out_len);
+
+		CHECK_INT(ava_abi_format(api, NULL, f), 0);
+		fclose(f);
+		CHECK(strcmp(out, text) == 0);
+		free(out);
+	}
+	/* x = 2; strings { "ab", NULL } */
+	memset(p, 0, sizeof(p));
+	p[n++] = 2, n += 3;
+	p[n++] = 1;
+	p[n++] = 2, n += 7;
+	p[n++] = 3, n += 3;
+	memcpy(p + n, "ab", 3), n += 3;
+	n += 4; /* NULL element */
+	CHECK_INT(ava_abi_check_args(api, 2, api->fns[0].args, 0, p, n, views, err, sizeof(err)),
+		  0);
+	CHECK_INT(views[1].count, 2);
+	CHECK(views[1].data == p + 13);
+	/* The string's last byte must be its NUL. */
+	p[n - 5] = 'x';
+	CHECK_INT(ava_abi_check_args(api, 2, api->fns[0].args, 0, p, n, views, err, sizeof(err)),
+		  -EPROTO);
+	CHECK_HAS(err, "not NUL-terminated");
+	p[n - 5] = 0;
+	/* A length running past the payload. */
+	p[13] = 40;
+	CHECK_INT(ava_abi_check_args(api, 2, api->fns[0].args, 0, p, n, views, err, sizeof(err)),
+		  -EPROTO);
+	CHECK_HAS(err, "truncated");
+	ava_abi_api_free(api);
+	/* Strings are inputs only. */
+	static const char out_text[] =
+	    "ava-abi 1\napi s\nfn 0 f ret=void args=buffer:out:string:max=8\n";
+	CHECK_INT(ava_abi_parse(out_text, strlen(out_text), "s.abi", &api, err, sizeof(err)),
+		  -EINVAL);
+	CHECK_HAS(err, "always an input");
+}
+
 int main(void)
 {
 	test_round_trip();
@@ -1012,6 +1069,7 @@ int main(void)
 	test_check_args();
 	test_check_reply();
 	test_check_result();
+	test_string_elements();
 	printf("test_abi: ok\n");
 	return 0;
 }
