@@ -43,6 +43,10 @@ void __ava_async(void);
 void __ava_callback(const char *decl_name, ...);
 void __ava_userdata(void);
 void __ava_errcode(void);
+void __ava_retains(void);
+void __ava_handles_of(const char *type_name, ...);
+void __ava_scan_handles(void);
+void __ava_string_lengths(const char *arg_name, ...);
 void __ava_unsupported(void);
 void __ava_success(const char *expr_src, ...);
 void __ava_failure(const char *expr_src, ...);
@@ -110,6 +114,21 @@ void __ava_deallocates_resource(const char *resource, const char *expr_src, unsi
 #define ava_callback(decl)  __ava_callback(AVA_SPEC_STR_(decl), decl)
 #define ava_userdata	    __ava_userdata()
 #define ava_errcode	    __ava_errcode()
+/* A successful call adds a guest reference to this handle (clRetainX). */
+#define ava_retains __ava_retains()
+/*
+ * This void * buffer holds handles of type T this time (may be conditional):
+ * if (param_name == CL_CONTEXT_DEVICES) ava_handles_of(cl_device_id);
+ */
+#define ava_handles_of(T) __ava_handles_of(AVA_SPEC_STR_(T), (T)0)
+/* An opaque input blob whose 8-byte words may be handles (clSetKernelArg's value). */
+#define ava_scan_handles __ava_scan_handles()
+/*
+ * For a buffer of strings (ava_element { ava_zero_terminated; } on a
+ * const char ** argument): the argument holding each string's byte length;
+ * NULL or a 0 entry means NUL-terminated (clCreateProgramWithSource).
+ */
+#define ava_string_lengths(arg) __ava_string_lengths(AVA_SPEC_STR_(arg), arg)
 
 /* ---- call annotations ---- */
 #define ava_sync	__ava_sync()
