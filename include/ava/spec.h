@@ -46,6 +46,7 @@ void __ava_errcode(void);
 void __ava_retains(void);
 void __ava_handles_of(const char *type_name, ...);
 void __ava_scan_handles(void);
+void __ava_override(const char *expr_src, ...);
 void __ava_string_lengths(const char *arg_name, ...);
 void __ava_unsupported(void);
 void __ava_success(const char *expr_src, ...);
@@ -121,6 +122,12 @@ void __ava_deallocates_resource(const char *resource, const char *expr_src, unsi
  * if (param_name == CL_CONTEXT_DEVICES) ava_handles_of(cl_device_id);
  */
 #define ava_handles_of(T) __ava_handles_of(AVA_SPEC_STR_(T), (T)0)
+/*
+ * Whatever the application passed, this scalar argument travels and reaches
+ * the real function as v. For calls the remote side must complete before it
+ * replies: ava_argument(blocking_read) { ava_override(CL_TRUE); }
+ */
+#define ava_override(v) __ava_override(AVA_SPEC_STR_(v), (v))
 /* An opaque input blob whose 8-byte words may be handles (clSetKernelArg's value). */
 #define ava_scan_handles __ava_scan_handles()
 /*
