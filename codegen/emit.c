@@ -209,7 +209,7 @@ static void strs_free(struct strs *s)
 	s->n = 0;
 }
 
-static bool has_param(char *const *names, size_t n, const char *name)
+static bool str_in(char *const *names, size_t n, const char *name)
 {
 	size_t i;
 
@@ -444,7 +444,7 @@ static void emit_layout_checks(struct emitter *e)
 					: v->abi.kind == AVA_ABI_BUFFER ? v->elem_ctype
 									: NULL;
 
-			if (!t || has_param(seen.v, seen.n, t))
+			if (!t || str_in(seen.v, seen.n, t))
 				continue;
 			if (!any)
 				put(e, 0,
