@@ -555,7 +555,8 @@ static void execute_call(struct session *s, const struct ava_wire_header *hdr,
 		case AVA_ABI_BUFFER: {
 			if (!views[i].present)
 				break;
-			if (views[i].count != plan.count[i]) {
+			if (plan.count[i] != AVA_GEN_COUNT_FROM_WIRE &&
+			    views[i].count != plan.count[i]) {
 				logmsg("session %u: %s: argument %u has %llu elements, the spec "
 				       "says %llu",
 				       s->id, fn->name, i, (unsigned long long)views[i].count,

@@ -204,7 +204,7 @@ static bool check_value(const struct scope *sc, const struct ava_abi_value *v, e
 		if (role == ROLE_FN_ARG) {
 			allowed_flags = AVA_ABI_V_ERRCODE;
 			if (v->elem == AVA_ABI_ELEM_BYTES && v->dir == AVA_ABI_DIR_IN)
-				allowed_flags |= AVA_ABI_V_SCAN;
+				allowed_flags |= AVA_ABI_V_SCAN | AVA_ABI_V_PROPS;
 			if (v->elem == AVA_ABI_ELEM_HANDLE || v->elem == AVA_ABI_ELEM_STRUCT)
 				allowed_flags |= AVA_ABI_V_ALLOCATES | AVA_ABI_V_DEALLOCATES;
 		}
@@ -538,6 +538,8 @@ static void emit_value(struct sink *s, const struct ava_abi_value *v)
 		emit_str(s, ":retain");
 	if (v->flags & AVA_ABI_V_SCAN)
 		emit_str(s, ":scan");
+	if (v->flags & AVA_ABI_V_PROPS)
+		emit_str(s, ":props");
 }
 
 static void emit_sig(struct sink *s, const struct ava_abi_value *ret, uint16_t n_args,
@@ -908,7 +910,7 @@ static int parse_flags(struct parser *ps, uint8_t *ret)
 	} order[] = {
 		{ "alloc", AVA_ABI_V_ALLOCATES }, { "dealloc", AVA_ABI_V_DEALLOCATES },
 		{ "errcode", AVA_ABI_V_ERRCODE }, { "retain", AVA_ABI_V_RETAINS },
-		{ "scan", AVA_ABI_V_SCAN },
+		{ "scan", AVA_ABI_V_SCAN },	  { "props", AVA_ABI_V_PROPS },
 	};
 	size_t next = 0, i;
 
@@ -1586,6 +1588,16 @@ static int decode_elements(const struct label *l, struct ava_wire_cursor *c, uin
 					return r;
 			}
 		}
+	}
+	if (v->flags & AVA_ABI_V_PROPS) {
+		if (count % 2 == 0)
+			return bad(l,
+				   "property list of %" PRIu64 " elements: not key/value pairs "
+				   "and a terminator",
+				   count);
+		for (i = 0; i < v->size_bytes; i++)
+			if (data[(count - 1) * v->size_bytes + i])
+				return bad(l, "property list does not end with a zero key");
 	}
 	*ret_data = count ? data : NULL;
 	return 0;

@@ -70,6 +70,13 @@ enum ava_abi_elem {
  * that names a live object of the session and leaves the rest alone.
  */
 #define AVA_ABI_V_SCAN 0x10u
+/*
+ * A key/value property list (in bytes buffer, cl_context_properties and
+ * kin): the count is odd and the last element is all zero bytes, so a
+ * reader walking keys stops inside the buffer. Its length comes from its
+ * content, so the server takes the count from the wire.
+ */
+#define AVA_ABI_V_PROPS 0x20u
 
 /* Function flags. */
 #define AVA_ABI_FN_UNSUPPORTED 0x01u /* no spec entry: never sent; stub returns the error */

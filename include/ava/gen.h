@@ -44,6 +44,16 @@ struct ava_gen_plan {
 	 */
 	const size_t *str_lengths[AVA_ABI_MAX_ARGS];
 };
+/* A plan count the server cannot compute (a property list): take the wire's. */
+#define AVA_GEN_COUNT_FROM_WIRE UINT64_MAX
+
+/*
+ * Elements in a zero-terminated key/value list of elem_bytes-wide elements,
+ * including the terminating key; AVA_GEN_COUNT_FROM_WIRE for NULL (the
+ * server's view of pointer arguments while planning).
+ */
+uint64_t ava_gen_props_count(const void *list, size_t elem_bytes);
+
 /* args[i] points at argument i (server: only scalar arguments are valid). */
 typedef void (*ava_gen_plan_fn)(void *const *args, struct ava_gen_plan *plan);
 

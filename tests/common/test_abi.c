@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "ava/abi.h"
+#include "ava/gen.h"
 #include "ava/wire.h"
 #include "check.h"
 
@@ -1060,6 +1061,45 @@ static void test_string_elements(void)
 	CHECK_HAS(err, "always an input");
 }
 
+/* Property lists: odd count, zero final key; the count helper. */
+static void test_props(void)
+{
+	static const char text[] = "ava-abi 1\n"
+				   "api p\n"
+				   "fn 0 f ret=void args=buffer:in:bytes:8:max=64:scan:props\n";
+	struct ava_abi_api *api;
+	struct ava_abi_view views[1];
+	char err[256];
+	uint8_t p[1 + 8 + 5 * 8];
+	const int64_t list[] = { 0x1084, 77, 0x1085, 0, 0 };
+
+	CHECK_INT(ava_abi_parse(text, strlen(text), "p.abi", &api, err, sizeof(err)), 0);
+	CHECK(api->fns[0].args[0].flags == (AVA_ABI_V_SCAN | AVA_ABI_V_PROPS));
+	/* A value of 0 does not end the list; the first zero key does. */
+	CHECK(ava_gen_props_count(list, 8) == 5);
+	CHECK(ava_gen_props_count(NULL, 8) == AVA_GEN_COUNT_FROM_WIRE);
+	p[0] = 1;
+	memset(p + 1, 0, 8);
+	p[1] = 5;
+	memcpy(p + 9, list, sizeof(list));
+	CHECK_INT(
+	    ava_abi_check_args(api, 1, api->fns[0].args, 0, p, sizeof(p), views, err, sizeof(err)),
+	    0);
+	/* Without its terminator the library would read past the buffer. */
+	p[9 + 32] = 1;
+	CHECK_INT(
+	    ava_abi_check_args(api, 1, api->fns[0].args, 0, p, sizeof(p), views, err, sizeof(err)),
+	    -EPROTO);
+	CHECK_HAS(err, "zero key");
+	/* An even count is not pairs plus a terminator. */
+	p[1] = 4;
+	CHECK_INT(ava_abi_check_args(api, 1, api->fns[0].args, 0, p, sizeof(p) - 8, views, err,
+				     sizeof(err)),
+		  -EPROTO);
+	CHECK_HAS(err, "not key/value pairs");
+	ava_abi_api_free(api);
+}
+
 int main(void)
 {
 	test_round_trip();
@@ -1070,6 +1110,7 @@ int main(void)
 	test_check_reply();
 	test_check_result();
 	test_string_elements();
+	test_props();
 	printf("test_abi: ok\n");
 	return 0;
 }
