@@ -47,6 +47,7 @@ void __ava_retains(void);
 void __ava_handles_of(const char *type_name, ...);
 void __ava_scan_handles(void);
 void __ava_override(const char *expr_src, ...);
+void __ava_property_list(void);
 void __ava_string_lengths(const char *arg_name, ...);
 void __ava_unsupported(void);
 void __ava_success(const char *expr_src, ...);
@@ -128,6 +129,11 @@ void __ava_deallocates_resource(const char *resource, const char *expr_src, unsi
  * replies: ava_argument(blocking_read) { ava_override(CL_TRUE); }
  */
 #define ava_override(v) __ava_override(AVA_SPEC_STR_(v), (v))
+/*
+ * An input array of key/value pairs ending with a zero key (OpenCL's
+ * cl_context_properties *): its length is counted from its content.
+ */
+#define ava_property_list __ava_property_list()
 /* An opaque input blob whose 8-byte words may be handles (clSetKernelArg's value). */
 #define ava_scan_handles __ava_scan_handles()
 /*
