@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <ava/apiserver.h>
@@ -53,8 +54,12 @@ struct worker {
 	uint32_t thread_id;
 	pthread_t thread;
 	struct frame *head, *tail;
+	bool busy; /* running a call (under g_lock) */
 	pthread_cond_t cond;
 };
+
+/* A worker with nothing to do for this long ends (guest threads come and go). */
+#define WORKER_IDLE_SECONDS 2
 
 /*
  * What the real library gets as user_data when a guest passes a callback:
@@ -698,10 +703,18 @@ static void *worker_main(void *arg)
 	struct session *s = w->s;
 	for (;;) {
 		pthread_mutex_lock(&g_lock);
-		while (!w->head && !s->closing)
-			pthread_cond_wait(&w->cond, &g_lock);
+		w->busy = false;
+		bool idle_too_long = false;
+		while (!w->head && !s->closing && !idle_too_long) {
+			struct timespec deadline;
+			clock_gettime(CLOCK_MONOTONIC, &deadline);
+			deadline.tv_sec += WORKER_IDLE_SECONDS;
+			idle_too_long =
+			    pthread_cond_timedwait(&w->cond, &g_lock, &deadline) == ETIMEDOUT &&
+			    !w->head;
+		}
 		struct frame *f = w->head;
-		if (!f) { /* closing and drained */
+		if (!f) { /* closing and drained, or idle: a later call gets a new worker */
 			struct worker **pp = &s->workers;
 			while (*pp && *pp != w)
 				pp = &(*pp)->next;
@@ -714,6 +727,7 @@ static void *worker_main(void *arg)
 		w->head = f->next;
 		if (!w->head)
 			w->tail = NULL;
+		w->busy = true;
 		pthread_mutex_unlock(&g_lock);
 		execute_call(s, &f->hdr, f->payload);
 		free(f->payload);
@@ -751,12 +765,27 @@ static void dispatch_call(const struct ava_wire_header *hdr, uint8_t *payload)
 	for (w = s->workers; w; w = w->next)
 		if (w->thread_id == hdr->thread_id)
 			break;
+	if (!w && s->n_workers >= MAX_WORKERS_PER_SESSION) {
+		/*
+		 * At the cap, an idle worker (nothing queued, nothing running) can
+		 * serve this thread: ordering only matters within one thread.
+		 */
+		for (w = s->workers; w; w = w->next)
+			if (!w->busy && !w->head)
+				break;
+		if (w)
+			w->thread_id = hdr->thread_id;
+	}
 	if (!w && s->n_workers < MAX_WORKERS_PER_SESSION) {
 		w = calloc(1, sizeof(*w));
 		if (w) {
+			pthread_condattr_t ca;
 			w->s = s;
 			w->thread_id = hdr->thread_id;
-			pthread_cond_init(&w->cond, NULL);
+			pthread_condattr_init(&ca);
+			pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+			pthread_cond_init(&w->cond, &ca);
+			pthread_condattr_destroy(&ca);
 			s->refs++;
 			if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
 				s->refs--;

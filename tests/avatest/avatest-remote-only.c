@@ -6,7 +6,9 @@
  *  - a function the spec leaves out returns AVATEST_ERR_UNSUPPORTED;
  *  - a failing non-blocking call returns AVATEST_OK at once and its error
  *    surfaces at the next blocking call, exactly once, never lost;
- *  - handles the application sees are tokens, not pointers into its memory.
+ *  - handles the application sees are tokens, not pointers into its memory;
+ *  - many short-lived threads, one after another, each get their calls served
+ *    (the server's per-thread workers must not run out).
  *
  * Run natively, avatest_unspecced works (AVATEST_OK): exits 77 (skipped),
  * or 1 when AVATEST_EXPECT_REMOTE is set (the test scripts set it when they
@@ -16,6 +18,7 @@
 #include "avatest.h"
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,6 +97,34 @@ static void check_deferred_error(avatest_device dev)
 	      st, sum);
 }
 
+#define CHURN_THREADS 600
+
+static void *churn_thread(void *arg)
+{
+	int32_t y = 0;
+	avatest_status st = avatest_add_one((int32_t)(intptr_t)arg, &y);
+
+	return (void *)(intptr_t)(st == AVATEST_OK && y == (int32_t)(intptr_t)arg + 1);
+}
+
+/* More guest threads over the program's life than the server keeps workers. */
+static void check_thread_churn(void)
+{
+	int ok = 0;
+
+	for (int i = 0; i < CHURN_THREADS; i++) {
+		pthread_t t;
+		void *res = NULL;
+
+		if (pthread_create(&t, NULL, churn_thread, (void *)(intptr_t)i) != 0)
+			break;
+		pthread_join(t, &res);
+		ok += res != NULL;
+	}
+	CHECK(ok == CHURN_THREADS, "%d of %d short-lived threads got their call served", ok,
+	      CHURN_THREADS);
+}
+
 int main(void)
 {
 	avatest_device dev = NULL, dev2 = NULL;
@@ -131,6 +162,7 @@ int main(void)
 	CHECK(dev != dev2, "two devices got the same handle");
 
 	check_deferred_error(dev);
+	check_thread_churn();
 
 	st = avatest_device_close(dev);
 	CHECK(st == AVATEST_OK, "device_close returned %d", st);
