@@ -43,11 +43,16 @@ struct ava_codegen_options {
 
 /* ---- the model ---- */
 
-/* One statement of a plan function: a buffer count, the call mode, or an if. */
+/*
+ * One statement of a plan function: a buffer count, the call mode, the
+ * handle type of a bytes buffer, an argument override, or an if.
+ */
 enum ava_codegen_stmt_kind {
-	AVA_CODEGEN_STMT_COUNT, /* plan->count[arg] = expr */
-	AVA_CODEGEN_STMT_ASYNC, /* plan->async = async */
-	AVA_CODEGEN_STMT_IF,	/* if (expr) then else */
+	AVA_CODEGEN_STMT_COUNT,	   /* plan->count[arg] = expr */
+	AVA_CODEGEN_STMT_ASYNC,	   /* plan->async = async */
+	AVA_CODEGEN_STMT_IF,	   /* if (expr) then else */
+	AVA_CODEGEN_STMT_HANDLES,  /* plan->handle_type[arg] = handle_type */
+	AVA_CODEGEN_STMT_OVERRIDE, /* *(T *)args[arg] = (T)(expr) */
 };
 
 struct ava_codegen_stmt;
@@ -61,7 +66,9 @@ struct ava_codegen_stmt {
 	enum ava_codegen_stmt_kind kind;
 	uint16_t arg;
 	uint8_t async;
-	char *expr; /* COUNT: count source; IF: condition source */
+	/* HANDLES: the type tag (while parsing: index in api->handles plus one) */
+	uint16_t handle_type;
+	char *expr; /* COUNT: count source; IF: condition source; OVERRIDE: the value */
 	struct ava_codegen_stmt_list then_stmts, else_stmts;
 };
 
@@ -77,7 +84,13 @@ struct ava_codegen_value {
 	char *elem_ctype;	      /* BUFFER of bytes or structs: element type, unqualified */
 	char *count_expr;	      /* BUFFER: unconditional element count, C source */
 	bool top_const;		      /* declared with a top-level const: `&x` needs a cast */
-	char *bind_ctype;	      /* SCALAR: type spelling without top-level qualifiers */
+	/*
+	 * Type spelling without top-level qualifiers, for binding the value as a
+	 * plan local: scalars, and the pointers a plan reads (property lists,
+	 * string lengths).
+	 */
+	char *bind_ctype;
+	int str_lengths_arg; /* ELEM_STRING buffer: the ava_string_lengths argument, -1: none */
 };
 
 /* Type defaults from ava_type(T) { ... }. */
@@ -121,7 +134,9 @@ struct ava_codegen_fn {
 	bool has_plan;
 	uint8_t async; /* the call mode before any conditional statement */
 	struct ava_codegen_stmt_list cond;
-	uint64_t referenced; /* bit i: argument i appears in an expression */
+	/* ava_override statements, run before everything else but the bindings */
+	struct ava_codegen_stmt_list overrides;
+	uint64_t referenced; /* bit i: argument i is bound as a plan local */
 	int ret_type;	     /* index in api->types for the result, -1: none */
 	int errcode_arg;     /* -1: none */
 	int errcode_type;    /* index in api->types for the errcode element, -1: none */
@@ -139,11 +154,13 @@ struct ava_codegen_handle {
 struct ava_codegen_api {
 	char *spec_path; /* as shown in banners: relative to the source root */
 	char *name, *identifier, *version;
+	char *errcode_param; /* ava_errcode_param: unsupported functions' error out-parameter */
 	char **sonames;
 	size_t n_sonames;
 	char **headers;
 	size_t n_headers;
-	char **includes; /* the spec's own #include lines, as written (not ava/spec.h) */
+	/* the spec's own #include and #define lines, in order (not ava/spec.h) */
+	char **includes;
 	size_t n_includes;
 	char **deps; /* every file the spec read (itself and all headers), for depfiles */
 	size_t n_deps;

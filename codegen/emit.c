@@ -371,6 +371,7 @@ static const char *elem_const(uint8_t elem)
 {
 	return elem == AVA_ABI_ELEM_HANDLE   ? "AVA_ABI_ELEM_HANDLE"
 	       : elem == AVA_ABI_ELEM_STRUCT ? "AVA_ABI_ELEM_STRUCT"
+	       : elem == AVA_ABI_ELEM_STRING ? "AVA_ABI_ELEM_STRING"
 					     : "AVA_ABI_ELEM_BYTES";
 }
 
@@ -393,6 +394,10 @@ static void value_items(struct strs *s, const struct ava_abi_value *v, const cha
 			strcat(buf, " | AVA_ABI_V_ERRCODE");
 		if (v->flags & AVA_ABI_V_RETAINS)
 			strcat(buf, " | AVA_ABI_V_RETAINS");
+		if (v->flags & AVA_ABI_V_SCAN)
+			strcat(buf, " | AVA_ABI_V_SCAN");
+		if (v->flags & AVA_ABI_V_PROPS)
+			strcat(buf, " | AVA_ABI_V_PROPS");
 		add(s, ".flags = %s", buf + 3);
 	}
 	if (v->handle_type)
@@ -709,24 +714,38 @@ static void emit_fn_errors(struct emitter *e, int indent, const struct ava_codeg
 
 /* ---- plan functions ---- */
 
+/* What a plan statement needs: the function and the names of the plan's parameters. */
+struct plan_ctx {
+	const struct ava_codegen_fn *fn;
+	const char *args;
+	const char *plan;
+};
+
 static void emit_stmts(struct emitter *e, int indent, const struct ava_codegen_stmt_list *l,
-		       const char *plan);
+		       const struct plan_ctx *pc);
 
 static void emit_if(struct emitter *e, int indent, const struct ava_codegen_stmt *s,
-		    const char *plan, bool is_else_if)
+		    const struct plan_ctx *pc, bool is_else_if)
 {
-	if (is_else_if)
-		put(e, indent, "} else if (%s) {", s->expr);
-	else
-		put(e, indent, "if (%s) {", s->expr);
-	emit_stmts(e, indent + 1, &s->then_stmts, plan);
-	if (s->else_stmts.n == 1 && s->else_stmts.v[0]->kind == AVA_CODEGEN_STMT_IF) {
-		emit_if(e, indent, s->else_stmts.v[0], plan, true);
+	const char *kw = is_else_if ? "} else if" : "if";
+	const struct ava_codegen_stmt_list *then = &s->then_stmts, *other = &s->else_stmts;
+
+	/* Only the else branch has work (its statements went to the other plan list). */
+	if (!then->n) {
+		put(e, indent, "%s (!(%s)) {", kw, s->expr);
+		emit_stmts(e, indent + 1, other, pc);
+		put(e, indent, "}");
 		return;
 	}
-	if (s->else_stmts.n) {
+	put(e, indent, "%s (%s) {", kw, s->expr);
+	emit_stmts(e, indent + 1, then, pc);
+	if (other->n == 1 && other->v[0]->kind == AVA_CODEGEN_STMT_IF) {
+		emit_if(e, indent, other->v[0], pc, true);
+		return;
+	}
+	if (other->n) {
 		put(e, indent, "} else {");
-		emit_stmts(e, indent + 1, &s->else_stmts, plan);
+		emit_stmts(e, indent + 1, other, pc);
 	}
 	put(e, indent, "}");
 }
@@ -740,8 +759,24 @@ static void emit_count(struct emitter *e, int indent, const char *plan, uint16_t
 		put(e, indent, "%s->count[%u] = (%s);", plan, arg, expr);
 }
 
+/* `*(T *)args[i] = (T)(v);`: the argument the call will carry. */
+static void emit_override(struct emitter *e, int indent, const struct plan_ctx *pc,
+			  const struct ava_codegen_stmt *s)
+{
+	const struct ava_codegen_value *v = &pc->fn->args[s->arg];
+	char *ptr = ava_codegen_ptr_to(v->bind_ctype);
+	char *lhs = xasprintf("*(%s)%s[%u]", ptr, pc->args, s->arg);
+	char *rhs = is_simple_expr(s->expr) ? xasprintf("(%s)%s", v->bind_ctype, s->expr)
+					    : xasprintf("(%s)(%s)", v->bind_ctype, s->expr);
+
+	emit_assign(e, indent, lhs, rhs);
+	free(rhs);
+	free(lhs);
+	free(ptr);
+}
+
 static void emit_stmts(struct emitter *e, int indent, const struct ava_codegen_stmt_list *l,
-		       const char *plan)
+		       const struct plan_ctx *pc)
 {
 	size_t i;
 
@@ -750,16 +785,103 @@ static void emit_stmts(struct emitter *e, int indent, const struct ava_codegen_s
 
 		switch (s->kind) {
 		case AVA_CODEGEN_STMT_COUNT:
-			emit_count(e, indent, plan, s->arg, s->expr);
+			emit_count(e, indent, pc->plan, s->arg, s->expr);
 			break;
 		case AVA_CODEGEN_STMT_ASYNC:
-			put(e, indent, "%s->async = %u;", plan, s->async);
+			put(e, indent, "%s->async = %u;", pc->plan, s->async);
 			break;
 		case AVA_CODEGEN_STMT_IF:
-			emit_if(e, indent, s, plan, false);
+			emit_if(e, indent, s, pc, false);
+			break;
+		case AVA_CODEGEN_STMT_HANDLES:
+			put(e, indent, "%s->handle_type[%u] = %u; /* %s */", pc->plan, s->arg,
+			    s->handle_type, e->api->handles[s->handle_type - 1].name);
+			break;
+		case AVA_CODEGEN_STMT_OVERRIDE:
+			emit_override(e, indent, pc, s);
 			break;
 		}
 	}
+}
+
+/*
+ * The plan of one function. Order matters: the bindings copy the
+ * application's values first, so the overrides that follow write the
+ * arguments the call carries while every condition and count still sees
+ * what the application passed.
+ */
+static void emit_plan(struct emitter *e, const struct ava_codegen_fn *fn)
+{
+	char *args = local_name(fn->args, fn->n_args, "args");
+	char *plan = local_name(fn->args, fn->n_args, "plan");
+	struct plan_ctx pc = { fn, args, plan };
+	bool bound = false;
+	uint16_t j;
+
+	{
+		struct strs params = { NULL, 0 };
+		char *head = xasprintf("static void ava_gen__%s__plan__%s(", e->id, fn->name);
+
+		add(&params, "void *const *%s", args);
+		add(&params, "struct ava_gen_plan *%s", plan);
+		wrap(e, 0, head, params.v, params.n, ")");
+		free(head);
+		strs_free(&params);
+	}
+	put(e, 0, "{");
+	for (j = 0; j < fn->n_args; j++) {
+		const struct ava_codegen_value *v = &fn->args[j];
+		char *qual, *decl, *ptr, *lhs;
+		size_t len;
+
+		if (!(fn->referenced & (UINT64_C(1) << j)) || !v->bind_ctype)
+			continue;
+		len = strlen(v->bind_ctype);
+		qual = len && v->bind_ctype[len - 1] == '*' ? xasprintf("%sconst", v->bind_ctype)
+							    : xasprintf("const %s", v->bind_ctype);
+		decl = ava_codegen_decl(qual, v->name);
+		ptr = ava_codegen_ptr_to(qual);
+		lhs = xasprintf("*(%s)%s[%u]", ptr, args, j);
+		emit_assign(e, 1, decl, lhs);
+		free(lhs);
+		free(ptr);
+		free(decl);
+		free(qual);
+		bound = true;
+	}
+	if (bound)
+		blank(e);
+	else if (!fn->overrides.n)
+		put(e, 1, "(void)%s;", args);
+	if (fn->overrides.n) {
+		emit_stmts(e, 1, &fn->overrides, &pc);
+		blank(e);
+	}
+	put(e, 1, "%s->async = %u;", plan, fn->async);
+	for (j = 0; j < fn->n_args; j++) {
+		const struct ava_codegen_value *v = &fn->args[j];
+
+		if (v->abi.kind != AVA_ABI_BUFFER)
+			continue;
+		if (v->abi.flags & AVA_ABI_V_PROPS) {
+			char *lhs = xasprintf("%s->count[%u]", plan, j);
+			char *rhs = xasprintf("ava_gen_props_count(%s, sizeof(%s))", v->name,
+					      v->elem_ctype);
+
+			emit_assign(e, 1, lhs, rhs);
+			free(rhs);
+			free(lhs);
+			continue;
+		}
+		emit_count(e, 1, plan, j, v->count_expr ? v->count_expr : "0");
+		if (v->str_lengths_arg >= 0)
+			put(e, 1, "%s->str_lengths[%u] = %s;", plan, j,
+			    fn->args[v->str_lengths_arg].name);
+	}
+	emit_stmts(e, 1, &fn->cond, &pc);
+	put(e, 0, "}");
+	free(args);
+	free(plan);
 }
 
 static void emit_plans(struct emitter *e)
@@ -767,12 +889,9 @@ static void emit_plans(struct emitter *e)
 	const struct ava_codegen_api *api = e->api;
 	bool header = false;
 	uint32_t i;
-	uint16_t j;
 
 	for (i = 0; i < api->n_fns; i++) {
 		const struct ava_codegen_fn *fn = &api->fns[i];
-		char *args, *plan;
-		bool bound = false;
 
 		if (!fn->has_plan || (fn->flags & AVA_ABI_FN_UNSUPPORTED))
 			continue;
@@ -782,55 +901,7 @@ static void emit_plans(struct emitter *e)
 			    "---- */");
 		header = true;
 		blank(e);
-		args = local_name(fn->args, fn->n_args, "args");
-		plan = local_name(fn->args, fn->n_args, "plan");
-		{
-			struct strs params = { NULL, 0 };
-			char *head =
-			    xasprintf("static void ava_gen__%s__plan__%s(", e->id, fn->name);
-
-			add(&params, "void *const *%s", args);
-			add(&params, "struct ava_gen_plan *%s", plan);
-			wrap(e, 0, head, params.v, params.n, ")");
-			free(head);
-			strs_free(&params);
-		}
-		put(e, 0, "{");
-		for (j = 0; j < fn->n_args; j++) {
-			const struct ava_codegen_value *v = &fn->args[j];
-			char *qual, *decl, *ptr;
-			size_t len;
-
-			if (!(fn->referenced & (UINT64_C(1) << j)) || v->abi.kind != AVA_ABI_SCALAR)
-				continue;
-			len = strlen(v->bind_ctype);
-			qual = len && v->bind_ctype[len - 1] == '*'
-				   ? xasprintf("%sconst", v->bind_ctype)
-				   : xasprintf("const %s", v->bind_ctype);
-			decl = ava_codegen_decl(qual, v->name);
-			ptr = ava_codegen_ptr_to(qual);
-			put(e, 1, "%s = *(%s)%s[%u];", decl, ptr, args, j);
-			free(ptr);
-			free(decl);
-			free(qual);
-			bound = true;
-		}
-		if (bound)
-			blank(e);
-		else
-			put(e, 1, "(void)%s;", args);
-		put(e, 1, "%s->async = %u;", plan, fn->async);
-		for (j = 0; j < fn->n_args; j++) {
-			const struct ava_codegen_value *v = &fn->args[j];
-
-			if (v->abi.kind != AVA_ABI_BUFFER)
-				continue;
-			emit_count(e, 1, plan, j, v->count_expr ? v->count_expr : "0");
-		}
-		emit_stmts(e, 1, &fn->cond, plan);
-		put(e, 0, "}");
-		free(args);
-		free(plan);
+		emit_plan(e, fn);
 	}
 	if (header)
 		blank(e);

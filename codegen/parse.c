@@ -384,7 +384,14 @@ struct ann {
 	CXSourceLocation where; /* first annotation, for messages */
 	bool in, out, zero_terminated, handle, opaque, userdata, errcode;
 	bool allocates, deallocates, retains;
-	bool element, elem_handle, elem_opaque;
+	bool element, elem_handle, elem_opaque, elem_zero_terminated;
+	bool props, scan;
+	bool has_override; /* an ava_override, conditional or not */
+	CXSourceLocation override_where;
+	bool has_handles_of; /* an ava_handles_of, conditional or not */
+	CXSourceLocation handles_of_where;
+	int str_lengths; /* ava_string_lengths: the argument index, -1: none */
+	CXSourceLocation str_lengths_where;
 	bool has_max;
 	uint64_t max;
 	bool has_buffer; /* an ava_buffer, conditional or not */
@@ -421,6 +428,7 @@ struct body {
 	bool has_sync, has_async, has_cond_async, unsupported;
 	CXSourceLocation async_where;
 	struct ava_codegen_stmt_list cond;
+	struct ava_codegen_stmt_list overrides;
 	/* ava_type values. */
 	struct ava_codegen_type *type;
 };
@@ -432,7 +440,8 @@ struct scope {
 	bool element;
 	const char *field; /* inside ava_field */
 	int cond_depth;
-	struct ava_codegen_stmt_list *target; /* conditional statements go here */
+	struct ava_codegen_stmt_list *target;  /* conditional statements go here */
+	struct ava_codegen_stmt_list *otarget; /* conditional ava_override statements */
 };
 
 static void walk(struct body *b, CXCursor c, struct scope sc);
@@ -581,6 +590,78 @@ static void type_value(struct body *b, CXCursor c, const char *name)
 	}
 }
 
+/*
+ * ava_handles_of(T): this time the bytes buffer holds handles of type T. The
+ * type arrives as the cast `(T)0`, so libclang has already resolved it.
+ */
+static void handles_of(struct body *b, CXCursor c, struct scope sc)
+{
+	struct ann *v = sc.value;
+	CXCursor cast = call_arg(c, 1);
+	CXType t = clang_getCursorType(cast);
+	char *tn = string_literal(call_arg(c, 0));
+	struct ava_codegen_stmt *s;
+	CXCursor decl;
+
+	if (sc.arg < 0 || b->kind != BODY_FN) {
+		error_at(b->p, c, "ava_handles_of applies to function arguments only");
+		goto out;
+	}
+	if (!opaque_typedef(t, &decl) || !is_opaque_pointer(t)) {
+		error_at(b->p, c,
+			 "ava_handles_of(%s): '%s' is not a handle type (a typedef of a pointer to "
+			 "an incomplete struct)",
+			 tn ? tn : "?", tn ? tn : "?");
+		goto out;
+	}
+	if (!v->has_handles_of) {
+		v->has_handles_of = true;
+		v->handles_of_where = clang_getCursorLocation(c);
+	}
+	s = xcalloc(1, sizeof(*s));
+	s->kind = AVA_CODEGEN_STMT_HANDLES;
+	s->arg = (uint16_t)sc.arg;
+	s->handle_type = handle_ref(b->p, t);
+	stmt_push(sc.cond_depth > 0 ? sc.target : &b->cond, s);
+out:
+	free(tn);
+}
+
+/* ava_override(v): the scalar argument travels as v (the plan writes it). */
+static void override(struct body *b, CXCursor c, struct scope sc)
+{
+	struct ann *v = sc.value;
+	char *src = string_literal(call_arg(c, 0));
+	struct ava_codegen_stmt *s;
+	char *what, *pname;
+
+	if (sc.arg < 0 || b->kind != BODY_FN) {
+		error_at(b->p, c, "ava_override applies to function arguments only");
+		free(src);
+		return;
+	}
+	pname = cursor_name(b->params[sc.arg]);
+	what = xasprintf("override of '%s'", pname);
+	free(pname);
+	if (!src || !*src || !check_expr(b, call_arg(c, 1), what, true)) {
+		if (src && !*src)
+			error_at(b->p, c, "ava_override needs a value");
+		free(src);
+		free(what);
+		return;
+	}
+	free(what);
+	if (!v->has_override) {
+		v->has_override = true;
+		v->override_where = clang_getCursorLocation(c);
+	}
+	s = xcalloc(1, sizeof(*s));
+	s->kind = AVA_CODEGEN_STMT_OVERRIDE;
+	s->arg = (uint16_t)sc.arg;
+	s->expr = src;
+	stmt_push(sc.cond_depth > 0 ? sc.otarget : &b->overrides, s);
+}
+
 /* An annotation statement: a call to an intrinsic. */
 static void annotation(struct body *b, CXCursor c, struct scope sc)
 {
@@ -602,9 +683,11 @@ static void annotation(struct body *b, CXCursor c, struct scope sc)
 		goto out;
 	}
 	if (sc.cond_depth > 0 && strcmp(name, "__ava_sync") != 0 &&
-	    strcmp(name, "__ava_async") != 0 && strcmp(name, "__ava_buffer") != 0) {
+	    strcmp(name, "__ava_async") != 0 && strcmp(name, "__ava_buffer") != 0 &&
+	    strcmp(name, "__ava_handles_of") != 0 && strcmp(name, "__ava_override") != 0) {
 		error_at(b->p, c,
-			 "%s cannot be conditional (only ava_sync, ava_async and ava_buffer can)",
+			 "%s cannot be conditional (only ava_sync, ava_async, ava_buffer, "
+			 "ava_handles_of and ava_override can)",
 			 pretty(name));
 		goto out;
 	}
@@ -713,6 +796,8 @@ static void annotation(struct body *b, CXCursor c, struct scope sc)
 		v->deallocates = true;
 	} else if (strcmp(name, "__ava_retains") == 0) {
 		v->retains = true;
+	} else if (sc.element && strcmp(name, "__ava_zero_terminated") == 0) {
+		v->elem_zero_terminated = true;
 	} else if (sc.element) {
 		error_at(b->p, c, "%s does not belong in ava_element", pretty(name));
 	} else if (strcmp(name, "__ava_in") == 0 || strcmp(name, "__ava_out") == 0) {
@@ -730,8 +815,8 @@ static void annotation(struct body *b, CXCursor c, struct scope sc)
 		char *src = string_literal(call_arg(c, 0));
 		char *what, *pname;
 
-		if (sc.arg < 0 || b->kind != BODY_FN) {
-			error_at(b->p, c, "ava_buffer applies to function arguments only");
+		if (sc.arg < 0) {
+			error_at(b->p, c, "ava_buffer applies to arguments, not to the result");
 			free(src);
 			goto out;
 		}
@@ -818,6 +903,44 @@ static void annotation(struct body *b, CXCursor c, struct scope sc)
 			v->callback_where = clang_getCursorLocation(c);
 		}
 		free(what);
+	} else if (strcmp(name, "__ava_property_list") == 0 ||
+		   strcmp(name, "__ava_scan_handles") == 0) {
+		if (sc.arg < 0 || b->kind != BODY_FN) {
+			error_at(b->p, c, "%s applies to function arguments only", pretty(name));
+			goto out;
+		}
+		if (name[6] == 'p')
+			v->props = true;
+		else
+			v->scan = true;
+	} else if (strcmp(name, "__ava_handles_of") == 0) {
+		handles_of(b, c, sc);
+	} else if (strcmp(name, "__ava_override") == 0) {
+		override(b, c, sc);
+	} else if (strcmp(name, "__ava_string_lengths") == 0) {
+		CXCursor arg = strip(call_arg(c, 1));
+		int i = clang_getCursorKind(arg) == CXCursor_DeclRefExpr
+			    ? param_index(b, clang_getCursorReferenced(arg))
+			    : -1;
+
+		if (sc.arg < 0 || b->kind != BODY_FN) {
+			error_at(b->p, c, "ava_string_lengths applies to function arguments only");
+			goto out;
+		}
+		if (i < 0) {
+			char *text = source_text(b->p, arg);
+
+			error_at(b->p, c, "ava_string_lengths(%s): '%s' is not a parameter of %s",
+				 text ? text : "?", text ? text : "?", b->owner);
+			free(text);
+			goto out;
+		}
+		if (v->str_lengths >= 0) {
+			error_at(b->p, c, "duplicate ava_string_lengths");
+			goto out;
+		}
+		v->str_lengths = i;
+		v->str_lengths_where = clang_getCursorLocation(c);
 	} else {
 		error_at(b->p, c, "unknown annotation %s", pretty(name));
 	}
@@ -928,7 +1051,7 @@ static void walk(struct body *b, CXCursor c, struct scope sc)
 		break;
 	case CXCursor_IfStmt: {
 		char *name;
-		struct ava_codegen_stmt *s;
+		struct ava_codegen_stmt *s, *os;
 		char *text;
 
 		ch = children_of(c);
@@ -966,15 +1089,26 @@ static void walk(struct body *b, CXCursor c, struct scope sc)
 			free(ch.v);
 			return;
 		}
+		/*
+		 * The same condition in both statement lists: overrides run
+		 * before the counts (see emit_plans); empty branches are
+		 * pruned once the body is walked.
+		 */
 		s = xcalloc(1, sizeof(*s));
 		s->kind = AVA_CODEGEN_STMT_IF;
 		s->expr = text;
 		stmt_push(sc.target ? sc.target : &b->cond, s);
+		os = xcalloc(1, sizeof(*os));
+		os->kind = AVA_CODEGEN_STMT_IF;
+		os->expr = xstrdup(text);
+		stmt_push(sc.otarget ? sc.otarget : &b->overrides, os);
 		sc.cond_depth++;
 		sc.target = &s->then_stmts;
+		sc.otarget = &os->then_stmts;
 		walk(b, ch.v[1], sc);
 		if (ch.n > 2) {
 			sc.target = &s->else_stmts;
+			sc.otarget = &os->else_stmts;
 			walk(b, ch.v[2], sc);
 		}
 		free(ch.v);
@@ -1003,8 +1137,10 @@ static void body_init(struct body *b, struct parser *p, enum body_kind kind, con
 	for (i = 0; i < b->n_params; i++) {
 		b->params[i] = clang_Cursor_getArgument(def, i);
 		b->args[i].callback = -1;
+		b->args[i].str_lengths = -1;
 	}
 	b->ret.callback = -1;
+	b->ret.str_lengths = -1;
 }
 
 static void body_walk(struct body *b, CXCursor def)
@@ -1034,6 +1170,33 @@ static void body_fini(struct body *b)
 	free(b->args);
 	free(b->params);
 	ava_codegen_stmts_free(&b->cond);
+	ava_codegen_stmts_free(&b->overrides);
+}
+
+/* Drops if statements left with nothing to do (their other list has it). */
+static void prune(struct ava_codegen_stmt_list *l)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < l->n; i++) {
+		struct ava_codegen_stmt *s = l->v[i];
+
+		if (s->kind == AVA_CODEGEN_STMT_IF) {
+			prune(&s->then_stmts);
+			prune(&s->else_stmts);
+			if (!s->then_stmts.n && !s->else_stmts.n) {
+				free(s->expr);
+				free(s);
+				continue;
+			}
+		}
+		l->v[k++] = s;
+	}
+	l->n = k;
+	if (!k) {
+		free(l->v);
+		l->v = NULL;
+	}
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1119,6 +1282,26 @@ static bool settle_element(struct parser *p, struct ava_codegen_value *v, const 
 	long long size;
 	size_t i;
 
+	if (a->elem_zero_terminated) {
+		if (!is_pointer(et) || !is_char(pointee(et))) {
+			error_loc(p, where,
+				  "ava_zero_terminated on the elements of %s, which are not char "
+				  "pointers",
+				  what);
+			return false;
+		}
+		if (v->abi.dir != AVA_ABI_DIR_IN || a->elem_handle || a->elem_opaque ||
+		    a->n_fields) {
+			error_loc(p, where,
+				  "the elements of %s are strings: the buffer is an input and its "
+				  "elements take no other annotation",
+				  what);
+			return false;
+		}
+		v->abi.elem = AVA_ABI_ELEM_STRING;
+		v->abi.size_bytes = 8;
+		return true;
+	}
 	if (a->elem_handle || (!a->elem_opaque && opaque_typedef(et, &decl))) {
 		if (!is_opaque_pointer(et)) {
 			error_loc(p, where,
@@ -1230,6 +1413,27 @@ static bool settle_value(struct parser *p, struct ava_codegen_value *v, const st
 			  "ava_buffer without direction on %s: add ava_in and/or ava_out", what);
 		goto out;
 	}
+	if (a->props) {
+		if (!is_pointer(t) || is_function_pointer(t) || !is_arithmetic(pointee(t))) {
+			error_loc(p, where,
+				  "ava_property_list on %s, which is not a pointer to integers",
+				  what);
+			goto out;
+		}
+		if (a->has_buffer) {
+			error_loc(
+			    p, a->buffer_where,
+			    "ava_buffer on %s, an ava_property_list: its length comes from its "
+			    "zero key",
+			    what);
+			goto out;
+		}
+		if (!a->in || a->out) {
+			error_loc(p, where, "ava_property_list on %s needs ava_in (and no ava_out)",
+				  what);
+			goto out;
+		}
+	}
 	if ((a->in || a->out || a->has_buffer) && !is_pointer(t)) {
 		error_loc(p, where,
 			  "%s is not a pointer: ava_in, ava_out and ava_buffer do not apply", what);
@@ -1324,13 +1528,16 @@ static bool settle_value(struct parser *p, struct ava_codegen_value *v, const st
 				  what);
 			goto out;
 		}
-		if (!a->has_buffer || (!a->in && !a->out)) {
+		if ((!a->has_buffer && !a->props) || (!a->in && !a->out)) {
 			error_loc(p, where, "%s: pointer needs ava_in/ava_out and ava_buffer",
 				  what);
 			goto out;
 		}
-		if (is_cb) {
-			error_loc(p, where, "%s: callback arguments cannot be buffers", what);
+		if (is_cb && (a->out || a->element)) {
+			error_loc(p, where,
+				  "%s: a callback's buffers are inputs of plain bytes (ava_in, no "
+				  "ava_out or ava_element)",
+				  what);
 			goto out;
 		}
 		v->abi.kind = AVA_ABI_BUFFER;
@@ -1343,8 +1550,16 @@ static bool settle_value(struct parser *p, struct ava_codegen_value *v, const st
 				       : (AVA_CODEGEN_BUFFER_MAX_BYTES / v->abi.size_bytes
 					      ? AVA_CODEGEN_BUFFER_MAX_BYTES / v->abi.size_bytes
 					      : 1);
+		if (is_cb && v->abi.elem != AVA_ABI_ELEM_BYTES) {
+			error_loc(p, where, "%s: a callback's buffers carry plain bytes", what);
+			goto out;
+		}
 		v->abi.fields = v->fields;
 		v->count_expr = a->count ? xstrdup(a->count) : NULL;
+		if (a->props) {
+			v->abi.flags |= AVA_ABI_V_PROPS;
+			v->bind_ctype = unqualified_name(t);
+		}
 		if (a->errcode) {
 			if (!(v->abi.dir & AVA_ABI_DIR_OUT) || v->abi.elem != AVA_ABI_ELEM_BYTES) {
 				error_loc(p, where,
@@ -1426,6 +1641,37 @@ static bool settle_value(struct parser *p, struct ava_codegen_value *v, const st
 			ok = false;
 		}
 	}
+	if (a->scan) {
+		if (v->abi.kind == AVA_ABI_BUFFER && v->abi.elem == AVA_ABI_ELEM_BYTES &&
+		    v->abi.dir == AVA_ABI_DIR_IN) {
+			v->abi.flags |= AVA_ABI_V_SCAN;
+		} else {
+			error_loc(p, where,
+				  "ava_scan_handles on %s: it applies to an input buffer of bytes",
+				  what);
+			ok = false;
+		}
+	}
+	if (a->has_handles_of &&
+	    (v->abi.kind != AVA_ABI_BUFFER || v->abi.elem != AVA_ABI_ELEM_BYTES || v->elem_ctype ||
+	     (v->abi.flags & (AVA_ABI_V_PROPS | AVA_ABI_V_SCAN)))) {
+		error_loc(p, a->handles_of_where,
+			  "ava_handles_of on %s: it applies to a void * buffer of bytes", what);
+		ok = false;
+	}
+	if (a->has_override && (v->abi.kind != AVA_ABI_SCALAR || is_ret || a->opaque)) {
+		error_loc(p, a->override_where,
+			  "ava_override on %s, which is not a scalar argument", what);
+		ok = false;
+	}
+	if (a->str_lengths >= 0 &&
+	    (v->abi.kind != AVA_ABI_BUFFER || v->abi.elem != AVA_ABI_ELEM_STRING)) {
+		error_loc(p, a->str_lengths_where,
+			  "ava_string_lengths on %s, which is not a buffer of strings (ava_element "
+			  "{ ava_zero_terminated; })",
+			  what);
+		ok = false;
+	}
 	if (is_cb && v->abi.kind == AVA_ABI_HANDLE)
 		v->abi.flags = 0;
 	if (v->abi.kind == AVA_ABI_SCALAR)
@@ -1493,6 +1739,20 @@ static enum CXChildVisitResult top_visit(CXCursor c, CXCursor parent, CXClientDa
 			}
 			free(name);
 			free(inc);
+		}
+		return CXChildVisit_Continue;
+	}
+	if (k == CXCursor_MacroDefinition && main && !clang_Cursor_isMacroBuiltin(c)) {
+		/* The spec's own macros (CL_TARGET_OPENCL_VERSION) shape how the headers
+		 * read, so the generated files define them too, in the same place. */
+		char *def = source_text(p, c);
+
+		if (def) {
+			char *line = xasprintf("#define %s", def);
+
+			ava_codegen_strv_push(&p->api->includes, &p->api->n_includes, line);
+			free(line);
+			free(def);
 		}
 		return CXChildVisit_Continue;
 	}
@@ -1576,6 +1836,9 @@ static void read_settings(struct parser *p)
 			what = "ava_soname";
 		} else if (name_has_prefix(c, "__ava_header_")) {
 			what = "ava_header";
+		} else if (name_has_prefix(c, "__ava_errcode_param_")) {
+			slot = &api->errcode_param;
+			what = "ava_errcode_param";
 		} else {
 			error_at(p, c, "unknown API setting");
 			free(value);
@@ -1588,6 +1851,11 @@ static void read_settings(struct parser *p)
 		}
 		if (slot && *slot) {
 			error_at(p, c, "duplicate %s (already \"%s\")", what, *slot);
+			free(value);
+			continue;
+		}
+		if (slot == &api->errcode_param && !is_c_identifier(value)) {
+			error_at(p, c, "ava_errcode_param(%s) must name a parameter", value);
 			free(value);
 			continue;
 		}
@@ -1797,6 +2065,58 @@ static void settle_unsupported_ret(struct parser *p, struct ava_codegen_value *v
 	}
 }
 
+/*
+ * A function without a spec entry still writes its error into the API's
+ * errcode out-parameter (ava_errcode_param), when it has one of that name
+ * whose type has ava_type defaults.
+ */
+static void unsupported_errcode(struct parser *p, struct ava_codegen_fn *fn, const struct body *b)
+{
+	uint16_t i;
+
+	if (!p->api->errcode_param)
+		return;
+	for (i = 0; i < fn->n_args; i++) {
+		CXType t = clang_getCursorType(b->params[i]);
+
+		if (strcmp(fn->args[i].name, p->api->errcode_param) != 0 || !is_pointer(t) ||
+		    is_function_pointer(t))
+			continue;
+		fn->errcode_type = find_type(p->api, pointee(t));
+		if (fn->errcode_type >= 0)
+			fn->errcode_arg = i;
+		return;
+	}
+}
+
+/*
+ * ava_string_lengths(arg) on argument i, a buffer of strings: arg must be a
+ * pointer to size_t-wide integers. The plan reads that pointer (guest only).
+ */
+static void string_lengths(struct parser *p, struct ava_codegen_fn *fn, const struct body *b,
+			   uint16_t i)
+{
+	const struct ann *a = &b->args[i];
+	uint16_t k = (uint16_t)a->str_lengths;
+	CXType t = clang_getCursorType(b->params[k]);
+
+	if (!is_pointer(t) || is_function_pointer(t) || !is_arithmetic(pointee(t)) ||
+	    type_size(pointee(t)) != (long long)sizeof(size_t)) {
+		char *tn = type_name(t);
+
+		error_loc(p, a->str_lengths_where,
+			  "ava_string_lengths(%s): '%s' is %s, not a pointer to lengths "
+			  "(const size_t *)",
+			  fn->args[k].name, fn->args[k].name, tn);
+		free(tn);
+		return;
+	}
+	fn->args[i].str_lengths_arg = k;
+	if (!fn->args[k].bind_ctype)
+		fn->args[k].bind_ctype = unqualified_name(t);
+	fn->referenced |= UINT64_C(1) << k;
+}
+
 static void read_fn(struct parser *p, struct ava_codegen_fn *fn, CXCursor hdr, CXCursor entry,
 		    bool has_entry)
 {
@@ -1825,6 +2145,7 @@ static void read_fn(struct parser *p, struct ava_codegen_fn *fn, CXCursor hdr, C
 		fn->args[i].ctype = type_name(clang_getCursorType(b.params[i]));
 		fn->args[i].top_const =
 		    clang_isConstQualifiedType(clang_getCursorType(b.params[i]));
+		fn->args[i].str_lengths_arg = -1;
 	}
 	if (has_entry) {
 		body_walk(&b, def);
@@ -1845,6 +2166,7 @@ static void read_fn(struct parser *p, struct ava_codegen_fn *fn, CXCursor hdr, C
 	if (!supported) {
 		fn->flags |= AVA_ABI_FN_UNSUPPORTED;
 		settle_unsupported_ret(p, &fn->ret, rt);
+		unsupported_errcode(p, fn, &b);
 		goto out;
 	}
 
@@ -1875,8 +2197,14 @@ static void read_fn(struct parser *p, struct ava_codegen_fn *fn, CXCursor hdr, C
 		}
 		if (v->abi.kind == AVA_ABI_BUFFER)
 			fn->has_plan = true;
+		if (v->abi.flags & AVA_ABI_V_PROPS)
+			fn->referenced |= UINT64_C(1) << i;
 	}
 	settle_value(p, &fn->ret, &b.ret, rt, def, ROLE_RET, fn->name);
+	for (i = 0; i < b.n_params; i++) {
+		if (b.args[i].str_lengths >= 0 && fn->args[i].abi.elem == AVA_ABI_ELEM_STRING)
+			string_lengths(p, fn, &b, i);
+	}
 
 	/* What expressions named must be scalar parameters. */
 	for (k = 0; k < b.n_refs; k++) {
@@ -1892,7 +2220,7 @@ static void read_fn(struct parser *p, struct ava_codegen_fn *fn, CXCursor hdr, C
 	fn->async = b.has_async;
 	if (b.has_async || b.has_cond_async)
 		fn->flags |= AVA_ABI_FN_MAY_ASYNC;
-	if (b.has_async) {
+	if (b.has_async || b.has_cond_async) {
 		for (i = 0; i < fn->n_args; i++) {
 			if (fn->args[i].abi.kind == AVA_ABI_BUFFER &&
 			    (fn->args[i].abi.dir & AVA_ABI_DIR_OUT)) {
@@ -1925,10 +2253,14 @@ static void read_fn(struct parser *p, struct ava_codegen_fn *fn, CXCursor hdr, C
 		}
 	}
 
+	prune(&b.cond);
+	prune(&b.overrides);
 	fn->cond = b.cond;
 	b.cond = (struct ava_codegen_stmt_list){ NULL, 0 };
-	fn->referenced = b.referenced;
-	if (fn->cond.n)
+	fn->overrides = b.overrides;
+	b.overrides = (struct ava_codegen_stmt_list){ NULL, 0 };
+	fn->referenced |= b.referenced;
+	if (fn->cond.n || fn->overrides.n)
 		fn->has_plan = true;
 out:
 	body_fini(&b);
@@ -1986,6 +2318,20 @@ static void read_fns(struct parser *p)
 	free(used);
 }
 
+static void retag_stmts(struct ava_codegen_stmt_list *l, const uint16_t *tag_of)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		struct ava_codegen_stmt *s = l->v[i];
+
+		if (s->kind == AVA_CODEGEN_STMT_HANDLES)
+			s->handle_type = tag_of[s->handle_type];
+		retag_stmts(&s->then_stmts, tag_of);
+		retag_stmts(&s->else_stmts, tag_of);
+	}
+}
+
 /* Tags follow declaration order; rewrite every handle reference. */
 static void assign_tags(struct parser *p)
 {
@@ -2023,6 +2369,7 @@ static void assign_tags(struct parser *p)
 		RETAG(&api->fns[f].ret);
 		for (j = 0; j < api->fns[f].n_args; j++)
 			RETAG(&api->fns[f].args[j]);
+		retag_stmts(&api->fns[f].cond, tag_of);
 	}
 	for (c = 0; c < api->n_callbacks; c++) {
 		RETAG(&api->callbacks[c].ret);
@@ -2257,6 +2604,7 @@ void ava_codegen_api_free(struct ava_codegen_api *api)
 			value_fini(&fn->args[j]);
 		free(fn->args);
 		ava_codegen_stmts_free(&fn->cond);
+		ava_codegen_stmts_free(&fn->overrides);
 	}
 	free(api->fns);
 	for (i = 0; i < api->n_callbacks; i++) {
@@ -2300,5 +2648,6 @@ void ava_codegen_api_free(struct ava_codegen_api *api)
 	free(api->name);
 	free(api->identifier);
 	free(api->version);
+	free(api->errcode_param);
 	free(api);
 }

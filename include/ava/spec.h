@@ -83,6 +83,16 @@ void __ava_deallocates_resource(const char *resource, const char *expr_src, unsi
 #define ava_header(path) \
 	static const char *const AVA_SPEC_UNIQUE_(__ava_header_) __attribute__((unused)) = (path)
 
+/*
+ * The out-parameter through which the API reports errors, by name:
+ * ava_errcode_param(errcode_ret); Functions without a spec entry that have a
+ * pointer parameter of this name, whose type has ava_type defaults, write
+ * their "unsupported" error there.
+ */
+#define ava_errcode_param(name)                                                              \
+	static const char AVA_SPEC_UNIQUE_(__ava_errcode_param_)[] __attribute__((unused)) = \
+	    AVA_SPEC_STR_(name)
+
 /* Defaults for every value of type T: ava_type(cl_int) { ava_success(CL_SUCCESS); } */
 #define ava_type(T) \
 	static void AVA_SPEC_UNIQUE_(__ava_type_)(T __ava_type_value __attribute__((unused)))
