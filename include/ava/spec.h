@@ -22,7 +22,12 @@
 #define AVA_SPEC_CAT2_(a, b)	 a##b
 #define AVA_SPEC_CAT_(a, b)	 AVA_SPEC_CAT2_(a, b)
 #define AVA_SPEC_UNIQUE_(prefix) AVA_SPEC_CAT_(prefix, __COUNTER__)
-#define AVA_SPEC_STR_(x)	 #x
+/*
+ * AVA_SPEC_STR_ expands its argument before stringifying it. Expressions
+ * (sizes, values, overrides) are stringified with # directly instead, so the
+ * generated code shows the spec's own spelling (CL_TRUE, not 1).
+ */
+#define AVA_SPEC_STR_(x) #x
 
 /* ---- intrinsics: declared, never defined; avagen recognises them by name ---- */
 int __ava_argument(int, ...);
@@ -116,8 +121,8 @@ void __ava_deallocates_resource(const char *resource, const char *expr_src, unsi
 /* ---- value annotations ---- */
 #define ava_in		    __ava_in()
 #define ava_out		    __ava_out()
-#define ava_buffer(n)	    __ava_buffer(AVA_SPEC_STR_(n), (unsigned long long)(n))
-#define ava_max(n)	    __ava_max(AVA_SPEC_STR_(n), (unsigned long long)(n))
+#define ava_buffer(n)	    __ava_buffer(#n, (unsigned long long)(n))
+#define ava_max(n)	    __ava_max(#n, (unsigned long long)(n))
 #define ava_zero_terminated __ava_zero_terminated()
 #define ava_handle	    __ava_handle()
 #define ava_opaque	    __ava_opaque()
@@ -132,13 +137,13 @@ void __ava_deallocates_resource(const char *resource, const char *expr_src, unsi
  * This void * buffer holds handles of type T this time (may be conditional):
  * if (param_name == CL_CONTEXT_DEVICES) ava_handles_of(cl_device_id);
  */
-#define ava_handles_of(T) __ava_handles_of(AVA_SPEC_STR_(T), (T)0)
+#define ava_handles_of(T) __ava_handles_of(#T, (T)0)
 /*
  * Whatever the application passed, this scalar argument travels and reaches
  * the real function as v. For calls the remote side must complete before it
  * replies: ava_argument(blocking_read) { ava_override(CL_TRUE); }
  */
-#define ava_override(v) __ava_override(AVA_SPEC_STR_(v), (v))
+#define ava_override(v) __ava_override(#v, (v))
 /*
  * An input array of key/value pairs ending with a zero key (OpenCL's
  * cl_context_properties *): its length is counted from its content.
@@ -159,18 +164,18 @@ void __ava_deallocates_resource(const char *resource, const char *expr_src, unsi
 #define ava_unsupported __ava_unsupported()
 
 /* ---- type defaults (inside ava_type) ---- */
-#define ava_success(v)		    __ava_success(AVA_SPEC_STR_(v), (v))
-#define ava_failure(v)		    __ava_failure(AVA_SPEC_STR_(v), (v))
-#define ava_unsupported_error(v)    __ava_unsupported_error(AVA_SPEC_STR_(v), (v))
-#define ava_invalid_handle_error(v) __ava_invalid_handle_error(AVA_SPEC_STR_(v), (v))
-#define ava_refuse_with(v)	    __ava_refuse_with(AVA_SPEC_STR_(v), (v))
+#define ava_success(v)		    __ava_success(#v, (v))
+#define ava_failure(v)		    __ava_failure(#v, (v))
+#define ava_unsupported_error(v)    __ava_unsupported_error(#v, (v))
+#define ava_invalid_handle_error(v) __ava_invalid_handle_error(#v, (v))
+#define ava_refuse_with(v)	    __ava_refuse_with(#v, (v))
 
 /* ---- resources, for the router's policy ---- */
 #define ava_consumes_resource(res, n) \
-	__ava_consumes_resource(AVA_SPEC_STR_(res), AVA_SPEC_STR_(n), (unsigned long long)(n))
+	__ava_consumes_resource(AVA_SPEC_STR_(res), #n, (unsigned long long)(n))
 #define ava_allocates_resource(res, n) \
-	__ava_allocates_resource(AVA_SPEC_STR_(res), AVA_SPEC_STR_(n), (unsigned long long)(n))
+	__ava_allocates_resource(AVA_SPEC_STR_(res), #n, (unsigned long long)(n))
 #define ava_deallocates_resource(res, n) \
-	__ava_deallocates_resource(AVA_SPEC_STR_(res), AVA_SPEC_STR_(n), (unsigned long long)(n))
+	__ava_deallocates_resource(AVA_SPEC_STR_(res), #n, (unsigned long long)(n))
 
 #endif /* AVA_SPEC_H */
