@@ -386,6 +386,7 @@ struct ann {
 	bool allocates, deallocates, retains;
 	bool element, elem_handle, elem_opaque, elem_zero_terminated;
 	bool props, scan;
+	CXSourceLocation props_where, scan_where;
 	bool has_override; /* an ava_override, conditional or not */
 	CXSourceLocation override_where;
 	bool has_handles_of; /* an ava_handles_of, conditional or not */
@@ -909,10 +910,13 @@ static void annotation(struct body *b, CXCursor c, struct scope sc)
 			error_at(b->p, c, "%s applies to function arguments only", pretty(name));
 			goto out;
 		}
-		if (name[6] == 'p')
+		if (name[6] == 'p') {
 			v->props = true;
-		else
+			v->props_where = clang_getCursorLocation(c);
+		} else {
 			v->scan = true;
+			v->scan_where = clang_getCursorLocation(c);
+		}
 	} else if (strcmp(name, "__ava_handles_of") == 0) {
 		handles_of(b, c, sc);
 	} else if (strcmp(name, "__ava_override") == 0) {
@@ -1415,7 +1419,7 @@ static bool settle_value(struct parser *p, struct ava_codegen_value *v, const st
 	}
 	if (a->props) {
 		if (!is_pointer(t) || is_function_pointer(t) || !is_arithmetic(pointee(t))) {
-			error_loc(p, where,
+			error_loc(p, a->props_where,
 				  "ava_property_list on %s, which is not a pointer to integers",
 				  what);
 			goto out;
@@ -1429,8 +1433,8 @@ static bool settle_value(struct parser *p, struct ava_codegen_value *v, const st
 			goto out;
 		}
 		if (!a->in || a->out) {
-			error_loc(p, where, "ava_property_list on %s needs ava_in (and no ava_out)",
-				  what);
+			error_loc(p, a->props_where,
+				  "ava_property_list on %s needs ava_in (and no ava_out)", what);
 			goto out;
 		}
 	}
@@ -1646,7 +1650,7 @@ static bool settle_value(struct parser *p, struct ava_codegen_value *v, const st
 		    v->abi.dir == AVA_ABI_DIR_IN) {
 			v->abi.flags |= AVA_ABI_V_SCAN;
 		} else {
-			error_loc(p, where,
+			error_loc(p, a->scan_where,
 				  "ava_scan_handles on %s: it applies to an input buffer of bytes",
 				  what);
 			ok = false;
