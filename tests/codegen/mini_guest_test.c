@@ -35,11 +35,14 @@ static struct {
 	uint32_t fn_id;
 	int had_args, had_ret;
 	uint64_t vals[AVA_ABI_MAX_ARGS];
+	uint64_t planned_vals[AVA_ABI_MAX_ARGS]; /* after the plan's overrides */
 	struct ava_gen_plan plan;
 	int planned;
+	void *errcode_ptr; /* where the errcode argument points (set_error writes there) */
 } last;
 
-#define ARG(i, type) ((type)last.vals[i])
+#define ARG(i, type)	     ((type)last.vals[i])
+#define PLANNED_ARG(i, type) ((type)last.planned_vals[i])
 
 void ava_guestlib_call(const struct ava_guestlib_api *api, uint32_t fn_id, void *const *args,
 		       void *ret)
@@ -52,6 +55,9 @@ void ava_guestlib_call(const struct ava_guestlib_api *api, uint32_t fn_id, void 
 	last.had_args = args != NULL;
 	last.had_ret = ret != NULL;
 	last.planned = 0;
+	last.errcode_ptr = NULL;
+	if (args && fn->errors.errcode_arg >= 0)
+		last.errcode_ptr = *(void *const *)args[fn->errors.errcode_arg];
 	memset(last.vals, 0, sizeof(last.vals));
 	for (uint16_t i = 0; i < fn->abi->n_args; i++) {
 		const struct ava_abi_value *v = &fn->abi->args[i];
@@ -59,10 +65,18 @@ void ava_guestlib_call(const struct ava_guestlib_api *api, uint32_t fn_id, void 
 
 		memcpy(&last.vals[i], args[i], n < 8 ? n : 8);
 	}
-	memset(&last.plan, 0xee, sizeof(last.plan));
+	/* The runtimes zero the plan first; so does this stand-in. */
+	memset(&last.plan, 0, sizeof(last.plan));
 	if (fn->plan) {
 		fn->plan(args, &last.plan);
 		last.planned = 1;
+	}
+	memset(last.planned_vals, 0, sizeof(last.planned_vals));
+	for (uint16_t i = 0; i < fn->abi->n_args; i++) {
+		const struct ava_abi_value *v = &fn->abi->args[i];
+		size_t n = v->kind == AVA_ABI_SCALAR ? v->size_bytes : sizeof(void *);
+
+		memcpy(&last.planned_vals[i], args[i], n < 8 ? n : 8);
 	}
 	if (ret && e) {
 		const void *v = (fn->abi->flags & AVA_ABI_FN_UNSUPPORTED)
@@ -270,6 +284,97 @@ int main(void)
 		CHECK(last.api->abi->fns[last.fn_id].args[1].kind == AVA_ABI_CALLBACK);
 		CHECK(last.api->abi->fns[last.fn_id].args[1].callback_id == 1);
 	}
+
+	/* mini_get_info: a conditional override and conditional handle types. */
+	{
+		uint8_t value[16];
+		size_t size_ret = 0;
+		const struct ava_abi_value *v;
+
+		mini_get_info(buf, MINI_INFO_SIZE, sizeof(value), value, &size_ret);
+		CHECK(last.fn_id == id_of("mini_get_info"));
+		CHECK(PLANNED_ARG(1, mini_info) == MINI_INFO_SIZE);
+		CHECK(last.plan.count[3] == sizeof(value) && last.plan.count[4] == 1);
+		CHECK(last.plan.handle_type[3] == 0);
+		mini_get_info(buf, MINI_INFO_CTX, sizeof(value), value, &size_ret);
+		CHECK(last.plan.handle_type[3] == 1);
+		mini_get_info(buf, MINI_INFO_BUFS, sizeof(value), value, &size_ret);
+		CHECK(last.plan.handle_type[3] == 2);
+		mini_get_info(buf, MINI_INFO_SECRET, sizeof(value), value, &size_ret);
+		CHECK(ARG(1, mini_info) == MINI_INFO_SECRET && PLANNED_ARG(1, mini_info) == 0);
+		CHECK(last.plan.handle_type[3] == 0);
+		v = &last.api->abi->fns[last.fn_id].args[3];
+		CHECK(v->kind == AVA_ABI_BUFFER && v->elem == AVA_ABI_ELEM_BYTES && v->flags == 0);
+	}
+
+	/* mini_create: a property list counted from its content, an override of flags. */
+	{
+		mini_prop props[] = { MINI_PROP_PEER, (mini_prop)0x10, 7, 8, 0 };
+		const struct ava_abi_value *v;
+
+		mini_create(props, MINI_FLAG_SHARE, &err);
+		CHECK(last.plan.count[0] == 5 && last.plan.count[2] == 1);
+		CHECK(ARG(1, uint32_t) == MINI_FLAG_SHARE &&
+		      PLANNED_ARG(1, uint32_t) == MINI_FLAG_COPY);
+		mini_create(props, 0, &err);
+		CHECK(PLANNED_ARG(1, uint32_t) == 0);
+		v = &last.api->abi->fns[last.fn_id].args[0];
+		CHECK(v->kind == AVA_ABI_BUFFER && v->dir == AVA_ABI_DIR_IN);
+		CHECK(v->elem == AVA_ABI_ELEM_BYTES && v->size_bytes == sizeof(mini_prop));
+		CHECK(v->flags == (AVA_ABI_V_PROPS | AVA_ABI_V_SCAN));
+		CHECK(v->max_count == 64u * 1024 * 1024 / sizeof(mini_prop));
+		mini_create(NULL, 0, &err);
+		CHECK(last.plan.count[0] == AVA_GEN_COUNT_FROM_WIRE);
+	}
+
+	/* mini_set_arg: bytes that may hold handles. */
+	mini_set_arg(ctx, 0, sizeof(buf), &buf);
+	CHECK(last.plan.count[3] == sizeof(buf));
+	CHECK(last.api->abi->fns[last.fn_id].args[3].flags == AVA_ABI_V_SCAN);
+
+	/* mini_compile: a buffer of strings and their lengths. */
+	{
+		const char *sources[] = { "abc", "de" };
+		const size_t lengths[] = { 3, 0 };
+		const struct ava_abi_value *v;
+
+		mini_compile(ctx, 2, sources, lengths);
+		CHECK(last.plan.count[2] == 2 && last.plan.count[3] == 2);
+		CHECK(last.plan.str_lengths[2] == lengths && last.plan.str_lengths[3] == NULL);
+		v = &last.api->abi->fns[last.fn_id].args[2];
+		CHECK(v->kind == AVA_ABI_BUFFER && v->dir == AVA_ABI_DIR_IN);
+		CHECK(v->elem == AVA_ABI_ELEM_STRING && v->size_bytes == 8);
+		mini_compile(ctx, 2, sources, NULL);
+		CHECK(last.plan.str_lengths[2] == NULL);
+	}
+
+	/* mini_wait: an unconditional override is a plan of its own. */
+	mini_wait(ctx, 0);
+	CHECK(last.planned && ARG(1, int32_t) == 0 && PLANNED_ARG(1, int32_t) == 1);
+
+	/* A callback's input buffer: bytes, default maximum. */
+	{
+		const struct ava_abi_callback *cb = &last.api->abi->callbacks[2];
+
+		CHECK(strcmp(cb->name, "mini_notify_cb") == 0);
+		CHECK(cb->args[1].kind == AVA_ABI_BUFFER && cb->args[1].dir == AVA_ABI_DIR_IN);
+		CHECK(cb->args[1].elem == AVA_ABI_ELEM_BYTES && cb->args[1].size_bytes == 1);
+		CHECK(cb->args[1].max_count == 64u * 1024 * 1024);
+	}
+
+	/* An unsupported function reports through the ava_errcode_param argument. */
+	err = MINI_OK;
+	mini_import(ctx, 3, &err);
+	fn = &last.api->fns[last.fn_id];
+	CHECK(last.fn_id == id_of("mini_import"));
+	CHECK(last.api->abi->fns[last.fn_id].flags == AVA_ABI_FN_UNSUPPORTED);
+	CHECK(fn->errors.errcode_arg == 2 && fn->errors.errcode);
+	CHECK(*(const mini_err *)fn->errors.errcode->on_status[AVA_STATUS_UNSUPPORTED] ==
+	      MINI_ERR_UNSUPPORTED);
+	CHECK(last.had_args && last.errcode_ptr == &err);
+	/* Without such a parameter, nothing: mini_missing has none. */
+	mini_missing(ctx);
+	CHECK(last.api->fns[last.fn_id].errors.errcode_arg == -1);
 
 	if (failures)
 		fprintf(stderr, "%d checks failed\n", failures);

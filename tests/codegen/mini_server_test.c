@@ -246,6 +246,63 @@ mini_ctx mini_current(void)
 	return (mini_ctx)(uintptr_t)0x55;
 }
 
+mini_err mini_get_info(mini_buf buf, mini_info what, size_t size, void *value, size_t *size_ret)
+{
+	SEEN("mini_get_info");
+	seen.a[0] = (uintptr_t)buf;
+	seen.a[1] = what;
+	seen.a[2] = size;
+	seen.a[3] = (uintptr_t)value;
+	seen.a[4] = (uintptr_t)size_ret;
+	return MINI_OK;
+}
+
+mini_ctx mini_create(const mini_prop *props, uint32_t flags, mini_err *err)
+{
+	SEEN("mini_create");
+	seen.a[0] = (uintptr_t)props;
+	seen.a[1] = flags;
+	*err = MINI_OK;
+	return (mini_ctx)(uintptr_t)0x66;
+}
+
+mini_err mini_set_arg(mini_ctx ctx, uint32_t index, size_t size, const void *value)
+{
+	SEEN("mini_set_arg");
+	seen.a[0] = (uintptr_t)ctx;
+	seen.a[1] = index;
+	seen.a[2] = size;
+	seen.a[3] = (uintptr_t)value;
+	return MINI_OK;
+}
+
+mini_err mini_compile(mini_ctx ctx, uint32_t count, const char **sources, const size_t *lengths)
+{
+	SEEN("mini_compile");
+	seen.a[0] = (uintptr_t)ctx;
+	seen.a[1] = count;
+	seen.a[2] = (uintptr_t)sources;
+	seen.a[3] = (uintptr_t)lengths;
+	return MINI_OK;
+}
+
+mini_err mini_wait(mini_ctx ctx, int32_t blocking)
+{
+	SEEN("mini_wait");
+	seen.a[0] = (uintptr_t)ctx;
+	seen.a[1] = (uintptr_t)blocking;
+	return MINI_OK;
+}
+
+mini_err mini_on_notify(mini_ctx ctx, mini_notify_fn fn, void *user)
+{
+	SEEN("mini_on_notify");
+	seen.a[0] = (uintptr_t)ctx;
+	seen.a[1] = (uintptr_t)fn;
+	seen.a[2] = (uintptr_t)user;
+	return MINI_OK;
+}
+
 /* ---- stand-in server runtime ---- */
 
 static struct {
@@ -371,6 +428,51 @@ int ava_apiserver_main(const struct ava_apiserver_api *api, int argc, char **arg
 
 		fn_named(api, "mini_clash")->invoke(args, &r);
 		CHECK(out == 6);
+	}
+
+	/*
+	 * Plans on the server see only scalars: pointer slots hold NULL. A property
+	 * list's count then comes from the wire, and overrides rewrite the scalar
+	 * the real function will get.
+	 */
+	{
+		const mini_prop *props = NULL;
+		uint32_t flags = MINI_FLAG_SHARE | 0x10u;
+		mini_err *errp = NULL;
+		void *const args[] = { &props, &flags, &errp };
+		struct ava_gen_plan plan;
+
+		memset(&plan, 0, sizeof(plan));
+		fn_named(api, "mini_create")->plan(args, &plan);
+		CHECK(plan.count[0] == AVA_GEN_COUNT_FROM_WIRE && plan.count[2] == 1);
+		CHECK(flags == (MINI_FLAG_COPY | 0x10u));
+		/* Running it again on the overridden value changes nothing. */
+		fn_named(api, "mini_create")->plan(args, &plan);
+		CHECK(flags == (MINI_FLAG_COPY | 0x10u));
+	}
+	{
+		mini_ctx ctx = (mini_ctx)(uintptr_t)0x10;
+		uint32_t count = 2;
+		const char **sources = NULL;
+		const size_t *lengths = NULL;
+		void *const args[] = { &ctx, &count, &sources, &lengths };
+		struct ava_gen_plan plan;
+
+		memset(&plan, 0, sizeof(plan));
+		fn_named(api, "mini_compile")->plan(args, &plan);
+		CHECK(plan.count[2] == 2 && plan.count[3] == 2 && plan.str_lengths[2] == NULL);
+	}
+	{
+		mini_ctx ctx = (mini_ctx)(uintptr_t)0x10;
+		int32_t blocking = 0;
+		void *const args[] = { &ctx, &blocking };
+		struct ava_gen_plan plan;
+
+		memset(&plan, 0, sizeof(plan));
+		fn_named(api, "mini_wait")->plan(args, &plan);
+		CHECK(blocking == 1);
+		fn_named(api, "mini_wait")->invoke(args, &r);
+		CHECK(strcmp(seen.fn, "mini_wait") == 0 && seen.a[1] == 1);
 	}
 
 	/* Callbacks: the library gets the trampoline, which forwards to the runtime. */

@@ -87,4 +87,29 @@ mini_big mini_big_get(void);
 mini_err mini_old(mini_ctx ctx) __attribute__((deprecated));
 mini_err mini_on_error(mini_ctx ctx, void (*fn)(int32_t code, void *user), void *user);
 
+/* An info query: what the value holds depends on what is asked. */
+typedef enum mini_info {
+	MINI_INFO_SIZE = 1,
+	MINI_INFO_CTX = 2,
+	MINI_INFO_BUFS = 3,
+	MINI_INFO_SECRET = 4,
+} mini_info;
+mini_err mini_get_info(mini_buf buf, mini_info what, size_t size, void *value, size_t *size_ret);
+
+/* Key/value properties ending with a zero key; a value may be a handle. */
+typedef intptr_t mini_prop;
+#define MINI_PROP_PEER	1
+#define MINI_FLAG_SHARE 0x1u
+#define MINI_FLAG_COPY	0x2u
+mini_ctx mini_create(const mini_prop *props, uint32_t flags, mini_err *err);
+/* value: plain bytes that may hold a handle. */
+mini_err mini_set_arg(mini_ctx ctx, uint32_t index, size_t size, const void *value);
+/* count strings, each NUL-terminated or as long as lengths says. */
+mini_err mini_compile(mini_ctx ctx, uint32_t count, const char **sources, const size_t *lengths);
+mini_err mini_wait(mini_ctx ctx, int32_t blocking);
+typedef void (*mini_notify_fn)(const char *info, const void *data, size_t size, void *user);
+mini_err mini_on_notify(mini_ctx ctx, mini_notify_fn fn, void *user);
+/* No spec entry, but an error out-parameter of the name ava_errcode_param gives. */
+mini_buf mini_import(mini_ctx ctx, int32_t fd, mini_err *err);
+
 #endif /* MINI_H */
