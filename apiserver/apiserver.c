@@ -137,11 +137,13 @@ static struct session *session_find_locked(uint32_t id)
 /* Drops the references the guest still held; borrowed objects (refs 0) are not ours. */
 static void release_object(uint16_t type, void *ptr, uint32_t refs, void *ctx)
 {
-	(void)ctx;
-	if (type > g_api->abi->n_handle_types || !g_api->release || !g_api->release[type])
+	unsigned *n_released = ctx;
+	if (refs == 0 || type > g_api->abi->n_handle_types || !g_api->release ||
+	    !g_api->release[type])
 		return;
 	for (uint32_t k = 0; k < refs; k++)
 		g_api->release[type](ptr);
+	(*n_released)++;
 }
 
 /* Drops a reference; the last one releases every object the session still holds. */
@@ -159,11 +161,11 @@ static void session_unref(struct session *s)
 	pthread_mutex_unlock(&g_lock);
 	if (!last)
 		return;
-	uint32_t n = ava_handle_table_count(s->handles);
-	ava_handle_table_drain(s->handles, release_object, NULL);
+	unsigned n = 0;
+	ava_handle_table_drain(s->handles, release_object, &n);
 	ava_handle_table_free(s->handles);
 	if (n)
-		logmsg("session %u closed; released %u objects", s->id, n);
+		logmsg("session %u closed; released %u objects it still held", s->id, n);
 	/* Callback records stay: the library may still hold them as user_data. */
 	free(s);
 }

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# The main job, for a newcomer: builds AvA into build/ and runs an unmodified
-# program (avatest-demo, linked against libavatest.so.1) with its API calls
-# remoted: ava-run swaps in the generated guest stub library, and with no
-# router running starts its embedded default (a private router and the
-# avatest API server), which executes the calls on the real library.
+# The main job, for a newcomer: builds AvA into build/ and runs unmodified
+# programs with their API calls remoted: ava-run swaps in the generated guest
+# stub library, and with no router running starts its embedded default (a
+# private router and the API server), which executes the calls on the real
+# library. First a real OpenCL program (cl-vecadd, linked against the system's
+# libOpenCL.so.1) on PoCL, then clinfo's platform list, then avatest-demo,
+# which exercises every remoting feature on the project's own test API.
 #
 #   scripts/demo.sh            (after: sudo scripts/install-deps.sh)
 set -euo pipefail
@@ -25,10 +27,26 @@ for f in bin/ava-run bin/avatest-demo lib/ava/apis/ava-server-avatest; do
 	fi
 done
 
+cd "$root"
+if [ -x "$build/lib/ava/apis/ava-server-opencl" ] && [ -x "$build/bin/cl-vecadd" ]; then
+	echo
+	echo "== running an OpenCL program remoted: build/bin/ava-run --verbose -- build/bin/cl-vecadd"
+	echo "   (its OpenCL calls run in the API server on PoCL, the CPU OpenCL device)"
+	echo
+	build/bin/ava-run --verbose -- build/bin/cl-vecadd
+	if command -v clinfo >/dev/null; then
+		echo
+		echo "== clinfo -l remoted: build/bin/ava-run -- clinfo -l"
+		build/bin/ava-run -- clinfo -l
+	fi
+else
+	echo
+	echo "demo.sh: the OpenCL API was not built (no OpenCL headers or library); skipping it" >&2
+fi
+
 echo
 echo "== running avatest-demo remoted: build/bin/ava-run --verbose -- build/bin/avatest-demo"
 echo "   (lines starting 'ava-run:' and 'avarouterd:' show the remoting being set up;"
 echo "    the rest is the program's own output, the same as a native run)"
 echo
-cd "$root"
 exec build/bin/ava-run --verbose -- build/bin/avatest-demo
