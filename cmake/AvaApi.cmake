@@ -6,6 +6,7 @@
 #     LIBRARIES avatest                             # what the API server links: the real library
 #     SONAMES libavatest.so.1                       # names the guest library stands in for
 #     [DEFINES X=1 ...]                             # macros while reading the spec
+#     [SYMBOL_VERSIONS_FROM /path/libvendor.so]     # give guest symbols the vendor's versions
 #     [ABI ${PROJECT_SOURCE_DIR}/spec/avatest.abi]) # committed manifest (default: beside SPEC)
 #
 # Creates:
@@ -52,7 +53,7 @@ set(AVA_API_CMAKE_FILE ${CMAKE_CURRENT_LIST_FILE})
 get_filename_component(AVA_API_SOURCE_ROOT ${CMAKE_CURRENT_LIST_DIR}/.. ABSOLUTE)
 
 function(ava_add_api)
-  cmake_parse_arguments(PARSE_ARGV 0 A "" "NAME;SPEC;ABI" "INCLUDES;LIBRARIES;SONAMES;DEFINES")
+  cmake_parse_arguments(PARSE_ARGV 0 A "" "NAME;SPEC;ABI;SYMBOL_VERSIONS_FROM" "INCLUDES;LIBRARIES;SONAMES;DEFINES")
   if(A_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR "ava_add_api: unknown arguments: ${A_UNPARSED_ARGUMENTS}")
   endif()
@@ -93,6 +94,21 @@ function(ava_add_api)
     DEPFILE ${gen}/${name}.d
     COMMENT "avagen: generating the ${name} stubs and server from ${spec_rel}"
     VERBATIM)
+  # With SYMBOL_VERSIONS_FROM, the guest library's symbols take the versions
+  # the vendor library gives them (applications ask for clX@OPENCL_1.0).
+  if(A_SYMBOL_VERSIONS_FROM)
+    set(flat_map ${map})
+    set(map ${gen}/${name}.versioned.map)
+    add_custom_command(
+      OUTPUT ${map}
+      COMMAND ${CMAKE_COMMAND} -DMAP=${flat_map} -DLIB=${A_SYMBOL_VERSIONS_FROM}
+              -DOBJDUMP=${CMAKE_OBJDUMP} -DOUT=${map}
+              -P ${AVA_API_SOURCE_ROOT}/cmake/AvaSymbolVersions.cmake
+      DEPENDS ${flat_map} ${A_SYMBOL_VERSIONS_FROM}
+              ${AVA_API_SOURCE_ROOT}/cmake/AvaSymbolVersions.cmake
+      COMMENT "Versioning the ${name} guest symbols like ${A_SYMBOL_VERSIONS_FROM}"
+      VERBATIM)
+  endif()
   add_custom_target(ava-gen-${name} DEPENDS ${guest_c} ${server_c} ${abi} ${map})
 
   # Guest library: hidden by default, the version script exports the API.
