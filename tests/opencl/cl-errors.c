@@ -224,6 +224,7 @@ static void kernel_errors(cl_context ctx, cl_device_id device, cl_command_queue 
 	cl_kernel k;
 	cl_mem m;
 	cl_int err = 0, k_val = 1;
+	cl_long k_long = 1; /* a real 8-byte object for the wrong-size case */
 	size_t global = 64, local = 16, too_big = 1 << 20, odd_global = 60, n_args = 0;
 	cl_kernel ks[1];
 	cl_uint n_kernels = 0;
@@ -250,7 +251,7 @@ static void kernel_errors(cl_context ctx, cl_device_id device, cl_command_queue 
 	expect("clSetKernelArg(buffer argument of the wrong size)",
 	       clSetKernelArg(k, 0, sizeof(m) / 2, &m), CL_INVALID_ARG_SIZE);
 	expect("clSetKernelArg(int argument of the wrong size)",
-	       clSetKernelArg(k, 1, sizeof(cl_long), &k_val), CL_INVALID_ARG_SIZE);
+	       clSetKernelArg(k, 1, sizeof(k_long), &k_long), CL_INVALID_ARG_SIZE);
 	expect("clSetKernelArg(__local argument of size 0)", clSetKernelArg(k, 2, 0, NULL),
 	       CL_INVALID_ARG_SIZE);
 	expect("clSetKernelArg(scalar argument without a value)",
