@@ -22,7 +22,7 @@ extern "C" {
 #define AVA_WIRE_VERSION      1u
 #define AVA_WIRE_HEADER_BYTES 40u
 /* Largest payload any peer accepts; checked before reading or allocating. */
-#define AVA_WIRE_MAX_PAYLOAD_BYTES (64u * 1024u * 1024u)
+#define AVA_WIRE_MAX_PAYLOAD_BYTES (65u * 1024u * 1024u) /* 64 MiB of data + arguments */
 /* Largest API name in a HELLO. */
 #define AVA_WIRE_MAX_API_NAME 64u
 
