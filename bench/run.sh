@@ -2,22 +2,32 @@
 # Runs the benchmarks remoted through ava-run (with no router running, ava-run
 # starts its embedded default) and prints their ratios against in-run baselines.
 #
-#   bench/run.sh [--build DIR] [--smoke] [-- BENCH-ARGS...]
+#   bench/run.sh [--build DIR] [--bench NAME] [--smoke] [-- BENCH-ARGS...]
 #
 #   --build DIR   build tree (default: build/ at the repository root)
-#   --smoke       tiny iteration counts: only checks that the benchmark works
-#   BENCH-ARGS    passed to bench-null-call (--iters N, --big-iters N)
-# Exit 77 (skipped) when ava-run or the avatest API server is not built.
+#   --bench NAME  null-call, opencl or all (default: all)
+#   --smoke       tiny sizes and iteration counts: only checks that the benchmark works
+#   BENCH-ARGS    passed to the benchmark; needs --bench null-call or --bench opencl
+#                 null-call: --iters N, --big-iters N
+#                 opencl:    --iters N, --xfer-iters N, --xfer-mib N, --work-items N,
+#                            --fmas N, --enqueues N, --native-lib PATH
+# Exits 77 (skipped) when ava-run or the benchmark's API server or guest library
+# is not built (with --bench all: when every benchmark skipped), 1 if any failed.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=$root/build
+which=all
 smoke=0
 extra=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--build)
 		build=$2
+		shift 2
+		;;
+	--bench)
+		which=$2
 		shift 2
 		;;
 	--smoke)
@@ -30,7 +40,7 @@ while [ $# -gt 0 ]; do
 		break
 		;;
 	-h | --help)
-		sed -n '2,10p' "$0"
+		sed -n '2,16p' "$0"
 		exit 0
 		;;
 	*)
@@ -39,28 +49,114 @@ while [ $# -gt 0 ]; do
 		;;
 	esac
 done
+case $which in
+null-call | opencl) ;;
+all)
+	if [ ${#extra[@]} -gt 0 ]; then
+		echo "bench/run.sh: BENCH-ARGS need --bench null-call or --bench opencl" >&2
+		exit 2
+	fi
+	;;
+*)
+	echo "bench/run.sh: unknown benchmark '$which' (null-call, opencl or all)" >&2
+	exit 2
+	;;
+esac
 
-bench=$build/bin/bench-null-call
 ava_run=$build/bin/ava-run
-server=$build/lib/ava/apis/ava-server-avatest
-if [ ! -x "$bench" ]; then
-	echo "bench/run.sh: $bench is not built (cmake --build $build)" >&2
-	exit 1
-fi
-if [ ! -x "$ava_run" ]; then
-	echo "skipped: ava-run is not built ($ava_run)" >&2
-	exit 77
-fi
-if [ ! -x "$server" ]; then
-	echo "skipped: the avatest API server is not built ($server)" >&2
-	exit 77
-fi
-# The real file, by its full versioned name: under ava-run the name
-# libavatest.so.1 resolves to the guest stub.
-native=$(readlink -f "$build/lib/libavatest.so.1")
 
-args=(--native-lib "$native" --require-remote)
-if [ $smoke -eq 1 ]; then
-	args+=(--iters 200 --big-iters 5)
+run_null_call() {
+	local bench=$build/bin/bench-null-call
+	local server=$build/lib/ava/apis/ava-server-avatest
+	local native args
+	if [ ! -x "$bench" ]; then
+		echo "bench/run.sh: $bench is not built (cmake --build $build)" >&2
+		return 1
+	fi
+	if [ ! -x "$ava_run" ]; then
+		echo "skipped: ava-run is not built ($ava_run)" >&2
+		return 77
+	fi
+	if [ ! -x "$server" ]; then
+		echo "skipped: the avatest API server is not built ($server)" >&2
+		return 77
+	fi
+	# The real file, by its full versioned name: under ava-run the name
+	# libavatest.so.1 resolves to the guest stub.
+	native=$(readlink -f "$build/lib/libavatest.so.1")
+	args=(--native-lib "$native" --require-remote)
+	if [ $smoke -eq 1 ]; then
+		args+=(--iters 200 --big-iters 5)
+	fi
+	"$ava_run" -- "$bench" "${args[@]}" "${extra[@]}"
+}
+
+# The system's libOpenCL.so.1 (the ICD loader) as a real file: from the ld cache,
+# else the multiarch directory. Prints nothing if neither has it.
+native_opencl() {
+	local path
+	path=$(/sbin/ldconfig -p 2>/dev/null |
+		awk '$1 == "libOpenCL.so.1" && /x86-64/ { print $NF; exit }') || true
+	if [ -z "$path" ] && [ -e /usr/lib/x86_64-linux-gnu/libOpenCL.so.1 ]; then
+		path=/usr/lib/x86_64-linux-gnu/libOpenCL.so.1
+	fi
+	[ -n "$path" ] && readlink -f "$path"
+	return 0
+}
+
+run_opencl() {
+	local bench=$build/bin/bench-opencl
+	local server=$build/lib/ava/apis/ava-server-opencl
+	local guest=$build/lib/ava/guest/opencl/libOpenCL.so.1
+	local native args=(--require-remote)
+	if [ ! -x "$bench" ]; then
+		echo "skipped: bench-opencl is not built (OpenCL not found at configure time?)" >&2
+		return 77
+	fi
+	if [ ! -x "$ava_run" ]; then
+		echo "skipped: ava-run is not built ($ava_run)" >&2
+		return 77
+	fi
+	if [ ! -x "$server" ]; then
+		echo "skipped: the OpenCL API server is not built ($server)" >&2
+		return 77
+	fi
+	if [ ! -e "$guest" ]; then
+		echo "skipped: the OpenCL guest library is not built ($guest)" >&2
+		return 77
+	fi
+	# The real loader, by its full versioned name: under ava-run the name
+	# libOpenCL.so.1 resolves to the guest stub. Without one, the path
+	# bench-opencl was configured with.
+	native=$(native_opencl)
+	if [ -n "$native" ]; then
+		args+=(--native-lib "$native")
+	fi
+	if [ $smoke -eq 1 ]; then
+		args+=(--iters 50 --xfer-iters 2 --xfer-mib 1 --work-items 4096 --fmas 64
+			--enqueues 3)
+	fi
+	"$ava_run" -- "$bench" "${args[@]}" "${extra[@]}"
+}
+
+if [ "$which" != all ]; then
+	rc=0
+	"run_${which//-/_}" || rc=$?
+	exit $rc
 fi
-exec "$ava_run" -- "$bench" "${args[@]}" "${extra[@]}"
+failed=0 ran=0
+for b in null_call opencl; do
+	rc=0
+	"run_$b" || rc=$?
+	case $rc in
+	0) ran=1 ;;
+	77) ;;
+	*)
+		echo "bench/run.sh: ${b//_/-} failed (exit $rc)" >&2
+		failed=1
+		;;
+	esac
+done
+[ $failed -eq 0 ] || exit 1
+[ $ran -eq 1 ] || exit 77
+exit 0
