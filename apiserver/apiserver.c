@@ -312,6 +312,8 @@ static int from_id(struct session *s, uint16_t type, void **slot_p, uint64_t id)
 static int translate_in_buffer(struct session *s, const struct ava_abi_value *v, uint8_t *data,
 			       uint64_t count)
 {
+	if (v->elem != AVA_ABI_ELEM_HANDLE && v->elem != AVA_ABI_ELEM_STRUCT)
+		return AVA_STATUS_OK; /* plain bytes: nothing to translate, no per-byte walk */
 	for (uint64_t k = 0; k < count; k++) {
 		uint8_t *el = data + (size_t)k * v->size_bytes;
 		if (v->elem == AVA_ABI_ELEM_HANDLE) {
@@ -341,6 +343,8 @@ static int translate_out_buffer(struct session *s, const struct ava_abi_value *v
 				uint64_t count, bool success)
 {
 	const bool owned = (v->flags & AVA_ABI_V_ALLOCATES) != 0;
+	if (v->elem != AVA_ABI_ELEM_HANDLE && v->elem != AVA_ABI_ELEM_STRUCT)
+		return 0;
 	for (uint64_t k = 0; k < count; k++) {
 		uint8_t *el = data + (size_t)k * v->size_bytes;
 		if (v->elem == AVA_ABI_ELEM_HANDLE) {
