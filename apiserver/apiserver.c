@@ -20,6 +20,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -827,6 +828,39 @@ static void dispatch_call(const struct ava_wire_header *hdr, uint8_t *payload)
 
 /* ---- callbacks ---- */
 
+static atomic_bool g_cb_oversize_logged;
+
+/*
+ * One input buffer of a callback: u8 present, u64 count, count elements.
+ * The count is the plan's; a NULL pointer, or a count over the
+ * descriptor's maximum (the guest would refuse the frame), travels as NULL.
+ */
+static int put_cb_buffer(struct ava_wire_buf *b, const struct ava_abi_callback *cba,
+			 const struct ava_abi_value *v, const void *data,
+			 const struct ava_gen_plan *plan, unsigned i)
+{
+	uint64_t count = plan->count[i], n_bytes;
+	int r;
+
+	if (!data || v->dir != AVA_ABI_DIR_IN || v->elem != AVA_ABI_ELEM_BYTES)
+		return ava_wire_put_u8(b, 0);
+	if (count > v->max_count ||
+	    __builtin_mul_overflow(count, (uint64_t)v->size_bytes, &n_bytes) ||
+	    n_bytes > SIZE_MAX) {
+		if (!atomic_exchange(&g_cb_oversize_logged, true))
+			logmsg("callback %s: argument %u has %" PRIu64 " elements, over its "
+			       "maximum of %" PRIu64 "; the guest gets NULL (logged once)",
+			       cba->name, i, count, v->max_count);
+		return ava_wire_put_u8(b, 0);
+	}
+	r = ava_wire_put_u8(b, 1);
+	if (r == 0)
+		r = ava_wire_put_u64(b, count);
+	if (r == 0)
+		r = ava_wire_put_bytes(b, data, (size_t)n_bytes);
+	return r;
+}
+
 void ava_apiserver_callback(const struct ava_apiserver_api *api, uint32_t cb_id, void *const *args,
 			    void *ret)
 {
@@ -849,6 +883,12 @@ void ava_apiserver_callback(const struct ava_apiserver_api *api, uint32_t cb_id,
 	}
 	s->refs++;
 	pthread_mutex_unlock(&g_lock);
+
+	/* Counts of the callback's buffers, from its scalar arguments. */
+	struct ava_gen_plan plan;
+	memset(&plan, 0, sizeof(plan));
+	if (api->callbacks[cb_id].plan)
+		api->callbacks[cb_id].plan(args, &plan);
 
 	struct ava_wire_buf b;
 	ava_wire_buf_init(&b);
@@ -885,14 +925,15 @@ void ava_apiserver_callback(const struct ava_apiserver_api *api, uint32_t cb_id,
 			break;
 		}
 		case AVA_ABI_BUFFER:
-			/* Callback buffers need a size the descriptor cannot give yet. */
-			r = ava_wire_put_u8(&b, 0);
+			r = put_cb_buffer(&b, cba, v, *(const void *const *)args[i], &plan, i);
 			break;
 		default:
 			r = -EINVAL;
 			break;
 		}
 	}
+	if (r < 0)
+		logmsg("session %u: callback %s not forwarded: %s", s->id, cba->name, strerror(-r));
 
 	struct cb_waiter w = { .seq = atomic_fetch_add(&g_next_cb_seq, 1),
 			       .session_id = rec->session_id };

@@ -117,6 +117,12 @@ struct ava_codegen_callback {
 	struct ava_codegen_value *args;
 	uint16_t n_args;
 	uint16_t userdata_arg;
+	/*
+	 * Plan (server only): exists when the callback has buffers, whose
+	 * counts come from its scalar arguments.
+	 */
+	bool has_plan;
+	uint64_t referenced; /* bit i: argument i is bound as a plan local */
 };
 
 struct ava_codegen_fn {

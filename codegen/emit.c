@@ -714,11 +714,27 @@ static void emit_fn_errors(struct emitter *e, int indent, const struct ava_codeg
 
 /* ---- plan functions ---- */
 
-/* What a plan statement needs: the function and the names of the plan's parameters. */
+/* What a plan statement needs: the values planned for and the names of the plan's parameters. */
 struct plan_ctx {
-	const struct ava_codegen_fn *fn;
+	const struct ava_codegen_value *values;
 	const char *args;
 	const char *plan;
+};
+
+/*
+ * What one plan function is made of. A function's plan has a call mode and
+ * may have statements; a callback's has neither (a callback decl allows no
+ * conditions or overrides), only its buffers' counts.
+ */
+struct plan_src {
+	const char *kind; /* middle of the generated name: "plan", "cbplan" */
+	const char *name;
+	const struct ava_codegen_value *args;
+	uint16_t n_args;
+	uint64_t referenced; /* bit i: bind argument i as a local */
+	bool has_async;
+	uint8_t async;
+	const struct ava_codegen_stmt_list *overrides, *cond; /* NULL: none */
 };
 
 static void emit_stmts(struct emitter *e, int indent, const struct ava_codegen_stmt_list *l,
@@ -763,7 +779,7 @@ static void emit_count(struct emitter *e, int indent, const char *plan, uint16_t
 static void emit_override(struct emitter *e, int indent, const struct plan_ctx *pc,
 			  const struct ava_codegen_stmt *s)
 {
-	const struct ava_codegen_value *v = &pc->fn->args[s->arg];
+	const struct ava_codegen_value *v = &pc->values[s->arg];
 	char *ptr = ava_codegen_ptr_to(v->bind_ctype);
 	char *lhs = xasprintf("*(%s)%s[%u]", ptr, pc->args, s->arg);
 	char *rhs = is_simple_expr(s->expr) ? xasprintf("(%s)%s", v->bind_ctype, s->expr)
@@ -805,22 +821,26 @@ static void emit_stmts(struct emitter *e, int indent, const struct ava_codegen_s
 }
 
 /*
- * The plan of one function. Order matters: the bindings copy the
- * application's values first, so the overrides that follow write the
+ * The plan of one function or callback. Order matters: the bindings copy
+ * the application's values first, so the overrides that follow write the
  * arguments the call carries while every condition and count still sees
  * what the application passed.
  */
-static void emit_plan(struct emitter *e, const struct ava_codegen_fn *fn)
+static void emit_plan(struct emitter *e, const struct plan_src *src)
 {
-	char *args = local_name(fn->args, fn->n_args, "args");
-	char *plan = local_name(fn->args, fn->n_args, "plan");
-	struct plan_ctx pc = { fn, args, plan };
+	static const struct ava_codegen_stmt_list none = { NULL, 0 };
+	const struct ava_codegen_stmt_list *overrides = src->overrides ? src->overrides : &none;
+	const struct ava_codegen_stmt_list *cond = src->cond ? src->cond : &none;
+	char *args = local_name(src->args, src->n_args, "args");
+	char *plan = local_name(src->args, src->n_args, "plan");
+	struct plan_ctx pc = { src->args, args, plan };
 	bool bound = false;
 	uint16_t j;
 
 	{
 		struct strs params = { NULL, 0 };
-		char *head = xasprintf("static void ava_gen__%s__plan__%s(", e->id, fn->name);
+		char *head =
+		    xasprintf("static void ava_gen__%s__%s__%s(", e->id, src->kind, src->name);
 
 		add(&params, "void *const *%s", args);
 		add(&params, "struct ava_gen_plan *%s", plan);
@@ -829,12 +849,12 @@ static void emit_plan(struct emitter *e, const struct ava_codegen_fn *fn)
 		strs_free(&params);
 	}
 	put(e, 0, "{");
-	for (j = 0; j < fn->n_args; j++) {
-		const struct ava_codegen_value *v = &fn->args[j];
+	for (j = 0; j < src->n_args; j++) {
+		const struct ava_codegen_value *v = &src->args[j];
 		char *qual, *decl, *ptr, *lhs;
 		size_t len;
 
-		if (!(fn->referenced & (UINT64_C(1) << j)) || !v->bind_ctype)
+		if (!(src->referenced & (UINT64_C(1) << j)) || !v->bind_ctype)
 			continue;
 		len = strlen(v->bind_ctype);
 		qual = len && v->bind_ctype[len - 1] == '*' ? xasprintf("%sconst", v->bind_ctype)
@@ -851,15 +871,16 @@ static void emit_plan(struct emitter *e, const struct ava_codegen_fn *fn)
 	}
 	if (bound)
 		blank(e);
-	else if (!fn->overrides.n)
+	else if (!overrides->n)
 		put(e, 1, "(void)%s;", args);
-	if (fn->overrides.n) {
-		emit_stmts(e, 1, &fn->overrides, &pc);
+	if (overrides->n) {
+		emit_stmts(e, 1, overrides, &pc);
 		blank(e);
 	}
-	put(e, 1, "%s->async = %u;", plan, fn->async);
-	for (j = 0; j < fn->n_args; j++) {
-		const struct ava_codegen_value *v = &fn->args[j];
+	if (src->has_async)
+		put(e, 1, "%s->async = %u;", plan, src->async);
+	for (j = 0; j < src->n_args; j++) {
+		const struct ava_codegen_value *v = &src->args[j];
 
 		if (v->abi.kind != AVA_ABI_BUFFER)
 			continue;
@@ -876,9 +897,9 @@ static void emit_plan(struct emitter *e, const struct ava_codegen_fn *fn)
 		emit_count(e, 1, plan, j, v->count_expr ? v->count_expr : "0");
 		if (v->str_lengths_arg >= 0)
 			put(e, 1, "%s->str_lengths[%u] = %s;", plan, j,
-			    fn->args[v->str_lengths_arg].name);
+			    src->args[v->str_lengths_arg].name);
 	}
-	emit_stmts(e, 1, &fn->cond, &pc);
+	emit_stmts(e, 1, cond, &pc);
 	put(e, 0, "}");
 	free(args);
 	free(plan);
@@ -901,7 +922,56 @@ static void emit_plans(struct emitter *e)
 			    "---- */");
 		header = true;
 		blank(e);
-		emit_plan(e, fn);
+		{
+			struct plan_src src = {
+				.kind = "plan",
+				.name = fn->name,
+				.args = fn->args,
+				.n_args = fn->n_args,
+				.referenced = fn->referenced,
+				.has_async = true,
+				.async = fn->async,
+				.overrides = &fn->overrides,
+				.cond = &fn->cond,
+			};
+
+			emit_plan(e, &src);
+		}
+	}
+	if (header)
+		blank(e);
+}
+
+/*
+ * Server only: the counts of callback buffers, from the callback's scalar
+ * arguments, for ava_apiserver_callback to send (the guest reads them off
+ * the wire).
+ */
+static void emit_cb_plans(struct emitter *e)
+{
+	const struct ava_codegen_api *api = e->api;
+	bool header = false;
+	uint32_t i;
+
+	for (i = 0; i < api->n_callbacks; i++) {
+		const struct ava_codegen_callback *cb = &api->callbacks[i];
+		struct plan_src src = {
+			.kind = "cbplan",
+			.name = cb->name,
+			.args = cb->args,
+			.n_args = cb->n_args,
+			.referenced = cb->referenced,
+		};
+
+		if (!cb->has_plan)
+			continue;
+		if (!header)
+			put(e, 0,
+			    "/* ---- callback plans: buffer sizes from the callback's scalar "
+			    "arguments ---- */");
+		header = true;
+		blank(e);
+		emit_plan(e, &src);
 	}
 	if (header)
 		blank(e);
@@ -1169,6 +1239,7 @@ int ava_codegen_emit_server(const struct ava_codegen_api *api, FILE *out)
 	uint16_t h;
 
 	emit_prologue(&e, "ava/apiserver.h");
+	emit_cb_plans(&e);
 
 	put(&e, 0, "/* ---- the API server's view: calls into the real library ---- */");
 	blank(&e);
@@ -1232,6 +1303,9 @@ int ava_codegen_emit_server(const struct ava_codegen_api *api, FILE *out)
 			put(&e, 2, ".abi = &ava_gen__%s__callbacks[%" PRIu32 "],", id, i);
 			put(&e, 2, ".trampoline = (void (*)(void))ava_gen__%s__callback__%s,", id,
 			    api->callbacks[i].name);
+			if (api->callbacks[i].has_plan)
+				put(&e, 2, ".plan = ava_gen__%s__cbplan__%s,", id,
+				    api->callbacks[i].name);
 			put(&e, 1, "},");
 		}
 		put(&e, 0, "};");

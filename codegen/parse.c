@@ -1966,6 +1966,22 @@ static char *param_name(CXCursor param, unsigned i)
 	return n;
 }
 
+/* What the body's expressions named must be scalar parameters (args: the settled values). */
+static void check_refs(struct parser *p, const struct body *b, const struct ava_codegen_value *args,
+		       const char *owner)
+{
+	size_t k;
+
+	for (k = 0; k < b->n_refs; k++) {
+		const struct ava_codegen_value *v = &args[b->refs[k].arg];
+
+		if (v->abi.kind != AVA_ABI_SCALAR)
+			error_loc(p, b->refs[k].where,
+				  "%s in %s names '%s', which is not a scalar parameter",
+				  b->refs[k].what, owner, v->name);
+	}
+}
+
 static void read_callbacks(struct parser *p)
 {
 	struct ava_codegen_api *api = p->api;
@@ -2004,12 +2020,17 @@ static void read_callbacks(struct parser *p)
 
 			v->name = param_name(b.params[k], k);
 			v->ctype = type_name(t);
+			v->str_lengths_arg = -1;
 			settle_value(p, v, &b.args[k], t, b.params[k], ROLE_CB_ARG, cb->name);
 			if (v->abi.kind == AVA_ABI_USERDATA) {
 				cb->userdata_arg = k;
 				n_userdata++;
 			}
+			if (v->abi.kind == AVA_ABI_BUFFER)
+				cb->has_plan = true;
 		}
+		check_refs(p, &b, cb->args, cb->name);
+		cb->referenced = b.referenced;
 		cb->ret.ctype = type_name(clang_getResultType(ft));
 		settle_value(p, &cb->ret, &b.ret, clang_getResultType(ft), def, ROLE_CB_RET,
 			     cb->name);
@@ -2131,7 +2152,6 @@ static void read_fn(struct parser *p, struct ava_codegen_fn *fn, CXCursor hdr, C
 	struct body b;
 	bool supported = has_entry;
 	uint16_t i;
-	size_t k;
 
 	fn->variadic = ft.kind == CXType_FunctionProto && clang_isFunctionTypeVariadic(ft);
 	fn->deprecated =
@@ -2210,15 +2230,7 @@ static void read_fn(struct parser *p, struct ava_codegen_fn *fn, CXCursor hdr, C
 			string_lengths(p, fn, &b, i);
 	}
 
-	/* What expressions named must be scalar parameters. */
-	for (k = 0; k < b.n_refs; k++) {
-		struct ava_codegen_value *v = &fn->args[b.refs[k].arg];
-
-		if (v->abi.kind != AVA_ABI_SCALAR)
-			error_loc(p, b.refs[k].where,
-				  "%s in %s names '%s', which is not a scalar parameter",
-				  b.refs[k].what, fn->name, v->name);
-	}
+	check_refs(p, &b, fn->args, fn->name);
 
 	/* Call mode. */
 	fn->async = b.has_async;

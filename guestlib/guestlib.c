@@ -342,8 +342,11 @@ static void run_callback(struct conn *c, struct cb_item *it)
 			slots[i].p = views[i].present ? (void *)views[i].data : NULL;
 			break;
 		case AVA_ABI_BUFFER:
-			if (views[i].present && views[i].data) {
-				/* Copy out of the payload so elements are aligned. */
+			if (views[i].present) {
+				/*
+				 * Copy out of the payload so elements are aligned; an
+				 * empty buffer is still a pointer, as it was natively.
+				 */
 				size_t n = (size_t)views[i].count * v->size_bytes;
 				void *p = malloc(n ? n : 1);
 				if (!p)

@@ -32,6 +32,11 @@ struct ava_apiserver_fn {
 struct ava_apiserver_callback {
 	const struct ava_abi_callback *abi;
 	void (*trampoline)(void); /* generated function of the callback's C type, cast */
+	/*
+	 * Element counts of the callback's buffers, from its scalar arguments
+	 * (plan->count only); NULL: no buffers.
+	 */
+	ava_gen_plan_fn plan;
 };
 
 struct ava_apiserver_api {
@@ -49,8 +54,9 @@ int ava_apiserver_main(const struct ava_apiserver_api *api, int argc, char **arg
 /*
  * Called by generated callback trampolines on whatever thread the vendor
  * library runs the callback: forwards it to the guest and waits for its
- * result. args[i] points at callback argument i; ret (may be NULL) receives
- * the guest's result, or zeroes if the session is gone.
+ * result. args[i] points at callback argument i; input buffers travel with
+ * the element counts the callback's plan computes. ret (may be NULL)
+ * receives the guest's result, or zeroes if the session is gone.
  */
 void ava_apiserver_callback(const struct ava_apiserver_api *api, uint32_t cb_id, void *const *args,
 			    void *ret);

@@ -398,11 +398,61 @@ static void demo_visit(avatest_device dev)
 	check(ctx->calls == before, "no calls for count <= 0");
 }
 
+struct report_ctx {
+	int calls;
+	bool values_null;
+	size_t n_values;
+	int32_t values[8];
+};
+
+/* The one context the demo passes to avatest_report, checked like visit's. */
+static struct report_ctx report_ctx_storage;
+static int report_foreign_user_data;
+
+static void report_cb(const int32_t *values, size_t n_values, void *user_data)
+{
+	struct report_ctx *ctx = user_data;
+
+	if (ctx != &report_ctx_storage) {
+		__atomic_fetch_add(&report_foreign_user_data, 1, __ATOMIC_RELAXED);
+		return;
+	}
+	ctx->calls++;
+	ctx->values_null = !values;
+	ctx->n_values = n_values;
+	for (size_t i = 0; values && i < n_values && i < 8; i++)
+		ctx->values[i] = values[i];
+}
+
+/* avatest_report on dev; prints and checks what the callback got against want[n_want]. */
+static void report_and_check(const char *label, avatest_device dev, const int32_t *want,
+			     size_t n_want)
+{
+	struct report_ctx *ctx = &report_ctx_storage;
+	bool same;
+
+	memset(ctx, 0, sizeof(*ctx));
+	expect(label, avatest_report(dev, report_cb, ctx), AVATEST_OK);
+	printf("  calls = %d, values %s, n_values = %zu:", ctx->calls,
+	       ctx->values_null ? "NULL" : "set", ctx->n_values);
+	for (size_t i = 0; i < ctx->n_values && i < 8; i++)
+		printf(" %" PRId32, ctx->values[i]);
+	printf(", user_data %s\n", report_foreign_user_data ? "WRONG" : "ok");
+	same = ctx->n_values == n_want;
+	for (size_t i = 0; same && i < n_want; i++)
+		same = ctx->values[i] == want[i];
+	check(ctx->calls == 1 && !ctx->values_null && same && !report_foreign_user_data,
+	      "report callback gets the logged values");
+}
+
 static void demo_log(avatest_device dev)
 {
+	static const int32_t logged[] = { 5, 7, 11 };
+
 	int64_t sum = -1;
 
 	section("blocking and non-blocking calls");
+	report_and_check("report(dev3) before logging", dev, NULL, 0);
 	expect("log_value(5, blocking)", avatest_log_value(dev, 5, 1), AVATEST_OK);
 	expect("log_value(7, non-blocking)", avatest_log_value(dev, 7, 0), AVATEST_OK);
 	expect("log_value(11, non-blocking)", avatest_log_value(dev, 11, 0), AVATEST_OK);
@@ -414,6 +464,11 @@ static void demo_log(avatest_device dev)
 	expect("log_sum", avatest_log_sum(dev, &sum), AVATEST_OK);
 	printf("  sum = %" PRId64 "\n", sum);
 	check(sum == 23, "failed log_value leaves the sum");
+
+	section("a callback taking a buffer");
+	report_and_check("report(dev3)", dev, logged, 3);
+	expect("report(dev3, NULL fn) (bad fn)", avatest_report(dev, NULL, NULL),
+	       AVATEST_ERR_INVALID);
 }
 
 struct worker {

@@ -555,3 +555,30 @@ avatest_status avatest_live_objects(int64_t *ret_count)
 	*ret_count = n;
 	return AVATEST_OK;
 }
+
+avatest_status avatest_report(avatest_device handle, avatest_report_fn fn, void *user_data)
+{
+	struct avatest_device_s *dev = device_get(handle);
+	int32_t *values;
+	size_t n;
+
+	if (!dev)
+		return AVATEST_ERR_INVALID_HANDLE;
+	if (!fn) {
+		device_put(dev);
+		return AVATEST_ERR_INVALID;
+	}
+	/* A copy, so fn runs without the device lock and may call back into the library. */
+	pthread_mutex_lock(&dev->lock);
+	n = dev->log_len;
+	values = malloc(n ? n * sizeof(*values) : 1);
+	if (values && n)
+		memcpy(values, dev->log, n * sizeof(*values));
+	pthread_mutex_unlock(&dev->lock);
+	device_put(dev);
+	if (!values)
+		return AVATEST_ERR_NO_MEMORY;
+	fn(values, n, user_data);
+	free(values);
+	return AVATEST_OK;
+}

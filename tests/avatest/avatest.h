@@ -4,8 +4,9 @@
  * pipeline end to end (avagen, wire, runtimes, router) before real APIs.
  * It has what real accelerator APIs have: opaque handles, in/out/inout
  * buffers, strings, arrays of handles, a struct argument with a handle field,
- * a callback with user data, error returns, calls that block, an asynchronous
- * call whose failure surfaces later, and a function the spec leaves out.
+ * callbacks with user data (one of them taking a buffer), error returns,
+ * calls that block, an asynchronous call whose failure surfaces later, and a
+ * function the spec leaves out.
  */
 #ifndef AVATEST_H
 #define AVATEST_H
@@ -95,6 +96,12 @@ avatest_status avatest_live_objects(int64_t *ret_count);
 
 /* A function the spec deliberately leaves out. */
 avatest_status avatest_unspecced(int32_t x);
+
+/* Called once with the values a device logged so far (never NULL, even when n_values is 0). */
+typedef void (*avatest_report_fn)(const int32_t *values, size_t n_values, void *user_data);
+
+/* Calls fn(values, n_values, user_data) once with a copy of the device's logged values. */
+avatest_status avatest_report(avatest_device dev, avatest_report_fn fn, void *user_data);
 
 #ifdef __cplusplus
 }

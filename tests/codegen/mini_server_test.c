@@ -510,6 +510,23 @@ int ava_apiserver_main(const struct ava_apiserver_api *api, int argc, char **arg
 		CHECK(*(int32_t *)cb_seen.args[0] == -3 && *(void **)cb_seen.args[1] == user);
 	}
 
+	/* A callback's buffer: its plan counts it from the callback's scalar argument. */
+	{
+		const char *info = "x";
+		const void *data = "abc";
+		size_t size = 3;
+		void *user = NULL;
+		void *const args[] = { &info, &data, &size, &user };
+		struct ava_gen_plan plan;
+
+		CHECK(strcmp(api->abi->callbacks[2].name, "mini_notify_cb") == 0);
+		CHECK(api->callbacks[0].plan == NULL && api->callbacks[1].plan == NULL);
+		CHECK(api->callbacks[2].plan != NULL);
+		memset(&plan, 0, sizeof(plan));
+		api->callbacks[2].plan(args, &plan);
+		CHECK(plan.count[1] == 3 && plan.count[0] == 0 && plan.count[2] == 0);
+	}
+
 	/* Release functions: one per handle type with an ava_deallocates function. */
 	CHECK(api->release[0] == NULL);
 	api->release[1]((void *)(uintptr_t)0x31);
