@@ -424,18 +424,22 @@ static void scan_words_in(struct session *s, uint8_t *data, size_t bytes)
  * An array of char * pointing into the (already validated) payload, which
  * outlives the call. Returns a wire status.
  */
-static int decode_strings(const uint8_t *data, uint64_t count, void **ret_array)
+static int decode_strings(const uint8_t *data, const uint8_t *end, uint64_t count, void **ret_array)
 {
 	char **strs = calloc(count ? (size_t)count : 1, sizeof(char *));
 	if (!strs)
 		return AVA_STATUS_NO_MEMORY;
-	const uint8_t *p = data;
+	struct ava_wire_cursor cur = { data, end };
 	for (uint64_t k = 0; k < count; k++) {
-		uint32_t n = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-			     (uint32_t)p[3] << 24;
-		p += 4;
-		strs[k] = n ? (char *)p : NULL;
-		p += n;
+		uint32_t n;
+		const uint8_t *str = NULL;
+		if (ava_wire_get_u32(&cur, &n) < 0 ||
+		    (n && ava_wire_get_bytes(&cur, n, &str) < 0)) {
+			free(
+			    strs); /* cannot happen after ava_abi_check_args; never trust it blindly */
+			return AVA_STATUS_MALFORMED;
+		}
+		strs[k] = (char *)str;
 	}
 	*ret_array = strs;
 	return AVA_STATUS_OK;
@@ -578,7 +582,8 @@ static void execute_call(struct session *s, const struct ava_wire_header *hdr,
 			}
 			size_t bytes = (size_t)views[i].count * v->size_bytes; /* checked */
 			if (v->elem == AVA_ABI_ELEM_STRING) {
-				status = decode_strings(views[i].data, views[i].count, &slots[i].p);
+				status = decode_strings(views[i].data, payload + hdr->len_bytes,
+							views[i].count, &slots[i].p);
 				if (slots[i].p)
 					owned[n_owned++] = slots[i].p;
 				break;

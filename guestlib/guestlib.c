@@ -312,9 +312,11 @@ static void run_callback(struct conn *c, struct cb_item *it)
 		mark_dead(c, AVA_STATUS_MALFORMED, why);
 		return;
 	}
+	/* The validated payload starts with the u64 function token. */
 	uint64_t token = 0;
-	for (int i = 7; i >= 0; i--)
-		token = (token << 8) | it->payload[i];
+	struct ava_wire_cursor cur = { it->payload, it->payload + it->hdr.len_bytes };
+	if (ava_wire_get_u64(&cur, &token) < 0)
+		token = 0;
 
 	pthread_mutex_lock(&c->lock);
 	void *fn = (token >= 1 && token <= c->n_cb_fns) ? c->cb_fns[token - 1] : NULL;
