@@ -28,6 +28,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "stats.h"
+
 #ifndef AVA_BENCH_NATIVE_LIB
 #define AVA_BENCH_NATIVE_LIB "libavatest.so.1.0.0"
 #endif
@@ -52,45 +54,10 @@ struct api {
 	avatest_status (*scale)(avatest_device, const float *, float *, size_t, float);
 };
 
-struct stats {
-	double median_ns;
-	double p99_ns;
-	bool valid;
-};
-
 struct echo {
 	pid_t pid;
 	int fd;
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-/* Sorts samples (ns per call) and returns their median and p99. */
-static struct stats summarize(double *samples, size_t n)
-{
-	struct stats s = { 0 };
-
-	if (n == 0)
-		return s;
-	qsort(samples, n, sizeof(*samples), cmp_double);
-	s.median_ns = samples[n / 2];
-	s.p99_ns = samples[(n * 99) / 100 < n ? (n * 99) / 100 : n - 1];
-	s.valid = true;
-	return s;
-}
 
 static int write_all(int fd, const void *buf, size_t len)
 {

@@ -36,6 +36,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "stats.h"
+
 #ifndef AVA_BENCH_OPENCL_NATIVE_LIB
 #define AVA_BENCH_OPENCL_NATIVE_LIB "/usr/lib/x86_64-linux-gnu/libOpenCL.so.1.0.0"
 #endif
@@ -105,12 +107,6 @@ struct side {
 	char device_name[256];
 };
 
-struct stats {
-	double median_ns;
-	double p99_ns;
-	bool valid;
-};
-
 struct params {
 	size_t call_iters;
 	size_t xfer_iters;
@@ -126,36 +122,6 @@ struct results {
 	uint64_t kernel_sum;
 	bool ok;
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-/* Sorts samples (ns) and returns their median and p99. */
-static struct stats summarize(double *samples, size_t n)
-{
-	struct stats s = { 0 };
-	size_t p99 = (n * 99) / 100;
-
-	if (n == 0)
-		return s;
-	qsort(samples, n, sizeof(*samples), cmp_double);
-	s.median_ns = samples[n / 2];
-	s.p99_ns = samples[p99 < n ? p99 : n - 1];
-	s.valid = true;
-	return s;
-}
 
 static bool cl_ok(const struct side *s, cl_int err, const char *what)
 {
