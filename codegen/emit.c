@@ -622,7 +622,8 @@ static bool type_used(const struct ava_codegen_api *api, size_t t)
 }
 
 static const char *const value_names[AVA_CODEGEN_TYPE_VALUE_COUNT] = {
-	"success", "failure", "unsupported_error", "invalid_handle_error", "refuse_with",
+	"success",    "failure",	  "unsupported_error",
+	"invalid_handle_error", "refuse_with", "over_quota_error",
 };
 
 static void emit_errors(struct emitter *e)
@@ -641,6 +642,7 @@ static void emit_errors(struct emitter *e)
 		{ "AVA_STATUS_UNKNOWN_API", AVA_CODEGEN_FAILURE },
 		{ "AVA_STATUS_ABI_MISMATCH", AVA_CODEGEN_FAILURE },
 		{ "AVA_STATUS_INTERNAL", AVA_CODEGEN_FAILURE },
+		{ "AVA_STATUS_OVER_QUOTA", AVA_CODEGEN_OVER_QUOTA_ERROR },
 	};
 	size_t t, m;
 	bool header = false;
@@ -682,6 +684,9 @@ static void emit_errors(struct emitter *e)
 		for (m = 0; m < sizeof(map) / sizeof(map[0]); m++) {
 			enum ava_codegen_type_value val = map[m].value;
 
+			/* Over quota is a refusal: without its own value it falls back to ava_refuse_with. */
+			if (val == AVA_CODEGEN_OVER_QUOTA_ERROR && !ty->values[val])
+				val = AVA_CODEGEN_REFUSE_WITH;
 			if (!ty->values[val])
 				val = AVA_CODEGEN_FAILURE;
 			if (!ty->values[val])

@@ -567,7 +567,7 @@ static void type_value(struct body *b, CXCursor c, const char *name)
 	static const char *const names[AVA_CODEGEN_TYPE_VALUE_COUNT] = {
 		"__ava_success",	   "__ava_failure",
 		"__ava_unsupported_error", "__ava_invalid_handle_error",
-		"__ava_refuse_with",
+		"__ava_refuse_with",	   "__ava_over_quota_error",
 	};
 	int i;
 
@@ -695,7 +695,8 @@ static void annotation(struct body *b, CXCursor c, struct scope sc)
 	if (strncmp(name, "__ava_success", 13) == 0 || strcmp(name, "__ava_failure") == 0 ||
 	    strcmp(name, "__ava_unsupported_error") == 0 ||
 	    strcmp(name, "__ava_invalid_handle_error") == 0 ||
-	    strcmp(name, "__ava_refuse_with") == 0) {
+	    strcmp(name, "__ava_refuse_with") == 0 ||
+	    strcmp(name, "__ava_over_quota_error") == 0) {
 		type_value(b, c, name);
 		goto out;
 	}

@@ -60,6 +60,7 @@ void __ava_failure(const char *expr_src, ...);
 void __ava_unsupported_error(const char *expr_src, ...);
 void __ava_invalid_handle_error(const char *expr_src, ...);
 void __ava_refuse_with(const char *expr_src, ...);
+void __ava_over_quota_error(const char *expr_src, ...);
 void __ava_consumes_resource(const char *resource, const char *expr_src, unsigned long long n);
 void __ava_allocates_resource(const char *resource, const char *expr_src, unsigned long long n);
 void __ava_deallocates_resource(const char *resource, const char *expr_src, unsigned long long n);
@@ -169,6 +170,7 @@ void __ava_deallocates_resource(const char *resource, const char *expr_src, unsi
 #define ava_unsupported_error(v)    __ava_unsupported_error(#v, (v))
 #define ava_invalid_handle_error(v) __ava_invalid_handle_error(#v, (v))
 #define ava_refuse_with(v)	    __ava_refuse_with(#v, (v))
+#define ava_over_quota_error(v)	    __ava_over_quota_error(#v, (v))
 
 /* ---- resources, for the router's policy ---- */
 #define ava_consumes_resource(res, n) \
