@@ -16,7 +16,8 @@ struct ava_router_config {
 	const char *api_dir;
 	struct ava_router_listen *listen;
 	size_t n_listen;
-	int ready_fd; /* -1: none */
+	const char *admin_path; /* NULL: admin.sock beside the first listen socket */
+	int ready_fd;		/* -1: none */
 	int verbose;
 };
 

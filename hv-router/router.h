@@ -40,6 +40,41 @@ enum ava_router_ev_type {
 	AVA_ROUTER_EV_GUEST,
 	AVA_ROUTER_EV_SERVER,
 	AVA_ROUTER_EV_SIGNAL,
+	AVA_ROUTER_EV_ADMIN_LISTENER,
+	AVA_ROUTER_EV_ADMIN,
+};
+
+/*
+ * Why the router refused something a tenant asked for. Counted per tenant
+ * (ava_router_tenant_stats.refusals) and shown by `avactl status` under
+ * ava_router_refusal_names[].
+ */
+enum ava_router_refusal {
+	AVA_REFUSAL_UNKNOWN_TENANT =
+	    0,			  /* no policy entry matched and unknown tenants are refused */
+	AVA_REFUSAL_API,	  /* HELLO for an API not in the tenant's apis */
+	AVA_REFUSAL_FUNCTION,	  /* CALL of a function its filter denies */
+	AVA_REFUSAL_CALL_RATE,	  /* over call_rate with over: refuse */
+	AVA_REFUSAL_BYTE_RATE,	  /* over byte_rate with over: refuse */
+	AVA_REFUSAL_MEMORY_QUOTA, /* an allocation past memory_quota */
+	AVA_REFUSAL_OBJECTS,	  /* an object past max_objects */
+	AVA_REFUSAL_COUNT,
+};
+extern const char *const ava_router_refusal_names[AVA_REFUSAL_COUNT];
+
+/*
+ * A tenant's counters since the router started (never reset; a tenant is
+ * never freed while the router runs). docs/router.md, "avactl status".
+ */
+struct ava_router_tenant_stats {
+	uint64_t calls;	    /* CALLs forwarded to an API server (sync and async); session.c */
+	uint64_t bytes_in;  /* payload bytes of every guest frame read; session.c */
+	uint64_t bytes_out; /* payload bytes of every frame queued to a guest; session.c */
+	uint64_t refusals[AVA_REFUSAL_COUNT];
+	/* Filled by the enforcement work (resource reports of the API servers); 0 until then. */
+	uint64_t device_time_ns; /* device time used, total */
+	uint64_t memory_used;	 /* bytes of device memory held now */
+	uint64_t objects;	 /* live API objects now */
 };
 
 struct ava_router;
@@ -66,6 +101,7 @@ struct ava_router_tenant {
 	char name[AVA_ROUTER_MAX_TENANT_NAME + 8];
 	struct ava_router_server **servers; /* [n_apis]: the live server per API, or NULL */
 	uint32_t n_guests;
+	struct ava_router_tenant_stats stats;
 };
 
 enum ava_router_guest_state {
@@ -138,6 +174,8 @@ struct ava_router {
 	struct ava_map sessions; /* session id -> guest, every live id (for uniqueness) */
 	int resume_guests;	 /* a server was unthrottled: run ava_session_resume */
 	int64_t now_ms;
+	int64_t start_ms;
+	struct ava_admin *admin; /* the admin socket (admin.c); NULL before it is open */
 };
 
 /* router.c */
@@ -149,6 +187,13 @@ void ava_router_server_update_events(struct ava_router *r, struct ava_router_ser
 int ava_router_epoll_add(struct ava_router *r, int fd, uint32_t events, void *ptr)
     __attribute__((warn_unused_result));
 void ava_router_epoll_del(struct ava_router *r, int fd);
+/*
+ * Creates, binds and listens on a Unix stream socket at path with the given
+ * mode (the socket file never has wider permissions, even briefly), making
+ * its folder if needed and replacing a stale socket file nobody answers on.
+ * At start-up only: errors go to stderr. Returns the non-blocking fd or -1.
+ */
+int ava_router_listen_unix(const char *path, unsigned mode);
 
 /* session.c: the guest side */
 /*
@@ -193,5 +238,17 @@ void ava_server_collect(struct ava_router *r);
 void ava_server_stop_all(struct ava_router *r);
 /* Re-evaluates throttling of s's guests after its queue changed. */
 void ava_server_check_throttle(struct ava_router *r, struct ava_router_server *s);
+
+/* admin.c: the admin socket (docs/router.md, "Admin socket") */
+/* Opens the admin socket at path (mode 0600). At start-up; errors on stderr; 0 or -1. */
+int ava_admin_open(struct ava_router *r, const char *path);
+/* Handles readiness of the admin listener or of one admin client (ptr from epoll). */
+void ava_admin_on_events(struct ava_router *r, void *ptr, uint32_t events);
+/* Periodic deadlines: closes admin clients that made no progress for a while. */
+void ava_admin_tick(struct ava_router *r);
+/* Frees admin clients closed in this iteration. */
+void ava_admin_collect(struct ava_router *r);
+/* Closes every admin connection and the socket, and unlinks it. */
+void ava_admin_close(struct ava_router *r);
 
 #endif /* AVA_ROUTER_ROUTER_H */

@@ -257,6 +257,7 @@ void ava_session_deliver(struct ava_router *r, struct ava_router_guest *g,
 {
 	struct ava_wire_header h = *hdr;
 	h.session = 0;
+	g->tenant->stats.bytes_out += h.len_bytes;
 	int ret = ava_conn_queue(&g->conn, &h, payload, h.len_bytes);
 	if (ret == -ENOBUFS) {
 		/* The BYE cannot be queued either; the connection is simply closed. */
@@ -449,6 +450,7 @@ static void handle_call(struct ava_router *r, struct ava_router_guest *g,
 	}
 	struct ava_wire_header h = *hdr;
 	h.session = g->session;
+	g->tenant->stats.calls++;
 	(void)ava_server_send(r, g->server, &h, payload, hdr->len_bytes);
 	return;
 out:
@@ -509,6 +511,7 @@ static void handle_frame(struct ava_router *r, struct ava_router_guest *g,
 			       g->tenant->name, g->session, ava_wire_kind_name(hdr->kind),
 			       *what ? " " : "", what, hdr->seq, hdr->len_bytes);
 	}
+	g->tenant->stats.bytes_in += hdr->len_bytes;
 	if (hdr->session != 0) {
 		violation(r, g, "%s with nonzero session field %" PRIu32,
 			  ava_wire_kind_name(hdr->kind), hdr->session);
