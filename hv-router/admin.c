@@ -131,7 +131,8 @@ static int build_status(struct ava_router *r, Ava__Admin__StatusReply *st, void 
 		n_tenants++;
 	for (struct ava_router_server *s = r->servers; s; s = s->next)
 		n_servers++;
-	const size_t n_devices = 1;
+	const struct ava_policy *pol = r->policy;
+	const size_t n_devices = pol->n_devices;
 
 	/* One allocation for every message and pointer array of the reply. */
 	size_t sz =
@@ -153,10 +154,10 @@ static int build_status(struct ava_router *r, Ava__Admin__StatusReply *st, void 
 	Ava__Admin__ServerStatus **sp = (void *)(rp + n_tenants * AVA_REFUSAL_COUNT);
 	Ava__Admin__DeviceStatus **dp = (void *)(sp + n_servers);
 
-	st->policy_file = (char *)"";
-	st->policy_generation = 0;
-	st->last_reload_error = (char *)"";
-	st->refuse_unknown = 0;
+	st->policy_file = r->policy_path ? r->policy_path : (char *)"";
+	st->policy_generation = r->policy_generation;
+	st->last_reload_error = r->policy_error ? r->policy_error : (char *)"";
+	st->refuse_unknown = pol->refuse_unknown != 0;
 	st->uptime_ms = (uint64_t)(r->now_ms - r->start_ms);
 
 	size_t i = 0;
@@ -165,9 +166,9 @@ static int build_status(struct ava_router *r, Ava__Admin__StatusReply *st, void 
 		ava__admin__tenant_status__init(x);
 		tp[i] = x;
 		x->name = t->name;
-		x->matched = (char *)"default";
-		x->policy_line = 0;
-		x->weight = 1;
+		x->matched = (char *)ava_router_tenant_matched(t);
+		x->policy_line = t->entry ? t->entry->pos.line : 0;
+		x->weight = t->limits->weight;
 		x->sessions = t->n_guests;
 		x->calls = t->stats.calls;
 		x->bytes_in = t->stats.bytes_in;
@@ -183,9 +184,9 @@ static int build_status(struct ava_router *r, Ava__Admin__StatusReply *st, void 
 		}
 		x->device_time_ns = t->stats.device_time_ns;
 		x->memory_used = t->stats.memory_used;
-		x->memory_quota = UINT64_MAX;
+		x->memory_quota = t->limits->memory_quota;
 		x->objects = t->stats.objects;
-		x->max_objects = UINT64_MAX;
+		x->max_objects = t->limits->max_objects;
 	}
 	st->n_tenants = n_tenants;
 	st->tenants = tp;
@@ -200,16 +201,20 @@ static int build_status(struct ava_router *r, Ava__Admin__StatusReply *st, void 
 		x->pid = (int32_t)s->pid;
 		x->sessions = (uint32_t)s->sessions.count;
 		x->queue_bytes = s->conn.out_bytes;
-		x->device = (char *)"default";
+		const struct ava_policy_device *dev =
+		    ava_policy_placement(pol, s->tenant->limits, s->api->name);
+		x->device = dev ? dev->name : (char *)AVA_POLICY_DEFAULT_DEVICE;
 	}
 	st->n_servers = n_servers;
 	st->servers = sp;
 
 	/* In-flight and queued device-time calls come with the fair queue (0 until then). */
-	ava__admin__device_status__init(&ds[0]);
-	ds[0].name = (char *)"default";
-	ds[0].max_inflight = 1;
-	dp[0] = &ds[0];
+	for (i = 0; i < n_devices; i++) {
+		ava__admin__device_status__init(&ds[i]);
+		ds[i].name = pol->devices[i].name;
+		ds[i].max_inflight = pol->devices[i].max_inflight;
+		dp[i] = &ds[i];
+	}
 	st->n_devices = n_devices;
 	st->devices = dp;
 	return 0;
@@ -222,7 +227,9 @@ static void handle_request(struct ava_router *r, struct ava_admin_client *c)
 {
 	Ava__Admin__Response resp = AVA__ADMIN__RESPONSE__INIT;
 	Ava__Admin__StatusReply status = AVA__ADMIN__STATUS_REPLY__INIT;
+	Ava__Admin__PolicyReloadReply reload = AVA__ADMIN__POLICY_RELOAD_REPLY__INIT;
 	void *status_mem = NULL;
+	char *errors = NULL;
 	char why[160];
 
 	Ava__Admin__Request *req = ava__admin__request__unpack(NULL, c->req_len, c->req);
@@ -250,6 +257,32 @@ static void handle_request(struct ava_router *r, struct ava_admin_client *c)
 		resp.reply_case = AVA__ADMIN__RESPONSE__REPLY_STATUS;
 		resp.status = &status;
 		break;
+	case AVA__ADMIN__REQUEST__COMMAND_POLICY_RELOAD: {
+		const char *file = req->policy_reload->file;
+		ava_router_log("avarouterd: admin: uid %u pid %ld: policy reload%s%s",
+			       (unsigned)c->uid, (long)c->pid, *file ? " from " : "", file);
+		if (*file && file[0] != '/') {
+			resp.code = AVA__ADMIN__CODE__CODE_BAD_REQUEST;
+			resp.error = (char *)"policy reload: the file must be an absolute path";
+			break;
+		}
+		int ret = ava_router_policy_reload(r, *file ? file : NULL, &errors);
+		if (ret < 0) {
+			resp.code = AVA__ADMIN__CODE__CODE_INTERNAL;
+			resp.error = (char *)"router out of memory; the current policy stays";
+			break;
+		}
+		if (ret > 0) {
+			resp.code = AVA__ADMIN__CODE__CODE_REJECTED;
+			resp.error = errors ? errors : (char *)"policy rejected";
+			break;
+		}
+		reload.file = r->policy_path ? r->policy_path : (char *)"";
+		reload.generation = r->policy_generation;
+		resp.reply_case = AVA__ADMIN__RESPONSE__REPLY_POLICY_RELOAD;
+		resp.policy_reload = &reload;
+		break;
+	}
 	default:
 		snprintf(why, sizeof(why), "unknown command (field %d) in the request",
 			 (int)req->command_case);
@@ -263,6 +296,7 @@ out:;
 	if (req)
 		ava__admin__request__free_unpacked(req, NULL);
 	free(status_mem);
+	free(errors);
 	if (ret < 0) {
 		/* Not even an error fits: the client sees the connection close. */
 		c->out = NULL;

@@ -26,6 +26,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <dirent.h>
+
+#include <ava/abi.h>
+#include <ava/policy.h>
+
 #include "admin-proto.h"
 
 #define AVACTL_TIMEOUT_MS 30000
@@ -530,6 +535,100 @@ static int cmd_status(const char *admin, int argc, char **argv)
 	return fflush(stdout) == 0 ? 0 : 1;
 }
 
+/* Loads every <api>.abi of dir; exits on an unreadable folder. Returns the count. */
+static size_t load_apis(const char *dir, struct ava_abi_api ***ret_apis)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		die("cannot open API directory %s: %s", dir, strerror(errno));
+	struct ava_abi_api **apis = NULL;
+	size_t n = 0;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		size_t len = strlen(de->d_name);
+		if (len <= 4 || strcmp(de->d_name + len - 4, ".abi") != 0)
+			continue;
+		char path[PATH_MAX], err[512];
+		if (snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >= (int)sizeof(path))
+			continue;
+		struct ava_abi_api *abi = NULL;
+		if (ava_abi_load(path, &abi, err, sizeof(err)) < 0) {
+			fprintf(stderr, "%s: skipping API manifest %s: %s\n", prog, path, err);
+			continue;
+		}
+		struct ava_abi_api **more = realloc(apis, (n + 1) * sizeof(*apis));
+		if (!more)
+			die("out of memory");
+		apis = more;
+		apis[n++] = abi;
+	}
+	closedir(d);
+	if (n == 0)
+		die("no API manifests (*.abi) in %s", dir);
+	*ret_apis = apis;
+	return n;
+}
+
+static int cmd_policy_check(int argc, char **argv)
+{
+	const char *file = NULL, *api_dir = NULL;
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--api-dir") && i + 1 < argc) {
+			api_dir = argv[++i];
+		} else if (!strncmp(argv[i], "--api-dir=", 10)) {
+			api_dir = argv[i] + 10;
+		} else if (argv[i][0] == '-' && argv[i][1]) {
+			fprintf(stderr, "%s: policy check: unknown option '%s'\n", prog, argv[i]);
+			usage(stderr);
+			return 2;
+		} else if (!file) {
+			file = argv[i];
+		} else {
+			fprintf(stderr, "%s: policy check: unexpected argument '%s'\n", prog,
+				argv[i]);
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (!file) {
+		fprintf(stderr, "%s: policy check needs a FILE\n", prog);
+		usage(stderr);
+		return 2;
+	}
+	struct ava_policy *pol = NULL;
+	char *errors = NULL;
+	int ret = ava_policy_load(file, &pol, &errors);
+	if (ret < 0)
+		die("out of memory");
+	if (ret == 0 && api_dir) {
+		struct ava_abi_api **apis = NULL;
+		size_t n = load_apis(api_dir, &apis);
+		ret =
+		    ava_policy_check_apis(pol, (const struct ava_abi_api *const *)apis, n, &errors);
+		for (size_t i = 0; i < n; i++)
+			ava_abi_api_free(apis[i]);
+		free(apis);
+		if (ret < 0)
+			die("out of memory");
+	}
+	if (ret > 0) {
+		if (errors) {
+			fputs(errors, stderr);
+			if (*errors && errors[strlen(errors) - 1] != '\n')
+				fputc('\n', stderr);
+		}
+		fprintf(stderr, "%s: %s: %d problem%s\n", prog, file, ret, ret == 1 ? "" : "s");
+	} else {
+		printf("%s: ok (%zu tenant entr%s, %zu device%s%s)\n", file, pol->n_tenants,
+		       pol->n_tenants == 1 ? "y" : "ies", pol->n_devices,
+		       pol->n_devices == 1 ? "" : "s",
+		       api_dir ? ", names checked against the served APIs" : "");
+	}
+	free(errors);
+	ava_policy_free(pol);
+	return ret > 0 ? 1 : 0;
+}
+
 static int cmd_policy_reload(const char *admin, int argc, char **argv)
 {
 	if (argc > 1) {
@@ -609,6 +708,8 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[0], "policy") && argc >= 2) {
 		if (!strcmp(argv[1], "reload"))
 			return cmd_policy_reload(admin, argc - 2, argv + 2);
+		if (!strcmp(argv[1], "check"))
+			return cmd_policy_check(argc - 2, argv + 2);
 	}
 	fprintf(stderr, "%s: unknown command '%s%s%s'\n", prog, argv[0], argc >= 2 ? " " : "",
 		argc >= 2 ? argv[1] : "");

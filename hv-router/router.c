@@ -306,6 +306,12 @@ static int on_signal(struct ava_router *r)
 			ava_router_log("avarouterd: %s received; shutting down",
 				       si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
 			stop = 1;
+		} else if (si.ssi_signo == SIGHUP && !stop) {
+			ava_router_log("avarouterd: SIGHUP received; reloading the policy");
+			char *errors = NULL;
+			int ret = ava_router_policy_reload(r, NULL, &errors);
+			(void)ret; /* logged either way */
+			free(errors);
 		}
 	}
 	ava_server_reap(r);
@@ -452,6 +458,7 @@ int ava_router_main(const struct ava_router_config *cfg)
 	sigaddset(&mask, SIGCHLD);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
 	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0) {
 		fprintf(stderr, "avarouterd: sigprocmask: %s\n", strerror(errno));
 		return 1;
@@ -466,6 +473,14 @@ int ava_router_main(const struct ava_router_config *cfg)
 
 	if (load_apis(r, cfg->api_dir) < 0)
 		goto out;
+	int pret = ava_router_policy_init(r, cfg->policy_path);
+	if (pret != 0) {
+		if (pret < 0)
+			fprintf(stderr, "avarouterd: out of memory loading the policy\n");
+		else
+			ret = 2;
+		goto out;
+	}
 
 	r->listeners = calloc(cfg->n_listen, sizeof(*r->listeners));
 	if (!r->listeners) {
@@ -518,12 +533,7 @@ out:
 	shutdown_all(r);
 	if (r->epfd >= 0)
 		ava_router_log("avarouterd: exiting with status %d", ret);
-	while (r->tenants) {
-		struct ava_router_tenant *t = r->tenants;
-		r->tenants = t->next;
-		free(t->servers);
-		free(t);
-	}
+	ava_router_policy_fini(r);
 	for (size_t i = 0; i < r->n_apis; i++) {
 		free(r->apis[i].name);
 		free(r->apis[i].server_path);
