@@ -9,10 +9,15 @@
  *    over the cap gets an error and the connection is closed; the router
  *    keeps serving others throughout;
  *  - connections are bounded: past 16 at once, one more gets CODE_DENIED.
+ * With "peercred" (as root only; else exit 77): another uid cannot connect
+ * through the 0600 file, and with the file opened up, SO_PEERCRED still
+ * refuses it with CODE_DENIED and a log line, and avactl says why.
  *
- *   test_router_admin AVAROUTERD API_DIR AVACTL
+ *   test_router_admin AVAROUTERD API_DIR AVACTL [peercred]
  */
+#define _GNU_SOURCE /* setresuid */
 #include <errno.h>
+#include <grp.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +25,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "admin-proto.h"
@@ -305,18 +311,115 @@ static void check_connection_bound(void)
 	RT_CHECK(code == AVA__ADMIN__CODE__CODE_OK, "no slot freed after the closes");
 }
 
+/* In a child running as uid/gid 65534: the checks of an unprivileged client. */
+static void __attribute__((noreturn)) unprivileged_child(int opened)
+{
+	if (setgroups(0, NULL) < 0 || setresgid(65534, 65534, 65534) < 0 ||
+	    setresuid(65534, 65534, 65534) < 0) {
+		fprintf(stderr, "setresuid: %s\n", strerror(errno));
+		_exit(3);
+	}
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	memcpy(addr.sun_path, g_r.admin, strlen(g_r.admin) + 1);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		_exit(3);
+	int c = connect(fd, (struct sockaddr *)&addr, sizeof(addr));
+	if (!opened) {
+		/* The file's mode keeps it out. */
+		if (c == 0 || errno != EACCES) {
+			fprintf(stderr, "connect as uid 65534 through a 0600 socket: %s\n",
+				c == 0 ? "succeeded" : strerror(errno));
+			_exit(1);
+		}
+		_exit(0);
+	}
+	if (c < 0) {
+		fprintf(stderr, "connect to the opened socket: %s\n", strerror(errno));
+		_exit(1);
+	}
+	/* The router answers CODE_DENIED on connect and closes. */
+	Ava__Admin__Response *resp = admin_recv(fd);
+	if (!resp || resp->code != AVA__ADMIN__CODE__CODE_DENIED ||
+	    !strstr(resp->error, "uid 65534")) {
+		fprintf(stderr, "uid 65534 was not refused (code %d)\n",
+			resp ? (int)resp->code : -1);
+		_exit(1);
+	}
+	ava__admin__response__free_unpacked(resp, NULL);
+	if (admin_recv(fd) != NULL) {
+		fprintf(stderr, "connection of uid 65534 not closed\n");
+		_exit(1);
+	}
+	close(fd);
+	/* avactl says why, and fails. */
+	char out[2048];
+	const char *argv[] = { g_avactl, "--admin", g_r.admin, "status", NULL };
+	int rc = rt_run(out, sizeof(out), argv);
+	if (rc != 1 || !strstr(out, "permission denied")) {
+		fprintf(stderr, "avactl as uid 65534: exit %d: %s\n", rc, out);
+		_exit(1);
+	}
+	_exit(0);
+}
+
+static void run_unprivileged(int opened)
+{
+	pid_t pid = fork();
+	RT_CHECK(pid >= 0, "fork: %s", strerror(errno));
+	if (pid == 0)
+		unprivileged_child(opened);
+	int status = 0;
+	RT_CHECK(waitpid(pid, &status, 0) == pid, "waitpid");
+	RT_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		 "unprivileged client (socket %s): status 0x%x", opened ? "opened" : "0600",
+		 (unsigned)status);
+}
+
+static int peercred_main(void)
+{
+	/* The folder (mkdtemp: 0700) must not be what keeps the client out. */
+	RT_CHECK(chmod(g_r.dir, 0711) == 0, "chmod: %s", strerror(errno));
+	run_unprivileged(0);
+	/* An operator who opens the file up still does not open the router. */
+	RT_CHECK(chmod(g_r.admin, 0666) == 0, "chmod: %s", strerror(errno));
+	run_unprivileged(1);
+	char line[512];
+	RT_CHECK(rt_log_find(&g_r, RT_TIMEOUT_MS, line, sizeof(line),
+			     "admin: refused a connection from uid 65534", NULL),
+		 "refusal not logged");
+	/* Root is still served. */
+	char out[8192];
+	int rc = avactl(out, sizeof(out), "status", NULL);
+	RT_CHECK(rc == 0, "root after refusals: %d\n%s", rc, out);
+	rt_router_stop(&g_r);
+	printf("test_router_admin peercred: ok\n");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *router, *api_dir;
 	struct ava_abi_api *abi;
 	rt_init(argc, argv, &router, &api_dir, &abi);
-	if (argc != 4) {
-		fprintf(stderr, "usage: %s AVAROUTERD API_DIR AVACTL\n", argv[0]);
+	int peercred = argc == 5 && !strcmp(argv[4], "peercred");
+	if (argc != 4 && !peercred) {
+		fprintf(stderr, "usage: %s AVAROUTERD API_DIR AVACTL [peercred]\n", argv[0]);
 		return 2;
+	}
+	if (peercred && geteuid() != 0) {
+		fprintf(stderr, "skipped: checking SO_PEERCRED refusals needs root (to run a "
+				"client as another uid)\n");
+		return 77;
 	}
 	g_avactl = argv[3];
 	const char *tenants[] = { "alpha", NULL };
 	rt_router_start(&g_r, router, api_dir, tenants, 2, NULL);
+	if (peercred) {
+		int ret = peercred_main();
+		ava_abi_api_free(abi);
+		return ret;
+	}
 
 	struct stat st;
 	RT_CHECK(lstat(g_r.admin, &st) == 0 && S_ISSOCK(st.st_mode), "no admin socket at %s",
