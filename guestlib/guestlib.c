@@ -212,6 +212,35 @@ static int queue_callback(struct conn *c, const struct ava_wire_header *hdr, uin
 	return 0;
 }
 
+/*
+ * The router refused an asynchronous call (REPLY with DEFERRED_ERROR, a
+ * non-OK status, no payload, the call's seq and function id; no thread
+ * waits for it): keep the status's native error for the next synchronous
+ * call, as for an asynchronous call that failed in the server.
+ */
+static int remember_refused_async(struct conn *c, const struct ava_wire_header *hdr)
+{
+	const struct ava_abi_api *abi = c->api->abi;
+	if (hdr->len_bytes != 0 || hdr->call_id >= abi->n_fns ||
+	    !(abi->fns[hdr->call_id].flags & AVA_ABI_FN_MAY_ASYNC))
+		return -EPROTO;
+	const struct ava_gen_errors *e = c->api->fns[hdr->call_id].errors.ret;
+	const void *value = e ? e->on_status[hdr->status] : NULL;
+	if (debug_enabled())
+		say("asynchronous %s: %s", abi->fns[hdr->call_id].name,
+		    ava_wire_status_name(hdr->status));
+	if (!value || e->size_bytes > AVA_ABI_MAX_SCALAR_BYTES)
+		return 0; /* no native error to report it with */
+	pthread_mutex_lock(&c->lock);
+	if (!c->deferred_pending) {
+		c->deferred_pending = true;
+		c->deferred_fn = hdr->call_id;
+		memcpy(c->deferred_value, value, e->size_bytes);
+	}
+	pthread_mutex_unlock(&c->lock);
+	return 0;
+}
+
 static void *rx_thread_main(void *arg)
 {
 	struct conn *c = arg;
@@ -237,7 +266,15 @@ static void *rx_thread_main(void *arg)
 			mark_dead(c, AVA_STATUS_MALFORMED, "router sent a nonzero session field");
 			return NULL;
 		}
-		if (hdr.kind == AVA_WIRE_REPLY) {
+		if (hdr.kind == AVA_WIRE_REPLY && (hdr.flags & AVA_WIRE_F_DEFERRED_ERROR) &&
+		    hdr.status != AVA_STATUS_OK) {
+			free(payload);
+			if (remember_refused_async(c, &hdr) < 0) {
+				mark_dead(c, AVA_STATUS_MALFORMED,
+					  "unusable refusal of an async call");
+				return NULL;
+			}
+		} else if (hdr.kind == AVA_WIRE_REPLY) {
 			pthread_mutex_lock(&c->lock);
 			struct waiter **pp = &c->waiters;
 			while (*pp && (*pp)->seq != hdr.seq)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * avarouterd --api-dir DIR [--listen PATH[=TENANT]]... [--ready-fd N] [--verbose]
+ * avarouterd --api-dir DIR [--listen PATH[=TENANT]]... [--admin PATH] [--policy FILE]
+ *            [--ready-fd N] [--verbose]
  *
  * The host-side router: accepts guest channels, derives each one's tenant
  * from the channel, validates every frame in both directions and relays it
@@ -19,12 +20,17 @@
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: avarouterd --api-dir DIR [--listen PATH[=TENANT]]... [--ready-fd N] "
-		"[--verbose]\n"
+		"usage: avarouterd --api-dir DIR [--listen PATH[=TENANT]]... [--admin PATH] "
+		"[--policy FILE] [--ready-fd N] [--verbose]\n"
 		"  --api-dir DIR       directory with <api>.abi manifests and ava-server-<api>\n"
 		"  --listen PATH[=T]   Unix socket to listen on (repeatable; default %s);\n"
 		"                      with =T every connection on it belongs to tenant T,\n"
 		"                      else the tenant is uid:<peer uid>\n"
+		"  --admin PATH        admin socket for avactl (mode 0600; default admin.sock\n"
+		"                      in the folder of the first --listen socket)\n"
+		"  --policy FILE       operator policy (YAML, policies/README.md); without it\n"
+		"                      every tenant may use every API, with no limits.\n"
+		"                      SIGHUP or `avactl policy reload` re-reads it\n"
 		"  --ready-fd N        write \"ready\\n\" to fd N once listening, then close it\n"
 		"  --verbose           log every frame\n",
 		AVA_ROUTER_DEFAULT_SOCKET);
@@ -50,6 +56,8 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "api-dir", required_argument, NULL, 'a' },
 		{ "listen", required_argument, NULL, 'l' },
+		{ "admin", required_argument, NULL, 'A' },
+		{ "policy", required_argument, NULL, 'p' },
 		{ "ready-fd", required_argument, NULL, 'r' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -107,6 +115,20 @@ int main(int argc, char **argv)
 			cfg.ready_fd = (int)fd;
 			break;
 		}
+		case 'A':
+			if (optarg[0] == '\0') {
+				fprintf(stderr, "avarouterd: --admin needs a path\n");
+				return 2;
+			}
+			cfg.admin_path = optarg;
+			break;
+		case 'p':
+			if (optarg[0] == '\0') {
+				fprintf(stderr, "avarouterd: --policy needs a file\n");
+				return 2;
+			}
+			cfg.policy_path = optarg;
+			break;
 		case 'v':
 			cfg.verbose = 1;
 			break;

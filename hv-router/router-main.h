@@ -16,11 +16,13 @@ struct ava_router_config {
 	const char *api_dir;
 	struct ava_router_listen *listen;
 	size_t n_listen;
-	int ready_fd; /* -1: none */
+	const char *admin_path;	 /* NULL: admin.sock beside the first listen socket */
+	const char *policy_path; /* NULL: the built-in default policy */
+	int ready_fd;		 /* -1: none */
 	int verbose;
 };
 
-/* Runs the router until SIGTERM/SIGINT. Returns the process exit code. */
+/* Runs the router until SIGTERM/SIGINT. Returns the process exit code (2: bad policy). */
 int ava_router_main(const struct ava_router_config *cfg);
 
 #endif /* AVA_ROUTER_MAIN_H */

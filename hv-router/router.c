@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "admin-proto.h"
 #include "router.h"
 
 #define TICK_MS	   1000
@@ -191,27 +192,27 @@ static int mkdir_parents(const char *path)
 	return 0;
 }
 
-static int open_listener(struct ava_router_listener *l)
+int ava_router_listen_unix(const char *path, unsigned mode)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
-	if (strlen(l->path) >= sizeof(addr.sun_path)) {
+	if (strlen(path) >= sizeof(addr.sun_path)) {
 		fprintf(stderr, "avarouterd: socket path too long (max %zu bytes): %s\n",
-			sizeof(addr.sun_path) - 1, l->path);
+			sizeof(addr.sun_path) - 1, path);
 		return -1;
 	}
-	memcpy(addr.sun_path, l->path, strlen(l->path) + 1);
-	int r = mkdir_parents(l->path);
+	memcpy(addr.sun_path, path, strlen(path) + 1);
+	int r = mkdir_parents(path);
 	if (r < 0) {
-		fprintf(stderr, "avarouterd: cannot create the directory of %s: %s\n", l->path,
+		fprintf(stderr, "avarouterd: cannot create the directory of %s: %s\n", path,
 			strerror(-r));
 		return -1;
 	}
 
 	/* A stale socket file is removed, but only if nothing answers on it. */
 	struct stat st;
-	if (lstat(l->path, &st) == 0) {
+	if (lstat(path, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode)) {
-			fprintf(stderr, "avarouterd: %s exists and is not a socket\n", l->path);
+			fprintf(stderr, "avarouterd: %s exists and is not a socket\n", path);
 			return -1;
 		}
 		int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -224,41 +225,53 @@ static int open_listener(struct ava_router_listener *l)
 		close(probe);
 		if (c == 0) {
 			fprintf(stderr, "avarouterd: another router is already listening on %s\n",
-				l->path);
+				path);
 			return -1;
 		}
 		if (e != ECONNREFUSED) {
-			fprintf(stderr, "avarouterd: cannot probe existing socket %s: %s\n",
-				l->path, strerror(e));
+			fprintf(stderr, "avarouterd: cannot probe existing socket %s: %s\n", path,
+				strerror(e));
 			return -1;
 		}
-		if (unlink(l->path) < 0) {
-			fprintf(stderr, "avarouterd: cannot remove stale socket %s: %s\n", l->path,
+		if (unlink(path) < 0) {
+			fprintf(stderr, "avarouterd: cannot remove stale socket %s: %s\n", path,
 				strerror(errno));
 			return -1;
 		}
-		ava_router_log("avarouterd: removed stale socket %s", l->path);
+		ava_router_log("avarouterd: removed stale socket %s", path);
 	}
 
-	l->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (l->fd < 0) {
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
 		fprintf(stderr, "avarouterd: socket: %s\n", strerror(errno));
 		return -1;
 	}
-	if (bind(l->fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
-		fprintf(stderr, "avarouterd: cannot bind %s: %s\n", l->path, strerror(errno));
+	/* The file is created with no more than mode (the loop is single-threaded). */
+	mode_t old_umask = umask((mode_t)(~mode & 0777));
+	int b = bind(fd, (struct sockaddr *)&addr, sizeof(addr));
+	int e = errno;
+	umask(old_umask);
+	if (b < 0) {
+		fprintf(stderr, "avarouterd: cannot bind %s: %s\n", path, strerror(e));
+		close(fd);
 		return -1;
 	}
-	l->bound = 1;
+	if (chmod(path, (mode_t)mode) < 0 || listen(fd, 128) < 0) {
+		fprintf(stderr, "avarouterd: chmod/listen %s: %s\n", path, strerror(errno));
+		unlink(path);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int open_listener(struct ava_router_listener *l)
+{
 	/* Tenancy comes from which socket (or the peer's uid), not from file permissions. */
-	if (chmod(l->path, 0666) < 0) {
-		fprintf(stderr, "avarouterd: chmod %s: %s\n", l->path, strerror(errno));
+	l->fd = ava_router_listen_unix(l->path, 0666);
+	if (l->fd < 0)
 		return -1;
-	}
-	if (listen(l->fd, 128) < 0) {
-		fprintf(stderr, "avarouterd: listen on %s: %s\n", l->path, strerror(errno));
-		return -1;
-	}
+	l->bound = 1;
 	if (l->tenant)
 		ava_router_log("avarouterd: listening on %s (tenant %s)", l->path, l->tenant);
 	else
@@ -293,6 +306,12 @@ static int on_signal(struct ava_router *r)
 			ava_router_log("avarouterd: %s received; shutting down",
 				       si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
 			stop = 1;
+		} else if (si.ssi_signo == SIGHUP && !stop) {
+			ava_router_log("avarouterd: SIGHUP received; reloading the policy");
+			char *errors = NULL;
+			int ret = ava_router_policy_reload(r, NULL, &errors);
+			(void)ret; /* logged either way */
+			free(errors);
 		}
 	}
 	ava_server_reap(r);
@@ -302,6 +321,7 @@ static int on_signal(struct ava_router *r)
 static void shutdown_all(struct ava_router *r)
 {
 	close_listeners(r);
+	ava_admin_close(r);
 	/* Best effort: tell each guest why, without waiting for slow readers. */
 	struct ava_router_guest *next;
 	for (struct ava_router_guest *g = r->guests; g; g = next) {
@@ -394,6 +414,10 @@ static int run(struct ava_router *r, int ready_fd)
 				if (on_signal(r))
 					r->stopping = 1;
 				break;
+			case AVA_ROUTER_EV_ADMIN_LISTENER:
+			case AVA_ROUTER_EV_ADMIN:
+				ava_admin_on_events(r, events[i].data.ptr, ev);
+				break;
 			default:
 				break;
 			}
@@ -403,10 +427,12 @@ static int run(struct ava_router *r, int ready_fd)
 		if (r->now_ms >= next_tick) {
 			resume_listeners(r);
 			ava_session_tick(r);
+			ava_admin_tick(r);
 			next_tick = r->now_ms + TICK_MS;
 		}
 		ava_session_reap_graveyard(r);
 		ava_server_collect(r);
+		ava_admin_collect(r);
 	}
 	return 0;
 }
@@ -422,6 +448,7 @@ int ava_router_main(const struct ava_router_config *cfg)
 	r->api_dir = cfg->api_dir;
 	r->next_session = 1;
 	r->now_ms = ava_router_now_ms();
+	r->start_ms = r->now_ms;
 	r->ev_signal = AVA_ROUTER_EV_SIGNAL;
 	ava_map_init(&r->sessions);
 	int ret = 1;
@@ -431,6 +458,7 @@ int ava_router_main(const struct ava_router_config *cfg)
 	sigaddset(&mask, SIGCHLD);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
 	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0) {
 		fprintf(stderr, "avarouterd: sigprocmask: %s\n", strerror(errno));
 		return 1;
@@ -445,6 +473,14 @@ int ava_router_main(const struct ava_router_config *cfg)
 
 	if (load_apis(r, cfg->api_dir) < 0)
 		goto out;
+	int pret = ava_router_policy_init(r, cfg->policy_path);
+	if (pret != 0) {
+		if (pret < 0)
+			fprintf(stderr, "avarouterd: out of memory loading the policy\n");
+		else
+			ret = 2;
+		goto out;
+	}
 
 	r->listeners = calloc(cfg->n_listen, sizeof(*r->listeners));
 	if (!r->listeners) {
@@ -476,17 +512,28 @@ int ava_router_main(const struct ava_router_config *cfg)
 			goto out;
 		}
 	}
+	char admin_path[PATH_MAX];
+	if (cfg->admin_path) {
+		snprintf(admin_path, sizeof(admin_path), "%s", cfg->admin_path);
+	} else {
+		/* Beside the first listening socket: /run/ava/admin.sock by default. */
+		const char *first = cfg->listen[0].path;
+		const char *slash = strrchr(first, '/');
+		int dir_len = slash ? (int)(slash - first) : 0;
+		if (snprintf(admin_path, sizeof(admin_path), "%.*s%s%s", dir_len, first,
+			     slash ? "/" : "", AVA_ADMIN_SOCKET_NAME) >= (int)sizeof(admin_path)) {
+			fprintf(stderr, "avarouterd: admin socket path too long\n");
+			goto out;
+		}
+	}
+	if (ava_admin_open(r, admin_path) < 0)
+		goto out;
 	ret = run(r, cfg->ready_fd);
 out:
 	shutdown_all(r);
 	if (r->epfd >= 0)
 		ava_router_log("avarouterd: exiting with status %d", ret);
-	while (r->tenants) {
-		struct ava_router_tenant *t = r->tenants;
-		r->tenants = t->next;
-		free(t->servers);
-		free(t);
-	}
+	ava_router_policy_fini(r);
 	for (size_t i = 0; i < r->n_apis; i++) {
 		free(r->apis[i].name);
 		free(r->apis[i].server_path);

@@ -16,6 +16,7 @@
 #include <sys/types.h>
 
 #include <ava/abi.h>
+#include <ava/policy.h>
 #include <ava/wire.h>
 
 #include "conn.h"
@@ -40,6 +41,41 @@ enum ava_router_ev_type {
 	AVA_ROUTER_EV_GUEST,
 	AVA_ROUTER_EV_SERVER,
 	AVA_ROUTER_EV_SIGNAL,
+	AVA_ROUTER_EV_ADMIN_LISTENER,
+	AVA_ROUTER_EV_ADMIN,
+};
+
+/*
+ * Why the router refused something a tenant asked for. Counted per tenant
+ * (ava_router_tenant_stats.refusals) and shown by `avactl status` under
+ * ava_router_refusal_names[].
+ */
+enum ava_router_refusal {
+	AVA_REFUSAL_UNKNOWN_TENANT =
+	    0,			  /* no policy entry matched and unknown tenants are refused */
+	AVA_REFUSAL_API,	  /* HELLO for an API not in the tenant's apis */
+	AVA_REFUSAL_FUNCTION,	  /* CALL of a function its filter denies */
+	AVA_REFUSAL_CALL_RATE,	  /* over call_rate with over: refuse */
+	AVA_REFUSAL_BYTE_RATE,	  /* over byte_rate with over: refuse */
+	AVA_REFUSAL_MEMORY_QUOTA, /* an allocation past memory_quota */
+	AVA_REFUSAL_OBJECTS,	  /* an object past max_objects */
+	AVA_REFUSAL_COUNT,
+};
+extern const char *const ava_router_refusal_names[AVA_REFUSAL_COUNT];
+
+/*
+ * A tenant's counters since the router started (never reset; a tenant is
+ * never freed while the router runs). docs/router.md, "avactl status".
+ */
+struct ava_router_tenant_stats {
+	uint64_t calls;	    /* CALLs forwarded to an API server (sync and async); session.c */
+	uint64_t bytes_in;  /* payload bytes of every guest frame read; session.c */
+	uint64_t bytes_out; /* payload bytes of every frame queued to a guest; session.c */
+	uint64_t refusals[AVA_REFUSAL_COUNT];
+	/* Filled by the enforcement work (resource reports of the API servers); 0 until then. */
+	uint64_t device_time_ns; /* device time used, total */
+	uint64_t memory_used;	 /* bytes of device memory held now */
+	uint64_t objects;	 /* live API objects now */
 };
 
 struct ava_router;
@@ -61,11 +97,24 @@ struct ava_router_listener {
 
 struct ava_router_server;
 
+/*
+ * A tenant, by name. Its policy is looked up by that name in the current
+ * policy (tenant.c: ava_router_tenant_apply, again after every reload), so
+ * existing sessions follow a reload; a tenant without an entry has the
+ * policy's defaults.
+ */
 struct ava_router_tenant {
 	struct ava_router_tenant *next;
 	char name[AVA_ROUTER_MAX_TENANT_NAME + 8];
 	struct ava_router_server **servers; /* [n_apis]: the live server per API, or NULL */
 	uint32_t n_guests;
+	struct ava_router_tenant_stats stats;
+	/* Policy, into r->policy (valid until the next reload re-applies it). */
+	const struct ava_policy_tenant *entry;	/* the entry named like the tenant, or NULL */
+	const struct ava_policy_limits *limits; /* entry's limits, or the defaults; never NULL */
+	uint8_t *api_allowed;			/* [n_apis]: 1 if the tenant may open the API */
+	uint8_t **fn_denied; /* [n_apis]: NULL (none denied) or [n_fns], 1 = refused */
+	int refused_only;    /* created for a refused channel; no default session since */
 };
 
 enum ava_router_guest_state {
@@ -91,6 +140,11 @@ struct ava_router_guest {
 	int64_t progress_ms;		  /* last input progress */
 	uint32_t ep_events;		  /* registered epoll mask */
 	int registered;
+	int refused;		    /* no policy entry matched and unknown tenants are refused */
+	uint32_t uid;		    /* peer uid (SO_PEERCRED) */
+	const char *listener_path;  /* the socket it connected to (the listener's string) */
+	const char *listener_label; /* its label (--listen PATH=LABEL), or NULL */
+	uint32_t refusals_logged;   /* refused calls logged for this session */
 };
 
 /* An outstanding sync call: what the REPLY is validated against. */
@@ -138,6 +192,13 @@ struct ava_router {
 	struct ava_map sessions; /* session id -> guest, every live id (for uniqueness) */
 	int resume_guests;	 /* a server was unthrottled: run ava_session_resume */
 	int64_t now_ms;
+	int64_t start_ms;
+	struct ava_admin *admin; /* the admin socket (admin.c); NULL before it is open */
+	/* Operator policy (tenant.c). */
+	struct ava_policy *policy;  /* in force; never NULL once running */
+	char *policy_path;	    /* its file; NULL: the built-in default */
+	uint64_t policy_generation; /* 1 for the first policy, +1 per successful reload */
+	char *policy_error;	    /* problems of the last rejected reload, or NULL */
 };
 
 /* router.c */
@@ -149,6 +210,39 @@ void ava_router_server_update_events(struct ava_router *r, struct ava_router_ser
 int ava_router_epoll_add(struct ava_router *r, int fd, uint32_t events, void *ptr)
     __attribute__((warn_unused_result));
 void ava_router_epoll_del(struct ava_router *r, int fd);
+/*
+ * Creates, binds and listens on a Unix stream socket at path with the given
+ * mode (the socket file never has wider permissions, even briefly), making
+ * its folder if needed and replacing a stale socket file nobody answers on.
+ * At start-up only: errors go to stderr. Returns the non-blocking fd or -1.
+ */
+int ava_router_listen_unix(const char *path, unsigned mode);
+
+/* tenant.c: tenants and the operator policy */
+/* The tenant named name, created (with the current policy applied) if new; NULL if out of memory. */
+struct ava_router_tenant *ava_router_tenant_get(struct ava_router *r, const char *name);
+/* (Re)computes t's entry, limits and filters from r->policy. Returns 0 or -ENOMEM. */
+int ava_router_tenant_apply(struct ava_router *r, struct ava_router_tenant *t)
+    __attribute__((warn_unused_result));
+/*
+ * Loads the policy at start-up: path NULL gives ava_policy_default. Problems
+ * are printed on stderr. Returns 0, or the number of problems (> 0), or -ENOMEM.
+ */
+int ava_router_policy_init(struct ava_router *r, const char *path)
+    __attribute__((warn_unused_result));
+/*
+ * Reloads: path NULL re-reads the current file (or re-applies the built-in
+ * default); else switches to path. A policy with problems changes nothing:
+ * returns their number (> 0) with one "FILE:LINE:COL: error: ..." line each
+ * in *ret_errors (malloc'd; also kept in r->policy_error and logged).
+ * Returns 0 when the new policy is in force, -ENOMEM when memory ran out.
+ */
+int ava_router_policy_reload(struct ava_router *r, const char *path, char **ret_errors)
+    __attribute__((warn_unused_result));
+/* Frees the policy and every tenant. */
+void ava_router_policy_fini(struct ava_router *r);
+/* How t was recognised, for status: "policy", "default" or "refused". */
+const char *ava_router_tenant_matched(const struct ava_router_tenant *t);
 
 /* session.c: the guest side */
 /*
@@ -167,6 +261,14 @@ void ava_session_end(struct ava_router *r, struct ava_router_guest *g, unsigned 
 /* Forwards a server frame to g (session field cleared). Takes payload. */
 void ava_session_deliver(struct ava_router *r, struct ava_router_guest *g,
 			 const struct ava_wire_header *hdr, uint8_t *payload);
+/*
+ * Answers a CALL the policy refuses (counted under why, logged with reason)
+ * without forwarding it: REPLY(REFUSED), with DEFERRED_ERROR for an async
+ * call. The caller still owns (and frees) the CALL's payload.
+ */
+void ava_session_refuse_call(struct ava_router *r, struct ava_router_guest *g,
+			     const struct ava_wire_header *hdr, const struct ava_abi_fn *fn,
+			     enum ava_router_refusal why, const char *reason);
 /* Reads frames a throttled server left staged in its guests' connections. */
 void ava_session_resume(struct ava_router *r);
 /* Periodic deadlines (HELLO, stalled frames, linger). */
@@ -193,5 +295,17 @@ void ava_server_collect(struct ava_router *r);
 void ava_server_stop_all(struct ava_router *r);
 /* Re-evaluates throttling of s's guests after its queue changed. */
 void ava_server_check_throttle(struct ava_router *r, struct ava_router_server *s);
+
+/* admin.c: the admin socket (docs/router.md, "Admin socket") */
+/* Opens the admin socket at path (mode 0600). At start-up; errors on stderr; 0 or -1. */
+int ava_admin_open(struct ava_router *r, const char *path);
+/* Handles readiness of the admin listener or of one admin client (ptr from epoll). */
+void ava_admin_on_events(struct ava_router *r, void *ptr, uint32_t events);
+/* Periodic deadlines: closes admin clients that made no progress for a while. */
+void ava_admin_tick(struct ava_router *r);
+/* Frees admin clients closed in this iteration. */
+void ava_admin_collect(struct ava_router *r);
+/* Closes every admin connection and the socket, and unlinks it. */
+void ava_admin_close(struct ava_router *r);
 
 #endif /* AVA_ROUTER_ROUTER_H */

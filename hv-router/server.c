@@ -272,7 +272,16 @@ static void handle_reply(struct ava_router *r, struct ava_router_server *s,
 				 hdr->call_id, fn->name);
 		goto drop;
 	}
-	/* A failed call (bad handle, ...) carries its status and no results. */
+	/*
+	 * A failed call (bad handle, ...) carries its status and no results.
+	 * DEFERRED_ERROR with a failure status is the router's own refusal of
+	 * an async call (ava_session_refuse_call), never a server's.
+	 */
+	if (hdr->status != AVA_STATUS_OK && (hdr->flags & AVA_WIRE_F_DEFERRED_ERROR)) {
+		server_violation(r, s, "REPLY to %s with status %s and DEFERRED_ERROR", fn->name,
+				 ava_wire_status_name(hdr->status));
+		goto drop;
+	}
 	if (hdr->status != AVA_STATUS_OK && hdr->len_bytes != 0) {
 		server_violation(r, s, "REPLY to %s with status %s and a payload", fn->name,
 				 ava_wire_status_name(hdr->status));

@@ -34,26 +34,6 @@ const char *ava_session_api_name(const struct ava_router_guest *g)
 	return g->api ? g->api->name : "-";
 }
 
-static struct ava_router_tenant *tenant_get(struct ava_router *r, const char *name)
-{
-	for (struct ava_router_tenant *t = r->tenants; t; t = t->next) {
-		if (!strcmp(t->name, name))
-			return t;
-	}
-	struct ava_router_tenant *t = calloc(1, sizeof(*t));
-	if (!t)
-		return NULL;
-	t->servers = calloc(r->n_apis ? r->n_apis : 1, sizeof(*t->servers));
-	if (!t->servers) {
-		free(t);
-		return NULL;
-	}
-	snprintf(t->name, sizeof(t->name), "%s", name);
-	t->next = r->tenants;
-	r->tenants = t;
-	return t;
-}
-
 static uint32_t session_id_new(struct ava_router *r)
 {
 	for (;;) {
@@ -76,22 +56,36 @@ int ava_session_accept(struct ava_router *r, struct ava_router_listener *l)
 		return -e;
 	}
 
-	char tenant_name[AVA_ROUTER_MAX_TENANT_NAME + 8];
-	if (l->tenant) {
-		snprintf(tenant_name, sizeof(tenant_name), "%s", l->tenant);
-	} else {
-		struct ucred cred;
-		socklen_t cred_len = sizeof(cred);
-		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cred_len) < 0) {
-			ava_router_log("avarouterd: SO_PEERCRED on %s: %s; closing connection",
-				       l->path, strerror(errno));
-			close(fd);
-			return 0;
-		}
-		snprintf(tenant_name, sizeof(tenant_name), "uid:%u", (unsigned)cred.uid);
+	struct ucred cred;
+	socklen_t cred_len = sizeof(cred);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cred_len) < 0) {
+		ava_router_log("avarouterd: SO_PEERCRED on %s: %s; closing connection", l->path,
+			       strerror(errno));
+		close(fd);
+		return 0;
 	}
+	/*
+	 * The tenant: the policy entry the channel matches, else the channel's
+	 * own name (listener label, else uid:N) with the policy's defaults, or,
+	 * if the policy refuses unknown tenants, a refusal at HELLO.
+	 */
+	char tenant_name[AVA_ROUTER_MAX_TENANT_NAME + 8];
+	const struct ava_policy_tenant *entry =
+	    ava_policy_match(r->policy, l->path, l->tenant, (uint32_t)cred.uid);
+	int refused = 0;
+	if (entry)
+		snprintf(tenant_name, sizeof(tenant_name), "%s", entry->name);
+	else if (l->tenant)
+		snprintf(tenant_name, sizeof(tenant_name), "%s", l->tenant);
+	else
+		snprintf(tenant_name, sizeof(tenant_name), "uid:%u", (unsigned)cred.uid);
+	if (!entry && r->policy->refuse_unknown)
+		refused = 1;
 
-	struct ava_router_tenant *t = tenant_get(r, tenant_name);
+	int is_new = 1;
+	for (struct ava_router_tenant *u = r->tenants; u && is_new; u = u->next)
+		is_new = strcmp(u->name, tenant_name) != 0;
+	struct ava_router_tenant *t = ava_router_tenant_get(r, tenant_name);
 	struct ava_router_guest *g = t ? calloc(1, sizeof(*g)) : NULL;
 	if (!g) {
 		ava_router_log("avarouterd: out of memory accepting on %s; closing connection",
@@ -106,9 +100,17 @@ int ava_session_accept(struct ava_router *r, struct ava_router_listener *l)
 		close(fd);
 		return 0;
 	}
+	if (refused && is_new)
+		t->refused_only = 1;
+	else if (!refused)
+		t->refused_only = 0;
 	g->ev_type = AVA_ROUTER_EV_GUEST;
 	ava_conn_init(&g->conn, fd, AVA_ROUTER_GUEST_OUT_CAP);
 	g->tenant = t;
+	g->refused = refused;
+	g->uid = (uint32_t)cred.uid;
+	g->listener_path = l->path;
+	g->listener_label = l->tenant;
 	g->session = session_id_new(r);
 	g->state = AVA_GUEST_AWAIT_HELLO;
 	ava_map_init(&g->calls);
@@ -257,6 +259,7 @@ void ava_session_deliver(struct ava_router *r, struct ava_router_guest *g,
 {
 	struct ava_wire_header h = *hdr;
 	h.session = 0;
+	g->tenant->stats.bytes_out += h.len_bytes;
 	int ret = ava_conn_queue(&g->conn, &h, payload, h.len_bytes);
 	if (ret == -ENOBUFS) {
 		/* The BYE cannot be queued either; the connection is simply closed. */
@@ -326,6 +329,22 @@ static void handle_hello(struct ava_router *r, struct ava_router_guest *g,
 		shown[i] = (name[i] >= 0x20 && name[i] < 0x7f) ? (char)name[i] : '?';
 	shown[name_len] = '\0';
 
+	struct ava_router_tenant *t = g->tenant;
+	if (g->refused) {
+		char reason[512];
+		char label[AVA_ROUTER_MAX_TENANT_NAME + 16] = "";
+		if (g->listener_label)
+			snprintf(label, sizeof(label), ", label %s", g->listener_label);
+		snprintf(reason, sizeof(reason),
+			 "refused by policy: channel %s (uid %" PRIu32 "%s) matches no tenant of "
+			 "%s, which refuses unknown tenants",
+			 g->listener_path, g->uid, label,
+			 r->policy_path ? r->policy_path : "the policy");
+		t->stats.refusals[AVA_REFUSAL_UNKNOWN_TENANT]++;
+		refuse_hello(r, g, hdr->seq, AVA_STATUS_REFUSED, reason);
+		return;
+	}
+
 	struct ava_router_api *api = NULL;
 	for (size_t i = 0; i < r->n_apis; i++) {
 		if (strlen(r->apis[i].name) == name_len &&
@@ -347,6 +366,22 @@ static void handle_hello(struct ava_router *r, struct ava_router_guest *g,
 			 " (guest library and manifest differ)",
 			 shown, hash, api->abi->hash);
 		refuse_hello(r, g, hdr->seq, AVA_STATUS_ABI_MISMATCH, reason);
+		return;
+	}
+	if (!t->api_allowed[api - r->apis]) {
+		char reason[512];
+		char where[64] = "the policy's defaults";
+		if (t->entry)
+			snprintf(where, sizeof(where), "its policy entry (line %" PRIu32 ")",
+				 t->entry->pos.line);
+		snprintf(
+		    reason, sizeof(reason),
+		    "refused by policy: tenant %s may not use API %s (not in the apis of %s in "
+		    "%s)",
+		    t->name, api->name, where,
+		    r->policy_path ? r->policy_path : "the built-in policy");
+		t->stats.refusals[AVA_REFUSAL_API]++;
+		refuse_hello(r, g, hdr->seq, AVA_STATUS_REFUSED, reason);
 		return;
 	}
 	g->api = api;
@@ -375,6 +410,41 @@ static void handle_hello(struct ava_router *r, struct ava_router_guest *g,
 		       g->tenant->name, g->session, api->name, (long)pid);
 	if (send_control(r, g, AVA_WIRE_HELLO_REPLY, AVA_STATUS_OK, hdr->seq) < 0)
 		ava_session_end(r, g, AVA_STATUS_OK, "write to guest failed", 0);
+}
+
+/*
+ * Answers a CALL the policy refuses, without the server: a sync call gets
+ * REPLY(REFUSED) with an empty payload (the guest stub returns the spec's
+ * ava_refuse_with error); an async call, which expects no REPLY, gets
+ * REPLY(REFUSED, DEFERRED_ERROR) with its own seq and call id and an empty
+ * payload, which the guest keeps and reports at its next synchronous call,
+ * as for an async call that failed in the server (docs/wire-protocol.md 7.3).
+ */
+void ava_session_refuse_call(struct ava_router *r, struct ava_router_guest *g,
+			     const struct ava_wire_header *hdr, const struct ava_abi_fn *fn,
+			     enum ava_router_refusal why, const char *reason)
+{
+	struct ava_router_tenant *t = g->tenant;
+	int async = (hdr->flags & AVA_WIRE_F_ASYNC) != 0;
+	t->stats.refusals[why]++;
+	/* Every refusal is counted; the first of each session is logged (all with --verbose). */
+	if (r->verbose || g->refusals_logged++ == 0)
+		ava_router_log("avarouterd: tenant %s session %" PRIu32 " (api %s): %s%s refused: "
+			       "%s%s",
+			       t->name, g->session, ava_session_api_name(g), async ? "async " : "",
+			       fn->name, reason,
+			       r->verbose ? "" : " (further refusals of this session are counted)");
+	struct ava_wire_header h = {
+		.magic = AVA_WIRE_MAGIC,
+		.version = AVA_WIRE_VERSION,
+		.kind = AVA_WIRE_REPLY,
+		.call_id = fn->id,
+		.seq = hdr->seq,
+		.thread_id = hdr->thread_id,
+		.flags = async ? AVA_WIRE_F_DEFERRED_ERROR : 0,
+		.status = AVA_STATUS_REFUSED,
+	};
+	ava_session_deliver(r, g, &h, NULL);
 }
 
 static void handle_call(struct ava_router *r, struct ava_router_guest *g,
@@ -416,6 +486,12 @@ static void handle_call(struct ava_router *r, struct ava_router_guest *g,
 		violation(r, g, "CALL of %s: %s", fn->name, err);
 		goto out;
 	}
+	uint8_t *denied = g->tenant->fn_denied[g->api - r->apis];
+	if (denied && denied[fn->id]) {
+		ava_session_refuse_call(r, g, hdr, fn, AVA_REFUSAL_FUNCTION,
+					"its function filter denies it");
+		goto out;
+	}
 	if (!async) {
 		if (ava_map_get(&g->calls, hdr->seq)) {
 			violation(r, g, "CALL of %s reuses seq %" PRIu64 " of an outstanding call",
@@ -449,6 +525,7 @@ static void handle_call(struct ava_router *r, struct ava_router_guest *g,
 	}
 	struct ava_wire_header h = *hdr;
 	h.session = g->session;
+	g->tenant->stats.calls++;
 	(void)ava_server_send(r, g->server, &h, payload, hdr->len_bytes);
 	return;
 out:
@@ -509,6 +586,7 @@ static void handle_frame(struct ava_router *r, struct ava_router_guest *g,
 			       g->tenant->name, g->session, ava_wire_kind_name(hdr->kind),
 			       *what ? " " : "", what, hdr->seq, hdr->len_bytes);
 	}
+	g->tenant->stats.bytes_in += hdr->len_bytes;
 	if (hdr->session != 0) {
 		violation(r, g, "%s with nonzero session field %" PRIu32,
 			  ava_wire_kind_name(hdr->kind), hdr->session);

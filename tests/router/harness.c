@@ -45,6 +45,7 @@ void rt_fail(const char *file, int line, const char *cond, const char *fmt, ...)
 		for (int i = 0; i < r->n_sock; i++)
 			unlink(r->sock[i]);
 		unlink(r->log_path);
+		unlink(r->admin);
 		rmdir(r->dir);
 	}
 	exit(1);
@@ -53,8 +54,8 @@ void rt_fail(const char *file, int line, const char *cond, const char *fmt, ...)
 void rt_init(int argc, char **argv, const char **ret_router, const char **ret_api_dir,
 	     struct ava_abi_api **ret_abi)
 {
-	if (argc != 3) {
-		fprintf(stderr, "usage: %s AVAROUTERD API_DIR\n", argv[0]);
+	if (argc < 3) {
+		fprintf(stderr, "usage: %s AVAROUTERD API_DIR [ARGS...]\n", argv[0]);
 		exit(2);
 	}
 	*ret_router = argv[1];
@@ -86,6 +87,13 @@ void rt_init(int argc, char **argv, const char **ret_router, const char **ret_ap
 void rt_router_start(struct rt_router *r, const char *router, const char *api_dir,
 		     const char *const *tenants, int n, const char *extra_arg)
 {
+	const char *extra[2] = { extra_arg, NULL };
+	rt_router_start_args(r, router, api_dir, tenants, n, extra);
+}
+
+void rt_router_start_args(struct rt_router *r, const char *router, const char *api_dir,
+			  const char *const *tenants, int n, const char *const *extra)
+{
 	memset(r, 0, sizeof(*r));
 	RT_CHECK(n <= RT_MAX_LISTEN, "too many sockets");
 	const char *tmp = getenv("TMPDIR");
@@ -94,7 +102,10 @@ void rt_router_start(struct rt_router *r, const char *router, const char *api_di
 	RT_CHECK(snprintf(r->log_path, sizeof(r->log_path), "%s/router.log", r->dir) <
 		     (int)sizeof(r->log_path),
 		 "path too long");
-	char *argv[8 + 2 * RT_MAX_LISTEN];
+	RT_CHECK(snprintf(r->admin, sizeof(r->admin), "%s/admin.sock", r->dir) <
+		     (int)sizeof(r->admin),
+		 "path too long");
+	char *argv[8 + RT_MAX_EXTRA_ARGS + 2 * RT_MAX_LISTEN];
 	char listen_args[RT_MAX_LISTEN][PATH_MAX + 80];
 	int argc = 0;
 	argv[argc++] = (char *)router;
@@ -118,8 +129,10 @@ void rt_router_start(struct rt_router *r, const char *router, const char *api_di
 	char fd_arg[16];
 	argv[argc++] = (char *)"--ready-fd";
 	argv[argc++] = fd_arg;
-	if (extra_arg)
-		argv[argc++] = (char *)extra_arg;
+	for (int i = 0; extra && extra[i]; i++) {
+		RT_CHECK(i < RT_MAX_EXTRA_ARGS, "too many router arguments");
+		argv[argc++] = (char *)extra[i];
+	}
 	argv[argc] = NULL;
 	pid_t pid = fork();
 	RT_CHECK(pid >= 0, "fork: %s", strerror(errno));
@@ -185,6 +198,8 @@ void rt_router_stop(struct rt_router *r)
 		struct stat st;
 		RT_CHECK(lstat(r->sock[i], &st) < 0, "router left %s behind", r->sock[i]);
 	}
+	struct stat st;
+	RT_CHECK(lstat(r->admin, &st) < 0, "router left %s behind", r->admin);
 	g_router = NULL;
 	unlink(r->log_path);
 	rmdir(r->dir);
@@ -519,4 +534,51 @@ void rt_log_dump(struct rt_router *r)
 	fprintf(stderr, "---- router log (%s) ----\n%s---- end of router log ----\n", r->log_path,
 		log ? log : "(unreadable)\n");
 	free(log);
+}
+
+int rt_run(char *out, size_t out_len, const char *const *argv)
+{
+	int pipefd[2];
+	RT_CHECK(pipe2(pipefd, O_CLOEXEC) == 0, "pipe: %s", strerror(errno));
+	pid_t pid = fork();
+	RT_CHECK(pid >= 0, "fork: %s", strerror(errno));
+	if (pid == 0) {
+		if (dup2(pipefd[1], 1) < 0 || dup2(pipefd[1], 2) < 0)
+			_exit(127);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	size_t got = 0;
+	int64_t deadline = now_ms() + 3 * RT_TIMEOUT_MS;
+	for (;;) {
+		struct pollfd pfd = { .fd = pipefd[0], .events = POLLIN };
+		int64_t left = deadline - now_ms();
+		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
+			break;
+		char buf[4096];
+		ssize_t k = read(pipefd[0], buf, sizeof(buf));
+		if (k <= 0)
+			break;
+		size_t take = (size_t)k;
+		if (out_len && take > out_len - 1 - got)
+			take = out_len - 1 - got;
+		if (out_len)
+			memcpy(out + got, buf, take);
+		got += take;
+	}
+	close(pipefd[0]);
+	if (out_len)
+		out[got] = '\0';
+	int status = 0;
+	pid_t w;
+	while ((w = waitpid(pid, &status, WNOHANG)) == 0 && now_ms() < deadline)
+		usleep(10000);
+	if (w != pid) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		RT_CHECK(0, "%s did not finish within %d s", argv[0], 3 * RT_TIMEOUT_MS / 1000);
+	}
+	RT_CHECK(WIFEXITED(status), "%s killed by signal %d", argv[0], WTERMSIG(status));
+	return WEXITSTATUS(status);
 }

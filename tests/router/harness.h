@@ -16,8 +16,9 @@
 #include <ava/abi.h>
 #include <ava/wire.h>
 
-#define RT_MAX_LISTEN 16
-#define RT_TIMEOUT_MS 10000
+#define RT_MAX_LISTEN	  16
+#define RT_TIMEOUT_MS	  10000
+#define RT_MAX_EXTRA_ARGS 8
 
 struct rt_router {
 	pid_t pid;
@@ -25,6 +26,7 @@ struct rt_router {
 	char log_path[PATH_MAX];
 	char sock[RT_MAX_LISTEN][PATH_MAX];
 	int n_sock;
+	char admin[PATH_MAX]; /* the router's default admin socket (dir/admin.sock) */
 };
 
 /* Failure: prints file:line and the message, stops the router if any, exits 1. */
@@ -52,7 +54,13 @@ void rt_init(int argc, char **argv, const char **ret_router, const char **ret_ap
  */
 void rt_router_start(struct rt_router *r, const char *router, const char *api_dir,
 		     const char *const *tenants, int n, const char *extra_arg);
-/* SIGTERMs the router, checks it exits 0 and removed its sockets; removes the folder. */
+/* Same, with a NULL-terminated list of extra arguments (at most RT_MAX_EXTRA_ARGS). */
+void rt_router_start_args(struct rt_router *r, const char *router, const char *api_dir,
+			  const char *const *tenants, int n, const char *const *extra);
+/*
+ * SIGTERMs the router, checks it exits 0 and removed its sockets (the admin
+ * socket too); removes the folder.
+ */
 void rt_router_stop(struct rt_router *r);
 /* Whether the router process is still running. */
 int rt_router_alive(struct rt_router *r);
@@ -103,6 +111,12 @@ int rt_log_find(struct rt_router *r, int timeout_ms, char *line, size_t line_len
 int rt_log_count(struct rt_router *r, const char *needle);
 /* Pid from the last "tenant T session ... open, server pid P" line for tenant T. */
 pid_t rt_server_pid_of_last_session(struct rt_router *r, const char *tenant);
+/*
+ * Runs argv (argv[0] a path) to completion, its stdout and stderr together
+ * in out (NUL-terminated, truncated to out_len). Returns its exit status;
+ * fails the test if it is killed or takes over 30 s.
+ */
+int rt_run(char *out, size_t out_len, const char *const *argv);
 /* Prints the router log to stderr (for failures). */
 void rt_log_dump(struct rt_router *r);
 
