@@ -66,6 +66,7 @@ struct ava_router_tenant {
 	char name[AVA_ROUTER_MAX_TENANT_NAME + 8];
 	struct ava_router_server **servers; /* [n_apis]: the live server per API, or NULL */
 	uint32_t n_guests;
+	uint64_t device_ns; /* device time its servers reported (USAGE), all APIs */
 };
 
 enum ava_router_guest_state {
