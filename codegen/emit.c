@@ -599,7 +599,8 @@ static void emit_abi_tables(struct emitter *e)
 		}
 		if (af->mem_from == AVA_ABI_AMOUNT_ARG) {
 			put(e, 2, ".mem_from = AVA_ABI_AMOUNT_ARG,");
-			put(e, 2, ".mem_arg = %u, /* %s */", af->mem_arg, fn->args[af->mem_arg].name);
+			put(e, 2, ".mem_arg = %u, /* %s */", af->mem_arg,
+			    fn->args[af->mem_arg].name);
 		} else if (af->mem_from == AVA_ABI_AMOUNT_CONST) {
 			put(e, 2, ".mem_from = AVA_ABI_AMOUNT_CONST,");
 			put(e, 2, ".mem_bytes = UINT64_C(%" PRIu64 "),", af->mem_bytes);

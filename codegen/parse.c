@@ -87,9 +87,9 @@ struct parser {
 };
 
 struct pending_until {
-	uint32_t fn;	/* index in api->fns of the annotated function */
-	char *name;	/* the completion function */
-	uint16_t arg;	/* the parameter whose handle it gets */
+	uint32_t fn;  /* index in api->fns of the annotated function */
+	char *name;   /* the completion function */
+	uint16_t arg; /* the parameter whose handle it gets */
 	CXSourceLocation where;
 };
 
@@ -746,10 +746,10 @@ static void resource(struct body *b, CXCursor c, const char *name)
 			goto out;
 		}
 		if (arg < 0) {
-			error_at(b->p, c,
-				 "ava_device_time_until(%s, %s) in %s: '%s' is not a parameter of %s",
-				 res ? res : "?", src ? src : "?", b->owner, src ? src : "?",
-				 b->owner);
+			error_at(
+			    b->p, c,
+			    "ava_device_time_until(%s, %s) in %s: '%s' is not a parameter of %s",
+			    res ? res : "?", src ? src : "?", b->owner, src ? src : "?", b->owner);
 			goto out;
 		}
 		b->has_until = true;
@@ -776,10 +776,11 @@ static void resource(struct body *b, CXCursor c, const char *name)
 			clang_EvalResult_dispose(ev);
 		}
 		if (!one) {
-			error_at(b->p, c,
-				 "ava_consumes_resource(device_time, %s) in %s: the amount must be 1 "
-				 "(the server measures the device time)",
-				 src ? src : "?", b->owner);
+			error_at(
+			    b->p, c,
+			    "ava_consumes_resource(device_time, %s) in %s: the amount must be 1 "
+			    "(the server measures the device time)",
+			    src ? src : "?", b->owner);
 			goto out;
 		}
 		if (b->device_time) {
@@ -829,11 +830,12 @@ static void resource(struct body *b, CXCursor c, const char *name)
 			     clang_EvalResult_getAsLongLong(ev) < 0)) {
 				if (ev)
 					clang_EvalResult_dispose(ev);
-				error_at(b->p, c,
-					 "ava_allocates_resource(device_memory, %s) in %s: the amount "
-					 "must be a scalar parameter or an integer constant (the "
-					 "router evaluates it from the wire)",
-					 src ? src : "?", b->owner);
+				error_at(
+				    b->p, c,
+				    "ava_allocates_resource(device_memory, %s) in %s: the amount "
+				    "must be a scalar parameter or an integer constant (the "
+				    "router evaluates it from the wire)",
+				    src ? src : "?", b->owner);
 				goto out;
 			}
 			b->mem_from = AVA_ABI_AMOUNT_CONST;
@@ -908,7 +910,8 @@ static void annotation(struct body *b, CXCursor c, struct scope sc)
 		}
 		if (strcmp(name, "__ava_unsupported") == 0) {
 			b->unsupported = true;
-		} else if (strstr(name, "_resource") || strcmp(name, "__ava_device_time_until") == 0) {
+		} else if (strstr(name, "_resource") ||
+			   strcmp(name, "__ava_device_time_until") == 0) {
 			resource(b, c, name);
 		} else if (sc.cond_depth > 0) {
 			struct ava_codegen_stmt *s = xcalloc(1, sizeof(*s));
@@ -2707,10 +2710,11 @@ static void resolve_untils(struct parser *p)
 				uf = &api->fns[f];
 		}
 		if (!uf || (uf->flags & AVA_ABI_FN_UNSUPPORTED) || uf == fn) {
-			error_loc(p, u->where,
-				  "ava_device_time_until(%s, %s) on %s: %s is not another supported "
-				  "function of the API",
-				  u->name, param->name, fn->name, u->name);
+			error_loc(
+			    p, u->where,
+			    "ava_device_time_until(%s, %s) on %s: %s is not another supported "
+			    "function of the API",
+			    u->name, param->name, fn->name, u->name);
 			continue;
 		}
 		if (uf->n_args != 1 || uf->args[0].abi.kind != AVA_ABI_HANDLE ||
@@ -2723,13 +2727,14 @@ static void resolve_untils(struct parser *p)
 			continue;
 		}
 		if (h->retain_fn < 0 || h->release_fn < 0) {
-			error_loc(p, u->where,
-				  "ava_device_time_until(%s, %s) on %s: handle type %s has no %s "
-				  "function (one taking only it with %s), so the server cannot keep "
-				  "the object alive while it waits",
-				  u->name, param->name, fn->name, h->name,
-				  h->retain_fn < 0 ? "ava_retains" : "ava_deallocates",
-				  h->retain_fn < 0 ? "ava_retains" : "ava_deallocates");
+			error_loc(
+			    p, u->where,
+			    "ava_device_time_until(%s, %s) on %s: handle type %s has no %s "
+			    "function (one taking only it with %s), so the server cannot keep "
+			    "the object alive while it waits",
+			    u->name, param->name, fn->name, h->name,
+			    h->retain_fn < 0 ? "ava_retains" : "ava_deallocates",
+			    h->retain_fn < 0 ? "ava_retains" : "ava_deallocates");
 			continue;
 		}
 		fn->flags |= AVA_ABI_FN_DEVICE_TIME_UNTIL;

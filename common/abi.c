@@ -1362,7 +1362,8 @@ static int parse_resources(struct parser *ps, struct ava_abi_fn *fn, const char 
 		} else {
 			char tok[40];
 
-			perr(ps, ps->p, "expected 'arg:' or 'const:' after device_memory=, found '%s'",
+			perr(ps, ps->p,
+			     "expected 'arg:' or 'const:' after device_memory=, found '%s'",
 			     token_at(ps, ps->p, tok, sizeof(tok)));
 			return -EINVAL;
 		}

@@ -376,7 +376,8 @@ static void handle_usage(struct ava_router *r, struct ava_router_server *s,
 				 hdr->len_bytes);
 		return;
 	}
-	if (hdr->call_id >= abi->n_fns || !(abi->fns[hdr->call_id].flags & AVA_ABI_FN_DEVICE_TIME)) {
+	if (hdr->call_id >= abi->n_fns ||
+	    !(abi->fns[hdr->call_id].flags & AVA_ABI_FN_DEVICE_TIME)) {
 		server_violation(r, s, "USAGE for fn %" PRIu32 ", which is not a device_time call",
 				 hdr->call_id);
 		return;

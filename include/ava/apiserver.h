@@ -50,7 +50,7 @@ struct ava_apiserver_api {
 	const struct ava_apiserver_fn *fns;		/* abi->n_fns entries */
 	const struct ava_apiserver_callback *callbacks; /* abi->n_callbacks entries */
 	const ava_apiserver_release_fn
-	    *release;	       /* [handle type], 1 + n_handle_types; may hold NULL */
+	    *release; /* [handle type], 1 + n_handle_types; may hold NULL */
 	/*
 	 * Adds a library reference ([handle type], like release; may be NULL):
 	 * keeps an object a completion waits on alive until release drops it.

@@ -32,9 +32,9 @@ enum avatest_kind {
 /* Header shared by every registered object; first member of each object. */
 struct avatest_obj {
 	enum avatest_kind kind;
-	uint64_t serial; /* unique per object, never reused */
-	unsigned refs;	 /* guarded by registry_lock */
-	bool live;	 /* guarded by registry_lock: false once closed/freed */
+	uint64_t serial;   /* unique per object, never reused */
+	unsigned refs;	   /* guarded by registry_lock */
+	bool live;	   /* guarded by registry_lock: false once closed/freed */
 	unsigned api_refs; /* devices, buffers: the API's retain count (registry_lock) */
 	struct avatest_obj *next;
 };

@@ -169,10 +169,9 @@ static int fake_server(const char *self, const char *fd_str)
 			continue;
 		}
 		size_t n = add_one_reply(out, 0, 1, x + 1, 0);
-		struct ava_wire_header usage = { .kind = AVA_WIRE_USAGE,
-						 .call_id = scale,
-						 .seq = h.seq,
-						 .session = h.session };
+		struct ava_wire_header usage = {
+			.kind = AVA_WIRE_USAGE, .call_id = scale, .seq = h.seq, .session = h.session
+		};
 		uint64_t ns = USAGE_NS;
 		if (!strcmp(mode, "good")) {
 			/* Device time the router keeps to itself; the guest sees only the reply. */
