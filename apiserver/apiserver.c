@@ -250,6 +250,174 @@ static void send_reply(uint32_t session_id, uint64_t seq, uint32_t call_id, uint
 	}
 }
 
+/* ---- device time ---- */
+
+/*
+ * Every CALL of a device_time function that reaches the server is answered
+ * by one USAGE frame, after its REPLY (if any): the router frees a device
+ * slot on it. The device time is measured here, on one completion thread
+ * per server, so a wait for the device (clFinish) never holds up the guest
+ * thread's next call: the worker replies, hands the call's record to the
+ * completion thread and goes on. The completion thread runs the spec's
+ * ava_device_time_until function on an object the worker retained for it,
+ * releases the object, and reports end - max(start, end of the previous
+ * completion): busy time that does not overlap, so a tenant is never charged
+ * twice for the same nanoseconds. A call that did not run or failed reports
+ * 0 ns. The records hold no session, so closing a session never waits for
+ * the device; at exit the thread releases what is queued without waiting.
+ */
+struct completion {
+	struct completion *next;
+	uint32_t session_id;
+	uint32_t call_id;
+	uint64_t seq;
+	uint64_t start_ns, end_ns; /* around the call itself */
+	bool ok;		   /* the call ran and succeeded */
+	void *obj;		   /* retained object to wait on, or NULL */
+	uint16_t type;		   /* its handle type */
+	ava_apiserver_release_fn wait;
+};
+
+/* How long exit waits for a device wait in progress before leaving it. */
+#define COMPLETION_EXIT_GRACE_SECONDS 2
+
+static pthread_mutex_t g_done_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t g_done_cond = PTHREAD_COND_INITIALIZER;
+static struct completion *g_done_head, *g_done_tail;
+static bool g_done_stop;
+static bool g_done_running;
+static pthread_t g_done_thread;
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void send_usage(uint32_t session_id, uint32_t call_id, uint64_t seq, uint64_t device_ns)
+{
+	uint8_t payload[8];
+	for (int i = 0; i < 8; i++)
+		payload[i] = (uint8_t)(device_ns >> (8 * i));
+	struct ava_wire_header hdr = {
+		.magic = AVA_WIRE_MAGIC,
+		.version = AVA_WIRE_VERSION,
+		.kind = AVA_WIRE_USAGE,
+		.len_bytes = sizeof(payload),
+		.call_id = call_id,
+		.seq = seq,
+		.session = session_id,
+	};
+	if (ava_transport_send_frame(g_router, &hdr, payload, sizeof(payload)) < 0)
+		ava_transport_shutdown(g_router);
+}
+
+static bool is_device_time(uint32_t call_id)
+{
+	return call_id < g_api->abi->n_fns &&
+	       (g_api->abi->fns[call_id].flags & AVA_ABI_FN_DEVICE_TIME);
+}
+
+static void release_retained(void *obj, uint16_t type)
+{
+	if (obj)
+		g_api->release[type](obj);
+}
+
+static void *completion_main(void *arg)
+{
+	uint64_t prev_end = 0;
+	(void)arg;
+	pthread_mutex_lock(&g_done_lock);
+	for (;;) {
+		while (!g_done_head && !g_done_stop)
+			pthread_cond_wait(&g_done_cond, &g_done_lock);
+		struct completion *c = g_done_head;
+		if (!c)
+			break; /* stopping and drained */
+		g_done_head = c->next;
+		if (!g_done_head)
+			g_done_tail = NULL;
+		const bool stopping = g_done_stop;
+		pthread_mutex_unlock(&g_done_lock);
+
+		uint64_t end = c->end_ns, ns = 0;
+		if (c->obj && c->ok && !stopping) {
+			c->wait(c->obj);
+			end = now_ns();
+		}
+		release_retained(c->obj, c->type);
+		if (c->ok) {
+			uint64_t from = c->start_ns > prev_end ? c->start_ns : prev_end;
+			ns = end > from ? end - from : 0;
+			if (end > prev_end)
+				prev_end = end;
+		}
+		if (!stopping)
+			send_usage(c->session_id, c->call_id, c->seq, ns);
+		free(c);
+		pthread_mutex_lock(&g_done_lock);
+	}
+	pthread_mutex_unlock(&g_done_lock);
+	return NULL;
+}
+
+/* Hands a finished device_time call to the completion thread (takes c). */
+static void completion_queue(struct completion *c)
+{
+	pthread_mutex_lock(&g_done_lock);
+	if (!g_done_running || g_done_stop) {
+		pthread_mutex_unlock(&g_done_lock);
+		release_retained(c->obj, c->type);
+		free(c);
+		return;
+	}
+	if (g_done_tail)
+		g_done_tail->next = c;
+	else
+		g_done_head = c;
+	g_done_tail = c;
+	pthread_cond_signal(&g_done_cond);
+	pthread_mutex_unlock(&g_done_lock);
+}
+
+/* Starts the completion thread if some function measures device time. */
+static int completion_start(void)
+{
+	bool any = false;
+	for (uint32_t i = 0; i < g_api->abi->n_fns; i++)
+		any = any || is_device_time(i);
+	if (!any)
+		return 0;
+	int r = pthread_create(&g_done_thread, NULL, completion_main, NULL);
+	if (r != 0)
+		return -r;
+	g_done_running = true;
+	return 0;
+}
+
+/*
+ * At exit: queued records are released without waiting; a wait already
+ * running gets a grace period (device work a guest left blocked, such as a
+ * queue waiting on a user event nobody sets, may never finish).
+ */
+static void completion_stop(void)
+{
+	pthread_mutex_lock(&g_done_lock);
+	bool running = g_done_running;
+	g_done_stop = true;
+	pthread_cond_broadcast(&g_done_cond);
+	pthread_mutex_unlock(&g_done_lock);
+	if (!running)
+		return;
+	struct timespec deadline;
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += COMPLETION_EXIT_GRACE_SECONDS;
+	if (pthread_timedjoin_np(g_done_thread, NULL, &deadline) != 0)
+		logmsg("a device wait is still running at exit; leaving it");
+}
+
 /* ---- calls ---- */
 
 union slot {
@@ -509,6 +677,12 @@ static void execute_call(struct session *s, const struct ava_wire_header *hdr,
 	unsigned n_owned = 0;
 	struct ava_wire_buf out;
 	ava_wire_buf_init(&out);
+	/* device_time: the record for the completion thread (never NULL-checked: see out) */
+	struct completion done = {
+		.session_id = s->id,
+		.call_id = hdr->call_id,
+		.seq = hdr->seq,
+	};
 
 	if (hdr->call_id >= abi->n_fns) {
 		logmsg("session %u: call id %u out of range", s->id, hdr->call_id);
@@ -624,9 +798,23 @@ static void execute_call(struct session *s, const struct ava_wire_header *hdr,
 		slots[ud_arg].p = rec;
 	}
 
+	if ((fn->flags & AVA_ABI_FN_DEVICE_TIME_UNTIL) && sf->device_wait && g_api->retain) {
+		/* Keep the object the completion waits on alive past a guest's release. */
+		uint16_t type = fn->args[fn->until_arg].handle_type;
+		void *obj = slots[fn->until_arg].p;
+		if (obj && g_api->retain[type] && g_api->release[type]) {
+			g_api->retain[type](obj);
+			done.obj = obj;
+			done.type = type;
+			done.wait = sf->device_wait;
+		}
+	}
+	done.start_ns = now_ns();
 	sf->invoke(argv, fn->ret.kind == AVA_ABI_VOID ? NULL : &retslot);
+	done.end_ns = now_ns();
 
 	const bool success = result_is_success(sf, argv, &retslot);
+	done.ok = success;
 	if (success) {
 		for (unsigned i = 0; i < fn->n_args; i++) {
 			const struct ava_abi_value *v = &fn->args[i];
@@ -705,6 +893,17 @@ out:
 	for (unsigned i = 0; i < n_owned; i++)
 		free(owned[i]);
 	ava_wire_buf_fini(&out);
+	if (is_device_time(hdr->call_id)) {
+		/* After the REPLY: the router sees USAGE only for calls it has answered. */
+		struct completion *c = malloc(sizeof(*c));
+		if (c) {
+			*c = done;
+			completion_queue(c);
+		} else {
+			release_retained(done.obj, done.type);
+			send_usage(s->id, hdr->call_id, hdr->seq, 0);
+		}
+	}
 }
 
 /* ---- workers ---- */
@@ -760,6 +959,8 @@ static void dispatch_call(const struct ava_wire_header *hdr, uint8_t *payload)
 		if (!(hdr->flags & AVA_WIRE_F_ASYNC))
 			send_reply(hdr->session, hdr->seq, hdr->call_id, AVA_STATUS_NO_MEMORY, 0,
 				   NULL, 0);
+		if (is_device_time(hdr->call_id))
+			send_usage(hdr->session, hdr->call_id, hdr->seq, 0);
 		return;
 	}
 	f->hdr = *hdr;
@@ -771,7 +972,10 @@ static void dispatch_call(const struct ava_wire_header *hdr, uint8_t *payload)
 		pthread_mutex_unlock(&g_lock);
 		free(payload);
 		free(f);
-		return; /* the router already ended this session */
+		/* the router already ended this session; it still frees the call's device slot */
+		if (is_device_time(hdr->call_id))
+			send_usage(hdr->session, hdr->call_id, hdr->seq, 0);
+		return;
 	}
 	struct worker *w;
 	for (w = s->workers; w; w = w->next)
@@ -818,6 +1022,8 @@ static void dispatch_call(const struct ava_wire_header *hdr, uint8_t *payload)
 		if (!(hdr->flags & AVA_WIRE_F_ASYNC))
 			send_reply(hdr->session, hdr->seq, hdr->call_id, AVA_STATUS_NO_MEMORY, 0,
 				   NULL, 0);
+		if (is_device_time(hdr->call_id))
+			send_usage(hdr->session, hdr->call_id, hdr->seq, 0);
 		free(payload);
 		free(f);
 		return;
@@ -1066,6 +1272,11 @@ int ava_apiserver_main(const struct ava_apiserver_api *api, int argc, char **arg
 			api->abi->name, fd);
 		return 66;
 	}
+	if (completion_start() < 0) {
+		fprintf(stderr, "ava-server-%s: cannot start the completion thread\n",
+			api->abi->name);
+		return 71;
+	}
 
 	for (;;) {
 		struct ava_wire_header hdr;
@@ -1108,5 +1319,6 @@ int ava_apiserver_main(const struct ava_apiserver_api *api, int argc, char **arg
 	g_router_gone = true;
 	wake_cb_waiters_locked(0);
 	pthread_mutex_unlock(&g_lock);
+	completion_stop();
 	return 0;
 }

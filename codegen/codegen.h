@@ -147,6 +147,12 @@ struct ava_codegen_fn {
 	int ret_type;	     /* index in api->types for the result, -1: none */
 	int errcode_arg;     /* -1: none */
 	int errcode_type;    /* index in api->types for the errcode element, -1: none */
+	/* Resources, as in struct ava_abi_fn (device_time is AVA_ABI_FN_DEVICE_TIME). */
+	uint8_t mem_from; /* enum ava_abi_amount */
+	uint16_t mem_arg;
+	uint64_t mem_bytes;
+	uint32_t until_fn; /* with AVA_ABI_FN_DEVICE_TIME_UNTIL */
+	uint16_t until_arg;
 };
 
 struct ava_codegen_handle {
@@ -156,6 +162,8 @@ struct ava_codegen_handle {
 	uint64_t order;	   /* position of its declaration: tags follow it */
 	int release_fn;	   /* index in api->fns of its ava_deallocates function, -1: none */
 	bool release_void; /* that function returns void */
+	int retain_fn;	   /* index in api->fns of its ava_retains function, -1: none */
+	bool retain_void;  /* that function returns void */
 };
 
 struct ava_codegen_api {

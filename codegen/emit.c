@@ -579,14 +579,37 @@ static void emit_abi_tables(struct emitter *e)
 		put(e, 1, "{");
 		put(e, 2, ".id = %" PRIu32 ",", fn->id);
 		put(e, 2, ".name = \"%s\",", fn->name);
-		if (af->flags == AVA_ABI_FN_UNSUPPORTED)
-			put(e, 2, ".flags = AVA_ABI_FN_UNSUPPORTED,");
-		else if (af->flags == AVA_ABI_FN_MAY_ASYNC)
-			put(e, 2, ".flags = AVA_ABI_FN_MAY_ASYNC,");
+		if (af->flags) {
+			char buf[160] = "";
+
+			if (af->flags & AVA_ABI_FN_UNSUPPORTED)
+				strcat(buf, " | AVA_ABI_FN_UNSUPPORTED");
+			if (af->flags & AVA_ABI_FN_MAY_ASYNC)
+				strcat(buf, " | AVA_ABI_FN_MAY_ASYNC");
+			if (af->flags & AVA_ABI_FN_DEVICE_TIME)
+				strcat(buf, " | AVA_ABI_FN_DEVICE_TIME");
+			if (af->flags & AVA_ABI_FN_DEVICE_TIME_UNTIL)
+				strcat(buf, " | AVA_ABI_FN_DEVICE_TIME_UNTIL");
+			put(e, 2, ".flags = %s,", buf + 3);
+		}
 		emit_value(e, 2, ".ret = { ", &af->ret, NULL, " },");
 		if (af->n_args) {
 			put(e, 2, ".n_args = %u,", af->n_args);
 			put(e, 2, ".args = ava_gen__%s__args__%s,", id, fn->name);
+		}
+		if (af->mem_from == AVA_ABI_AMOUNT_ARG) {
+			put(e, 2, ".mem_from = AVA_ABI_AMOUNT_ARG,");
+			put(e, 2, ".mem_arg = %u, /* %s */", af->mem_arg,
+			    fn->args[af->mem_arg].name);
+		} else if (af->mem_from == AVA_ABI_AMOUNT_CONST) {
+			put(e, 2, ".mem_from = AVA_ABI_AMOUNT_CONST,");
+			put(e, 2, ".mem_bytes = UINT64_C(%" PRIu64 "),", af->mem_bytes);
+		}
+		if (af->flags & AVA_ABI_FN_DEVICE_TIME_UNTIL) {
+			put(e, 2, ".until_fn = %" PRIu32 ", /* %s */", af->until_fn,
+			    api->fns[af->until_fn].name);
+			put(e, 2, ".until_arg = %u, /* %s */", af->until_arg,
+			    fn->args[af->until_arg].name);
 		}
 		put(e, 1, "},");
 	}
@@ -1236,6 +1259,32 @@ static void emit_trampoline(struct emitter *e, const struct ava_codegen_callback
 	strs_free(&params);
 }
 
+/* Whether some device_time function waits on objects of handle type tag. */
+static bool handle_waited_on(const struct ava_codegen_api *api, uint16_t tag)
+{
+	uint32_t i;
+
+	for (i = 0; i < api->n_fns; i++) {
+		const struct ava_codegen_fn *fn = &api->fns[i];
+
+		if ((fn->flags & AVA_ABI_FN_DEVICE_TIME_UNTIL) &&
+		    fn->args[fn->until_arg].abi.handle_type == tag)
+			return true;
+	}
+	return false;
+}
+
+static bool any_waited_on(const struct ava_codegen_api *api)
+{
+	uint16_t h;
+
+	for (h = 0; h < api->n_handles; h++) {
+		if (handle_waited_on(api, (uint16_t)(h + 1)))
+			return true;
+	}
+	return false;
+}
+
 int ava_codegen_emit_server(const struct ava_codegen_api *api, FILE *out)
 {
 	struct emitter e = { out, api, api->identifier };
@@ -1283,6 +1332,33 @@ int ava_codegen_emit_server(const struct ava_codegen_api *api, FILE *out)
 		put(&e, 0, "}");
 		blank(&e);
 	}
+	for (h = 0; h < api->n_handles; h++) {
+		const struct ava_codegen_handle *ht = &api->handles[h];
+
+		if (ht->retain_fn < 0 || !handle_waited_on(api, (uint16_t)(h + 1)))
+			continue;
+		put(&e, 0, "static void ava_gen__%s__retain__%s(void *obj)", id, ht->name);
+		put(&e, 0, "{");
+		put(&e, 1, "%s%s((%s)obj);", ht->retain_void ? "" : "(void)",
+		    api->fns[ht->retain_fn].name, ht->ctype);
+		put(&e, 0, "}");
+		blank(&e);
+	}
+	for (i = 0; i < api->n_fns; i++) {
+		const struct ava_codegen_fn *fn = &api->fns[i];
+		const struct ava_codegen_fn *uf;
+
+		if (!(fn->flags & AVA_ABI_FN_DEVICE_TIME_UNTIL))
+			continue;
+		uf = &api->fns[fn->until_fn];
+		put(&e, 0, "/* %s's device work has finished once this returns. */", fn->name);
+		put(&e, 0, "static void ava_gen__%s__device_wait__%s(void *obj)", id, fn->name);
+		put(&e, 0, "{");
+		put(&e, 1, "%s%s((%s)obj);", is_void(uf->ret.ctype) ? "" : "(void)", uf->name,
+		    uf->args[0].ctype);
+		put(&e, 0, "}");
+		blank(&e);
+	}
 
 	put(&e, 0, "static const struct ava_apiserver_fn ava_gen__%s__server_fns[] = {", id);
 	for (i = 0; i < api->n_fns; i++) {
@@ -1293,6 +1369,8 @@ int ava_codegen_emit_server(const struct ava_codegen_api *api, FILE *out)
 		emit_plan_ref(&e, 2, fn);
 		if (!(fn->flags & AVA_ABI_FN_UNSUPPORTED))
 			put(&e, 2, ".invoke = ava_gen__%s__call__%s,", id, fn->name);
+		if (fn->flags & AVA_ABI_FN_DEVICE_TIME_UNTIL)
+			put(&e, 2, ".device_wait = ava_gen__%s__device_wait__%s,", id, fn->name);
 		emit_fn_errors(&e, 2, fn);
 		put(&e, 1, "},");
 	}
@@ -1333,12 +1411,32 @@ int ava_codegen_emit_server(const struct ava_codegen_api *api, FILE *out)
 		strs_free(&rel);
 		blank(&e);
 	}
+	if (any_waited_on(api)) {
+		struct strs ret = { NULL, 0 };
+		char *decl =
+		    xasprintf("static const ava_apiserver_release_fn ava_gen__%s__retain[]", id);
+
+		add(&ret, "NULL");
+		for (h = 0; h < api->n_handles; h++) {
+			if (api->handles[h].retain_fn < 0 ||
+			    !handle_waited_on(api, (uint16_t)(h + 1)))
+				add(&ret, "NULL");
+			else
+				add(&ret, "ava_gen__%s__retain__%s", id, api->handles[h].name);
+		}
+		emit_array(&e, decl, &ret);
+		free(decl);
+		strs_free(&ret);
+		blank(&e);
+	}
 	put(&e, 0, "static const struct ava_apiserver_api ava_gen__%s__server_api = {", id);
 	put(&e, 1, ".abi = &ava_gen__%s__abi,", id);
 	put(&e, 1, ".fns = ava_gen__%s__server_fns,", id);
 	if (api->n_callbacks)
 		put(&e, 1, ".callbacks = ava_gen__%s__server_callbacks,", id);
 	put(&e, 1, ".release = ava_gen__%s__release,", id);
+	if (any_waited_on(api))
+		put(&e, 1, ".retain = ava_gen__%s__retain,", id);
 	{
 		char *path = c_string(api->spec_path);
 

@@ -81,6 +81,16 @@ struct parser {
 	size_t n_fn_decls;
 	struct decl_pos *decls;
 	size_t n_decls;
+	/* ava_device_time_until annotations, resolved once every function is read */
+	struct pending_until *untils;
+	size_t n_untils;
+};
+
+struct pending_until {
+	uint32_t fn;  /* index in api->fns of the annotated function */
+	char *name;   /* the completion function */
+	uint16_t arg; /* the parameter whose handle it gets */
+	CXSourceLocation where;
 };
 
 static void loc_of(CXSourceLocation loc, CXString *ret_file, unsigned *ret_line, unsigned *ret_col)
@@ -371,6 +381,7 @@ static uint16_t handle_ref(struct parser *p, CXType t)
 		.key = key,
 		.order = order,
 		.release_fn = -1,
+		.retain_fn = -1,
 	};
 	return ++api->n_handles;
 }
@@ -432,6 +443,14 @@ struct body {
 	struct ava_codegen_stmt_list overrides;
 	/* ava_type values. */
 	struct ava_codegen_type *type;
+	/* Resources. */
+	bool device_time, has_mem, has_mem_release, has_until;
+	CXSourceLocation device_time_where, mem_where, mem_release_where, until_where;
+	uint8_t mem_from; /* enum ava_abi_amount */
+	uint16_t mem_arg;
+	uint64_t mem_bytes;
+	uint16_t until_arg;
+	char *until_name;
 };
 
 /* Where the walk stands: which value, and inside which scopes. */
@@ -663,6 +682,174 @@ static void override(struct body *b, CXCursor c, struct scope sc)
 	stmt_push(sc.cond_depth > 0 ? sc.otarget : &b->overrides, s);
 }
 
+/* c without parentheses, implicit conversions and C casts. */
+static CXCursor strip_casts(CXCursor c)
+{
+	for (;;) {
+		struct children ch;
+
+		c = strip(c);
+		if (clang_getCursorKind(c) != CXCursor_CStyleCastExpr)
+			return c;
+		ch = children_of(c);
+		if (ch.n == 0) {
+			free(ch.v);
+			return c;
+		}
+		c = ch.v[ch.n - 1];
+		free(ch.v);
+	}
+}
+
+/* The parameter index an expression names by itself, or -1. */
+static int param_of(struct body *b, CXCursor expr)
+{
+	CXCursor e = strip_casts(expr);
+
+	if (clang_getCursorKind(e) != CXCursor_DeclRefExpr)
+		return -1;
+	return param_index(b, clang_getCursorReferenced(e));
+}
+
+static bool is_integer_type(CXType t)
+{
+	t = clang_getCanonicalType(t);
+	return ((t.kind >= CXType_Bool && t.kind <= CXType_Int128) || t.kind == CXType_Enum) &&
+	       clang_Type_getSizeOf(t) >= 1 && clang_Type_getSizeOf(t) <= 8;
+}
+
+/*
+ * ava_consumes_resource, ava_allocates_resource, ava_deallocates_resource
+ * and ava_device_time_until: what the router's policy and the server's
+ * device-time measurement need, checked here and carried in the manifest.
+ */
+static void resource(struct body *b, CXCursor c, const char *name)
+{
+	char *res = string_literal(call_arg(c, 0));
+	char *src = string_literal(call_arg(c, 1));
+	CXCursor amount = call_arg(c, 2);
+
+	if (strcmp(name, "__ava_device_time_until") == 0) {
+		CXCursor f = strip_casts(call_arg(c, 2));
+		int arg = param_of(b, call_arg(c, 3));
+
+		if (b->has_until) {
+			error_at(b->p, c, "a second ava_device_time_until for %s", b->owner);
+			goto out;
+		}
+		if (clang_getCursorKind(f) != CXCursor_DeclRefExpr ||
+		    clang_getCursorKind(clang_getCursorReferenced(f)) != CXCursor_FunctionDecl) {
+			error_at(b->p, c,
+				 "ava_device_time_until(%s, %s) in %s: '%s' is not a function of "
+				 "the API",
+				 res ? res : "?", src ? src : "?", b->owner, res ? res : "?");
+			goto out;
+		}
+		if (arg < 0) {
+			error_at(
+			    b->p, c,
+			    "ava_device_time_until(%s, %s) in %s: '%s' is not a parameter of %s",
+			    res ? res : "?", src ? src : "?", b->owner, src ? src : "?", b->owner);
+			goto out;
+		}
+		b->has_until = true;
+		b->until_where = clang_getCursorLocation(c);
+		b->until_arg = (uint16_t)arg;
+		b->until_name = cursor_name(clang_getCursorReferenced(f));
+		goto out;
+	}
+	if (strcmp(name, "__ava_consumes_resource") == 0) {
+		CXEvalResult ev;
+		bool one = false;
+
+		if (!res || strcmp(res, "device_time") != 0) {
+			error_at(b->p, c,
+				 "ava_consumes_resource(%s, ...) in %s: unknown resource (the one "
+				 "a call consumes is device_time)",
+				 res ? res : "?", b->owner);
+			goto out;
+		}
+		ev = clang_Cursor_Evaluate(amount);
+		if (ev) {
+			one = clang_EvalResult_getKind(ev) == CXEval_Int &&
+			      clang_EvalResult_getAsLongLong(ev) == 1;
+			clang_EvalResult_dispose(ev);
+		}
+		if (!one) {
+			error_at(
+			    b->p, c,
+			    "ava_consumes_resource(device_time, %s) in %s: the amount must be 1 "
+			    "(the server measures the device time)",
+			    src ? src : "?", b->owner);
+			goto out;
+		}
+		if (b->device_time) {
+			error_at(b->p, c, "a second ava_consumes_resource(device_time, 1) for %s",
+				 b->owner);
+			goto out;
+		}
+		b->device_time = true;
+		b->device_time_where = clang_getCursorLocation(c);
+		goto out;
+	}
+	if (!res || strcmp(res, "device_memory") != 0) {
+		error_at(b->p, c,
+			 "%s(%s, ...) in %s: unknown resource (the one a call allocates or frees "
+			 "is device_memory)",
+			 pretty(name), res ? res : "?", b->owner);
+		goto out;
+	}
+	if (strcmp(name, "__ava_deallocates_resource") == 0) {
+		check_expr(b, amount, "resource amount", false);
+		b->has_mem_release = true;
+		b->mem_release_where = clang_getCursorLocation(c);
+		goto out;
+	}
+	if (b->has_mem) {
+		error_at(b->p, c, "a second ava_allocates_resource for %s", b->owner);
+		goto out;
+	}
+	{
+		int arg = param_of(b, amount);
+		CXEvalResult ev;
+
+		if (arg >= 0) {
+			if (!is_integer_type(clang_getCursorType(b->params[arg]))) {
+				error_at(b->p, c,
+					 "ava_allocates_resource(device_memory, %s) in %s: '%s' is "
+					 "not an integer parameter of at most 8 bytes",
+					 src ? src : "?", b->owner, src ? src : "?");
+				goto out;
+			}
+			b->mem_from = AVA_ABI_AMOUNT_ARG;
+			b->mem_arg = (uint16_t)arg;
+		} else {
+			ev = clang_Cursor_Evaluate(amount);
+			if (!ev || clang_EvalResult_getKind(ev) != CXEval_Int ||
+			    (!clang_EvalResult_isUnsignedInt(ev) &&
+			     clang_EvalResult_getAsLongLong(ev) < 0)) {
+				if (ev)
+					clang_EvalResult_dispose(ev);
+				error_at(
+				    b->p, c,
+				    "ava_allocates_resource(device_memory, %s) in %s: the amount "
+				    "must be a scalar parameter or an integer constant (the "
+				    "router evaluates it from the wire)",
+				    src ? src : "?", b->owner);
+				goto out;
+			}
+			b->mem_from = AVA_ABI_AMOUNT_CONST;
+			b->mem_bytes = clang_EvalResult_getAsUnsigned(ev);
+			clang_EvalResult_dispose(ev);
+		}
+		b->has_mem = true;
+		b->mem_where = clang_getCursorLocation(c);
+	}
+out:
+	free(res);
+	free(src);
+}
+
 /* An annotation statement: a call to an intrinsic. */
 static void annotation(struct body *b, CXCursor c, struct scope sc)
 {
@@ -709,7 +896,8 @@ static void annotation(struct body *b, CXCursor c, struct scope sc)
 	    strcmp(name, "__ava_unsupported") == 0 ||
 	    strncmp(name, "__ava_consumes_resource", 23) == 0 ||
 	    strcmp(name, "__ava_allocates_resource") == 0 ||
-	    strcmp(name, "__ava_deallocates_resource") == 0) {
+	    strcmp(name, "__ava_deallocates_resource") == 0 ||
+	    strcmp(name, "__ava_device_time_until") == 0) {
 		bool is_async = strcmp(name, "__ava_async") == 0;
 
 		if (b->kind != BODY_FN) {
@@ -723,8 +911,9 @@ static void annotation(struct body *b, CXCursor c, struct scope sc)
 		}
 		if (strcmp(name, "__ava_unsupported") == 0) {
 			b->unsupported = true;
-		} else if (strstr(name, "_resource")) {
-			check_expr(b, call_arg(c, 2), "resource amount", false);
+		} else if (strstr(name, "_resource") ||
+			   strcmp(name, "__ava_device_time_until") == 0) {
+			resource(b, c, name);
 		} else if (sc.cond_depth > 0) {
 			struct ava_codegen_stmt *s = xcalloc(1, sizeof(*s));
 
@@ -1174,6 +1363,7 @@ static void body_fini(struct body *b)
 	free(b->refs);
 	free(b->args);
 	free(b->params);
+	free(b->until_name);
 	ava_codegen_stmts_free(&b->cond);
 	ava_codegen_stmts_free(&b->overrides);
 }
@@ -2143,6 +2333,72 @@ static void string_lengths(struct parser *p, struct ava_codegen_fn *fn, const st
 	fn->referenced |= UINT64_C(1) << k;
 }
 
+/* Resources of a supported function, once its values are settled. */
+static void read_resources(struct parser *p, struct ava_codegen_fn *fn, struct body *b)
+{
+	unsigned n_alloc = 0;
+	bool alloc_ok = false, releases = false;
+	uint16_t i;
+
+	if (fn->ret.abi.flags & AVA_ABI_V_ALLOCATES) {
+		n_alloc++;
+		alloc_ok = fn->ret.abi.kind == AVA_ABI_HANDLE;
+	}
+	for (i = 0; i < fn->n_args; i++) {
+		const struct ava_abi_value *v = &fn->args[i].abi;
+
+		if (v->flags & AVA_ABI_V_DEALLOCATES)
+			releases = true;
+		if (!(v->flags & AVA_ABI_V_ALLOCATES))
+			continue;
+		n_alloc++;
+		alloc_ok = v->elem == AVA_ABI_ELEM_HANDLE && v->max_count == 1;
+	}
+	if (b->has_mem) {
+		if (n_alloc != 1 || !alloc_ok)
+			error_loc(p, b->mem_where,
+				  "ava_allocates_resource on %s, which does not create exactly one "
+				  "handle to charge it to (an ava_allocates result, or an out "
+				  "buffer of one ava_allocates handle)",
+				  fn->name);
+		fn->mem_from = b->mem_from;
+		fn->mem_arg = b->mem_arg;
+		fn->mem_bytes = b->mem_bytes;
+	}
+	if (b->has_mem_release && !releases)
+		error_loc(p, b->mem_release_where,
+			  "ava_deallocates_resource on %s, which releases no handle "
+			  "(ava_deallocates): memory returns when a handle's last reference goes",
+			  fn->name);
+	if (b->device_time)
+		fn->flags |= AVA_ABI_FN_DEVICE_TIME;
+	if (b->has_until) {
+		if (!b->device_time) {
+			error_loc(p, b->until_where,
+				  "ava_device_time_until on %s, which has no "
+				  "ava_consumes_resource(device_time, 1)",
+				  fn->name);
+			return;
+		}
+		if (fn->args[b->until_arg].abi.kind != AVA_ABI_HANDLE ||
+		    (fn->args[b->until_arg].abi.flags & AVA_ABI_V_DEALLOCATES)) {
+			error_loc(p, b->until_where,
+				  "ava_device_time_until(%s, %s) on %s: '%s' is not a handle the "
+				  "call keeps",
+				  b->until_name, fn->args[b->until_arg].name, fn->name,
+				  fn->args[b->until_arg].name);
+			return;
+		}
+		p->untils = xrealloc(p->untils, p->n_untils + 1, sizeof(*p->untils));
+		p->untils[p->n_untils++] = (struct pending_until){
+			.fn = fn->id,
+			.name = xstrdup(b->until_name),
+			.arg = b->until_arg,
+			.where = b->until_where,
+		};
+	}
+}
+
 static void read_fn(struct parser *p, struct ava_codegen_fn *fn, CXCursor hdr, CXCursor entry,
 		    bool has_entry)
 {
@@ -2269,6 +2525,8 @@ static void read_fn(struct parser *p, struct ava_codegen_fn *fn, CXCursor hdr, C
 					  fn->name, fn->args[i].name);
 		}
 	}
+
+	read_resources(p, fn, &b);
 
 	prune(&b.cond);
 	prune(&b.overrides);
@@ -2412,6 +2670,78 @@ static void assign_tags(struct parser *p)
 			    fn->ret.abi.kind == AVA_ABI_VOID && strcmp(fn->ret.ctype, "void") == 0;
 		}
 	}
+	/* Retain functions likewise: the first supported ava_retains taking only that handle. */
+	for (f = 0; f < api->n_fns; f++) {
+		const struct ava_codegen_fn *fn = &api->fns[f];
+		struct ava_codegen_handle *h;
+
+		if ((fn->flags & AVA_ABI_FN_UNSUPPORTED) || fn->n_args != 1 ||
+		    fn->args[0].abi.kind != AVA_ABI_HANDLE ||
+		    !(fn->args[0].abi.flags & AVA_ABI_V_RETAINS))
+			continue;
+		h = &api->handles[fn->args[0].abi.handle_type - 1];
+		if (h->retain_fn < 0) {
+			h->retain_fn = (int)f;
+			h->retain_void =
+			    fn->ret.abi.kind == AVA_ABI_VOID && strcmp(fn->ret.ctype, "void") == 0;
+		}
+	}
+}
+
+/*
+ * ava_device_time_until(FN, PARAM): FN is a supported function taking only
+ * PARAM's handle type, and the server can keep that object alive while it
+ * waits (the type has an ava_retains and an ava_deallocates function).
+ */
+static void resolve_untils(struct parser *p)
+{
+	struct ava_codegen_api *api = p->api;
+	size_t i;
+	uint32_t f;
+
+	for (i = 0; i < p->n_untils; i++) {
+		const struct pending_until *u = &p->untils[i];
+		struct ava_codegen_fn *fn = &api->fns[u->fn];
+		const struct ava_codegen_value *param = &fn->args[u->arg];
+		const struct ava_codegen_handle *h = &api->handles[param->abi.handle_type - 1];
+		const struct ava_codegen_fn *uf = NULL;
+
+		for (f = 0; f < api->n_fns; f++) {
+			if (strcmp(api->fns[f].name, u->name) == 0)
+				uf = &api->fns[f];
+		}
+		if (!uf || (uf->flags & AVA_ABI_FN_UNSUPPORTED) || uf == fn) {
+			error_loc(
+			    p, u->where,
+			    "ava_device_time_until(%s, %s) on %s: %s is not another supported "
+			    "function of the API",
+			    u->name, param->name, fn->name, u->name);
+			continue;
+		}
+		if (uf->n_args != 1 || uf->args[0].abi.kind != AVA_ABI_HANDLE ||
+		    uf->args[0].abi.handle_type != param->abi.handle_type ||
+		    (uf->args[0].abi.flags & AVA_ABI_V_DEALLOCATES)) {
+			error_loc(p, u->where,
+				  "ava_device_time_until(%s, %s) on %s: %s must take exactly one "
+				  "argument, a %s (the type of '%s'), and keep it",
+				  u->name, param->name, fn->name, u->name, h->name, param->name);
+			continue;
+		}
+		if (h->retain_fn < 0 || h->release_fn < 0) {
+			error_loc(
+			    p, u->where,
+			    "ava_device_time_until(%s, %s) on %s: handle type %s has no %s "
+			    "function (one taking only it with %s), so the server cannot keep "
+			    "the object alive while it waits",
+			    u->name, param->name, fn->name, h->name,
+			    h->retain_fn < 0 ? "ava_retains" : "ava_deallocates",
+			    h->retain_fn < 0 ? "ava_retains" : "ava_deallocates");
+			continue;
+		}
+		fn->flags |= AVA_ABI_FN_DEVICE_TIME_UNTIL;
+		fn->until_fn = uf->id;
+		fn->until_arg = u->arg;
+	}
 }
 
 /* Builds the abi.h form of the model and checks it with common's rules. */
@@ -2437,6 +2767,11 @@ static int build_abi(struct parser *p)
 		af->name = fn->name;
 		af->flags = fn->flags;
 		af->ret = fn->ret.abi;
+		af->mem_from = fn->mem_from;
+		af->mem_arg = fn->mem_arg;
+		af->mem_bytes = fn->mem_bytes;
+		af->until_fn = fn->until_fn;
+		af->until_arg = fn->until_arg;
 		if (fn->flags & AVA_ABI_FN_UNSUPPORTED)
 			continue;
 		api->abi_args[i] = xcalloc(fn->n_args, sizeof(**api->abi_args));
@@ -2536,6 +2871,9 @@ static void parser_fini(struct parser *p)
 	free(p->cb_decls);
 	free(p->entries);
 	free(p->fn_decls);
+	for (i = 0; i < p->n_untils; i++)
+		free(p->untils[i].name);
+	free(p->untils);
 }
 
 int ava_codegen_parse(const struct ava_codegen_options *opts, const char *spec_path,
@@ -2561,6 +2899,9 @@ int ava_codegen_parse(const struct ava_codegen_options *opts, const char *spec_p
 	if (p.n_errors)
 		goto out;
 	assign_tags(&p);
+	resolve_untils(&p);
+	if (p.n_errors)
+		goto out;
 	if (build_abi(&p) < 0)
 		goto out;
 	p.api->spec_path = display_path(spec_path, opts->source_root);

@@ -238,17 +238,112 @@ static bool check_value(const struct scope *sc, const struct ava_abi_value *v, e
 /* Rules on a function or callback as a whole, after each value passed check_value. */
 static bool check_fn_extra(const struct ava_abi_fn *fn, char *why, size_t why_len)
 {
-	unsigned n_errcode = 0;
+	const uint32_t known = AVA_ABI_FN_UNSUPPORTED | AVA_ABI_FN_MAY_ASYNC |
+			       AVA_ABI_FN_DEVICE_TIME | AVA_ABI_FN_DEVICE_TIME_UNTIL;
+	unsigned n_errcode = 0, n_alloc = 0;
+	bool alloc_ok = false;
 	uint16_t i;
 
-	if (fn->flags & ~(uint32_t)(AVA_ABI_FN_UNSUPPORTED | AVA_ABI_FN_MAY_ASYNC)) {
-		put_err(why, why_len, "unknown function flags 0x%" PRIx32, fn->flags);
-		return false;
-	}
+#define FAIL(...)                                   \
+	do {                                        \
+		put_err(why, why_len, __VA_ARGS__); \
+		return false;                       \
+	} while (0)
+
+	if (fn->flags & ~known)
+		FAIL("unknown function flags 0x%" PRIx32, fn->flags & ~known);
 	for (i = 0; i < fn->n_args; i++)
 		n_errcode += !!(fn->args[i].flags & AVA_ABI_V_ERRCODE);
-	if (n_errcode > 1) {
-		put_err(why, why_len, "more than one errcode argument");
+	if (n_errcode > 1)
+		FAIL("more than one errcode argument");
+
+	/* device_memory */
+	if ((fn->flags & AVA_ABI_FN_UNSUPPORTED) &&
+	    (fn->mem_from != AVA_ABI_AMOUNT_NONE ||
+	     (fn->flags & (AVA_ABI_FN_DEVICE_TIME | AVA_ABI_FN_DEVICE_TIME_UNTIL))))
+		FAIL("an unsupported function uses no resources");
+	switch (fn->mem_from) {
+	case AVA_ABI_AMOUNT_NONE:
+		if (fn->mem_arg || fn->mem_bytes)
+			FAIL("no device_memory amount, but non-zero amount fields");
+		break;
+	case AVA_ABI_AMOUNT_ARG:
+		if (fn->mem_arg >= fn->n_args)
+			FAIL("device_memory argument %u out of range (have %u)", fn->mem_arg,
+			     fn->n_args);
+		if (fn->args[fn->mem_arg].kind != AVA_ABI_SCALAR ||
+		    fn->args[fn->mem_arg].size_bytes > 8)
+			FAIL("device_memory argument %u is not a scalar of at most 8 bytes",
+			     fn->mem_arg);
+		if (fn->mem_bytes)
+			FAIL("device_memory from an argument, but non-zero constant");
+		break;
+	case AVA_ABI_AMOUNT_CONST:
+		if (fn->mem_arg)
+			FAIL("device_memory constant, but non-zero argument index");
+		break;
+	default:
+		FAIL("unknown device_memory amount kind %u", fn->mem_from);
+	}
+	if (fn->mem_from != AVA_ABI_AMOUNT_NONE) {
+		if (fn->ret.flags & AVA_ABI_V_ALLOCATES) {
+			n_alloc++;
+			alloc_ok = true;
+		}
+		for (i = 0; i < fn->n_args; i++) {
+			const struct ava_abi_value *v = &fn->args[i];
+
+			if (!(v->flags & AVA_ABI_V_ALLOCATES))
+				continue;
+			n_alloc++;
+			alloc_ok = v->elem == AVA_ABI_ELEM_HANDLE && v->max_count == 1;
+		}
+		if (n_alloc != 1 || !alloc_ok)
+			FAIL("device_memory needs exactly one :alloc value, a handle result or an "
+			     "out buffer of max 1 handle");
+	}
+
+	/* device_time */
+	if (!(fn->flags & AVA_ABI_FN_DEVICE_TIME_UNTIL)) {
+		if (fn->until_fn || fn->until_arg)
+			FAIL("no device_time completion, but non-zero completion fields");
+	} else {
+		if (!(fn->flags & AVA_ABI_FN_DEVICE_TIME))
+			FAIL("a device_time completion without device_time");
+		if (fn->until_arg >= fn->n_args)
+			FAIL("device_time completion argument %u out of range (have %u)",
+			     fn->until_arg, fn->n_args);
+		if (fn->args[fn->until_arg].kind != AVA_ABI_HANDLE ||
+		    (fn->args[fn->until_arg].flags & AVA_ABI_V_DEALLOCATES))
+			FAIL("device_time completion argument %u is not a handle the call keeps",
+			     fn->until_arg);
+	}
+	return true;
+#undef FAIL
+}
+
+/* The completion function of a device_time call, against the whole api. */
+static bool check_fn_until(const struct ava_abi_api *api, const struct ava_abi_fn *fn, char *why,
+			   size_t why_len)
+{
+	const struct ava_abi_fn *u;
+
+	if (!(fn->flags & AVA_ABI_FN_DEVICE_TIME_UNTIL))
+		return true;
+	if (fn->until_fn >= api->n_fns || fn->until_fn == fn->id) {
+		put_err(why, why_len, "device_time completion fn %" PRIu32 " is not another fn",
+			fn->until_fn);
+		return false;
+	}
+	u = &api->fns[fn->until_fn];
+	if ((u->flags & AVA_ABI_FN_UNSUPPORTED) || u->n_args != 1 ||
+	    u->args[0].kind != AVA_ABI_HANDLE ||
+	    u->args[0].handle_type != fn->args[fn->until_arg].handle_type ||
+	    (u->args[0].flags & AVA_ABI_V_DEALLOCATES)) {
+		put_err(why, why_len,
+			"device_time completion fn %" PRIu32
+			" (%s) must be supported and take only a handle of type %u",
+			fn->until_fn, u->name, fn->args[fn->until_arg].handle_type);
 		return false;
 	}
 	return true;
@@ -396,6 +491,13 @@ static int check_api(const struct ava_abi_api *api, char *errbuf, size_t errbuf_
 			goto out;
 		}
 		names[i] = fn->name;
+	}
+	for (i = 0; i < api->n_fns; i++) {
+		if (!check_fn_until(api, &api->fns[i], why, sizeof(why))) {
+			put_err(errbuf, errbuf_len, "fn %" PRIu32 " (%s): %s", i, api->fns[i].name,
+				why);
+			goto out;
+		}
 	}
 	dup = find_duplicate(names, api->n_fns);
 	if (dup) {
@@ -562,7 +664,9 @@ static void emit_api(struct sink *s, const struct ava_abi_api *api)
 {
 	uint32_t i;
 
-	emit_str(s, "ava-abi 1\napi ");
+	emit_str(s, "ava-abi ");
+	emit_u64(s, AVA_ABI_FORMAT_VERSION);
+	emit_str(s, "\napi ");
 	emit_str(s, api->name);
 	emit_str(s, "\n");
 	for (i = 1; i <= api->n_handle_types; i++) {
@@ -596,6 +700,21 @@ static void emit_api(struct sink *s, const struct ava_abi_api *api)
 			emit_str(s, " async");
 		if (fn->flags & AVA_ABI_FN_UNSUPPORTED)
 			emit_str(s, " unsupported");
+		if (fn->mem_from == AVA_ABI_AMOUNT_ARG) {
+			emit_str(s, " device_memory=arg:");
+			emit_u64(s, fn->mem_arg);
+		} else if (fn->mem_from == AVA_ABI_AMOUNT_CONST) {
+			emit_str(s, " device_memory=const:");
+			emit_u64(s, fn->mem_bytes);
+		}
+		if (fn->flags & AVA_ABI_FN_DEVICE_TIME_UNTIL) {
+			emit_str(s, " device_time=until:");
+			emit_u64(s, fn->until_fn);
+			emit_str(s, ":");
+			emit_u64(s, fn->until_arg);
+		} else if (fn->flags & AVA_ABI_FN_DEVICE_TIME) {
+			emit_str(s, " device_time");
+		}
 		emit_str(s, "\n");
 	}
 }
@@ -695,8 +814,16 @@ static int name_set_add(struct name_set *set, const char *name)
 	return 1;
 }
 
+/* Where a fn line named its device_time completion. */
+struct until_ref {
+	uint32_t fn_id;
+	unsigned line, col;
+};
+
 struct parser {
 	struct name_set names[3]; /* handle types, callbacks, fns */
+	struct until_ref *untils;
+	size_t n_untils, cap_untils;
 	const char *file;
 	const char *pos, *end; /* unread text */
 	const char *line_start, *line_end, *p;
@@ -1209,11 +1336,101 @@ static int parse_callback_line(struct parser *ps)
 	return 0;
 }
 
+/*
+ * Parses the resources after a fn's signature and flags:
+ * [" device_memory=arg:" num | " device_memory=const:" num]
+ * [" device_time" ["=until:" num ":" num]]. *ret_until_at points at the
+ * completion's fn id, checked against the whole api once every fn is read.
+ */
+static int parse_resources(struct parser *ps, struct ava_abi_fn *fn, const char **ret_until_at)
+{
+	uint64_t x;
+	int r;
+
+	if (accept(ps, " device_memory=")) {
+		if (accept(ps, "arg:")) {
+			fn->mem_from = AVA_ABI_AMOUNT_ARG;
+			if ((r = parse_uint(ps, "device_memory argument", 0, AVA_ABI_MAX_ARGS - 1,
+					    &x)) < 0)
+				return r;
+			fn->mem_arg = (uint16_t)x;
+		} else if (accept(ps, "const:")) {
+			fn->mem_from = AVA_ABI_AMOUNT_CONST;
+			if ((r = parse_uint(ps, "device_memory bytes", 0, UINT64_MAX,
+					    &fn->mem_bytes)) < 0)
+				return r;
+		} else {
+			char tok[40];
+
+			perr(ps, ps->p,
+			     "expected 'arg:' or 'const:' after device_memory=, found '%s'",
+			     token_at(ps, ps->p, tok, sizeof(tok)));
+			return -EINVAL;
+		}
+	}
+	if (accept(ps, " device_time")) {
+		fn->flags |= AVA_ABI_FN_DEVICE_TIME;
+		if (accept(ps, "=")) {
+			fn->flags |= AVA_ABI_FN_DEVICE_TIME_UNTIL;
+			if ((r = expect(ps, "until:")) < 0)
+				return r;
+			*ret_until_at = ps->p;
+			if ((r = parse_uint(ps, "completion fn id", 0, UINT32_MAX - 1, &x)) < 0)
+				return r;
+			fn->until_fn = (uint32_t)x;
+			if ((r = expect(ps, ":")) < 0 ||
+			    (r = parse_uint(ps, "completion argument", 0, AVA_ABI_MAX_ARGS - 1,
+					    &x)) < 0)
+				return r;
+			fn->until_arg = (uint16_t)x;
+		}
+	}
+	return 0;
+}
+
+/* Remembers where fn's completion was written, for check_until_refs. */
+static int note_until(struct parser *ps, uint32_t fn_id, const char *at)
+{
+	if (ps->n_untils == ps->cap_untils) {
+		size_t cap = ps->cap_untils ? ps->cap_untils * 2 : 16;
+		struct until_ref *p = realloc(ps->untils, cap * sizeof(*p));
+
+		if (!p)
+			return oom(ps);
+		ps->untils = p;
+		ps->cap_untils = cap;
+	}
+	ps->untils[ps->n_untils++] = (struct until_ref){
+		.fn_id = fn_id,
+		.line = ps->line,
+		.col = (unsigned)(at - ps->line_start) + 1,
+	};
+	return 0;
+}
+
+/* Completion functions may come later in the file: check them once all are read. */
+static int check_until_refs(struct parser *ps)
+{
+	char why[192];
+	size_t i;
+
+	for (i = 0; i < ps->n_untils; i++) {
+		const struct until_ref *u = &ps->untils[i];
+
+		if (!check_fn_until(&ps->h->api, &ps->h->fns[u->fn_id], why, sizeof(why))) {
+			put_err(ps->errbuf, ps->errbuf_len, "%s:%u:%u: %s", ps->file, u->line,
+				u->col, why);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 static int parse_fn_line(struct parser *ps)
 {
 	struct holder *h = ps->h;
 	struct ava_abi_fn fn = { .id = h->api.n_fns };
-	const char *start = ps->p;
+	const char *start = ps->p, *until_at = NULL;
 	char why[192];
 	int r;
 
@@ -1229,12 +1446,14 @@ static int parse_fn_line(struct parser *ps)
 		fn.flags |= AVA_ABI_FN_MAY_ASYNC;
 	if (accept(ps, " unsupported"))
 		fn.flags |= AVA_ABI_FN_UNSUPPORTED;
-	if ((r = end_of_line(ps)) < 0)
+	if ((r = parse_resources(ps, &fn, &until_at)) < 0 || (r = end_of_line(ps)) < 0)
 		return r;
 	if (!check_fn_extra(&fn, why, sizeof(why))) {
 		perr(ps, start, "%s", why);
 		return -EINVAL;
 	}
+	if (until_at && (r = note_until(ps, fn.id, until_at)) < 0)
+		return r;
 	if (h->api.n_fns == h->cap_fns) {
 		size_t cap = h->cap_fns ? h->cap_fns * 2 : 16;
 		struct ava_abi_fn *p = realloc(h->fns, cap * sizeof(*p));
@@ -1380,11 +1599,14 @@ int ava_abi_parse(const char *text, size_t len, const char *file_name, struct av
 	}
 	ps.h = h;
 	r = parse_all(&ps);
+	h->api.fns = h->fns;
+	if (r == 0)
+		r = check_until_refs(&ps);
 	for (i = 0; i < 3; i++)
 		free(ps.names[i].slots);
+	free(ps.untils);
 	if (r < 0)
 		goto fail;
-	h->api.fns = h->fns;
 	h->api.callbacks = h->cbs;
 	h->api.n_callbacks = ps.sc.n_callbacks;
 	h->api.n_handle_types = ps.sc.n_handle_types;
@@ -1828,4 +2050,64 @@ int ava_abi_check_result(const struct ava_abi_api *api, const struct ava_abi_val
 	if (r < 0)
 		return r;
 	return at_end(&c, errbuf, errbuf_len);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Resources                                                                */
+
+int ava_abi_mem_amount(const struct ava_abi_fn *fn, const struct ava_abi_view *call_views,
+		       uint64_t *ret_bytes)
+{
+	const struct ava_abi_view *v;
+	uint64_t x = 0;
+	uint32_t i;
+
+	*ret_bytes = 0;
+	if (!fn)
+		return -EINVAL;
+	switch (fn->mem_from) {
+	case AVA_ABI_AMOUNT_CONST:
+		*ret_bytes = fn->mem_bytes;
+		return 0;
+	case AVA_ABI_AMOUNT_ARG:
+		if (!call_views || fn->mem_arg >= fn->n_args ||
+		    fn->args[fn->mem_arg].kind != AVA_ABI_SCALAR ||
+		    fn->args[fn->mem_arg].size_bytes > 8)
+			return -EINVAL;
+		v = &call_views[fn->mem_arg];
+		if (!v->data)
+			return -EINVAL;
+		for (i = fn->args[fn->mem_arg].size_bytes; i > 0; i--)
+			x = x << 8 | v->data[i - 1];
+		*ret_bytes = x;
+		return 0;
+	default:
+		return -ENOENT;
+	}
+}
+
+int ava_abi_new_handle(const struct ava_abi_fn *fn, const struct ava_abi_view *reply_views,
+		       uint64_t *ret_id)
+{
+	uint16_t i;
+
+	*ret_id = 0;
+	if (!fn || !reply_views)
+		return -EINVAL;
+	if (fn->ret.kind == AVA_ABI_HANDLE && (fn->ret.flags & AVA_ABI_V_ALLOCATES)) {
+		*ret_id = reply_views[0].u64;
+		return 0;
+	}
+	for (i = 0; i < fn->n_args; i++) {
+		const struct ava_abi_value *a = &fn->args[i];
+		const struct ava_abi_view *v = &reply_views[1 + i];
+
+		if (a->kind != AVA_ABI_BUFFER || !(a->flags & AVA_ABI_V_ALLOCATES) ||
+		    a->elem != AVA_ABI_ELEM_HANDLE)
+			continue;
+		if (v->present && v->count >= 1 && v->data)
+			*ret_id = load_u64(v->data);
+		return 0;
+	}
+	return -ENOENT;
 }

@@ -14,7 +14,11 @@
  *      OK one with results checked by ava_abi_check_reply against the call's
  *      recorded argument presence and counts; CALLBACK: callback id in range, no flags, seq not
  *      outstanding, payload checked by ava_abi_check_args(has_token = 1);
- *   4. any other kind is a violation.
+ *   4. USAGE: session issued by this router (it may have closed since),
+ *      call id a device_time function, payload exactly u64 device_ns, no
+ *      flags or status; the time is added to the tenant's stats.device_time_ns and the
+ *      frame goes no further;
+ *   5. any other kind is a violation.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -357,6 +361,46 @@ drop:
 	free(payload);
 }
 
+/*
+ * USAGE: the device time one device_time CALL took, measured by the server.
+ * It may arrive after its session closed (the server waits for the device
+ * off the call's path), so any session id the router has issued is accepted;
+ * the time is charged to the server's tenant, whichever session it names.
+ */
+static void handle_usage(struct ava_router *r, struct ava_router_server *s,
+			 const struct ava_wire_header *hdr, const uint8_t *payload)
+{
+	const struct ava_abi_api *abi = s->api->abi;
+	struct ava_wire_cursor c = { payload, payload + hdr->len_bytes };
+	uint64_t ns;
+
+	if (hdr->session == 0 ||
+	    (!ava_map_get(&s->sessions, hdr->session) && hdr->session >= r->next_session)) {
+		server_violation(r, s, "USAGE for session %" PRIu32 ", which was never opened",
+				 hdr->session);
+		return;
+	}
+	if (hdr->len_bytes != 8 || hdr->flags || hdr->status || hdr->thread_id) {
+		server_violation(r, s, "USAGE with a %" PRIu32 "-byte payload or non-zero flags",
+				 hdr->len_bytes);
+		return;
+	}
+	if (hdr->call_id >= abi->n_fns ||
+	    !(abi->fns[hdr->call_id].flags & AVA_ABI_FN_DEVICE_TIME)) {
+		server_violation(r, s, "USAGE for fn %" PRIu32 ", which is not a device_time call",
+				 hdr->call_id);
+		return;
+	}
+	if (ava_wire_get_u64(&c, &ns) < 0)
+		return; /* len checked above */
+	s->tenant->stats.device_time_ns += ns;
+	if (r->verbose)
+		ava_router_log("avarouterd: tenant %s api %s: session %" PRIu32 " seq %" PRIu64
+			       " %s used %" PRIu64 " ns of device time (tenant total %" PRIu64 ")",
+			       s->tenant->name, s->api->name, hdr->session, hdr->seq,
+			       abi->fns[hdr->call_id].name, ns, s->tenant->stats.device_time_ns);
+}
+
 static void handle_frame(struct ava_router *r, struct ava_router_server *s,
 			 const struct ava_wire_header *hdr, uint8_t *payload)
 {
@@ -366,6 +410,10 @@ static void handle_frame(struct ava_router *r, struct ava_router_server *s,
 			       s->tenant->name, s->api->name, ava_wire_kind_name(hdr->kind),
 			       hdr->session, hdr->seq, hdr->len_bytes,
 			       ava_wire_status_name(hdr->status));
+	if (hdr->kind == AVA_WIRE_USAGE) {
+		handle_usage(r, s, hdr, payload);
+		goto drop;
+	}
 	if (hdr->kind != AVA_WIRE_REPLY && hdr->kind != AVA_WIRE_CALLBACK) {
 		server_violation(r, s, "unexpected %s frame from a server",
 				 ava_wire_kind_name(hdr->kind));

@@ -24,7 +24,7 @@
 extern "C" {
 #endif
 
-#define AVA_ABI_FORMAT_VERSION	 1
+#define AVA_ABI_FORMAT_VERSION	 2 /* 2: resources on fn lines */
 #define AVA_ABI_MAX_ARGS	 32
 #define AVA_ABI_MAX_FIELDS	 16
 #define AVA_ABI_MAX_SCALAR_BYTES 64
@@ -81,6 +81,26 @@ enum ava_abi_elem {
 /* Function flags. */
 #define AVA_ABI_FN_UNSUPPORTED 0x01u /* no spec entry: never sent; stub returns the error */
 #define AVA_ABI_FN_MAY_ASYNC   0x02u /* the spec lets this call be asynchronous */
+/*
+ * ava_consumes_resource(device_time, 1): the router queues the call fairly
+ * per device, and the server answers every CALL of it that reaches it with
+ * one USAGE frame (after its REPLY, if any) carrying the measured device time.
+ */
+#define AVA_ABI_FN_DEVICE_TIME 0x04u
+/*
+ * ava_device_time_until(FN, PARAM) (needs DEVICE_TIME): the call's device
+ * work is finished once fn until_fn, called with argument until_arg's
+ * handle, returns (clFinish(command_queue)). The server waits for it off the
+ * guest's thread; until_fn and until_arg are valid only with this flag.
+ */
+#define AVA_ABI_FN_DEVICE_TIME_UNTIL 0x08u
+
+/* Where the device_memory amount of an allocating function comes from. */
+enum ava_abi_amount {
+	AVA_ABI_AMOUNT_NONE = 0,  /* the call allocates no metered memory */
+	AVA_ABI_AMOUNT_ARG = 1,	  /* the unsigned scalar argument mem_arg (1..8 bytes), in bytes */
+	AVA_ABI_AMOUNT_CONST = 2, /* mem_bytes */
+};
 
 struct ava_abi_field {
 	uint32_t offset_bytes; /* offset of a handle (8 bytes) inside the element */
@@ -107,6 +127,18 @@ struct ava_abi_fn {
 	struct ava_abi_value ret;
 	uint16_t n_args;
 	const struct ava_abi_value *args;
+	/*
+	 * ava_allocates_resource(device_memory, EXPR): the amount a successful
+	 * call adds to the tenant's memory; the object it is charged to is the
+	 * handle of the function's one :alloc value (a handle result, or an out
+	 * buffer of one handle). Unused fields are 0.
+	 */
+	uint8_t mem_from;   /* enum ava_abi_amount */
+	uint16_t mem_arg;   /* AMOUNT_ARG: index of the scalar argument */
+	uint64_t mem_bytes; /* AMOUNT_CONST: bytes */
+	/* AVA_ABI_FN_DEVICE_TIME_UNTIL: fn id and the handle argument it gets; else 0. */
+	uint32_t until_fn;
+	uint16_t until_arg;
 };
 
 struct ava_abi_callback {
@@ -200,6 +232,25 @@ int ava_abi_check_reply(const struct ava_abi_api *api, const struct ava_abi_fn *
 int ava_abi_check_result(const struct ava_abi_api *api, const struct ava_abi_value *ret,
 			 const uint8_t *payload, size_t len, struct ava_abi_view *ret_view,
 			 char *errbuf, size_t errbuf_len) __attribute__((warn_unused_result));
+
+/*
+ * The device_memory amount of one call of fn (AVA_ABI_AMOUNT_*), from the
+ * views ava_abi_check_args gave for its payload: the constant, or the scalar
+ * argument read as an unsigned little-endian integer. Returns 0 with
+ * *ret_bytes set, or -ENOENT when fn allocates no metered memory.
+ */
+int ava_abi_mem_amount(const struct ava_abi_fn *fn, const struct ava_abi_view *call_views,
+		       uint64_t *ret_bytes) __attribute__((warn_unused_result));
+
+/*
+ * The handle id a successful call of an allocating fn created, from the
+ * views ava_abi_check_reply gave for its REPLY ([0] the result, [1+i]
+ * argument i): the :alloc handle result, or the first element of the :alloc
+ * out buffer. Returns 0 with *ret_id set (0 when the call created nothing,
+ * e.g. it failed), or -ENOENT when fn has no :alloc value.
+ */
+int ava_abi_new_handle(const struct ava_abi_fn *fn, const struct ava_abi_view *reply_views,
+		       uint64_t *ret_id) __attribute__((warn_unused_result));
 
 /* Looks up a function by name; NULL if absent. */
 const struct ava_abi_fn *ava_abi_find_fn(const struct ava_abi_api *api, const char *name);

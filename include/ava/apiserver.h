@@ -27,6 +27,12 @@ struct ava_apiserver_fn {
 	ava_gen_plan_fn plan;		/* NULL: no buffers */
 	ava_apiserver_invoke_fn invoke; /* NULL for unsupported functions */
 	struct ava_gen_fn_errors errors;
+	/*
+	 * AVA_ABI_FN_DEVICE_TIME_UNTIL: returns once the device work of a call
+	 * is done (ava_device_time_until's function, called with the object of
+	 * argument abi->until_arg). Runs on the server's completion thread.
+	 */
+	ava_apiserver_release_fn device_wait;
 };
 
 struct ava_apiserver_callback {
@@ -44,7 +50,12 @@ struct ava_apiserver_api {
 	const struct ava_apiserver_fn *fns;		/* abi->n_fns entries */
 	const struct ava_apiserver_callback *callbacks; /* abi->n_callbacks entries */
 	const ava_apiserver_release_fn
-	    *release;	       /* [handle type], 1 + n_handle_types; may hold NULL */
+	    *release; /* [handle type], 1 + n_handle_types; may hold NULL */
+	/*
+	 * Adds a library reference ([handle type], like release; may be NULL):
+	 * keeps an object a completion waits on alive until release drops it.
+	 */
+	const ava_apiserver_release_fn *retain;
 	const char *spec_path; /* for --print-abi banners */
 };
 

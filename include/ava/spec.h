@@ -64,6 +64,7 @@ void __ava_over_quota_error(const char *expr_src, ...);
 void __ava_consumes_resource(const char *resource, const char *expr_src, unsigned long long n);
 void __ava_allocates_resource(const char *resource, const char *expr_src, unsigned long long n);
 void __ava_deallocates_resource(const char *resource, const char *expr_src, unsigned long long n);
+void __ava_device_time_until(const char *fn_src, const char *param_src, ...);
 
 /* ---- API-wide settings (file scope) ---- */
 
@@ -179,5 +180,11 @@ void __ava_deallocates_resource(const char *resource, const char *expr_src, unsi
 	__ava_allocates_resource(AVA_SPEC_STR_(res), #n, (unsigned long long)(n))
 #define ava_deallocates_resource(res, n) \
 	__ava_deallocates_resource(AVA_SPEC_STR_(res), #n, (unsigned long long)(n))
+/*
+ * The device work of this device_time call has finished once fn(param)
+ * returns: ava_device_time_until(clFinish, command_queue).
+ */
+#define ava_device_time_until(fn, param) \
+	__ava_device_time_until(AVA_SPEC_STR_(fn), AVA_SPEC_STR_(param), (fn), (param))
 
 #endif /* AVA_SPEC_H */

@@ -37,8 +37,13 @@ enum ava_wire_kind {
 	AVA_WIRE_SESSION_OPEN = 7,   /* R->S: session = new session id; payload empty */
 	AVA_WIRE_SESSION_CLOSE = 8,  /* R->S: session ends; payload empty */
 	AVA_WIRE_BYE = 9,	     /* R->G: session ended; status says why; payload = text */
+	/*
+	 * S->R: seq = a device_time CALL's seq, session = its session; payload
+	 * u64 device_ns. One per such CALL the server received, after its REPLY.
+	 */
+	AVA_WIRE_USAGE = 10,
 };
-#define AVA_WIRE_KIND_MAX 9
+#define AVA_WIRE_KIND_MAX 10
 
 /* Header flags. Unknown bits are a protocol error. */
 #define AVA_WIRE_F_ASYNC	  0x0001u /* CALL: no REPLY will be sent */

@@ -26,14 +26,16 @@
 enum avatest_kind {
 	AVATEST_KIND_DEVICE = 1,
 	AVATEST_KIND_GATE = 2,
+	AVATEST_KIND_BUFFER = 3,
 };
 
 /* Header shared by every registered object; first member of each object. */
 struct avatest_obj {
 	enum avatest_kind kind;
-	uint64_t serial; /* unique per object, never reused */
-	unsigned refs;	 /* guarded by registry_lock */
-	bool live;	 /* guarded by registry_lock: false once closed/freed */
+	uint64_t serial;   /* unique per object, never reused */
+	unsigned refs;	   /* guarded by registry_lock */
+	bool live;	   /* guarded by registry_lock: false once closed/freed */
+	unsigned api_refs; /* devices, buffers: the API's retain count (registry_lock) */
 	struct avatest_obj *next;
 };
 
@@ -50,6 +52,12 @@ struct avatest_device_s {
 	size_t log_len;
 	size_t log_cap;
 	int64_t log_sum;
+	struct timespec busy_until; /* CLOCK_MONOTONIC: when queued avatest_busy work ends */
+};
+
+struct avatest_buffer_s {
+	struct avatest_obj obj;
+	size_t size;
 };
 
 struct avatest_gate_s {
@@ -72,6 +80,8 @@ static void obj_destroy(struct avatest_obj *obj)
 		free(dev->label);
 		free(dev->log);
 		free(dev);
+	} else if (obj->kind == AVATEST_KIND_BUFFER) {
+		free(obj);
 	} else {
 		struct avatest_gate_s *gate = (struct avatest_gate_s *)obj;
 		pthread_cond_destroy(&gate->cond);
@@ -84,6 +94,7 @@ static void registry_add(struct avatest_obj *obj, enum avatest_kind kind)
 {
 	obj->kind = kind;
 	obj->refs = 1; /* the registry's own reference */
+	obj->api_refs = 1;
 	obj->live = true;
 	pthread_mutex_lock(&registry_lock);
 	obj->serial = registry_next_serial++;
@@ -238,15 +249,45 @@ avatest_device avatest_device_create(int32_t index, avatest_status *errcode_ret)
 	return dev;
 }
 
-avatest_status avatest_device_close(avatest_device handle)
+/* Adds an API reference to a live object of kind. */
+static avatest_status api_retain(const void *ptr, enum avatest_kind kind)
 {
-	struct avatest_obj *o = registry_remove(handle, AVATEST_KIND_DEVICE);
+	struct avatest_obj *o;
 
+	pthread_mutex_lock(&registry_lock);
+	o = registry_find_locked(ptr, kind);
+	if (o)
+		o->api_refs++;
+	pthread_mutex_unlock(&registry_lock);
+	return o ? AVATEST_OK : AVATEST_ERR_INVALID_HANDLE;
+}
+
+/* Drops an API reference; the last one removes the object from the registry. */
+static avatest_status api_release(const void *ptr, enum avatest_kind kind)
+{
+	struct avatest_obj *o;
+
+	if (!ptr)
+		return AVATEST_ERR_INVALID_HANDLE;
+	pthread_mutex_lock(&registry_lock);
+	o = registry_find_locked(ptr, kind);
+	if (o && o->api_refs > 1) {
+		o->api_refs--;
+		pthread_mutex_unlock(&registry_lock);
+		return AVATEST_OK;
+	}
+	pthread_mutex_unlock(&registry_lock);
+	o = registry_remove(ptr, kind);
 	if (!o)
 		return AVATEST_ERR_INVALID_HANDLE;
 	registry_put(o); /* the registry's reference */
 	registry_put(o); /* ours */
 	return AVATEST_OK;
+}
+
+avatest_status avatest_device_close(avatest_device handle)
+{
+	return api_release(handle, AVATEST_KIND_DEVICE);
 }
 
 avatest_status avatest_device_name(avatest_device handle, char *buf, size_t buf_len,
@@ -580,5 +621,105 @@ avatest_status avatest_report(avatest_device handle, avatest_report_fn fn, void 
 		return AVATEST_ERR_NO_MEMORY;
 	fn(values, n, user_data);
 	free(values);
+	return AVATEST_OK;
+}
+
+avatest_status avatest_device_retain(avatest_device handle)
+{
+	return api_retain(handle, AVATEST_KIND_DEVICE);
+}
+
+avatest_buffer avatest_buffer_new(avatest_device handle, size_t size, avatest_status *errcode_ret)
+{
+	struct avatest_device_s *dev = device_get(handle);
+	struct avatest_buffer_s *buf = NULL;
+	avatest_status st = AVATEST_OK;
+
+	if (!dev) {
+		st = AVATEST_ERR_INVALID_HANDLE;
+		goto out;
+	}
+	device_put(dev);
+	if (size == 0) {
+		st = AVATEST_ERR_INVALID;
+		goto out;
+	}
+	buf = calloc(1, sizeof(*buf));
+	if (!buf) {
+		st = AVATEST_ERR_NO_MEMORY;
+		goto out;
+	}
+	buf->size = size;
+	registry_add(&buf->obj, AVATEST_KIND_BUFFER);
+out:
+	if (errcode_ret)
+		*errcode_ret = st;
+	return buf;
+}
+
+avatest_status avatest_buffer_retain(avatest_buffer buf)
+{
+	return api_retain(buf, AVATEST_KIND_BUFFER);
+}
+
+avatest_status avatest_buffer_release(avatest_buffer buf)
+{
+	return api_release(buf, AVATEST_KIND_BUFFER);
+}
+
+avatest_status avatest_buffer_size(avatest_buffer handle, size_t *ret_size)
+{
+	struct avatest_buffer_s *buf =
+	    (struct avatest_buffer_s *)registry_get(handle, AVATEST_KIND_BUFFER);
+
+	if (!buf)
+		return AVATEST_ERR_INVALID_HANDLE;
+	if (ret_size)
+		*ret_size = buf->size;
+	registry_put(&buf->obj);
+	return ret_size ? AVATEST_OK : AVATEST_ERR_INVALID;
+}
+
+static bool ts_before(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
+avatest_status avatest_busy(avatest_device handle, uint32_t usec)
+{
+	struct avatest_device_s *dev = device_get(handle);
+	struct timespec now;
+
+	if (!dev)
+		return AVATEST_ERR_INVALID_HANDLE;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	pthread_mutex_lock(&dev->lock);
+	/* The device starts this work when it is done with what is queued. */
+	if (ts_before(&dev->busy_until, &now))
+		dev->busy_until = now;
+	dev->busy_until.tv_sec += usec / 1000000u;
+	dev->busy_until.tv_nsec += (long)(usec % 1000000u) * 1000;
+	if (dev->busy_until.tv_nsec >= 1000000000L) {
+		dev->busy_until.tv_sec++;
+		dev->busy_until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_unlock(&dev->lock);
+	device_put(dev);
+	return AVATEST_OK;
+}
+
+avatest_status avatest_sync(avatest_device handle)
+{
+	struct avatest_device_s *dev = device_get(handle);
+	struct timespec until;
+
+	if (!dev)
+		return AVATEST_ERR_INVALID_HANDLE;
+	pthread_mutex_lock(&dev->lock);
+	until = dev->busy_until;
+	pthread_mutex_unlock(&dev->lock);
+	device_put(dev);
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, NULL) == EINTR)
+		;
 	return AVATEST_OK;
 }

@@ -104,6 +104,32 @@ typedef void (*avatest_report_fn)(const int32_t *values, size_t n_values, void *
 /* Calls fn(values, n_values, user_data) once with a copy of the device's logged values. */
 avatest_status avatest_report(avatest_device dev, avatest_report_fn fn, void *user_data);
 
+/*
+ * What the router's policy meters, without a real device's noise:
+ *
+ * Device references, OpenCL style: avatest_device_retain adds one,
+ * avatest_device_close drops one and closes the device at none.
+ */
+avatest_status avatest_device_retain(avatest_device dev);
+
+/* Device memory: a buffer of size bytes on dev (bookkeeping only, nothing is allocated). */
+typedef struct avatest_buffer_s *avatest_buffer;
+avatest_buffer avatest_buffer_new(avatest_device dev, size_t size, avatest_status *errcode_ret);
+avatest_status avatest_buffer_retain(avatest_buffer buf);
+/* Drops a reference; the buffer is freed at none. */
+avatest_status avatest_buffer_release(avatest_buffer buf);
+/* The size the buffer was created with. */
+avatest_status avatest_buffer_size(avatest_buffer buf, size_t *ret_size);
+
+/*
+ * Device time: avatest_busy queues usec microseconds of work on dev and
+ * returns at once (like clEnqueueNDRangeKernel); the device works through
+ * its queue in order. avatest_sync returns once all of it is done (like
+ * clFinish).
+ */
+avatest_status avatest_busy(avatest_device dev, uint32_t usec);
+avatest_status avatest_sync(avatest_device dev);
+
 #ifdef __cplusplus
 }
 #endif

@@ -294,6 +294,13 @@ mini_err mini_wait(mini_ctx ctx, int32_t blocking)
 	return MINI_OK;
 }
 
+mini_err mini_buf_finish(mini_buf buf)
+{
+	SEEN("mini_buf_finish");
+	seen.a[0] = (uintptr_t)buf;
+	return MINI_OK;
+}
+
 mini_err mini_on_notify(mini_ctx ctx, mini_notify_fn fn, void *user)
 {
 	SEEN("mini_on_notify");
@@ -533,6 +540,27 @@ int ava_apiserver_main(const struct ava_apiserver_api *api, int argc, char **arg
 	CHECK(strcmp(seen.fn, "mini_close") == 0 && seen.a[0] == 0x31);
 	api->release[2]((void *)(uintptr_t)0x32);
 	CHECK(strcmp(seen.fn, "mini_buf_free") == 0 && seen.a[0] == 0x32);
+
+	/*
+	 * Device time: mini_read's completion waits with mini_buf_finish on its
+	 * buffer, which the server keeps alive with the type's retain function;
+	 * types no completion waits on need none.
+	 */
+	{
+		const struct ava_apiserver_fn *rd = fn_named(api, "mini_read");
+
+		CHECK(rd->abi->flags & AVA_ABI_FN_DEVICE_TIME_UNTIL);
+		CHECK(strcmp(api->abi->fns[rd->abi->until_fn].name, "mini_buf_finish") == 0);
+		CHECK(rd->abi->until_arg == 0);
+		CHECK(rd->device_wait != NULL);
+		rd->device_wait((void *)(uintptr_t)0x33);
+		CHECK(strcmp(seen.fn, "mini_buf_finish") == 0 && seen.a[0] == 0x33);
+		CHECK(fn_named(api, "mini_submit")->device_wait == NULL);
+		CHECK(fn_named(api, "mini_submit")->abi->flags & AVA_ABI_FN_DEVICE_TIME);
+		CHECK(api->retain != NULL && api->retain[0] == NULL && api->retain[1] == NULL);
+		api->retain[2]((void *)(uintptr_t)0x34);
+		CHECK(strcmp(seen.fn, "mini_buf_retain") == 0 && seen.a[0] == 0x34);
+	}
 
 	if (failures)
 		fprintf(stderr, "%d checks failed\n", failures);

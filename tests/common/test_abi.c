@@ -104,6 +104,26 @@ static const struct ava_abi_value a_one_scalar[] = {
 static const struct ava_abi_value a_huge[] = {
 	{ .kind = AVA_ABI_BUFFER, .dir = AVA_ABI_DIR_IN, .size_bytes = 8, .max_count = UINT64_MAX },
 };
+static const struct ava_abi_value a_mem_arg[] = {
+	{ .kind = AVA_ABI_HANDLE, .handle_type = 1 },
+	{ .kind = AVA_ABI_SCALAR, .size_bytes = 8 },
+};
+static const struct ava_abi_value a_mem_const[] = {
+	{ .kind = AVA_ABI_BUFFER,
+	  .dir = AVA_ABI_DIR_OUT,
+	  .elem = AVA_ABI_ELEM_HANDLE,
+	  .flags = AVA_ABI_V_ALLOCATES,
+	  .handle_type = 2,
+	  .size_bytes = 8,
+	  .max_count = 1 },
+};
+static const struct ava_abi_value a_busy[] = {
+	{ .kind = AVA_ABI_SCALAR, .size_bytes = 4 },
+	{ .kind = AVA_ABI_HANDLE, .handle_type = 1 },
+};
+static const struct ava_abi_value a_finish[] = {
+	{ .kind = AVA_ABI_HANDLE, .handle_type = 1 },
+};
 
 #define S4                                              \
 	{                                               \
@@ -137,6 +157,31 @@ static const struct ava_abi_fn fns[] = {
 	  .name = "f_async_void",
 	  .ret = { .kind = AVA_ABI_VOID },
 	  .flags = AVA_ABI_FN_MAY_ASYNC | AVA_ABI_FN_UNSUPPORTED },
+	{ .id = 13,
+	  .name = "f_mem_arg",
+	  .ret = { .kind = AVA_ABI_HANDLE, .handle_type = 3, .flags = AVA_ABI_V_ALLOCATES },
+	  .n_args = 2,
+	  .args = a_mem_arg,
+	  .mem_from = AVA_ABI_AMOUNT_ARG,
+	  .mem_arg = 1 },
+	{ .id = 14,
+	  .name = "f_mem_const",
+	  .ret = S4,
+	  .n_args = 1,
+	  .args = a_mem_const,
+	  .mem_from = AVA_ABI_AMOUNT_CONST,
+	  .mem_bytes = 4096 },
+	{ .id = 15,
+	  .name = "f_busy",
+	  .flags = AVA_ABI_FN_DEVICE_TIME | AVA_ABI_FN_DEVICE_TIME_UNTIL,
+	  .ret = S4,
+	  .n_args = 2,
+	  .args = a_busy,
+	  .until_fn = 16,
+	  .until_arg = 1 },
+	FN(16, "f_finish", ((struct ava_abi_value)S4), a_finish, 0),
+	FN(17, "f_timed", ((struct ava_abi_value)S4), a_one_scalar,
+	   AVA_ABI_FN_MAY_ASYNC | AVA_ABI_FN_DEVICE_TIME),
 };
 
 static const struct ava_abi_api sample = {
@@ -150,7 +195,7 @@ static const struct ava_abi_api sample = {
 };
 
 static const char sample_text[] =
-    "ava-abi 1\n"
+    "ava-abi 2\n"
     "api sample\n"
     "handle 1 dev_t\n"
     "handle 2 gate_t\n"
@@ -171,7 +216,13 @@ static const char sample_text[] =
     "fn 9 f_async ret=scalar:4 args=handle:1,scalar:4 async\n"
     "fn 10 f_unsup ret=scalar:4 args=scalar:4 unsupported\n"
     "fn 11 f_huge ret=void args=buffer:in:bytes:8:max=18446744073709551615\n"
-    "fn 12 f_async_void ret=void args= async unsupported\n";
+    "fn 12 f_async_void ret=void args= async unsupported\n"
+    "fn 13 f_mem_arg ret=handle:3:alloc args=handle:1,scalar:8 device_memory=arg:1\n"
+    "fn 14 f_mem_const ret=scalar:4 args=buffer:out:handle:2:max=1:alloc "
+    "device_memory=const:4096\n"
+    "fn 15 f_busy ret=scalar:4 args=scalar:4,handle:1 device_time=until:16:1\n"
+    "fn 16 f_finish ret=scalar:4 args=handle:1\n"
+    "fn 17 f_timed ret=scalar:4 args=scalar:4 async device_time\n";
 
 static char *format_to_string(const struct ava_abi_api *api, const char *spec_path)
 {
@@ -242,6 +293,11 @@ static void test_round_trip(void)
 		CHECK_INT(parsed->fns[i].n_args, fns[i].n_args);
 		for (uint16_t j = 0; j < fns[i].n_args; j++)
 			same_value(&parsed->fns[i].args[j], &fns[i].args[j]);
+		CHECK_INT(parsed->fns[i].mem_from, fns[i].mem_from);
+		CHECK_INT(parsed->fns[i].mem_arg, fns[i].mem_arg);
+		CHECK(parsed->fns[i].mem_bytes == fns[i].mem_bytes);
+		CHECK_INT(parsed->fns[i].until_fn, fns[i].until_fn);
+		CHECK_INT(parsed->fns[i].until_arg, fns[i].until_arg);
 	}
 	CHECK(strcmp(parsed->callbacks[0].name, "visit_cb") == 0);
 	CHECK_INT(parsed->callbacks[0].userdata_arg, 4);
@@ -318,14 +374,14 @@ static void test_load(void)
 
 	fd = open(path, O_WRONLY | O_APPEND);
 	CHECK(fd >= 0);
-	CHECK_INT(write(fd, "fn 13 bad ret=void args=scalar:0\n", 33), 33);
+	CHECK_INT(write(fd, "fn 18 bad ret=void args=scalar:0\n", 33), 33);
 	close(fd);
 	CHECK_INT(ava_abi_load(path, &api, err, sizeof(err)), -EINVAL);
 	CHECK(api == NULL);
 	{
 		char want[512];
 
-		snprintf(want, sizeof(want), "%s:20:32: scalar size 0 out of range", path);
+		snprintf(want, sizeof(want), "%s:25:32: scalar size 0 out of range", path);
 		CHECK_HAS(err, want);
 	}
 	unlink(path);
@@ -344,7 +400,7 @@ struct bad_case {
 
 static void test_parse_errors(void)
 {
-	static const char prefix[] = "ava-abi 1\napi t\n# comment\nhandle 1 dev\n";
+	static const char prefix[] = "ava-abi 2\napi t\n# comment\nhandle 1 dev\n";
 	static const struct bad_case cases[] = {
 		{ "fn 0 f ret=scalar:4 args=buffer:in:byts:4:max=1",
 		  "t.abi:5:36:", "unknown element kind 'byts'" },
@@ -400,6 +456,49 @@ static void test_parse_errors(void)
 		{ "fn 0 f ret=void args=buffer:out:bytes:4:max=1:errcode,"
 		  "buffer:out:bytes:4:max=1:errcode",
 		  "t.abi:5:6:", "more than one errcode argument" },
+		/* Resources. */
+		{ "fn 0 f ret=handle:1:alloc args=scalar:8 device_memory=arg:1",
+		  "t.abi:5:6:", "device_memory argument 1 out of range" },
+		{ "fn 0 f ret=handle:1:alloc args=handle:1 device_memory=arg:0",
+		  "t.abi:5:6:", "is not a scalar of at most 8 bytes" },
+		{ "fn 0 f ret=handle:1:alloc args=scalar:16 device_memory=arg:0",
+		  "t.abi:5:6:", "is not a scalar of at most 8 bytes" },
+		{ "fn 0 f ret=scalar:4 args=scalar:8 device_memory=arg:0",
+		  "t.abi:5:6:", "exactly one :alloc value" },
+		{ "fn 0 f ret=scalar:4 args=buffer:out:handle:1:max=2:alloc device_memory=const:1",
+		  "t.abi:5:6:", "exactly one :alloc value" },
+		{ "fn 0 f ret=handle:1:alloc args=scalar:8 device_memory=size:0",
+		  "t.abi:5:55:", "expected 'arg:' or 'const:'" },
+		{ "fn 0 f ret=handle:1:alloc args=scalar:8 device_memory=const:", "t.abi:5:61:",
+		  "expected device_memory bytes" },
+		{ "fn 0 f ret=handle:1:alloc args=scalar:8 device_memory=arg:32",
+		  "t.abi:5:59:", "device_memory argument 32 out of range" },
+		{ "fn 0 f ret=handle:1:alloc args=scalar:8 device_memory=const:1 "
+		  "device_memory=arg:0",
+		  "t.abi:5:62:", "unexpected" },
+		{ "fn 0 f ret=void args=scalar:4 unsupported device_time",
+		  "t.abi:5:6:", "an unsupported function uses no resources" },
+		{ "fn 0 f ret=void args=scalar:4 device_time async", "t.abi:5:42:", "unexpected" },
+		{ "fn 0 f ret=void args=scalar:4 device_time=after:1:0",
+		  "t.abi:5:43:", "expected 'until:'" },
+		{ "fn 0 f ret=void args=handle:1 device_time=until:1",
+		  "t.abi:5:50:", "expected ':' before end of line" },
+		{ "fn 0 f ret=void args=scalar:4 device_time=until:1:0",
+		  "t.abi:5:6:", "completion argument 0 is not a handle the call keeps" },
+		{ "fn 0 f ret=void args=handle:1:dealloc device_time=until:1:0",
+		  "t.abi:5:6:", "completion argument 0 is not a handle the call keeps" },
+		{ "fn 0 f ret=void args=handle:1 device_time=until:1:1",
+		  "t.abi:5:6:", "completion argument 1 out of range" },
+		{ "fn 0 f ret=void args=handle:1 device_time=until:7:0",
+		  "t.abi:5:49:", "completion fn 7 is not another fn" },
+		{ "fn 0 f ret=void args=handle:1 device_time=until:0:0",
+		  "t.abi:5:49:", "completion fn 0 is not another fn" },
+		{ "fn 0 f ret=void args=handle:1 device_time=until:1:0\n"
+		  "fn 1 g ret=void args=handle:1,scalar:4",
+		  "t.abi:5:49:", "fn 1 (g) must be supported and take only a handle of type 1" },
+		{ "fn 0 f ret=void args=handle:1 device_time=until:1:0\n"
+		  "fn 1 g ret=void args= unsupported",
+		  "t.abi:5:49:", "must be supported" },
 	};
 	char text[4096], err[256];
 	struct ava_abi_api *api;
@@ -433,15 +532,18 @@ static void test_parse_errors(void)
 	CHECK_INT(ava_abi_parse("", 0, "e.abi", &api, err, sizeof(err)), -EINVAL);
 	CHECK_HAS(err, "e.abi:1:1: missing 'ava-abi' line");
 	CHECK_INT(ava_abi_parse(NULL, 0, "e.abi", &api, err, sizeof(err)), -EINVAL);
-	CHECK_INT(ava_abi_parse("ava-abi 1\n", 10, "e.abi", &api, err, sizeof(err)), -EINVAL);
+	CHECK_INT(ava_abi_parse("ava-abi 2\n", 10, "e.abi", &api, err, sizeof(err)), -EINVAL);
 	CHECK_HAS(err, "e.abi:2:1: missing 'api' line");
-	CHECK_INT(ava_abi_parse("ava-abi 1\nfn 0 f ret=void args=\n", 32, "e.abi", &api, err,
+	CHECK_INT(ava_abi_parse("ava-abi 2\nfn 0 f ret=void args=\n", 32, "e.abi", &api, err,
 				sizeof(err)),
 		  -EINVAL);
 	CHECK_HAS(err, "e.abi:2:1: expected 'api' line");
-	CHECK_INT(ava_abi_parse("ava-abi 2\n", 10, "e.abi", &api, err, sizeof(err)), -EINVAL);
-	CHECK_HAS(err, "e.abi:1:9: unsupported manifest version 2");
-	CHECK_INT(ava_abi_parse("ava-abi 1\napi a\0b\n", 18, "e.abi", &api, err, sizeof(err)),
+	/* Version 1 manifests had no resources; a reader of those would miss them. */
+	CHECK_INT(ava_abi_parse("ava-abi 1\n", 10, "e.abi", &api, err, sizeof(err)), -EINVAL);
+	CHECK_HAS(err, "e.abi:1:9: unsupported manifest version 1 (want 2)");
+	CHECK_INT(ava_abi_parse("ava-abi 3\n", 10, "e.abi", &api, err, sizeof(err)), -EINVAL);
+	CHECK_HAS(err, "e.abi:1:9: unsupported manifest version 3");
+	CHECK_INT(ava_abi_parse("ava-abi 2\napi a\0b\n", 18, "e.abi", &api, err, sizeof(err)),
 		  -EINVAL);
 	CHECK_HAS(err, "e.abi:2:6: unexpected '?b'");
 	/* A tiny buffer and a NULL one are fine. */
@@ -449,9 +551,9 @@ static void test_parse_errors(void)
 	CHECK(strlen(err) == 3);
 	CHECK_INT(ava_abi_parse("x", 1, "e.abi", &api, NULL, 0), -EINVAL);
 	/* The smallest valid manifest. */
-	CHECK_INT(ava_abi_parse("ava-abi 1\napi a\n", 16, "e.abi", &api, err, sizeof(err)), 0);
+	CHECK_INT(ava_abi_parse("ava-abi 2\napi a\n", 16, "e.abi", &api, err, sizeof(err)), 0);
 	CHECK_INT(api->n_fns, 0);
-	CHECK(api->hash == fnv1a("ava-abi 1\napi a\n"));
+	CHECK(api->hash == fnv1a("ava-abi 2\napi a\n"));
 	ava_abi_api_free(api);
 }
 
@@ -578,6 +680,48 @@ static void test_api_check(void)
 		api.n_callbacks = 0;
 		expect_bad_api(&api, "callback 0 not declared");
 	}
+
+	/* Resources: amounts, the charged handle, completions. */
+	RESET();
+	f[13].mem_arg = 0;
+	expect_bad_api(&api, "fn 13 (f_mem_arg): device_memory argument 0 is not a scalar");
+	RESET();
+	f[13].mem_bytes = 1;
+	expect_bad_api(&api, "non-zero constant");
+	RESET();
+	f[13].mem_from = 3;
+	expect_bad_api(&api, "unknown device_memory amount kind 3");
+	RESET();
+	f[14].mem_arg = 1;
+	expect_bad_api(&api, "non-zero argument index");
+	RESET();
+	f[1].mem_bytes = 5;
+	expect_bad_api(&api, "no device_memory amount, but non-zero amount fields");
+	RESET();
+	f[1].mem_from = AVA_ABI_AMOUNT_CONST;
+	expect_bad_api(&api, "fn 1 (f_scalar): device_memory needs exactly one :alloc value");
+	RESET();
+	f[10].flags |= AVA_ABI_FN_DEVICE_TIME;
+	expect_bad_api(&api, "fn 10 (f_unsup): an unsupported function uses no resources");
+	RESET();
+	f[15].flags = AVA_ABI_FN_DEVICE_TIME_UNTIL;
+	expect_bad_api(&api, "a device_time completion without device_time");
+	RESET();
+	f[15].flags = AVA_ABI_FN_DEVICE_TIME;
+	expect_bad_api(&api, "no device_time completion, but non-zero completion fields");
+	RESET();
+	f[15].until_arg = 0;
+	expect_bad_api(&api, "completion argument 0 is not a handle the call keeps");
+	RESET();
+	f[15].until_fn = 18;
+	expect_bad_api(&api, "fn 15 (f_busy): device_time completion fn 18 is not another fn");
+	RESET();
+	f[15].until_fn = 2;
+	expect_bad_api(&api,
+		       "completion fn 2 (f_handles) must be supported and take only a handle");
+	RESET();
+	f[15].until_fn = 10;
+	expect_bad_api(&api, "completion fn 10 (f_unsup) must be supported");
 
 	/* format and hash refuse an invalid description. */
 	RESET();
@@ -917,9 +1061,9 @@ static void test_check_reply(void)
 	put32(&b, 0);
 	expect_reply_error(4, call, AVA_WIRE_F_DEFERRED_ERROR, &b, "is not async");
 	b.len -= 8;
-	put32(&b, 13);
+	put32(&b, 18);
 	put32(&b, 0);
-	expect_reply_error(4, call, AVA_WIRE_F_DEFERRED_ERROR, &b, "fn id 13 out of range");
+	expect_reply_error(4, call, AVA_WIRE_F_DEFERRED_ERROR, &b, "fn id 18 out of range");
 	b.len -= 8;
 	put32(&b, 12); /* async, void result: nothing follows the id */
 	CHECK_INT(reply_of(4, call, AVA_WIRE_F_DEFERRED_ERROR, &b, rv, &dfn, &dv, err), 0);
@@ -1007,7 +1151,7 @@ static void test_check_result(void)
 /* Buffers of strings (clCreateProgramWithSource): layout, round trip, rejections. */
 static void test_string_elements(void)
 {
-	static const char text[] = "ava-abi 1\n"
+	static const char text[] = "ava-abi 2\n"
 				   "api s\n"
 				   "fn 0 f ret=scalar:4 args=scalar:4,buffer:in:string:max=8\n";
 	struct ava_abi_api *api;
@@ -1055,7 +1199,7 @@ static void test_string_elements(void)
 	ava_abi_api_free(api);
 	/* Strings are inputs only. */
 	static const char out_text[] =
-	    "ava-abi 1\napi s\nfn 0 f ret=void args=buffer:out:string:max=8\n";
+	    "ava-abi 2\napi s\nfn 0 f ret=void args=buffer:out:string:max=8\n";
 	CHECK_INT(ava_abi_parse(out_text, strlen(out_text), "s.abi", &api, err, sizeof(err)),
 		  -EINVAL);
 	CHECK_HAS(err, "always an input");
@@ -1064,7 +1208,7 @@ static void test_string_elements(void)
 /* Property lists: odd count, zero final key; the count helper. */
 static void test_props(void)
 {
-	static const char text[] = "ava-abi 1\n"
+	static const char text[] = "ava-abi 2\n"
 				   "api p\n"
 				   "fn 0 f ret=void args=buffer:in:bytes:8:max=64:scan:props\n";
 	struct ava_abi_api *api;
@@ -1100,6 +1244,77 @@ static void test_props(void)
 	ava_abi_api_free(api);
 }
 
+/* ------------------------------------------------------------------------ */
+/* What the router reads of an allocating call.                            */
+
+static void test_resources(void)
+{
+	struct ava_abi_view call[AVA_ABI_MAX_ARGS], reply[1 + AVA_ABI_MAX_ARGS];
+	struct ava_wire_buf b;
+	char err[256];
+	uint64_t bytes, id;
+
+	/* f_mem_arg(dev, size): the amount is the scalar argument; the handle is the result. */
+	ava_wire_buf_init(&b);
+	CHECK_INT(ava_wire_put_u64(&b, ID(1, 5)), 0);
+	CHECK_INT(ava_wire_put_u64(&b, UINT64_C(0x0102030405060708)), 0);
+	CHECK_INT(ava_abi_check_args(&sample, fns[13].n_args, fns[13].args, 0, b.data, b.len, call,
+				     err, sizeof(err)),
+		  0);
+	CHECK_INT(ava_abi_mem_amount(&fns[13], call, &bytes), 0);
+	CHECK(bytes == UINT64_C(0x0102030405060708));
+	ava_wire_buf_fini(&b);
+	ava_wire_buf_init(&b);
+	CHECK_INT(ava_wire_put_u64(&b, ID(3, 9)), 0);
+	CHECK_INT(ava_abi_check_reply(&sample, &fns[13], call, 0, b.data, b.len, reply, NULL, NULL,
+				      err, sizeof(err)),
+		  0);
+	CHECK_INT(ava_abi_new_handle(&fns[13], reply, &id), 0);
+	CHECK(id == ID(3, 9));
+	ava_wire_buf_fini(&b);
+
+	/* f_mem_const(&buf): a constant; the handle is the out buffer's one element. */
+	ava_wire_buf_init(&b);
+	CHECK_INT(ava_wire_put_u8(&b, 1), 0);
+	CHECK_INT(ava_wire_put_u64(&b, 1), 0);
+	CHECK_INT(ava_abi_check_args(&sample, fns[14].n_args, fns[14].args, 0, b.data, b.len, call,
+				     err, sizeof(err)),
+		  0);
+	CHECK_INT(ava_abi_mem_amount(&fns[14], call, &bytes), 0);
+	CHECK(bytes == 4096);
+	ava_wire_buf_fini(&b);
+	ava_wire_buf_init(&b);
+	CHECK_INT(ava_wire_put_bytes(&b, "\0\0\0\0", 4), 0);
+	CHECK_INT(ava_wire_put_u64(&b, 1), 0);
+	CHECK_INT(ava_wire_put_u64(&b, ID(2, 4)), 0);
+	CHECK_INT(ava_abi_check_reply(&sample, &fns[14], call, 0, b.data, b.len, reply, NULL, NULL,
+				      err, sizeof(err)),
+		  0);
+	CHECK_INT(ava_abi_new_handle(&fns[14], reply, &id), 0);
+	CHECK(id == ID(2, 4));
+	ava_wire_buf_fini(&b);
+	/* No buffer sent: nothing was created. */
+	ava_wire_buf_init(&b);
+	CHECK_INT(ava_wire_put_u8(&b, 0), 0);
+	CHECK_INT(ava_abi_check_args(&sample, fns[14].n_args, fns[14].args, 0, b.data, b.len, call,
+				     err, sizeof(err)),
+		  0);
+	ava_wire_buf_fini(&b);
+	ava_wire_buf_init(&b);
+	CHECK_INT(ava_wire_put_bytes(&b, "\0\0\0\0", 4), 0);
+	CHECK_INT(ava_abi_check_reply(&sample, &fns[14], call, 0, b.data, b.len, reply, NULL, NULL,
+				      err, sizeof(err)),
+		  0);
+	CHECK_INT(ava_abi_new_handle(&fns[14], reply, &id), 0);
+	CHECK(id == 0);
+	ava_wire_buf_fini(&b);
+
+	/* Functions that allocate no metered memory, or create nothing. */
+	CHECK_INT(ava_abi_mem_amount(&fns[1], call, &bytes), -ENOENT);
+	CHECK_INT(ava_abi_new_handle(&fns[1], reply, &id), -ENOENT);
+	CHECK_INT(ava_abi_mem_amount(&fns[13], NULL, &bytes), -EINVAL);
+}
+
 int main(void)
 {
 	test_round_trip();
@@ -1111,6 +1326,7 @@ int main(void)
 	test_check_result();
 	test_string_elements();
 	test_props();
+	test_resources();
 	printf("test_abi: ok\n");
 	return 0;
 }

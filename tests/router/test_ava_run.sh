@@ -16,7 +16,7 @@ fail() {
 
 mkdir -p "$work/apis" "$work/guest/rtest" "$work/tmp" "$work/empty"
 cat >"$work/apis/rtest.abi" <<'EOF'
-ava-abi 1
+ava-abi 2
 api rtest
 fn 0 rtest_add_one ret=scalar:4 args=scalar:4,buffer:out:bytes:4:max=1
 EOF
@@ -66,7 +66,7 @@ echo "$out" | grep -q "no API manifests in $work/empty" || fail "message: $out"
 out=$(AVA_GUEST_DIR=$work/empty "$ava_run" true 2>&1)
 [ $? -eq 1 ] || fail "empty guest folder should fail"
 echo "$out" | grep -q "no guest libraries in $work/empty" || fail "message: $out"
-echo 'ava-abi 1' >"$work/empty/broken.abi"
+echo 'ava-abi 2' >"$work/empty/broken.abi"
 out=$(AVA_API_DIR=$work/empty "$ava_run" true 2>&1)
 [ $? -eq 1 ] || fail "broken manifest should fail"
 echo "$out" | grep -q "private router .* failed to start" || fail "message: $out"

@@ -26,6 +26,7 @@
 
 #define SPOOF_SEQ    9
 #define SPOOF_RESULT 0x5a5a5a5a
+#define USAGE_NS     123456789
 
 /* ---- the fake server ---- */
 
@@ -168,8 +169,24 @@ static int fake_server(const char *self, const char *fd_str)
 			continue;
 		}
 		size_t n = add_one_reply(out, 0, 1, x + 1, 0);
-		if (!strcmp(mode, "good") || !strcmp(mode, "slow") || !strcmp(mode, "bigreply")) {
+		struct ava_wire_header usage = {
+			.kind = AVA_WIRE_USAGE, .call_id = scale, .seq = h.seq, .session = h.session
+		};
+		uint64_t ns = USAGE_NS;
+		if (!strcmp(mode, "good")) {
+			/* Device time the router keeps to itself; the guest sees only the reply. */
+			fake_send(&usage, &ns, 8);
 			fake_send(&r, out, n);
+		} else if (!strcmp(mode, "slow") || !strcmp(mode, "bigreply")) {
+			fake_send(&r, out, n);
+		} else if (!strcmp(mode, "usage-len")) {
+			fake_send(&usage, &ns, 4);
+		} else if (!strcmp(mode, "usage-fn")) {
+			usage.call_id = add_one;
+			fake_send(&usage, &ns, 8);
+		} else if (!strcmp(mode, "usage-session")) {
+			usage.session = 0x7fffffff;
+			fake_send(&usage, &ns, 8);
 		} else if (!strcmp(mode, "spray")) {
 			/* Replies for every other session this router may have, then our own. */
 			size_t k = add_one_reply(out, SPOOF_RESULT, 1, SPOOF_RESULT, 0);
@@ -251,6 +268,9 @@ static const struct bad_mode modes[] = {
 	{ "async-reply", "with flags" },
 	{ "wrong-call-id", "REPLY with call id" },
 	{ "status-payload", "with status bad handle and a payload" },
+	{ "usage-len", "USAGE with a 4-byte payload" },
+	{ "usage-fn", "USAGE for fn 1, which is not a device_time call" },
+	{ "usage-session", "USAGE for session 2147483647, which was never opened" },
 };
 #define N_MODES (sizeof(modes) / sizeof(modes[0]))
 
@@ -316,6 +336,9 @@ int main(int argc, char **argv)
 			modes[i].tenant);
 	}
 	RT_CHECK(kill(pid_good, 0) == 0, "good tenant's server died");
+	RT_CHECK(rt_log_find(&g_r, RT_TIMEOUT_MS, NULL, 0, "tenant good api avatest: session",
+			     "avatest_scale used 123456789 ns of device time", NULL),
+		 "good: USAGE not counted");
 
 	/* A server naming other sessions reaches nobody: the good call gets its real reply. */
 	{

@@ -111,5 +111,7 @@ typedef void (*mini_notify_fn)(const char *info, const void *data, size_t size, 
 mini_err mini_on_notify(mini_ctx ctx, mini_notify_fn fn, void *user);
 /* No spec entry, but an error out-parameter of the name ava_errcode_param gives. */
 mini_buf mini_import(mini_ctx ctx, int32_t fd, mini_err *err);
+/* Returns once the device work queued on buf is done (mini_read's completion). */
+mini_err mini_buf_finish(mini_buf buf);
 
 #endif /* MINI_H */

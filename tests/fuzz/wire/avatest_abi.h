@@ -8,7 +8,7 @@
 #define AVA_FUZZ_AVATEST_ABI_H
 
 static const char fuzz_avatest_abi[] =
-    "ava-abi 1\n"
+    "ava-abi 2\n"
     "api avatest\n"
     "handle 1 avatest_device\n"
     "handle 2 avatest_gate\n"
