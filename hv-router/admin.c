@@ -208,11 +208,12 @@ static int build_status(struct ava_router *r, Ava__Admin__StatusReply *st, void 
 	st->n_servers = n_servers;
 	st->servers = sp;
 
-	/* In-flight and queued device-time calls come with the fair queue (0 until then). */
+	/* Device-time calls running and waiting in each device's fair queue. */
 	for (i = 0; i < n_devices; i++) {
 		ava__admin__device_status__init(&ds[i]);
 		ds[i].name = pol->devices[i].name;
 		ds[i].max_inflight = pol->devices[i].max_inflight;
+		ava_enforce_device_counts(r, pol->devices[i].name, &ds[i].inflight, &ds[i].queued);
 		dp[i] = &ds[i];
 	}
 	st->n_devices = n_devices;

@@ -81,7 +81,7 @@ void ava_router_guest_update_events(struct ava_router *r, struct ava_router_gues
 	if (g->conn.out_bytes)
 		want |= EPOLLOUT;
 	if ((g->state == AVA_GUEST_AWAIT_HELLO || g->state == AVA_GUEST_OPEN) &&
-	    !(g->server && g->server->throttled))
+	    !(g->server && g->server->throttled) && !g->enforce.paused)
 		want |= EPOLLIN;
 	epoll_set(r, g->conn.fd, &g->ep_events, want, g);
 }
@@ -388,7 +388,10 @@ static int run(struct ava_router *r, int ready_fd)
 	int64_t next_tick = ava_router_now_ms() + TICK_MS;
 	while (!r->stopping) {
 		struct epoll_event events[MAX_EVENTS];
-		int64_t wait_ms = next_tick - ava_router_now_ms();
+		int64_t wake = next_tick;
+		if (r->enforce_wake_ms && r->enforce_wake_ms < wake)
+			wake = r->enforce_wake_ms;
+		int64_t wait_ms = wake - ava_router_now_ms();
 		int n = epoll_wait(r->epfd, events, MAX_EVENTS, wait_ms > 0 ? (int)wait_ms : 0);
 		if (n < 0) {
 			if (errno == EINTR)
@@ -422,6 +425,8 @@ static int run(struct ava_router *r, int ready_fd)
 				break;
 			}
 		}
+		if (r->enforce_wake_ms && r->now_ms >= r->enforce_wake_ms)
+			(void)ava_enforce_tick(r);
 		if (r->resume_guests)
 			ava_session_resume(r);
 		if (r->now_ms >= next_tick) {

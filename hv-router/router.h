@@ -20,6 +20,7 @@
 #include <ava/wire.h>
 
 #include "conn.h"
+#include "enforce.h"
 #include "map.h"
 
 /* Limits (docs/router.md, "Limits"). */
@@ -115,6 +116,7 @@ struct ava_router_tenant {
 	uint8_t *api_allowed;			/* [n_apis]: 1 if the tenant may open the API */
 	uint8_t **fn_denied; /* [n_apis]: NULL (none denied) or [n_fns], 1 = refused */
 	int refused_only;    /* created for a refused channel; no default session since */
+	struct ava_enforce_tenant enforce; /* enforce.c */
 };
 
 enum ava_router_guest_state {
@@ -145,12 +147,14 @@ struct ava_router_guest {
 	const char *listener_path;  /* the socket it connected to (the listener's string) */
 	const char *listener_label; /* its label (--listen PATH=LABEL), or NULL */
 	uint32_t refusals_logged;   /* refused calls logged for this session */
+	struct ava_enforce_guest enforce; /* enforce.c: held frames, device calls in flight */
 };
 
 /* An outstanding sync call: what the REPLY is validated against. */
 struct ava_router_call {
 	uint32_t fn_id;
 	uint16_t n_args;
+	struct ava_quota_resv *resv; /* memory/object reservation until the REPLY (enforce.c) */
 	struct {
 		uint8_t present;
 		uint64_t count;
@@ -199,6 +203,10 @@ struct ava_router {
 	char *policy_path;	    /* its file; NULL: the built-in default */
 	uint64_t policy_generation; /* 1 for the first policy, +1 per successful reload */
 	char *policy_error;	    /* problems of the last rejected reload, or NULL */
+	/* Enforcement (enforce.c). */
+	struct ava_quota quota;		   /* every tenant's objects by (session, handle) */
+	struct ava_router_device *devices; /* fair queues, one per device */
+	int64_t enforce_wake_ms;	   /* when ava_enforce_tick must run next; 0: not needed */
 };
 
 /* router.c */

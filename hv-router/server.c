@@ -291,9 +291,9 @@ static void handle_reply(struct ava_router *r, struct ava_router_server *s,
 				 ava_wire_status_name(hdr->status));
 		goto drop;
 	}
+	struct ava_abi_view ret_views[1 + AVA_ABI_MAX_ARGS];
 	if (hdr->status == AVA_STATUS_OK) {
 		struct ava_abi_view call_views[AVA_ABI_MAX_ARGS];
-		struct ava_abi_view ret_views[1 + AVA_ABI_MAX_ARGS];
 		struct ava_abi_view deferred;
 		uint32_t deferred_fn = 0;
 		char err[256];
@@ -309,6 +309,7 @@ static void handle_reply(struct ava_router *r, struct ava_router_server *s,
 			goto drop;
 		}
 	}
+	ava_enforce_reply(r, g, call, fn, hdr, hdr->status == AVA_STATUS_OK ? ret_views : NULL);
 	free(ava_map_del(&g->calls, hdr->seq));
 	ava_session_deliver(r, g, hdr, payload);
 	return;
@@ -394,6 +395,7 @@ static void handle_usage(struct ava_router *r, struct ava_router_server *s,
 	if (ava_wire_get_u64(&c, &ns) < 0)
 		return; /* len checked above */
 	s->tenant->stats.device_time_ns += ns;
+	ava_enforce_usage(r, s, hdr->session, hdr->seq, ns);
 	if (r->verbose)
 		ava_router_log("avarouterd: tenant %s api %s: session %" PRIu32 " seq %" PRIu64
 			       " %s used %" PRIu64 " ns of device time (tenant total %" PRIu64 ")",

@@ -114,6 +114,7 @@ int ava_session_accept(struct ava_router *r, struct ava_router_listener *l)
 	g->session = session_id_new(r);
 	g->state = AVA_GUEST_AWAIT_HELLO;
 	ava_map_init(&g->calls);
+	ava_enforce_guest_init(g);
 	ava_map_init(&g->callbacks);
 	g->deadline_ms = r->now_ms + AVA_ROUTER_HELLO_TIMEOUT_MS;
 	g->progress_ms = r->now_ms;
@@ -178,8 +179,10 @@ static void free_outstanding(struct ava_router_guest *g)
 {
 	size_t pos = 0;
 	void *v;
-	while ((v = ava_map_next(&g->calls, &pos, NULL)))
+	while ((v = ava_map_next(&g->calls, &pos, NULL))) {
+		ava_enforce_call_dropped(v);
 		free(v);
+	}
 	ava_map_fini(&g->calls);
 	ava_map_fini(&g->callbacks);
 }
@@ -215,6 +218,7 @@ void ava_session_end(struct ava_router *r, struct ava_router_guest *g, unsigned 
 		if (s->conn_open)
 			ava_server_check_throttle(r, s);
 	}
+	ava_enforce_guest_end(r, g);
 	free_outstanding(g);
 	ava_map_del(&r->sessions, g->session);
 	g->tenant->n_guests--;
@@ -442,7 +446,9 @@ void ava_session_refuse_call(struct ava_router *r, struct ava_router_guest *g,
 		.seq = hdr->seq,
 		.thread_id = hdr->thread_id,
 		.flags = async ? AVA_WIRE_F_DEFERRED_ERROR : 0,
-		.status = AVA_STATUS_REFUSED,
+		.status = (why == AVA_REFUSAL_MEMORY_QUOTA || why == AVA_REFUSAL_OBJECTS)
+			      ? AVA_STATUS_OVER_QUOTA
+			      : AVA_STATUS_REFUSED,
 	};
 	ava_session_deliver(r, g, &h, NULL);
 }
@@ -492,6 +498,7 @@ static void handle_call(struct ava_router *r, struct ava_router_guest *g,
 					"its function filter denies it");
 		goto out;
 	}
+	struct ava_router_call *call = NULL;
 	if (!async) {
 		if (ava_map_get(&g->calls, hdr->seq)) {
 			violation(r, g, "CALL of %s reuses seq %" PRIu64 " of an outstanding call",
@@ -504,13 +511,13 @@ static void handle_call(struct ava_router *r, struct ava_router_guest *g,
 			goto out;
 		}
 		/* Copies, not pointers: the payload is freed once it is forwarded. */
-		struct ava_router_call *call =
-		    malloc(sizeof(*call) + (size_t)fn->n_args * sizeof(call->args[0]));
+		call = malloc(sizeof(*call) + (size_t)fn->n_args * sizeof(call->args[0]));
 		if (!call) {
 			ava_session_end(r, g, AVA_STATUS_NO_MEMORY, "router out of memory", 1);
 			goto out;
 		}
 		call->fn_id = fn->id;
+		call->resv = NULL;
 		call->n_args = fn->n_args;
 		for (uint16_t i = 0; i < fn->n_args; i++) {
 			call->args[i].present = views[i].present;
@@ -523,6 +530,8 @@ static void handle_call(struct ava_router *r, struct ava_router_guest *g,
 			goto out;
 		}
 	}
+	if (ava_enforce_call(r, g, hdr, payload, fn, views, call) == AVA_ENFORCE_TAKEN)
+		return;
 	struct ava_wire_header h = *hdr;
 	h.session = g->session;
 	g->tenant->stats.calls++;
@@ -631,7 +640,7 @@ static void read_frames(struct ava_router *r, struct ava_router_guest *g)
 	for (int i = 0; i < AVA_ROUTER_FRAMES_PER_WAKEUP || g->conn.stage; i++) {
 		if (g->state != AVA_GUEST_AWAIT_HELLO && g->state != AVA_GUEST_OPEN)
 			return;
-		if (g->server && g->server->throttled)
+		if ((g->server && g->server->throttled) || g->enforce.paused)
 			return;
 		struct ava_wire_header hdr;
 		uint8_t *payload = NULL;
@@ -699,7 +708,7 @@ void ava_session_resume(struct ava_router *r)
 	for (struct ava_router_guest *g = r->guests; g; g = next) {
 		next = g->next;
 		if ((g->state == AVA_GUEST_AWAIT_HELLO || g->state == AVA_GUEST_OPEN) &&
-		    g->conn.stage && !(g->server && g->server->throttled)) {
+		    g->conn.stage && !(g->server && g->server->throttled) && !g->enforce.paused) {
 			read_frames(r, g);
 			if (g->state == AVA_GUEST_AWAIT_HELLO || g->state == AVA_GUEST_OPEN)
 				ava_router_guest_update_events(r, g);

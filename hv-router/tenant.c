@@ -97,6 +97,7 @@ struct ava_router_tenant *ava_router_tenant_get(struct ava_router *r, const char
 		free(t);
 		return NULL;
 	}
+	ava_enforce_tenant_init(r, t);
 	t->next = r->tenants;
 	r->tenants = t;
 	return t;
@@ -168,6 +169,8 @@ int ava_router_policy_init(struct ava_router *r, const char *path)
 	r->policy = p;
 	r->policy_path = copy;
 	r->policy_generation = 1;
+	if (ava_enforce_init(r) < 0)
+		return -ENOMEM;
 	log_policy(r, "loaded");
 	return 0;
 }
@@ -234,6 +237,11 @@ int ava_router_policy_reload(struct ava_router *r, const char *path, char **ret_
 	free(r->policy_path);
 	r->policy_path = copy;
 	r->policy_generation++;
+	for (struct ava_router_tenant *t = r->tenants; t; t = t->next)
+		ava_enforce_tenant_apply(r, t);
+	if (ava_enforce_policy_applied(r) < 0)
+		ava_router_log("avarouterd: out of memory setting up the devices of the new "
+			       "policy; calls for them go unqueued");
 	free(r->policy_error);
 	r->policy_error = NULL;
 	log_policy(r, "loaded");
@@ -246,9 +254,12 @@ void ava_router_policy_fini(struct ava_router *r)
 		struct ava_router_tenant *t = r->tenants;
 		r->tenants = t->next;
 		tenant_free_filters(r, t);
+		ava_enforce_tenant_fini(r, t);
 		free(t->servers);
 		free(t);
 	}
+	if (r->policy)
+		ava_enforce_fini(r);
 	ava_policy_free(r->policy);
 	r->policy = NULL;
 	free(r->policy_path);

@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Policy enforcement on the call path (docs/router.md, "Enforcement"):
+ * memory and object quotas, call and byte rate limits, and weighted fair
+ * queueing of device-time calls per device. The decisions are made by the
+ * pure-logic modules (quota.c, ratelimit.c, fairq.c); this file holds the
+ * router's side: which frames they apply to, holding and releasing frames,
+ * and keeping counters for `avactl status`.
+ *
+ * A CALL passes, in order: the function filter (session.c), the quota
+ * (reserve before forwarding; committed or aborted when the REPLY comes),
+ * the tenant's rate limits (a delayed call waits in the tenant's FIFO), and,
+ * for device-time calls, the device's fair queue (at most max_inflight of
+ * them run at once; the API server's USAGE frame ends each). A held
+ * synchronous call blocks only its guest thread; while a session has a held
+ * asynchronous call, or holds more than AVA_ENFORCE_HELD_HIGH bytes, the
+ * router stops reading that session so that its calls keep their order and
+ * the router's memory stays bounded.
+ */
+#ifndef AVA_ROUTER_ENFORCE_H
+#define AVA_ROUTER_ENFORCE_H
+
+#include <stdint.h>
+
+#include <ava/abi.h>
+#include <ava/wire.h>
+
+#include "fairq.h"
+#include "quota.h"
+#include "ratelimit.h"
+
+struct ava_router;
+struct ava_router_guest;
+struct ava_router_server;
+struct ava_router_tenant;
+struct ava_router_call;
+
+#define AVA_ENFORCE_HELD_HIGH (64u << 20) /* held payload bytes per session before pausing it */
+
+/* A device that tenants' servers are placed on: one fair queue. */
+struct ava_router_device {
+	struct ava_router_device *next;
+	char *name;
+	struct ava_fairq q;
+	int in_policy; /* named by the current policy (devices no longer named drain and stay) */
+};
+
+/* A tenant's flow on one device. */
+struct ava_router_flow {
+	struct ava_router_flow *next;
+	struct ava_router_device *dev;
+	struct ava_fairq_flow *flow;
+};
+
+/* Per-tenant enforcement state (embedded in struct ava_router_tenant). */
+struct ava_enforce_tenant {
+	struct ava_ratelimit call_rl;
+	struct ava_ratelimit byte_rl;
+	struct ava_quota_account quota;
+	struct ava_router_flow *flows;
+	struct ava_enforce_held *rate_head, *rate_tail; /* calls waiting for tokens, FIFO */
+	uint64_t rate_wake_ns;				/* when the head may pass */
+	uint64_t delayed;				/* calls delayed by a rate limit */
+	uint64_t delay_ns;				/* total time they waited */
+	uint64_t held_now;				/* calls held now (rate or device) */
+};
+
+/* Per-session enforcement state (embedded in struct ava_router_guest). */
+struct ava_enforce_guest {
+	struct ava_enforce_held *held; /* every held frame of the session */
+	struct ava_map dispatched;     /* seq -> struct ava_fairq_item (+ device) in flight */
+	uint64_t held_bytes;
+	uint32_t held_async;
+	int paused; /* not read until held frames drain */
+};
+
+enum ava_enforce_verdict {
+	AVA_ENFORCE_FORWARD = 0, /* forward the frame now */
+	AVA_ENFORCE_TAKEN,	 /* enforcement owns the payload (held, or refused and answered) */
+};
+
+/* Sets up the router's quota table and devices from r->policy. Returns 0 or -ENOMEM. */
+int ava_enforce_init(struct ava_router *r) __attribute__((warn_unused_result));
+/* Frees every device and flow (tenants' state is freed by ava_enforce_tenant_fini). */
+void ava_enforce_fini(struct ava_router *r);
+
+/* Sets up t's buckets, account and flows from t->limits. */
+void ava_enforce_tenant_init(struct ava_router *r, struct ava_router_tenant *t);
+/* Applies changed limits (policy reload) keeping usage, fill levels and service. */
+void ava_enforce_tenant_apply(struct ava_router *r, struct ava_router_tenant *t);
+void ava_enforce_tenant_fini(struct ava_router *r, struct ava_router_tenant *t);
+/* After a reload: device parameters and new devices. Returns 0 or -ENOMEM. */
+int ava_enforce_policy_applied(struct ava_router *r) __attribute__((warn_unused_result));
+
+void ava_enforce_guest_init(struct ava_router_guest *g);
+/*
+ * The session ends: drops its held frames, gives up its device slots, aborts
+ * the reservations of its outstanding calls and returns the memory and
+ * objects it held to its tenant's account.
+ */
+void ava_enforce_guest_end(struct ava_router *r, struct ava_router_guest *g);
+
+/*
+ * A validated CALL of fn (views from ava_abi_check_args; call is its
+ * outstanding entry, NULL for an async call). Returns FORWARD, or TAKEN when
+ * enforcement now owns payload (the call is held and will be forwarded
+ * later, or was refused: then its outstanding entry is gone and the guest
+ * has its answer).
+ */
+enum ava_enforce_verdict ava_enforce_call(struct ava_router *r, struct ava_router_guest *g,
+					  const struct ava_wire_header *hdr, uint8_t *payload,
+					  const struct ava_abi_fn *fn,
+					  const struct ava_abi_view *views,
+					  struct ava_router_call *call);
+
+/*
+ * A REPLY to call passed validation (reply_views as ava_abi_check_reply gave
+ * them, NULL when the status is not OK): commits or aborts its reservation,
+ * follows retain/release calls, charges the reply's bytes.
+ */
+void ava_enforce_reply(struct ava_router *r, struct ava_router_guest *g,
+		       struct ava_router_call *call, const struct ava_abi_fn *fn,
+		       const struct ava_wire_header *hdr, const struct ava_abi_view *reply_views);
+
+/* The outstanding call is being freed without a REPLY: aborts its reservation. */
+void ava_enforce_call_dropped(struct ava_router_call *call);
+
+/* A USAGE frame of server s (validated): ends the device slot of (session, seq). */
+void ava_enforce_usage(struct ava_router *r, struct ava_router_server *s, uint32_t session,
+		       uint64_t seq, uint64_t device_ns);
+
+/*
+ * Runs due work (rate-delayed calls whose tokens are there, expired leases)
+ * and returns the next time (monotonic ms) it needs to run, or INT64_MAX.
+ */
+int64_t ava_enforce_tick(struct ava_router *r);
+
+/* Device counters for status (both 0 for a device no call has used yet). */
+void ava_enforce_device_counts(const struct ava_router *r, const char *name,
+			       uint32_t *ret_inflight, uint32_t *ret_queued);
+
+#endif /* AVA_ROUTER_ENFORCE_H */
