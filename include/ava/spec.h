@@ -104,7 +104,7 @@ void __ava_deallocates_resource(const char *resource, const char *expr_src, unsi
  * defined in a guest source of the API (ava_add_api GUEST_SOURCES):
  * ava_handle_proxy(ava_opencl_icd_dispatch);
  */
-#define ava_handle_proxy(symbol)                                                              \
+#define ava_handle_proxy(symbol)                                                            \
 	static const char AVA_SPEC_UNIQUE_(__ava_handle_proxy_)[] __attribute__((unused)) = \
 	    AVA_SPEC_STR_(symbol)
 
@@ -112,7 +112,7 @@ void __ava_deallocates_resource(const char *resource, const char *expr_src, unsi
  * A symbol a guest source of the API defines that the guest library exports
  * besides the API's functions (repeatable): ava_guest_export(clIcdGetPlatformIDsKHR);
  */
-#define ava_guest_export(symbol)                                                              \
+#define ava_guest_export(symbol)                                                            \
 	static const char AVA_SPEC_UNIQUE_(__ava_guest_export_)[] __attribute__((unused)) = \
 	    AVA_SPEC_STR_(symbol)
 
