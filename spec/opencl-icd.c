@@ -228,15 +228,25 @@ clGetExtensionFunctionAddressForPlatform(cl_platform_id platform, const char *fu
 	return NULL;
 }
 
-/* Deprecated form: the first (only) remote platform answers for extensions. */
+/*
+ * Deprecated form: the first (only) remote platform answers for extensions.
+ * Loaders also ask it for core names (clGetPlatformInfo): those, and every
+ * name we do not forward, get NULL without a remote call.
+ */
 __attribute__((visibility("default"))) void *clGetExtensionFunctionAddress(const char *func_name)
 {
 	cl_platform_id platform = NULL;
+	size_t i;
 
 	if (!func_name)
 		return NULL;
-	if (strcmp(func_name, "clIcdGetPlatformIDsKHR") == 0)
-		return (void *)clIcdGetPlatformIDsKHR;
+	for (i = 0; i < sizeof(ext_fns) / sizeof(ext_fns[0]); i++)
+		if (strcmp(func_name, ext_fns[i].name) == 0)
+			break;
+	if (i == sizeof(ext_fns) / sizeof(ext_fns[0]))
+		return NULL;
+	if (strcmp(ext_fns[i].extension, "cl_khr_icd") == 0)
+		return ext_fns[i].fn;
 	if (clGetPlatformIDs(1, &platform, NULL) != CL_SUCCESS || !platform)
 		return NULL;
 	return clGetExtensionFunctionAddressForPlatform(platform, func_name);
