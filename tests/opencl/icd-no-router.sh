@@ -6,7 +6,9 @@
 #   icd-no-router.sh BUILD_DIR
 #
 # Needs clinfo and a native ICD registered in /etc/OpenCL/vendors (PoCL in
-# CI); skips (77) without them.
+# CI); skips (77) without them. ICD_TEST_PRELOAD (sanitizer builds: the
+# sanitizer runtime) is preloaded into clinfo, which is not instrumented but
+# loads this build's instrumented guest library.
 set -u
 
 [ $# -eq 1 ] || {
@@ -35,6 +37,21 @@ trap 'rm -rf "$tmp"' EXIT
 mkdir "$tmp/vendors" "$tmp/only-ava"
 cp "${native[@]}" "$icd" "$tmp/vendors/"
 cp "$icd" "$tmp/only-ava/"
+lister=(clinfo -l)
+if [ -n "${ICD_TEST_PRELOAD:-}" ]; then
+	lister=(env LD_PRELOAD="$ICD_TEST_PRELOAD" ASAN_OPTIONS=detect_leaks=0 clinfo -l)
+fi
+
+# First, that this clinfo loads the AvA ICD at all: with a router, through
+# ava-run --icd, it lists the remote platform. Otherwise the checks below
+# would pass without the ICD ever being asked.
+if ! timeout -k 5 60 "$build/bin/ava-run" --icd -- "${lister[@]}" >"$tmp/with-router.out" \
+	2>"$tmp/with-router.err" || [ ! -s "$tmp/with-router.out" ]; then
+	echo "FAIL: with a router, clinfo -l through the AvA ICD lists nothing:" >&2
+	cat "$tmp/with-router.out" "$tmp/with-router.err" >&2
+	exit 1
+fi
+
 # No router: a socket path where nothing listens, and no system router used.
 export AVA_ROUTER_SOCKET=$tmp/no-router.sock
 
@@ -45,7 +62,7 @@ if [ $rc -ne 0 ] || [ ! -s "$tmp/native.out" ]; then
 	echo "skipped: clinfo -l lists nothing natively (exit $rc)" >&2
 	exit 77
 fi
-timeout -k 5 30 env OCL_ICD_VENDORS="$tmp/vendors" clinfo -l >"$tmp/both.out" 2>"$tmp/both.err"
+timeout -k 5 30 env OCL_ICD_VENDORS="$tmp/vendors" "${lister[@]}" >"$tmp/both.out" 2>"$tmp/both.err"
 rc=$?
 if [ $rc -ne 0 ]; then
 	echo "FAIL: clinfo -l with both vendors files exited $rc:" >&2
@@ -66,7 +83,7 @@ if [ -s "$tmp/both.err" ]; then
 fi
 
 # Only the AvA ICD, no router: no platform at all, and the loader says so.
-timeout -k 5 30 env OCL_ICD_VENDORS="$tmp/only-ava" clinfo -l >"$tmp/ava.out" 2>"$tmp/ava.err"
+timeout -k 5 30 env OCL_ICD_VENDORS="$tmp/only-ava" "${lister[@]}" >"$tmp/ava.out" 2>"$tmp/ava.err"
 rc=$?
 if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
 	echo "FAIL: clinfo -l with only the AvA ICD and no router hung" >&2
