@@ -170,8 +170,11 @@ struct ava_codegen_api {
 	char *spec_path; /* as shown in banners: relative to the source root */
 	char *name, *identifier, *version;
 	char *errcode_param; /* ava_errcode_param: unsupported functions' error out-parameter */
+	char *handle_proxy;  /* ava_handle_proxy: the proxies' dispatch symbol, or NULL */
 	char **sonames;
 	size_t n_sonames;
+	char **guest_exports; /* ava_guest_export: more symbols the guest library exports */
+	size_t n_guest_exports;
 	char **headers;
 	size_t n_headers;
 	/* the spec's own #include and #define lines, in order (not ava/spec.h) */

@@ -1068,7 +1068,14 @@ static void emit_stub(struct emitter *e, const struct ava_codegen_fn *fn)
 
 		*mark = '\0';
 		head = xstrdup(decl);
-		put(e, 0, "__attribute__((visibility(\"default\")))");
+		/*
+		 * An unsupported function's stub is weak: a guest source of the
+		 * API (GUEST_SOURCES) may implement it in the guest instead.
+		 */
+		if (fn->flags & AVA_ABI_FN_UNSUPPORTED)
+			put(e, 0, "__attribute__((visibility(\"default\"), weak))");
+		else
+			put(e, 0, "__attribute__((visibility(\"default\")))");
 		wrap(e, 0, head, params.v, params.n, tail);
 		free(tail);
 	}
@@ -1170,11 +1177,24 @@ int ava_codegen_emit_guest(const struct ava_codegen_api *api, FILE *out)
 		put(&e, 0, "};");
 		blank(&e);
 	}
-	put(&e, 0, "static const struct ava_guestlib_api ava_gen__%s__guest_api = {", id);
+	if (api->handle_proxy) {
+		/*
+		 * Defined by a guest source of the API; only its address is used,
+		 * so its type does not matter here. The API description is visible
+		 * to those sources (hidden: the version script keeps it local).
+		 */
+		put(&e, 0, "extern const char %s[];", api->handle_proxy);
+		put(&e, 0, "extern const struct ava_guestlib_api ava_gen__%s__guest_api;", id);
+		put(&e, 0, "const struct ava_guestlib_api ava_gen__%s__guest_api = {", id);
+	} else {
+		put(&e, 0, "static const struct ava_guestlib_api ava_gen__%s__guest_api = {", id);
+	}
 	put(&e, 1, ".abi = &ava_gen__%s__abi,", id);
 	put(&e, 1, ".fns = ava_gen__%s__guest_fns,", id);
 	if (api->n_callbacks)
 		put(&e, 1, ".callbacks = ava_gen__%s__guest_callbacks,", id);
+	if (api->handle_proxy)
+		put(&e, 1, ".proxy_dispatch = %s,", api->handle_proxy);
 	put(&e, 0, "};");
 	for (i = 0; i < api->n_fns; i++) {
 		blank(&e);
@@ -1469,10 +1489,12 @@ int ava_codegen_emit_map(const struct ava_codegen_api *api, FILE *out)
 	banner(&e, "/* ", " */");
 	put(&e, 0, "/* The guest library exports exactly the API's functions. */");
 	put(&e, 0, "{");
-	if (api->n_fns) {
+	if (api->n_fns || api->n_guest_exports) {
 		put(&e, 0, "global:");
 		for (i = 0; i < api->n_fns; i++)
 			put(&e, 1, "%s;", api->fns[i].name);
+		for (i = 0; i < api->n_guest_exports; i++)
+			put(&e, 1, "%s;", api->guest_exports[i]);
 	}
 	put(&e, 0, "local:");
 	put(&e, 1, "*;");

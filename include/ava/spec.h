@@ -100,6 +100,24 @@ void __ava_device_time_until(const char *fn_src, const char *param_src, ...);
 	static const char AVA_SPEC_UNIQUE_(__ava_errcode_param_)[] __attribute__((unused)) = \
 	    AVA_SPEC_STR_(name)
 
+/*
+ * Every handle the application sees is a pointer to a guest-allocated proxy
+ * whose first member is &symbol (an OpenCL ICD dispatch table), symbol being
+ * defined in a guest source of the API (ava_add_api GUEST_SOURCES):
+ * ava_handle_proxy(ava_opencl_icd_dispatch);
+ */
+#define ava_handle_proxy(symbol)                                                            \
+	static const char AVA_SPEC_UNIQUE_(__ava_handle_proxy_)[] __attribute__((unused)) = \
+	    AVA_SPEC_STR_(symbol)
+
+/*
+ * A symbol a guest source of the API defines that the guest library exports
+ * besides the API's functions (repeatable): ava_guest_export(clIcdGetPlatformIDsKHR);
+ */
+#define ava_guest_export(symbol)                                                            \
+	static const char AVA_SPEC_UNIQUE_(__ava_guest_export_)[] __attribute__((unused)) = \
+	    AVA_SPEC_STR_(symbol)
+
 /* Defaults for every value of type T: ava_type(cl_int) { ava_success(CL_SUCCESS); } */
 #define ava_type(T) \
 	static void AVA_SPEC_UNIQUE_(__ava_type_)(T __ava_type_value __attribute__((unused)))
