@@ -187,6 +187,10 @@ static int build_status(struct ava_router *r, Ava__Admin__StatusReply *st, void 
 		x->memory_quota = t->limits->memory_quota;
 		x->objects = t->stats.objects;
 		x->max_objects = t->limits->max_objects;
+		x->delayed = t->enforce.delayed;
+		x->delay_ns = t->enforce.delay_ns;
+		x->held = t->enforce.held_now;
+		x->memory_peak = t->enforce.quota.peak_bytes;
 	}
 	st->n_tenants = n_tenants;
 	st->tenants = tp;

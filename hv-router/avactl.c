@@ -288,6 +288,10 @@ static void status_json(FILE *out, const Ava__Admin__StatusReply *st)
 		json_limit(out, t->memory_quota);
 		fprintf(out, ", \"objects\": %" PRIu64 ", \"max_objects\": ", t->objects);
 		json_limit(out, t->max_objects);
+		fprintf(out,
+			", \"memory_peak\": %" PRIu64 ", \"delayed\": %" PRIu64
+			", \"delay_ns\": %" PRIu64 ", \"held\": %" PRIu64,
+			t->memory_peak, t->delayed, t->delay_ns, t->held);
 		fputc('}', out);
 	}
 	fputs(st->n_tenants ? "\n  ],\n  \"servers\": [" : "],\n  \"servers\": [", out);

@@ -422,8 +422,8 @@ enum ava_enforce_verdict ava_enforce_call(struct ava_router *r, struct ava_route
 	}
 	if (over) {
 		int by_bytes = token_taken || e->rate_head;
-		const struct ava_policy_rate *rate = by_bytes && !e->rate_head ? &l->byte_rate
-									       : &l->call_rate;
+		const struct ava_policy_rate *rate =
+		    by_bytes && !e->rate_head ? &l->byte_rate : &l->call_rate;
 		if (!e->rate_head && rate->over == AVA_POLICY_OVER_REFUSE) {
 			snprintf(reason, sizeof(reason), "over its %s rate (%" PRIu64 "/s)",
 				 by_bytes ? "byte" : "call", rate->per_sec);
@@ -498,8 +498,7 @@ void ava_enforce_reply(struct ava_router *r, struct ava_router_guest *g,
 			int ret = ava_quota_commit(&r->quota, call->resv, g->session, id);
 			if (ret < 0 && r->verbose)
 				ava_router_log("avarouterd: tenant %s session %" PRIu32
-					       ": %s made handle %016" PRIx64
-					       " not accounted (%s)",
+					       ": %s made handle %016" PRIx64 " not accounted (%s)",
 					       t->name, g->session, fn->name, id, strerror(-ret));
 		} else {
 			ava_quota_abort(call->resv);
@@ -608,8 +607,8 @@ int64_t ava_enforce_tick(struct ava_router *r)
 	return r->enforce_wake_ms ? r->enforce_wake_ms : INT64_MAX;
 }
 
-void ava_enforce_device_counts(const struct ava_router *r, const char *name,
-			       uint32_t *ret_inflight, uint32_t *ret_queued)
+void ava_enforce_device_counts(const struct ava_router *r, const char *name, uint32_t *ret_inflight,
+			       uint32_t *ret_queued)
 {
 	const struct ava_router_device *d = device_find(r, name);
 	*ret_inflight = 0;

@@ -136,7 +136,7 @@ void ava_enforce_usage(struct ava_router *r, struct ava_router_server *s, uint32
 int64_t ava_enforce_tick(struct ava_router *r);
 
 /* Device counters for status (both 0 for a device no call has used yet). */
-void ava_enforce_device_counts(const struct ava_router *r, const char *name,
-			       uint32_t *ret_inflight, uint32_t *ret_queued);
+void ava_enforce_device_counts(const struct ava_router *r, const char *name, uint32_t *ret_inflight,
+			       uint32_t *ret_queued);
 
 #endif /* AVA_ROUTER_ENFORCE_H */

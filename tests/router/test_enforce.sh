@@ -1,0 +1,191 @@
+#!/usr/bin/env bash
+# Policy enforcement end to end (docs/operator-guide.md): avarouterd with a
+# policy, avatest-enforce through ava-run, `avactl status --json` for what the
+# router counted. Scenarios:
+#   quota      memory quota hit exactly at the boundary; freeing gives room back
+#   objects    the object cap
+#   threads    16 threads allocating at once never pass the quota; all of it
+#              comes back when the process exits holding it
+#   refuse     call rate with over: refuse
+#   delay      call rate with over: delay: every call succeeds, some waited
+#   share      two tenants on one device, weights 3:1 then 1:1: device time in
+#              that proportion (generous bounds; bench/fairness has the figures)
+#
+#   test_enforce.sh AVAROUTERD AVACTL AVA_RUN API_DIR AVATEST_ENFORCE [SCENARIO...]
+set -u
+
+router=$1 avactl=$2 ava_run=$3 api_dir=$4 prog=$5
+shift 5
+scenarios=("$@")
+[ ${#scenarios[@]} -eq 0 ] && scenarios=(quota objects threads refuse delay share)
+if [ ! -x "$api_dir/ava-server-avatest" ]; then
+	echo "skipped: the avatest API server is not built ($api_dir/ava-server-avatest)" >&2
+	exit 77
+fi
+work=$(mktemp -d "${TMPDIR:-/tmp}/ava-enforce-XXXXXX") || exit 1
+router_pid=
+stop_router() {
+	if [ -n "$router_pid" ]; then
+		kill "$router_pid" 2>/dev/null
+		wait "$router_pid" 2>/dev/null
+	fi
+	router_pid=
+}
+cleanup() {
+	stop_router
+	rm -rf "$work"
+}
+trap cleanup EXIT
+fail() {
+	echo "test_enforce: FAIL: $*" >&2
+	[ -f "$work/router.log" ] && tail -n 40 "$work/router.log" | sed 's/^/  router: /' >&2
+	exit 1
+}
+
+# start_router POLICY-TEXT: a router on $work/a.sock (label alice) and
+# $work/b.sock (label bob).
+start_router() {
+	stop_router
+	rm -f "$work"/*.sock "$work/ready"
+	printf '%s\n' "$1" >"$work/policy.yaml"
+	mkfifo "$work/ready"
+	"$router" --api-dir "$api_dir" --listen "$work/a.sock=alice" --listen "$work/b.sock=bob" \
+		--policy "$work/policy.yaml" --ready-fd 3 3>"$work/ready" 2>"$work/router.log" &
+	router_pid=$!
+	local line
+	read -r line <"$work/ready" || fail "router did not start"
+	[ "$line" = ready ] || fail "router said '$line'"
+}
+
+# run SOCKET ARGS...: avatest-enforce remoted through the router.
+run() {
+	local sock=$1
+	shift
+	AVA_ROUTER_SOCKET= timeout -k 10 120 "$ava_run" --router "$work/$sock" -- "$prog" "$@"
+}
+
+# field TENANT NAME: a number from the tenant's object in avactl status --json.
+field() {
+	local json
+	json=$("$avactl" --admin "$work/admin.sock" status --json) || fail "avactl status: $json"
+	echo "$json" | grep "{\"name\": \"$1\"" | sed -n "s/.*\"$2\": \([0-9]*\).*/\1/p"
+}
+
+# wait_field TENANT NAME VALUE: until the router has processed a disconnect (at most 10 s).
+wait_field() {
+	local i v
+	for i in $(seq 1 100); do
+		v=$(field "$1" "$2")
+		[ "$v" = "$3" ] && return 0
+		sleep 0.1
+	done
+	fail "tenant $1: $2 is '$v', expected $3"
+}
+
+scenario_quota() {
+	start_router 'version: 1
+defaults:
+  memory_quota: 1MiB'
+	# 4 x 256 KiB fit exactly (the boundary passes); the fifth byte does not.
+	out=$(run a.sock quota 262144) || fail "quota: $out"
+	[ "$(echo "$out" | head -1)" = "allocated 4" ] || fail "quota: expected 4 buffers: $out"
+	echo "$out" | grep -q "reallocated 1" || fail "quota: $out"
+	[ "$(field alice memory_used)" = 0 ] || fail "quota: memory not released at the end"
+	[ "$(field alice memory_peak)" = 1048576 ] || fail "quota: peak $(field alice memory_peak)"
+	json=$("$avactl" --admin "$work/admin.sock" status --json)
+	echo "$json" | grep "\"alice\"" | grep -q '"memory_quota": 2' ||
+		fail "quota: refusals not counted: $json"
+	# One byte less than the quota in one buffer: fits; then nothing more does.
+	out=$(run a.sock quota 1048575) || fail "quota (1 MiB - 1): $out"
+	[ "$(echo "$out" | head -1)" = "allocated 1" ] || fail "quota (1 MiB - 1): $out"
+}
+
+scenario_objects() {
+	start_router 'version: 1
+defaults:
+  max_objects: 6'
+	# The device handle is one object: 5 buffers fit.
+	out=$(run a.sock quota 16) || fail "objects: $out"
+	[ "$(echo "$out" | head -1)" = "allocated 5" ] || fail "objects: expected 5 buffers: $out"
+	wait_field alice objects 0
+}
+
+scenario_threads() {
+	start_router 'version: 1
+defaults:
+  memory_quota: 4MiB'
+	out=$(run a.sock threads 16 65536) || fail "threads: $out"
+	[ "$out" = "allocated 64" ] || fail "threads: expected exactly 64 x 64 KiB: $out"
+	# The process exited holding 4 MiB: the router gives it back.
+	wait_field alice memory_used 0
+	wait_field alice objects 0
+	out=$(run a.sock threads 4 1048576) || fail "threads after disconnect: $out"
+	[ "$out" = "allocated 4" ] || fail "threads after disconnect: $out"
+}
+
+scenario_refuse() {
+	start_router 'version: 1
+defaults:
+  call_rate: { rate: 20/s, burst: 5, over: refuse }'
+	out=$(run a.sock calls 60) || fail "refuse: $out"
+	ok=$(echo "$out" | sed -n 's/^ok \([0-9]*\) refused \([0-9]*\)$/\1/p')
+	refused=$(echo "$out" | sed -n 's/^ok \([0-9]*\) refused \([0-9]*\)$/\2/p')
+	[ -n "$ok" ] && [ "$refused" -gt 0 ] && [ "$ok" -ge 4 ] ||
+		fail "refuse: expected refusals: $out"
+	json=$("$avactl" --admin "$work/admin.sock" status --json)
+	echo "$json" | grep "\"alice\"" | grep -q "\"call_rate\": $refused" ||
+		fail "refuse: router did not count $refused call_rate refusals: $json"
+}
+
+scenario_delay() {
+	start_router 'version: 1
+defaults:
+  call_rate: { rate: 200/s, burst: 1, over: delay }'
+	out=$(run a.sock calls 40) || fail "delay: $out"
+	[ "$out" = "ok 40 refused 0" ] || fail "delay: $out"
+	delayed=$(field alice delayed)
+	[ -n "$delayed" ] && [ "$delayed" -gt 0 ] || fail "delay: no call was delayed ($delayed)"
+}
+
+# share WA WB LOW HIGH: alice:bob device time ratio within [LOW, HIGH] (x100).
+share() {
+	start_router "version: 1
+tenants:
+  - name: alice
+    match: { label: alice }
+    weight: $1
+  - name: bob
+    match: { label: bob }
+    weight: $2"
+	run a.sock busy 4 2000 >"$work/a.out" 2>&1 &
+	local pa=$!
+	run b.sock busy 4 2000 >"$work/b.out" 2>&1 &
+	local pb=$!
+	sleep 1
+	local a0 b0 a1 b1
+	a0=$(field alice device_time_ns)
+	b0=$(field bob device_time_ns)
+	sleep 2
+	a1=$(field alice device_time_ns)
+	b1=$(field bob device_time_ns)
+	wait $pa || fail "share: alice: $(cat "$work/a.out")"
+	wait $pb || fail "share: bob: $(cat "$work/b.out")"
+	local da=$((a1 - a0)) db=$((b1 - b0))
+	[ "$db" -gt 0 ] || fail "share $1:$2: bob got no device time ($da vs $db)"
+	local ratio=$((da * 100 / db))
+	echo "share $1:$2: alice $da ns, bob $db ns, ratio x100 = $ratio"
+	[ "$ratio" -ge "$3" ] && [ "$ratio" -le "$4" ] ||
+		fail "share $1:$2: ratio x100 $ratio not in [$3, $4]"
+}
+
+scenario_share() {
+	share 3 1 200 450
+	share 1 1 60 165
+}
+
+for s in "${scenarios[@]}"; do
+	echo "--- $s"
+	"scenario_$s"
+done
+stop_router
+echo "test_enforce: all passed"
