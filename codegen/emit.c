@@ -398,6 +398,10 @@ static void value_items(struct strs *s, const struct ava_abi_value *v, const cha
 			strcat(buf, " | AVA_ABI_V_SCAN");
 		if (v->flags & AVA_ABI_V_PROPS)
 			strcat(buf, " | AVA_ABI_V_PROPS");
+		if (v->flags & AVA_ABI_V_LATE)
+			strcat(buf, " | AVA_ABI_V_LATE");
+		if (v->flags & AVA_ABI_V_EVENT)
+			strcat(buf, " | AVA_ABI_V_EVENT");
 		add(s, ".flags = %s", buf + 3);
 	}
 	if (v->handle_type)

@@ -105,6 +105,7 @@ const char *ava_wire_kind_name(unsigned kind)
 		[AVA_WIRE_SESSION_OPEN] = "SESSION_OPEN",
 		[AVA_WIRE_SESSION_CLOSE] = "SESSION_CLOSE",
 		[AVA_WIRE_BYE] = "BYE",
+		[AVA_WIRE_DATA] = "DATA",
 	};
 
 	if (kind < 1 || kind > AVA_WIRE_KIND_MAX)

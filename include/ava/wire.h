@@ -37,8 +37,16 @@ enum ava_wire_kind {
 	AVA_WIRE_SESSION_OPEN = 7,   /* R->S: session = new session id; payload empty */
 	AVA_WIRE_SESSION_CLOSE = 8,  /* R->S: session ends; payload empty */
 	AVA_WIRE_BYE = 9,	     /* R->G: session ended; status says why; payload = text */
+	/*
+	 * S->R->G: the contents of a late out buffer (AVA_ABI_V_LATE), sent once
+	 * its call's event completed and before any later frame of the session
+	 * that could show the completion. Payload: u64 transfer id (from the
+	 * CALL), then the bytes when status is OK; just the id when the transfer
+	 * failed (status not OK). call_id = the function id.
+	 */
+	AVA_WIRE_DATA = 10,
 };
-#define AVA_WIRE_KIND_MAX 9
+#define AVA_WIRE_KIND_MAX 10
 
 /* Header flags. Unknown bits are a protocol error. */
 #define AVA_WIRE_F_ASYNC	  0x0001u /* CALL: no REPLY will be sent */
