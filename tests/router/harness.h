@@ -16,7 +16,7 @@
 #include <ava/abi.h>
 #include <ava/wire.h>
 
-#define RT_MAX_LISTEN 16
+#define RT_MAX_LISTEN 20
 #define RT_TIMEOUT_MS 10000
 
 struct rt_router {
