@@ -36,7 +36,7 @@ static int opencl_event_on_complete(void *event, void (*notify)(void))
 {
 	opencl_notify = notify;
 	return clSetEventCallback((cl_event)event, CL_COMPLETE, opencl_event_done, NULL) ==
-			   CL_SUCCESS
+		       CL_SUCCESS
 		   ? 0
 		   : -1;
 }
