@@ -7,6 +7,7 @@
 #     SONAMES libavatest.so.1                       # names the guest library stands in for
 #     [DEFINES X=1 ...]                             # macros while reading the spec
 #     [SYMBOL_VERSIONS_FROM /path/libvendor.so]     # give guest symbols the vendor's versions
+#     [GUEST_SOURCES icd.c ...]                     # hand-written sources of the guest library
 #     [ABI ${PROJECT_SOURCE_DIR}/spec/avatest.abi]) # committed manifest (default: beside SPEC)
 #
 # Creates:
@@ -53,7 +54,8 @@ set(AVA_API_CMAKE_FILE ${CMAKE_CURRENT_LIST_FILE})
 get_filename_component(AVA_API_SOURCE_ROOT ${CMAKE_CURRENT_LIST_DIR}/.. ABSOLUTE)
 
 function(ava_add_api)
-  cmake_parse_arguments(PARSE_ARGV 0 A "" "NAME;SPEC;ABI;SYMBOL_VERSIONS_FROM" "INCLUDES;LIBRARIES;SONAMES;DEFINES")
+  cmake_parse_arguments(PARSE_ARGV 0 A "" "NAME;SPEC;ABI;SYMBOL_VERSIONS_FROM"
+    "INCLUDES;LIBRARIES;SONAMES;DEFINES;GUEST_SOURCES")
   if(A_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR "ava_add_api: unknown arguments: ${A_UNPARSED_ARGUMENTS}")
   endif()
@@ -113,11 +115,13 @@ function(ava_add_api)
 
   # Guest library: hidden by default, the version script exports the API.
   set(guest_dir ${CMAKE_BINARY_DIR}/lib/ava/guest/${name})
-  add_library(ava-guest-${name} SHARED ${guest_c})
+  add_library(ava-guest-${name} SHARED ${guest_c} ${A_GUEST_SOURCES})
   target_include_directories(ava-guest-${name} PRIVATE ${A_INCLUDES} ${spec_dir}
     ${AVA_API_SOURCE_ROOT}/include)
   target_link_libraries(ava-guest-${name} PRIVATE ava_guestlib ava::warnings)
-  target_link_options(ava-guest-${name} PRIVATE -Wl,--version-script=${map})
+  # -Bsymbolic: the library's references to its own functions (an ICD
+  # dispatch table) stay its own when a loader defines the same names first.
+  target_link_options(ava-guest-${name} PRIVATE -Wl,--version-script=${map} -Wl,-Bsymbolic)
   # Catch missing symbols at link time; not under the sanitizers, whose
   # runtime lives in the executable that loads the library.
   if(NOT AVA_SANITIZE)

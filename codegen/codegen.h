@@ -100,6 +100,7 @@ enum ava_codegen_type_value {
 	AVA_CODEGEN_UNSUPPORTED_ERROR,
 	AVA_CODEGEN_INVALID_HANDLE_ERROR,
 	AVA_CODEGEN_REFUSE_WITH,
+	AVA_CODEGEN_OVER_QUOTA_ERROR,
 	AVA_CODEGEN_TYPE_VALUE_COUNT,
 };
 
@@ -161,8 +162,11 @@ struct ava_codegen_api {
 	char *spec_path; /* as shown in banners: relative to the source root */
 	char *name, *identifier, *version;
 	char *errcode_param; /* ava_errcode_param: unsupported functions' error out-parameter */
+	char *handle_proxy;  /* ava_handle_proxy: the proxies' dispatch symbol, or NULL */
 	char **sonames;
 	size_t n_sonames;
+	char **guest_exports; /* ava_guest_export: more symbols the guest library exports */
+	size_t n_guest_exports;
 	char **headers;
 	size_t n_headers;
 	/* the spec's own #include and #define lines, in order (not ava/spec.h) */

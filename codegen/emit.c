@@ -626,7 +626,8 @@ static bool type_used(const struct ava_codegen_api *api, size_t t)
 }
 
 static const char *const value_names[AVA_CODEGEN_TYPE_VALUE_COUNT] = {
-	"success", "failure", "unsupported_error", "invalid_handle_error", "refuse_with",
+	"success",    "failure",	  "unsupported_error",
+	"invalid_handle_error", "refuse_with", "over_quota_error",
 };
 
 static void emit_errors(struct emitter *e)
@@ -645,6 +646,7 @@ static void emit_errors(struct emitter *e)
 		{ "AVA_STATUS_UNKNOWN_API", AVA_CODEGEN_FAILURE },
 		{ "AVA_STATUS_ABI_MISMATCH", AVA_CODEGEN_FAILURE },
 		{ "AVA_STATUS_INTERNAL", AVA_CODEGEN_FAILURE },
+		{ "AVA_STATUS_OVER_QUOTA", AVA_CODEGEN_OVER_QUOTA_ERROR },
 	};
 	size_t t, m;
 	bool header = false;
@@ -686,6 +688,9 @@ static void emit_errors(struct emitter *e)
 		for (m = 0; m < sizeof(map) / sizeof(map[0]); m++) {
 			enum ava_codegen_type_value val = map[m].value;
 
+			/* Over quota is a refusal: without its own value it falls back to ava_refuse_with. */
+			if (val == AVA_CODEGEN_OVER_QUOTA_ERROR && !ty->values[val])
+				val = AVA_CODEGEN_REFUSE_WITH;
 			if (!ty->values[val])
 				val = AVA_CODEGEN_FAILURE;
 			if (!ty->values[val])
@@ -1044,7 +1049,14 @@ static void emit_stub(struct emitter *e, const struct ava_codegen_fn *fn)
 
 		*mark = '\0';
 		head = xstrdup(decl);
-		put(e, 0, "__attribute__((visibility(\"default\")))");
+		/*
+		 * An unsupported function's stub is weak: a guest source of the
+		 * API (GUEST_SOURCES) may implement it in the guest instead.
+		 */
+		if (fn->flags & AVA_ABI_FN_UNSUPPORTED)
+			put(e, 0, "__attribute__((visibility(\"default\"), weak))");
+		else
+			put(e, 0, "__attribute__((visibility(\"default\")))");
 		wrap(e, 0, head, params.v, params.n, tail);
 		free(tail);
 	}
@@ -1146,11 +1158,24 @@ int ava_codegen_emit_guest(const struct ava_codegen_api *api, FILE *out)
 		put(&e, 0, "};");
 		blank(&e);
 	}
-	put(&e, 0, "static const struct ava_guestlib_api ava_gen__%s__guest_api = {", id);
+	if (api->handle_proxy) {
+		/*
+		 * Defined by a guest source of the API; only its address is used,
+		 * so its type does not matter here. The API description is visible
+		 * to those sources (hidden: the version script keeps it local).
+		 */
+		put(&e, 0, "extern const char %s[];", api->handle_proxy);
+		put(&e, 0, "extern const struct ava_guestlib_api ava_gen__%s__guest_api;", id);
+		put(&e, 0, "const struct ava_guestlib_api ava_gen__%s__guest_api = {", id);
+	} else {
+		put(&e, 0, "static const struct ava_guestlib_api ava_gen__%s__guest_api = {", id);
+	}
 	put(&e, 1, ".abi = &ava_gen__%s__abi,", id);
 	put(&e, 1, ".fns = ava_gen__%s__guest_fns,", id);
 	if (api->n_callbacks)
 		put(&e, 1, ".callbacks = ava_gen__%s__guest_callbacks,", id);
+	if (api->handle_proxy)
+		put(&e, 1, ".proxy_dispatch = %s,", api->handle_proxy);
 	put(&e, 0, "};");
 	for (i = 0; i < api->n_fns; i++) {
 		blank(&e);
@@ -1370,10 +1395,12 @@ int ava_codegen_emit_map(const struct ava_codegen_api *api, FILE *out)
 	banner(&e, "/* ", " */");
 	put(&e, 0, "/* The guest library exports exactly the API's functions. */");
 	put(&e, 0, "{");
-	if (api->n_fns) {
+	if (api->n_fns || api->n_guest_exports) {
 		put(&e, 0, "global:");
 		for (i = 0; i < api->n_fns; i++)
 			put(&e, 1, "%s;", api->fns[i].name);
+		for (i = 0; i < api->n_guest_exports; i++)
+			put(&e, 1, "%s;", api->guest_exports[i]);
 	}
 	put(&e, 0, "local:");
 	put(&e, 1, "*;");

@@ -569,7 +569,7 @@ static void type_value(struct body *b, CXCursor c, const char *name)
 	static const char *const names[AVA_CODEGEN_TYPE_VALUE_COUNT] = {
 		"__ava_success",	   "__ava_failure",
 		"__ava_unsupported_error", "__ava_invalid_handle_error",
-		"__ava_refuse_with",
+		"__ava_refuse_with",	   "__ava_over_quota_error",
 	};
 	int i;
 
@@ -697,7 +697,8 @@ static void annotation(struct body *b, CXCursor c, struct scope sc)
 	if (strncmp(name, "__ava_success", 13) == 0 || strcmp(name, "__ava_failure") == 0 ||
 	    strcmp(name, "__ava_unsupported_error") == 0 ||
 	    strcmp(name, "__ava_invalid_handle_error") == 0 ||
-	    strcmp(name, "__ava_refuse_with") == 0) {
+	    strcmp(name, "__ava_refuse_with") == 0 ||
+	    strcmp(name, "__ava_over_quota_error") == 0) {
 		type_value(b, c, name);
 		goto out;
 	}
@@ -1901,6 +1902,11 @@ static void read_settings(struct parser *p)
 		} else if (name_has_prefix(c, "__ava_errcode_param_")) {
 			slot = &api->errcode_param;
 			what = "ava_errcode_param";
+		} else if (name_has_prefix(c, "__ava_guest_export_")) {
+			what = "ava_guest_export";
+		} else if (name_has_prefix(c, "__ava_handle_proxy_")) {
+			slot = &api->handle_proxy;
+			what = "ava_handle_proxy";
 		} else {
 			error_at(p, c, "unknown API setting");
 			free(value);
@@ -1921,11 +1927,26 @@ static void read_settings(struct parser *p)
 			free(value);
 			continue;
 		}
+		if (slot == &api->handle_proxy && !is_c_identifier(value)) {
+			error_at(p, c, "ava_handle_proxy(%s) must name a symbol", value);
+			free(value);
+			continue;
+		}
 		if (slot) {
 			*slot = value;
 			continue;
 		}
-		if (what[4] == 's') {
+		if (strcmp(what, "ava_guest_export") == 0) {
+			size_t k;
+
+			if (!is_c_identifier(value))
+				error_at(p, c, "ava_guest_export(%s) must name a symbol", value);
+			for (k = 0; k < api->n_guest_exports; k++) {
+				if (strcmp(api->guest_exports[k], value) == 0)
+					error_at(p, c, "duplicate ava_guest_export(%s)", value);
+			}
+			ava_codegen_strv_push(&api->guest_exports, &api->n_guest_exports, value);
+		} else if (what[4] == 's') {
 			size_t k;
 
 			for (k = 0; k < api->n_sonames; k++) {
@@ -2717,6 +2738,7 @@ void ava_codegen_api_free(struct ava_codegen_api *api)
 	free(api->abi_callbacks);
 	free(api->handle_names);
 	strv_free(api->sonames, api->n_sonames);
+	strv_free(api->guest_exports, api->n_guest_exports);
 	strv_free(api->headers, api->n_headers);
 	strv_free(api->includes, api->n_includes);
 	strv_free(api->deps, api->n_deps);
@@ -2725,5 +2747,6 @@ void ava_codegen_api_free(struct ava_codegen_api *api)
 	free(api->identifier);
 	free(api->version);
 	free(api->errcode_param);
+	free(api->handle_proxy);
 	free(api);
 }

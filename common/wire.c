@@ -86,6 +86,7 @@ const char *ava_wire_status_name(unsigned status)
 		[AVA_STATUS_UNKNOWN_API] = "unknown API",
 		[AVA_STATUS_ABI_MISMATCH] = "ABI mismatch",
 		[AVA_STATUS_INTERNAL] = "internal error",
+		[AVA_STATUS_OVER_QUOTA] = "over quota",
 	};
 
 	if (status >= AVA_STATUS_COUNT)

@@ -1,17 +1,22 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * ava-run [--preload] [--router SOCKET] [--api-dir DIR] [--verbose] [--] APP [ARGS...]
+ * ava-run [--preload | --icd] [--router SOCKET] [--api-dir DIR] [--verbose] [--] APP [ARGS...]
  *
  * Runs one unmodified application with its accelerator API calls remoted:
  * puts the generated guest libraries in front of the real ones (soname
  * replacement through LD_LIBRARY_PATH, or LD_PRELOAD with --preload), points
  * them at a router, and, when no router is given or running, starts a
  * private one for the lifetime of the application (the "embedded default").
+ * With --icd the application keeps the system's OpenCL ICD loader, which is
+ * pointed (OCL_ICD_VENDORS) at a vendors folder naming only the guest library.
  *
  * Layout, relative to this executable (build tree and install alike):
  *   <bin>/avarouterd              the router started privately
  *   <bin>/../lib/ava/guest/<api>/ guest libraries (AVA_GUEST_DIR overrides the parent)
  *   <bin>/../lib/ava/apis/        API servers and manifests (AVA_API_DIR, --api-dir)
+ *   <bin>/../etc/OpenCL/vendors/  (build tree) or <bin>/../share/ava/OpenCL/vendors/
+ *                                 (installed): the vendors folder for --icd
+ *                                 (AVA_ICD_VENDORS overrides)
  */
 #define _GNU_SOURCE /* setenv, pipe2, SI_KERNEL */
 #include <dirent.h>
@@ -55,10 +60,14 @@ static void usage(FILE *out)
 {
 	fprintf(
 	    out,
-	    "usage: ava-run [--preload] [--router SOCKET] [--api-dir DIR] [--verbose] [--] APP "
-	    "[ARGS...]\n"
+	    "usage: ava-run [--preload | --icd] [--router SOCKET] [--api-dir DIR] [--verbose] [--] "
+	    "APP [ARGS...]\n"
 	    "  --preload        LD_PRELOAD the guest libraries instead of putting them first\n"
 	    "                   on LD_LIBRARY_PATH (soname replacement)\n"
+	    "  --icd            keep the system OpenCL loader; point it (OCL_ICD_VENDORS) at a\n"
+	    "                   vendors folder holding only the AvA ICD ($AVA_ICD_VENDORS, else\n"
+	    "                   <bin>/../etc/OpenCL/vendors, else "
+	    "<bin>/../share/ava/OpenCL/vendors)\n"
 	    "  --router SOCKET  use the router at SOCKET (default: $AVA_ROUTER_SOCKET, else\n"
 	    "                   %s if a router answers there, else a private router)\n"
 	    "  --api-dir DIR    API servers and manifests for a private router\n"
@@ -479,13 +488,14 @@ int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "preload", no_argument, NULL, 'p' },
+		{ "icd", no_argument, NULL, 'i' },
 		{ "router", required_argument, NULL, 'r' },
 		{ "api-dir", required_argument, NULL, 'a' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int preload = 0;
+	int preload = 0, icd = 0;
 	const char *router_opt = NULL;
 	const char *api_dir_opt = NULL;
 	int c;
@@ -494,6 +504,9 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'p':
 			preload = 1;
+			break;
+		case 'i':
+			icd = 1;
 			break;
 		case 'r':
 			router_opt = optarg;
@@ -511,6 +524,11 @@ int main(int argc, char **argv)
 			usage(stderr);
 			return 2;
 		}
+	}
+	if (preload && icd) {
+		say("--preload and --icd are two different routes; give one");
+		usage(stderr);
+		return 2;
 	}
 	if (optind >= argc) {
 		say("no application given");
@@ -572,7 +590,32 @@ int main(int argc, char **argv)
 		say("no libava-guest-*.so to preload in the folders under %s", guest_root);
 		return 1;
 	}
-	char *lib_value = strlist_join(preload ? &libs : &dirs, ':', getenv(lib_var));
+	char *lib_value = NULL;
+	if (icd) {
+		/* The loader finds the guest library through the vendors folder. */
+		char vendors[PATH_MAX];
+		const char *env_vendors = getenv("AVA_ICD_VENDORS");
+		lib_var = "OCL_ICD_VENDORS";
+		if (env_vendors && *env_vendors) {
+			snprintf(vendors, sizeof(vendors), "%s", env_vendors);
+		} else {
+			if (path_join(vendors, bin, "../etc/OpenCL/vendors") < 0)
+				return 1;
+			if (!is_dir(vendors) &&
+			    path_join(vendors, bin, "../share/ava/OpenCL/vendors") < 0)
+				return 1;
+		}
+		canonicalize(vendors);
+		if (!is_dir(vendors)) {
+			say("no ICD vendors folder at %s (build the OpenCL guest library, or set "
+			    "AVA_ICD_VENDORS)",
+			    vendors);
+			return 1;
+		}
+		lib_value = strdup(vendors);
+	} else {
+		lib_value = strlist_join(preload ? &libs : &dirs, ':', getenv(lib_var));
+	}
 	if (!lib_value) {
 		say("out of memory");
 		return 1;

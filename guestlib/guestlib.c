@@ -22,12 +22,35 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <ava/guestlib.h>
 #include <ava/transport.h>
 
 #define AVA_GUESTLIB_MAX_APIS	      8
 #define AVA_GUESTLIB_MAX_CALLBACK_FNS 4096
+/* Freed proxies kept readable (dispatch intact) before their memory is reused. */
+#define AVA_GUESTLIB_PROXY_QUARANTINE 1024
+
+/*
+ * What the application holds when the spec says ava_handle_proxy(symbol): a
+ * guest allocation whose first member points at the dispatch table, so an
+ * ICD loader can find our entry points from any handle.
+ */
+struct proxy {
+	const void *dispatch; /* must stay first */
+	uint64_t id;	      /* the session's handle id; 0 once retired */
+	uint32_t refs;	      /* the guest's references, as the server counts them */
+	struct proxy *next_id, *next_ptr;
+};
+
+/* Live proxies of one session, by id and by address. Under its own lock. */
+struct proxy_registry {
+	pthread_mutex_t lock;
+	struct proxy **by_id, **by_ptr;
+	size_t n_buckets; /* a power of two, or 0 before the first proxy */
+	size_t n;
+};
 
 /* One thread's pending synchronous call. Lives on that thread's stack. */
 struct waiter {
@@ -91,6 +114,9 @@ struct conn {
 	bool deferred_pending;
 	uint32_t deferred_fn;
 	uint8_t deferred_value[AVA_ABI_MAX_SCALAR_BYTES];
+
+	/* api->proxy_dispatch: the proxies handed to the application. */
+	struct proxy_registry proxies;
 };
 
 static pthread_mutex_t conns_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -169,6 +195,197 @@ static void set_success(const struct ava_guestlib_fn *gf, void *ret)
 		memcpy(ret, gf->errors.ret->success, n);
 	else
 		memset(ret, 0, n);
+}
+
+/* ---- proxies ---- */
+
+static pthread_mutex_t quarantine_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct proxy *quarantine[AVA_GUESTLIB_PROXY_QUARANTINE];
+static unsigned quarantine_next;
+
+static size_t hash_u64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ull;
+	x ^= x >> 33;
+	return (size_t)x;
+}
+
+/*
+ * A proxy the application may still point at (a released object, a session
+ * that ended): unregistered, so lookups miss, but its memory stays readable
+ * for a while, dispatch included, so a loader that reads a stale handle's
+ * dispatch table reaches us and gets the invalid-handle error, not freed
+ * memory. The oldest retired proxy is freed when the quarantine is full.
+ */
+static void proxy_retire(struct proxy *p)
+{
+	p->id = 0;
+	p->next_id = p->next_ptr = NULL;
+	pthread_mutex_lock(&quarantine_lock);
+	struct proxy *old = quarantine[quarantine_next];
+	quarantine[quarantine_next] = p;
+	quarantine_next = (quarantine_next + 1) % AVA_GUESTLIB_PROXY_QUARANTINE;
+	pthread_mutex_unlock(&quarantine_lock);
+	free(old);
+}
+
+/* Grows the tables to at least twice n. Caller holds the lock. */
+static int registry_grow(struct proxy_registry *reg)
+{
+	size_t nb = reg->n_buckets ? reg->n_buckets * 2 : 64;
+	struct proxy **by_id = calloc(nb, sizeof(*by_id));
+	struct proxy **by_ptr = calloc(nb, sizeof(*by_ptr));
+	if (!by_id || !by_ptr) {
+		free(by_id);
+		free(by_ptr);
+		return -ENOMEM;
+	}
+	for (size_t b = 0; b < reg->n_buckets; b++) {
+		struct proxy *p = reg->by_id[b];
+		while (p) {
+			struct proxy *next = p->next_id;
+			size_t h = hash_u64(p->id) & (nb - 1);
+			p->next_id = by_id[h];
+			by_id[h] = p;
+			h = hash_u64((uint64_t)(uintptr_t)p) & (nb - 1);
+			p->next_ptr = by_ptr[h];
+			by_ptr[h] = p;
+			p = next;
+		}
+	}
+	free(reg->by_id);
+	free(reg->by_ptr);
+	reg->by_id = by_id;
+	reg->by_ptr = by_ptr;
+	reg->n_buckets = nb;
+	return 0;
+}
+
+/* The live proxy at address ptr, or NULL. Caller holds the lock. */
+static struct proxy *registry_find_ptr(struct proxy_registry *reg, const void *ptr)
+{
+	if (!reg->n_buckets)
+		return NULL;
+	struct proxy *p = reg->by_ptr[hash_u64((uint64_t)(uintptr_t)ptr) & (reg->n_buckets - 1)];
+	while (p && (const void *)p != ptr)
+		p = p->next_ptr;
+	return p;
+}
+
+static void registry_remove(struct proxy_registry *reg, struct proxy *p)
+{
+	struct proxy **pp = &reg->by_id[hash_u64(p->id) & (reg->n_buckets - 1)];
+	while (*pp != p)
+		pp = &(*pp)->next_id;
+	*pp = p->next_id;
+	pp = &reg->by_ptr[hash_u64((uint64_t)(uintptr_t)p) & (reg->n_buckets - 1)];
+	while (*pp != p)
+		pp = &(*pp)->next_ptr;
+	*pp = p->next_ptr;
+	reg->n--;
+}
+
+/*
+ * The proxy for handle id (the same one every time while it lives), made on
+ * first sight; add_ref adds a guest reference. NULL for id 0, or out of memory.
+ */
+static void *proxy_of_id(struct conn *c, uint64_t id, bool add_ref)
+{
+	struct proxy_registry *reg = &c->proxies;
+	if (id == 0)
+		return NULL;
+	pthread_mutex_lock(&reg->lock);
+	struct proxy *p = NULL;
+	if (reg->n_buckets) {
+		p = reg->by_id[hash_u64(id) & (reg->n_buckets - 1)];
+		while (p && p->id != id)
+			p = p->next_id;
+	}
+	if (!p && (reg->n < reg->n_buckets || registry_grow(reg) == 0)) {
+		p = calloc(1, sizeof(*p));
+		if (p) {
+			p->dispatch = c->api->proxy_dispatch;
+			p->id = id;
+			size_t h = hash_u64(id) & (reg->n_buckets - 1);
+			p->next_id = reg->by_id[h];
+			reg->by_id[h] = p;
+			h = hash_u64((uint64_t)(uintptr_t)p) & (reg->n_buckets - 1);
+			p->next_ptr = reg->by_ptr[h];
+			reg->by_ptr[h] = p;
+			reg->n++;
+		}
+	}
+	if (p && add_ref)
+		p->refs++;
+	pthread_mutex_unlock(&reg->lock);
+	if (!p)
+		say("out of memory for a %s handle; the application gets NULL", c->api->abi->name);
+	return p;
+}
+
+/*
+ * The handle id of what the application passed: 0 for NULL, the proxy's id
+ * for a live proxy. False for anything else (a stray, forged or released
+ * pointer), which is never dereferenced.
+ */
+static bool id_of_proxy(struct conn *c, const void *ptr, uint64_t *ret_id)
+{
+	struct proxy_registry *reg = &c->proxies;
+	if (!ptr) {
+		*ret_id = 0;
+		return true;
+	}
+	pthread_mutex_lock(&reg->lock);
+	struct proxy *p = registry_find_ptr(reg, ptr);
+	if (p)
+		*ret_id = p->id;
+	pthread_mutex_unlock(&reg->lock);
+	return p != NULL;
+}
+
+/* Mirrors the server's count: delta +1 (retain) or -1 (release, gone at none left). */
+static void proxy_count(struct conn *c, const void *ptr, int delta)
+{
+	struct proxy_registry *reg = &c->proxies;
+	pthread_mutex_lock(&reg->lock);
+	struct proxy *p = registry_find_ptr(reg, ptr);
+	if (p && delta > 0) {
+		p->refs++;
+	} else if (p) {
+		if (p->refs > 0)
+			p->refs--;
+		if (p->refs == 0)
+			registry_remove(reg, p);
+		else
+			p = NULL;
+	}
+	pthread_mutex_unlock(&reg->lock);
+	if (p && delta < 0)
+		proxy_retire(p);
+}
+
+/* The session ended: none of its handles means anything any more. */
+static void proxies_drop_all(struct conn *c)
+{
+	struct proxy_registry *reg = &c->proxies;
+	pthread_mutex_lock(&reg->lock);
+	struct proxy **by_id = reg->by_id;
+	size_t nb = reg->n_buckets;
+	reg->by_id = reg->by_ptr = NULL;
+	reg->n_buckets = reg->n = 0;
+	pthread_mutex_unlock(&reg->lock);
+	for (size_t b = 0; b < nb; b++) {
+		struct proxy *p = by_id[b];
+		while (p) {
+			struct proxy *next = p->next_id;
+			proxy_retire(p);
+			p = next;
+		}
+	}
+	free(by_id);
 }
 
 /* Marks the connection dead and wakes every waiter. Caller holds c->lock. */
@@ -257,6 +474,8 @@ static void mark_dead(struct conn *c, uint16_t status, const char *why)
 	c->dead_reported = true;
 	mark_dead_locked(c, status);
 	pthread_mutex_unlock(&c->lock);
+	if (c->api->proxy_dispatch)
+		proxies_drop_all(c);
 	if (report)
 		say("%s session ended (%s): %s; further calls fail", c->api->abi->name,
 		    ava_wire_status_name(status), why);
@@ -424,6 +643,11 @@ static void run_callback(struct conn *c, struct cb_item *it)
 			memcpy(slots[i].b, views[i].data, v->size_bytes);
 			break;
 		case AVA_ABI_HANDLE:
+			if (c->api->proxy_dispatch)
+				slots[i].p = proxy_of_id(c, views[i].u64, false);
+			else
+				slots[i].p = (void *)(uintptr_t)views[i].u64;
+			break;
 		case AVA_ABI_USERDATA:
 		case AVA_ABI_CALLBACK:
 			slots[i].p = (void *)(uintptr_t)views[i].u64;
@@ -458,8 +682,12 @@ static void run_callback(struct conn *c, struct cb_item *it)
 	int r = 0;
 	if (cba->ret.kind == AVA_ABI_SCALAR)
 		r = ava_wire_put_bytes(&b, retslot.b, cba->ret.size_bytes);
-	else if (cba->ret.kind == AVA_ABI_HANDLE)
-		r = ava_wire_put_u64(&b, (uint64_t)(uintptr_t)retslot.p);
+	else if (cba->ret.kind == AVA_ABI_HANDLE) {
+		uint64_t id = (uint64_t)(uintptr_t)retslot.p;
+		if (c->api->proxy_dispatch && !id_of_proxy(c, retslot.p, &id))
+			id = 0; /* not one of ours: the server gets NULL */
+		r = ava_wire_put_u64(&b, id);
+	}
 	if (r == 0) {
 		struct ava_wire_header hdr = {
 			.magic = AVA_WIRE_MAGIC,
@@ -559,7 +787,12 @@ static void atfork_child(void)
 		c->cb_thread_started = false;
 		c->deferred_pending = false;
 		c->transfers = NULL; /* the parent's; its DATA never reaches the child */
+		pthread_mutex_init(&c->proxies.lock, NULL);
 	}
+	pthread_mutex_init(&quarantine_lock, NULL);
+	for (unsigned i = 0; i < n_conns; i++)
+		if (conns[i]->api->proxy_dispatch)
+			proxies_drop_all(conns[i]);
 	pthread_mutex_init(&conns_lock, NULL);
 }
 
@@ -568,8 +801,28 @@ static void install_atfork(void)
 	pthread_atfork(NULL, NULL, atfork_child);
 }
 
-/* Returns the connection for api, connecting on first use; NULL with *ret_status if down. */
-static struct conn *get_conn(const struct ava_guestlib_api *api, uint16_t *ret_status)
+/*
+ * Is this process an AvA API server or router? Loaded there (an ICD
+ * registered system-wide is loaded by the server's own OpenCL loader), the
+ * guest library must not connect back to the router it serves.
+ */
+static bool inside_ava_service(void)
+{
+	char exe[4096];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return false;
+	exe[n] = '\0';
+	const char *base = strrchr(exe, '/');
+	base = base ? base + 1 : exe;
+	return strncmp(base, "ava-server-", 11) == 0 || strcmp(base, "avarouterd") == 0;
+}
+
+/*
+ * Returns the connection for api, connecting on first use; NULL with
+ * *ret_status if down. quiet: an unreachable router is not reported.
+ */
+static struct conn *get_conn(const struct ava_guestlib_api *api, bool quiet, uint16_t *ret_status)
 {
 	pthread_once(&atfork_once, install_atfork);
 	pthread_mutex_lock(&conns_lock);
@@ -583,6 +836,7 @@ static struct conn *get_conn(const struct ava_guestlib_api *api, uint16_t *ret_s
 			c->api = api;
 			pthread_mutex_init(&c->lock, NULL);
 			pthread_cond_init(&c->cb_cond, NULL);
+			pthread_mutex_init(&c->proxies.lock, NULL);
 			atomic_init(&c->next_seq, 1);
 			conns[n_conns++] = c;
 		}
@@ -596,9 +850,13 @@ static struct conn *get_conn(const struct ava_guestlib_api *api, uint16_t *ret_s
 		const char *path = getenv("AVA_ROUTER_SOCKET");
 		if (!path || !*path)
 			path = AVA_GUESTLIB_DEFAULT_SOCKET;
-		int r = ava_transport_unix_connect(path, &c->t);
+		int r = inside_ava_service() ? -ENOTCONN : ava_transport_unix_connect(path, &c->t);
 		int st = AVA_STATUS_SERVER_GONE;
-		if (r < 0) {
+		if (r == -ENOTCONN) {
+			c->t = NULL; /* an AvA service process: never a guest */
+		} else if (r < 0 && quiet && !debug_enabled()) {
+			c->t = NULL;
+		} else if (r < 0) {
 			say("cannot reach the AvA router at %s (%s); every %s call will fail "
 			    "(run the program under ava-run, or set AVA_ROUTER_SOCKET)",
 			    path, strerror(-r), api->abi->name);
@@ -635,6 +893,14 @@ static struct conn *get_conn(const struct ava_guestlib_api *api, uint16_t *ret_s
 		return NULL;
 	}
 	return c;
+}
+
+int ava_guestlib_connect(const struct ava_guestlib_api *api, int quiet)
+{
+	uint16_t status = AVA_STATUS_OK;
+	if (inside_ava_service())
+		return -ENOTCONN;
+	return get_conn(api, quiet != 0, &status) ? 0 : -ECONNREFUSED;
 }
 
 /* Returns the token for a callback function pointer, registering it. 0 for NULL. */
@@ -706,6 +972,116 @@ static bool handles_valid(const struct ava_abi_fn *fn, const struct ava_gen_plan
 		}
 	}
 	return true;
+}
+
+/* An 8-byte word of an element or bytes buffer, proxy pointer to handle id. */
+static bool word_to_id(struct conn *c, uint8_t *word, bool strict)
+{
+	void *ptr;
+	uint64_t id;
+	memcpy(&ptr, word, sizeof(ptr));
+	if (!id_of_proxy(c, ptr, &id))
+		return !strict; /* a :scan word that is no proxy is plain data */
+	memcpy(word, &id, sizeof(id));
+	return true;
+}
+
+/*
+ * With proxies, the arguments as they travel: each handle argument becomes
+ * its id, and each input buffer that holds handles (elements, struct fields,
+ * typed or :scan words) a translated copy, recorded in owned. out_args[i]
+ * points at the value to send. Returns AVA_STATUS_OK, BAD_HANDLE for a
+ * pointer that is no live proxy, or NO_MEMORY.
+ */
+static int proxies_to_ids(struct conn *c, const struct ava_abi_fn *fn,
+			  const struct ava_gen_plan *plan, void *const *args, void **out_args,
+			  void **slots, void **owned, unsigned *n_owned)
+{
+	for (unsigned i = 0; i < fn->n_args; i++) {
+		const struct ava_abi_value *v = &fn->args[i];
+		out_args[i] = args[i];
+		if (v->kind == AVA_ABI_HANDLE) {
+			uint64_t id;
+			if (!id_of_proxy(c, *(void *const *)args[i], &id))
+				return AVA_STATUS_BAD_HANDLE;
+			slots[i] = (void *)(uintptr_t)id;
+			out_args[i] = &slots[i];
+			continue;
+		}
+		if (v->kind != AVA_ABI_BUFFER || !(v->dir & AVA_ABI_DIR_IN))
+			continue;
+		bool typed = v->elem == AVA_ABI_ELEM_BYTES && plan->handle_type[i];
+		bool scan = v->elem == AVA_ABI_ELEM_BYTES && (v->flags & AVA_ABI_V_SCAN);
+		if (v->elem != AVA_ABI_ELEM_HANDLE && v->elem != AVA_ABI_ELEM_STRUCT && !typed &&
+		    !scan)
+			continue;
+		const uint8_t *p = *(void *const *)args[i];
+		size_t bytes;
+		if (!p || plan->count[i] == 0 || plan->count[i] > v->max_count ||
+		    __builtin_mul_overflow((size_t)plan->count[i], (size_t)v->size_bytes, &bytes))
+			continue; /* encode_args reports the size problem */
+		uint8_t *copy = malloc(bytes);
+		if (!copy)
+			return AVA_STATUS_NO_MEMORY;
+		memcpy(copy, p, bytes);
+		owned[(*n_owned)++] = copy;
+		slots[i] = copy;
+		out_args[i] = &slots[i];
+		if (v->elem == AVA_ABI_ELEM_BYTES) {
+			for (size_t off = 0; off + 8 <= bytes; off += 8)
+				if (!word_to_id(c, copy + off, typed))
+					return AVA_STATUS_BAD_HANDLE;
+			continue;
+		}
+		for (uint64_t k = 0; k < plan->count[i]; k++) {
+			uint8_t *el = copy + (size_t)k * v->size_bytes;
+			if (v->elem == AVA_ABI_ELEM_HANDLE && !word_to_id(c, el, true))
+				return AVA_STATUS_BAD_HANDLE;
+			for (unsigned f = 0; v->elem == AVA_ABI_ELEM_STRUCT && f < v->n_fields; f++)
+				if (!word_to_id(c, el + v->fields[f].offset_bytes, true))
+					return AVA_STATUS_BAD_HANDLE;
+		}
+	}
+	return AVA_STATUS_OK;
+}
+
+/* An 8-byte handle id in application memory becomes its proxy. */
+static void word_to_proxy(struct conn *c, uint8_t *word, bool add_ref)
+{
+	uint64_t id;
+	memcpy(&id, word, sizeof(id));
+	void *p = proxy_of_id(c, id, add_ref);
+	memcpy(word, &p, sizeof(p));
+}
+
+/* Did the call succeed? The server's rule (apiserver result_is_success). */
+static bool call_succeeded(const struct ava_guestlib_fn *gf, void *const *args, const void *ret)
+{
+	const struct ava_gen_fn_errors *e = &gf->errors;
+	if (ret && e->ret && e->ret->success)
+		return memcmp(ret, e->ret->success, e->ret->size_bytes) == 0;
+	if (e->errcode_arg >= 0 && e->errcode && e->errcode->success) {
+		const void *p = *(void *const *)args[e->errcode_arg];
+		if (p)
+			return memcmp(p, e->errcode->success, e->errcode->size_bytes) == 0;
+	}
+	if (ret && gf->abi->ret.kind == AVA_ABI_HANDLE)
+		return *(void *const *)ret != NULL;
+	return true;
+}
+
+/* After a successful :retains / :deallocates call, the proxies count as the server does. */
+static void proxies_count_call(struct conn *c, const struct ava_abi_fn *fn, void *const *args)
+{
+	for (unsigned i = 0; i < fn->n_args; i++) {
+		const struct ava_abi_value *v = &fn->args[i];
+		if (v->kind != AVA_ABI_HANDLE || !*(void *const *)args[i])
+			continue;
+		if (v->flags & AVA_ABI_V_DEALLOCATES)
+			proxy_count(c, *(void *const *)args[i], -1);
+		else if (v->flags & AVA_ABI_V_RETAINS)
+			proxy_count(c, *(void *const *)args[i], +1);
+	}
 }
 
 /* Each string: u32 n, then n bytes ending in a NUL we add (lengths may be NULL). */
@@ -887,9 +1263,51 @@ static int add_transfers_locked(struct conn *c, const struct ava_guestlib_fn *gf
 	return 0;
 }
 
+/*
+ * With proxies: the handle ids a reply wrote into the result and the
+ * out-buffers become proxies, with a reference for each ava_allocates value
+ * of a successful call; a successful call's :retains / :deallocates
+ * arguments are counted.
+ */
+static void ids_to_proxies(struct conn *c, const struct ava_guestlib_fn *gf,
+			   const struct ava_gen_plan *plan, void *const *args, void *ret,
+			   const struct ava_abi_view *call_views, const struct ava_abi_view *rv)
+{
+	const struct ava_abi_fn *fn = gf->abi;
+	bool success = call_succeeded(gf, args, ret);
+	if (ret && fn->ret.kind == AVA_ABI_HANDLE)
+		word_to_proxy(c, ret, success && (fn->ret.flags & AVA_ABI_V_ALLOCATES));
+	for (unsigned i = 0; i < fn->n_args; i++) {
+		const struct ava_abi_value *v = &fn->args[i];
+		if (v->kind != AVA_ABI_BUFFER || !(v->dir & AVA_ABI_DIR_OUT) ||
+		    !call_views[i].present || !rv[1 + i].count)
+			continue;
+		uint8_t *dst = *(void *const *)args[i];
+		size_t bytes = (size_t)rv[1 + i].count * v->size_bytes;
+		bool owned = success && (v->flags & AVA_ABI_V_ALLOCATES);
+		if (v->elem == AVA_ABI_ELEM_BYTES && plan->handle_type[i]) {
+			for (size_t off = 0; off + 8 <= bytes; off += 8)
+				word_to_proxy(c, dst + off, false);
+		} else if (v->elem == AVA_ABI_ELEM_HANDLE) {
+			for (size_t off = 0; off < bytes; off += 8)
+				word_to_proxy(c, dst + off, owned);
+		} else if (v->elem == AVA_ABI_ELEM_STRUCT) {
+			for (uint64_t k = 0; k < rv[1 + i].count; k++)
+				for (unsigned f = 0; f < v->n_fields; f++)
+					word_to_proxy(c,
+						      dst + (size_t)k * v->size_bytes +
+							  v->fields[f].offset_bytes,
+						      owned);
+		}
+	}
+	if (success)
+		proxies_count_call(c, fn, args);
+}
+
 /* Copies a validated reply into the caller's result and out-buffers. */
-static int apply_reply(struct conn *c, const struct ava_guestlib_fn *gf, void *const *args,
-		       void *ret, const struct ava_abi_view *call_views, uint16_t flags,
+static int apply_reply(struct conn *c, const struct ava_guestlib_fn *gf,
+		       const struct ava_gen_plan *plan, void *const *args, void *ret,
+		       const struct ava_abi_view *call_views, uint16_t flags,
 		       const uint8_t *payload, uint32_t len, char *err, size_t errlen)
 {
 	const struct ava_abi_fn *fn = gf->abi;
@@ -915,6 +1333,8 @@ static int apply_reply(struct conn *c, const struct ava_guestlib_fn *gf, void *c
 		if (rv[1 + i].count) /* a zero-element buffer sends no data pointer */
 			memcpy(dst, rv[1 + i].data, (size_t)rv[1 + i].count * v->size_bytes);
 	}
+	if (c->api->proxy_dispatch)
+		ids_to_proxies(c, gf, plan, args, ret, call_views, rv);
 	if (flags & AVA_WIRE_F_DEFERRED_ERROR)
 		remember_deferred(c, deferred_fn, &deferred);
 	return 0;
@@ -938,7 +1358,7 @@ void ava_guestlib_call(const struct ava_guestlib_api *api, uint32_t fn_id, void 
 	}
 
 	uint16_t status = AVA_STATUS_OK;
-	struct conn *c = get_conn(api, &status);
+	struct conn *c = get_conn(api, false, &status);
 	if (!c) {
 		set_error(gf, args, ret, status);
 		return;
@@ -953,9 +1373,29 @@ void ava_guestlib_call(const struct ava_guestlib_api *api, uint32_t fn_id, void 
 	if (!(fn->flags & AVA_ABI_FN_MAY_ASYNC))
 		plan.async = 0;
 
-	if (!handles_valid(fn, &plan, args)) {
+	/* With proxies, what travels: ids for proxies, translated copies of buffers. */
+	void *xargs[AVA_ABI_MAX_ARGS], *xslots[AVA_ABI_MAX_ARGS], *xowned[AVA_ABI_MAX_ARGS];
+	unsigned n_xowned = 0;
+	void *const *send_args = args;
+	if (api->proxy_dispatch && fn->n_args) {
+		int st = proxies_to_ids(c, fn, &plan, args, xargs, xslots, xowned, &n_xowned);
+		if (st != AVA_STATUS_OK) {
+			for (unsigned k = 0; k < n_xowned; k++)
+				free(xowned[k]);
+			if (debug_enabled() && st == AVA_STATUS_BAD_HANDLE)
+				say("%s: an argument is not a live %s handle", fn->name,
+				    api->abi->name);
+			set_error(gf, args, ret, st);
+			return;
+		}
+		send_args = xargs;
+	}
+
+	if (!handles_valid(fn, &plan, send_args)) {
 		if (debug_enabled())
 			say("%s: an argument is not a live %s handle", fn->name, api->abi->name);
+		for (unsigned k = 0; k < n_xowned; k++)
+			free(xowned[k]);
 		set_error(gf, args, ret, AVA_STATUS_BAD_HANDLE);
 		return;
 	}
@@ -964,7 +1404,10 @@ void ava_guestlib_call(const struct ava_guestlib_api *api, uint32_t fn_id, void 
 	struct ava_wire_buf b;
 	const char *why = NULL;
 	ava_wire_buf_init(&b);
-	if (encode_args(c, gf, &plan, args, &b, views, &why) < 0) {
+	int er = encode_args(c, gf, &plan, send_args, &b, views, &why);
+	for (unsigned k = 0; k < n_xowned; k++)
+		free(xowned[k]);
+	if (er < 0) {
 		say("%s: %s", fn->name, why);
 		ava_wire_buf_fini(&b);
 		set_error(gf, args, ret, AVA_STATUS_INTERNAL);
@@ -998,6 +1441,8 @@ void ava_guestlib_call(const struct ava_guestlib_api *api, uint32_t fn_id, void 
 			return;
 		}
 		set_success(gf, ret);
+		if (api->proxy_dispatch)
+			proxies_count_call(c, fn, args);
 		return;
 	}
 
@@ -1037,7 +1482,7 @@ void ava_guestlib_call(const struct ava_guestlib_api *api, uint32_t fn_id, void 
 	}
 	if (status == AVA_STATUS_OK) {
 		char err[200];
-		if (apply_reply(c, gf, args, ret, views, w.flags, w.payload, w.len, err,
+		if (apply_reply(c, gf, &plan, args, ret, views, w.flags, w.payload, w.len, err,
 				sizeof(err)) < 0) {
 			char msg[260];
 			snprintf(msg, sizeof(msg), "bad reply to %s: %s", fn->name, err);

@@ -38,6 +38,11 @@ if [ -x "$build/lib/ava/apis/ava-server-opencl" ] && [ -x "$build/bin/cl-vecadd"
 		echo
 		echo "== clinfo -l remoted: build/bin/ava-run -- clinfo -l"
 		build/bin/ava-run -- clinfo -l
+		echo
+		echo "== clinfo -l through the system ICD loader: build/bin/ava-run --icd -- clinfo -l"
+		echo "   (ocl-icd loads the AvA guest library as an ICD from"
+		echo "    build/etc/OpenCL/vendors; only the remote platform is visible)"
+		build/bin/ava-run --icd -- clinfo -l
 	fi
 else
 	echo

@@ -34,6 +34,13 @@ struct ava_guestlib_api {
 	const struct ava_abi_api *abi;
 	const struct ava_guestlib_fn *fns;	       /* abi->n_fns entries */
 	const struct ava_guestlib_callback *callbacks; /* abi->n_callbacks entries */
+	/*
+	 * The spec's ava_handle_proxy(symbol): &symbol, or NULL. When set, every
+	 * handle the application sees is a pointer to a guest-allocated proxy
+	 * whose first member is this pointer (an ICD dispatch table), and every
+	 * handle it passes is looked up among the live proxies before use.
+	 */
+	const void *proxy_dispatch;
 };
 
 /*
@@ -46,6 +53,18 @@ struct ava_guestlib_api {
  */
 void ava_guestlib_call(const struct ava_guestlib_api *api, uint32_t fn_id, void *const *args,
 		       void *ret);
+
+/*
+ * Connects api's session now if it is not up yet (ava_guestlib_call does so
+ * on its first call). Returns 0 when the session is up, else a negative
+ * errno (-ECONNREFUSED: no router, or the router refused). With quiet, an
+ * unreachable router is not reported on stderr (an ICD enumerated on a
+ * machine without AvA). Never connects from inside an AvA API server or
+ * router process, where the guest library may be loaded as a system-wide ICD:
+ * -ENOTCONN there.
+ */
+int ava_guestlib_connect(const struct ava_guestlib_api *api, int quiet)
+    __attribute__((warn_unused_result));
 
 #ifdef __cplusplus
 }

@@ -61,6 +61,7 @@ void __ava_failure(const char *expr_src, ...);
 void __ava_unsupported_error(const char *expr_src, ...);
 void __ava_invalid_handle_error(const char *expr_src, ...);
 void __ava_refuse_with(const char *expr_src, ...);
+void __ava_over_quota_error(const char *expr_src, ...);
 void __ava_consumes_resource(const char *resource, const char *expr_src, unsigned long long n);
 void __ava_allocates_resource(const char *resource, const char *expr_src, unsigned long long n);
 void __ava_deallocates_resource(const char *resource, const char *expr_src, unsigned long long n);
@@ -98,6 +99,24 @@ void __ava_deallocates_resource(const char *resource, const char *expr_src, unsi
 #define ava_errcode_param(name)                                                              \
 	static const char AVA_SPEC_UNIQUE_(__ava_errcode_param_)[] __attribute__((unused)) = \
 	    AVA_SPEC_STR_(name)
+
+/*
+ * Every handle the application sees is a pointer to a guest-allocated proxy
+ * whose first member is &symbol (an OpenCL ICD dispatch table), symbol being
+ * defined in a guest source of the API (ava_add_api GUEST_SOURCES):
+ * ava_handle_proxy(ava_opencl_icd_dispatch);
+ */
+#define ava_handle_proxy(symbol)                                                            \
+	static const char AVA_SPEC_UNIQUE_(__ava_handle_proxy_)[] __attribute__((unused)) = \
+	    AVA_SPEC_STR_(symbol)
+
+/*
+ * A symbol a guest source of the API defines that the guest library exports
+ * besides the API's functions (repeatable): ava_guest_export(clIcdGetPlatformIDsKHR);
+ */
+#define ava_guest_export(symbol)                                                            \
+	static const char AVA_SPEC_UNIQUE_(__ava_guest_export_)[] __attribute__((unused)) = \
+	    AVA_SPEC_STR_(symbol)
 
 /* Defaults for every value of type T: ava_type(cl_int) { ava_success(CL_SUCCESS); } */
 #define ava_type(T) \
@@ -180,6 +199,7 @@ void __ava_deallocates_resource(const char *resource, const char *expr_src, unsi
 #define ava_unsupported_error(v)    __ava_unsupported_error(#v, (v))
 #define ava_invalid_handle_error(v) __ava_invalid_handle_error(#v, (v))
 #define ava_refuse_with(v)	    __ava_refuse_with(#v, (v))
+#define ava_over_quota_error(v)	    __ava_over_quota_error(#v, (v))
 
 /* ---- resources, for the router's policy ---- */
 #define ava_consumes_resource(res, n) \

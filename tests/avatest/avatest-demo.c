@@ -46,6 +46,8 @@ static const char *status_name(avatest_status st)
 		return "ERR_REMOTE";
 	case AVATEST_ERR_TOO_SMALL:
 		return "ERR_TOO_SMALL";
+	case AVATEST_ERR_OVER_QUOTA:
+		return "ERR_OVER_QUOTA";
 	}
 	return "unknown";
 }

@@ -27,6 +27,7 @@ typedef enum avatest_status {
 	AVATEST_ERR_REFUSED = -5,     /* refused by policy */
 	AVATEST_ERR_REMOTE = -6,      /* remoting failed (server gone) */
 	AVATEST_ERR_TOO_SMALL = -7,   /* output buffer too small */
+	AVATEST_ERR_OVER_QUOTA = -8,  /* a quota of the tenant is used up */
 } avatest_status;
 
 #define AVATEST_MAX_DEVICES 4

@@ -177,6 +177,9 @@ int main(void)
 	CHECK(fn->errors.errcode && fn->errors.errcode->size_bytes == sizeof(mini_err));
 	CHECK(*(const mini_err *)fn->errors.errcode->on_status[AVA_STATUS_REFUSED] ==
 	      MINI_ERR_REFUSED);
+	/* No ava_over_quota_error in mini.spec: over quota falls back to ava_refuse_with. */
+	CHECK(*(const mini_err *)fn->errors.errcode->on_status[AVA_STATUS_OVER_QUOTA] ==
+	      MINI_ERR_REFUSED);
 	CHECK(*(const mini_err *)fn->errors.errcode->on_status[AVA_STATUS_BAD_HANDLE] ==
 	      MINI_ERR_BAD_HANDLE);
 	CHECK(*(const mini_err *)fn->errors.errcode->on_status[AVA_STATUS_SERVER_GONE] ==

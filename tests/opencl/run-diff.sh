@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Runs an OpenCL program natively and remoted through ava-run, and diffs stdout byte for byte.
 #
-#   run-diff.sh [--preload] [--probe PROBE] BUILD_DIR PROG [ARGS...]
+#   run-diff.sh [--preload | --icd] [--probe PROBE] BUILD_DIR PROG [ARGS...]
 #
 # BUILD_DIR is the AvA build tree (bin/ava-run, lib/ava/apis/ava-server-opencl,
 # lib/ava/guest/opencl/). --preload runs `ava-run --preload -- PROG` instead of
-# `ava-run -- PROG` (soname replacement of libOpenCL.so.1). PROBE (default
+# `ava-run -- PROG` (soname replacement of libOpenCL.so.1); --icd runs
+# `ava-run --icd -- PROG`: the system ICD loader with OCL_ICD_VENDORS naming a
+# folder that holds only the AvA ICD (BUILD_DIR/etc/OpenCL/vendors). PROBE (default
 # BUILD_DIR/bin/cl-probe) is cl-probe: run natively it says whether there is an
 # OpenCL device at all; run remoted with --expect-remote it proves the library
 # really was remoted, so a launcher that silently runs PROG natively cannot pass.
@@ -17,7 +19,7 @@
 set -u
 
 usage() {
-	echo "usage: $0 [--preload] [--probe PROBE] BUILD_DIR PROG [ARGS...]" >&2
+	echo "usage: $0 [--preload | --icd] [--probe PROBE] BUILD_DIR PROG [ARGS...]" >&2
 	exit 2
 }
 
@@ -26,6 +28,10 @@ while [ $# -gt 0 ]; do
 	case $1 in
 	--preload)
 		mode=preload
+		shift
+		;;
+	--icd)
+		mode=icd
 		shift
 		;;
 	--probe)
@@ -67,6 +73,10 @@ if [ ! -e "$guest/libOpenCL.so.1" ]; then
 	echo "FAIL: $guest has no libOpenCL.so.1 (the guest library's soname link)" >&2
 	exit 1
 fi
+if [ $mode = icd ] && [ ! -e "$build/etc/OpenCL/vendors/ava-opencl.icd" ]; then
+	echo "FAIL: $build/etc/OpenCL/vendors/ava-opencl.icd (the ICD registration) is missing" >&2
+	exit 1
+fi
 case $prog in
 */*) ;;
 *)
@@ -84,6 +94,7 @@ fi
 case $mode in
 soname) launch=("$ava_run" --) ;;
 preload) launch=("$ava_run" --preload --) ;;
+icd) launch=("$ava_run" --icd --) ;;
 esac
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/opencl-diff.XXXXXX") || exit 1

@@ -1,0 +1,253 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The OpenCL guest library as an installable client driver (ICD), for a
+ * system loader such as ocl-icd: the dispatch table every proxy handle
+ * starts with (spec/opencl.spec: ava_handle_proxy), clIcdGetPlatformIDsKHR,
+ * and the extension-function lookups, which never leave the guest.
+ *
+ * Compiled into the guest library (ava_add_api GUEST_SOURCES), which is
+ * linked with -Bsymbolic: the table's entries are this library's own
+ * functions even when the application's libOpenCL.so.1 (the loader) defines
+ * the same names earlier in the symbol search order.
+ *
+ * Routes: an application linked to the loader reaches us through the table
+ * (ICD); one that has us as libOpenCL.so.1 (ava-run, soname) or preloaded
+ * calls the same functions directly. All three get the same proxies.
+ */
+#define CL_TARGET_OPENCL_VERSION 300
+#define CL_USE_DEPRECATED_OPENCL_1_0_APIS
+#define CL_USE_DEPRECATED_OPENCL_1_1_APIS
+#define CL_USE_DEPRECATED_OPENCL_1_2_APIS
+#define CL_USE_DEPRECATED_OPENCL_2_0_APIS
+#define CL_USE_DEPRECATED_OPENCL_2_1_APIS
+#define CL_USE_DEPRECATED_OPENCL_2_2_APIS
+#include <string.h>
+
+#include <CL/cl.h>
+#include <CL/cl_ext.h>
+#include <CL/cl_icd.h>
+
+#include <ava/guestlib.h>
+
+/* The generated API description (spec/opencl.spec), for connecting early. */
+extern const struct ava_guestlib_api ava_gen__opencl__guest_api;
+
+/* What every handle the application holds points at first. */
+extern const struct _cl_icd_dispatch ava_opencl_icd_dispatch;
+const struct _cl_icd_dispatch ava_opencl_icd_dispatch = {
+	.clGetPlatformIDs = clGetPlatformIDs,
+	.clGetPlatformInfo = clGetPlatformInfo,
+	.clGetDeviceIDs = clGetDeviceIDs,
+	.clGetDeviceInfo = clGetDeviceInfo,
+	.clCreateContext = clCreateContext,
+	.clCreateContextFromType = clCreateContextFromType,
+	.clRetainContext = clRetainContext,
+	.clReleaseContext = clReleaseContext,
+	.clGetContextInfo = clGetContextInfo,
+	.clCreateCommandQueue = clCreateCommandQueue,
+	.clRetainCommandQueue = clRetainCommandQueue,
+	.clReleaseCommandQueue = clReleaseCommandQueue,
+	.clGetCommandQueueInfo = clGetCommandQueueInfo,
+	.clCreateBuffer = clCreateBuffer,
+	.clCreateImage2D = clCreateImage2D,
+	.clCreateImage3D = clCreateImage3D,
+	.clRetainMemObject = clRetainMemObject,
+	.clReleaseMemObject = clReleaseMemObject,
+	.clGetSupportedImageFormats = clGetSupportedImageFormats,
+	.clGetMemObjectInfo = clGetMemObjectInfo,
+	.clGetImageInfo = clGetImageInfo,
+	.clCreateSampler = clCreateSampler,
+	.clRetainSampler = clRetainSampler,
+	.clReleaseSampler = clReleaseSampler,
+	.clGetSamplerInfo = clGetSamplerInfo,
+	.clCreateProgramWithSource = clCreateProgramWithSource,
+	.clCreateProgramWithBinary = clCreateProgramWithBinary,
+	.clRetainProgram = clRetainProgram,
+	.clReleaseProgram = clReleaseProgram,
+	.clBuildProgram = clBuildProgram,
+	.clUnloadCompiler = clUnloadCompiler,
+	.clGetProgramInfo = clGetProgramInfo,
+	.clGetProgramBuildInfo = clGetProgramBuildInfo,
+	.clCreateKernel = clCreateKernel,
+	.clCreateKernelsInProgram = clCreateKernelsInProgram,
+	.clRetainKernel = clRetainKernel,
+	.clReleaseKernel = clReleaseKernel,
+	.clSetKernelArg = clSetKernelArg,
+	.clGetKernelInfo = clGetKernelInfo,
+	.clGetKernelWorkGroupInfo = clGetKernelWorkGroupInfo,
+	.clWaitForEvents = clWaitForEvents,
+	.clGetEventInfo = clGetEventInfo,
+	.clRetainEvent = clRetainEvent,
+	.clReleaseEvent = clReleaseEvent,
+	.clGetEventProfilingInfo = clGetEventProfilingInfo,
+	.clFlush = clFlush,
+	.clFinish = clFinish,
+	.clEnqueueReadBuffer = clEnqueueReadBuffer,
+	.clEnqueueWriteBuffer = clEnqueueWriteBuffer,
+	.clEnqueueCopyBuffer = clEnqueueCopyBuffer,
+	.clEnqueueReadImage = clEnqueueReadImage,
+	.clEnqueueWriteImage = clEnqueueWriteImage,
+	.clEnqueueCopyImage = clEnqueueCopyImage,
+	.clEnqueueCopyImageToBuffer = clEnqueueCopyImageToBuffer,
+	.clEnqueueCopyBufferToImage = clEnqueueCopyBufferToImage,
+	.clEnqueueMapBuffer = clEnqueueMapBuffer,
+	.clEnqueueMapImage = clEnqueueMapImage,
+	.clEnqueueUnmapMemObject = clEnqueueUnmapMemObject,
+	.clEnqueueNDRangeKernel = clEnqueueNDRangeKernel,
+	.clEnqueueTask = clEnqueueTask,
+	.clEnqueueNativeKernel = clEnqueueNativeKernel,
+	.clEnqueueMarker = clEnqueueMarker,
+	.clEnqueueWaitForEvents = clEnqueueWaitForEvents,
+	.clEnqueueBarrier = clEnqueueBarrier,
+	.clGetExtensionFunctionAddress = clGetExtensionFunctionAddress,
+	.clSetEventCallback = clSetEventCallback,
+	.clCreateSubBuffer = clCreateSubBuffer,
+	.clSetMemObjectDestructorCallback = clSetMemObjectDestructorCallback,
+	.clCreateUserEvent = clCreateUserEvent,
+	.clSetUserEventStatus = clSetUserEventStatus,
+	.clEnqueueReadBufferRect = clEnqueueReadBufferRect,
+	.clEnqueueWriteBufferRect = clEnqueueWriteBufferRect,
+	.clEnqueueCopyBufferRect = clEnqueueCopyBufferRect,
+	.clCreateSubDevices = clCreateSubDevices,
+	.clRetainDevice = clRetainDevice,
+	.clReleaseDevice = clReleaseDevice,
+	.clCreateImage = clCreateImage,
+	.clCreateProgramWithBuiltInKernels = clCreateProgramWithBuiltInKernels,
+	.clCompileProgram = clCompileProgram,
+	.clLinkProgram = clLinkProgram,
+	.clUnloadPlatformCompiler = clUnloadPlatformCompiler,
+	.clGetKernelArgInfo = clGetKernelArgInfo,
+	.clEnqueueFillBuffer = clEnqueueFillBuffer,
+	.clEnqueueFillImage = clEnqueueFillImage,
+	.clEnqueueMigrateMemObjects = clEnqueueMigrateMemObjects,
+	.clEnqueueMarkerWithWaitList = clEnqueueMarkerWithWaitList,
+	.clEnqueueBarrierWithWaitList = clEnqueueBarrierWithWaitList,
+	.clGetExtensionFunctionAddressForPlatform = clGetExtensionFunctionAddressForPlatform,
+	.clCreateCommandQueueWithProperties = clCreateCommandQueueWithProperties,
+	.clCreatePipe = clCreatePipe,
+	.clGetPipeInfo = clGetPipeInfo,
+	.clSVMAlloc = clSVMAlloc,
+	.clSVMFree = clSVMFree,
+	.clEnqueueSVMFree = clEnqueueSVMFree,
+	.clEnqueueSVMMemcpy = clEnqueueSVMMemcpy,
+	.clEnqueueSVMMemFill = clEnqueueSVMMemFill,
+	.clEnqueueSVMMap = clEnqueueSVMMap,
+	.clEnqueueSVMUnmap = clEnqueueSVMUnmap,
+	.clCreateSamplerWithProperties = clCreateSamplerWithProperties,
+	.clSetKernelArgSVMPointer = clSetKernelArgSVMPointer,
+	.clSetKernelExecInfo = clSetKernelExecInfo,
+	.clCloneKernel = clCloneKernel,
+	.clCreateProgramWithIL = clCreateProgramWithIL,
+	.clEnqueueSVMMigrateMem = clEnqueueSVMMigrateMem,
+	.clGetDeviceAndHostTimer = clGetDeviceAndHostTimer,
+	.clGetHostTimer = clGetHostTimer,
+	.clGetKernelSubGroupInfo = clGetKernelSubGroupInfo,
+	.clSetDefaultDeviceCommandQueue = clSetDefaultDeviceCommandQueue,
+	.clSetProgramReleaseCallback = clSetProgramReleaseCallback,
+	.clSetProgramSpecializationConstant = clSetProgramSpecializationConstant,
+	.clCreateBufferWithProperties = clCreateBufferWithProperties,
+	.clCreateImageWithProperties = clCreateImageWithProperties,
+	.clSetContextDestructorCallback = clSetContextDestructorCallback,
+};
+
+/*
+ * The loader's entry into this ICD: our platforms. With no router to reach
+ * (AvA not running on this machine), or inside an AvA API server that loaded
+ * us as a system-wide ICD, there are none: registering this ICD never hides
+ * or breaks the machine's other platforms, and nothing waits.
+ */
+__attribute__((visibility("default"))) cl_int
+clIcdGetPlatformIDsKHR(cl_uint num_entries, cl_platform_id *platforms, cl_uint *num_platforms)
+{
+	cl_uint n = 0;
+
+	if ((num_entries == 0 && platforms) || (!platforms && !num_platforms))
+		return CL_INVALID_VALUE;
+	if (ava_guestlib_connect(&ava_gen__opencl__guest_api, 1) < 0) {
+		if (num_platforms)
+			*num_platforms = 0;
+		return CL_PLATFORM_NOT_FOUND_KHR;
+	}
+	cl_int err = clGetPlatformIDs(num_entries, platforms, &n);
+	if (err == CL_PLATFORM_NOT_FOUND_KHR || (err == CL_SUCCESS && n == 0)) {
+		if (num_platforms)
+			*num_platforms = 0;
+		return CL_PLATFORM_NOT_FOUND_KHR;
+	}
+	if (err == CL_SUCCESS && num_platforms)
+		*num_platforms = n;
+	return err;
+}
+
+/*
+ * Extension functions this library forwards, and the extension each belongs
+ * to. Only those of an extension the remote platform reports are handed out
+ * for a platform; cl_khr_icd's is always there, for the loader. Add a row
+ * when the spec remotes an extension function.
+ */
+static const struct {
+	const char *extension;
+	const char *name;
+	void *fn;
+} ext_fns[] = {
+	{ "cl_khr_icd", "clIcdGetPlatformIDsKHR", (void *)clIcdGetPlatformIDsKHR },
+};
+
+/* Does platform's CL_PLATFORM_EXTENSIONS (asked remotely) name ext? */
+static int platform_has_extension(cl_platform_id platform, const char *ext)
+{
+	char list[8192];
+	size_t n = 0;
+
+	if (clGetPlatformInfo(platform, CL_PLATFORM_EXTENSIONS, sizeof(list), list, &n) !=
+		CL_SUCCESS ||
+	    n == 0 || n > sizeof(list))
+		return 0;
+	list[n - 1] = '\0';
+	size_t len = strlen(ext);
+	for (const char *p = list; (p = strstr(p, ext)) != NULL; p += len) {
+		if ((p == list || p[-1] == ' ') && (p[len] == ' ' || p[len] == '\0'))
+			return 1;
+	}
+	return 0;
+}
+
+__attribute__((visibility("default"))) void *
+clGetExtensionFunctionAddressForPlatform(cl_platform_id platform, const char *func_name)
+{
+	if (!func_name)
+		return NULL;
+	for (size_t i = 0; i < sizeof(ext_fns) / sizeof(ext_fns[0]); i++) {
+		if (strcmp(func_name, ext_fns[i].name) != 0)
+			continue;
+		if (strcmp(ext_fns[i].extension, "cl_khr_icd") == 0 ||
+		    platform_has_extension(platform, ext_fns[i].extension))
+			return ext_fns[i].fn;
+		return NULL;
+	}
+	return NULL;
+}
+
+/*
+ * Deprecated form: the first (only) remote platform answers for extensions.
+ * Loaders also ask it for core names (clGetPlatformInfo): those, and every
+ * name we do not forward, get NULL without a remote call.
+ */
+__attribute__((visibility("default"))) void *clGetExtensionFunctionAddress(const char *func_name)
+{
+	cl_platform_id platform = NULL;
+	size_t i;
+
+	if (!func_name)
+		return NULL;
+	for (i = 0; i < sizeof(ext_fns) / sizeof(ext_fns[0]); i++)
+		if (strcmp(func_name, ext_fns[i].name) == 0)
+			break;
+	if (i == sizeof(ext_fns) / sizeof(ext_fns[0]))
+		return NULL;
+	if (strcmp(ext_fns[i].extension, "cl_khr_icd") == 0)
+		return ext_fns[i].fn;
+	if (clGetPlatformIDs(1, &platform, NULL) != CL_SUCCESS || !platform)
+		return NULL;
+	return clGetExtensionFunctionAddressForPlatform(platform, func_name);
+}
