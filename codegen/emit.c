@@ -626,8 +626,8 @@ static bool type_used(const struct ava_codegen_api *api, size_t t)
 }
 
 static const char *const value_names[AVA_CODEGEN_TYPE_VALUE_COUNT] = {
-	"success",    "failure",	  "unsupported_error",
-	"invalid_handle_error", "refuse_with", "over_quota_error",
+	"success",     "failure",	   "unsupported_error", "invalid_handle_error",
+	"refuse_with", "over_quota_error",
 };
 
 static void emit_errors(struct emitter *e)

@@ -697,8 +697,7 @@ static void annotation(struct body *b, CXCursor c, struct scope sc)
 	if (strncmp(name, "__ava_success", 13) == 0 || strcmp(name, "__ava_failure") == 0 ||
 	    strcmp(name, "__ava_unsupported_error") == 0 ||
 	    strcmp(name, "__ava_invalid_handle_error") == 0 ||
-	    strcmp(name, "__ava_refuse_with") == 0 ||
-	    strcmp(name, "__ava_over_quota_error") == 0) {
+	    strcmp(name, "__ava_refuse_with") == 0 || strcmp(name, "__ava_over_quota_error") == 0) {
 		type_value(b, c, name);
 		goto out;
 	}

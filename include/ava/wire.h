@@ -69,7 +69,8 @@ enum ava_wire_status {
 	AVA_STATUS_UNKNOWN_API = 7,  /* HELLO named an API the router does not serve */
 	AVA_STATUS_ABI_MISMATCH = 8, /* HELLO's abi_hash differs from the router's */
 	AVA_STATUS_INTERNAL = 9,
-	AVA_STATUS_OVER_QUOTA = 10, /* refused: the tenant's quota (device memory, objects) is used up */
+	AVA_STATUS_OVER_QUOTA =
+	    10, /* refused: the tenant's quota (device memory, objects) is used up */
 };
 #define AVA_STATUS_COUNT 11
 
