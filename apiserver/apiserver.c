@@ -113,6 +113,7 @@ static struct cb_record *g_cb_records; /* all sessions'; see struct cb_record */
 static bool g_router_gone;
 static atomic_uint_fast64_t g_next_cb_seq = 1;
 static const char *g_tenant = "?";
+static const struct ava_apiserver_event_ops *g_event_ops; /* late buffers; NULL: none */
 
 __attribute__((format(printf, 1, 2))) static void logmsg(const char *fmt, ...)
 {
@@ -230,9 +231,14 @@ static void session_close(uint32_t id)
 
 /* ---- replies ---- */
 
+static void late_flush(uint32_t session_id);
+
+/* Sends a REPLY, after the DATA of every late read of the session that completed. */
 static void send_reply(uint32_t session_id, uint64_t seq, uint32_t call_id, uint16_t status,
 		       uint16_t flags, const void *payload, size_t len)
 {
+	if (g_event_ops)
+		late_flush(session_id);
 	struct ava_wire_header hdr = {
 		.magic = AVA_WIRE_MAGIC,
 		.version = AVA_WIRE_VERSION,
@@ -416,6 +422,203 @@ static void completion_stop(void)
 	deadline.tv_sec += COMPLETION_EXIT_GRACE_SECONDS;
 	if (pthread_timedjoin_np(g_done_thread, NULL, &deadline) != 0)
 		logmsg("a device wait is still running at exit; leaving it");
+}
+
+/* ---- late buffers ---- */
+
+/*
+ * A late buffer (AVA_ABI_V_LATE) the library may still use: the server's
+ * copy of a non-blocking write's source, or a non-blocking read's
+ * destination whose bytes go to the guest in one DATA frame once the call's
+ * event completes. Each holds its own reference on the event.
+ *
+ * The guarantee: a DATA frame is on the wire before any later frame of the
+ * session that could let the application see the completion. So every
+ * REPLY and CALLBACK first runs late_flush(), which asks each pending
+ * event's status (a completion notice alone could race the reply) and sends
+ * the DATA of those complete, all under g_late_lock, so a flush in another
+ * thread that took an entry has sent its DATA before this reply goes. Events
+ * are released and buffers freed on the late thread, never inside a
+ * library callback.
+ */
+struct late {
+	struct late *next;
+	uint32_t session_id;
+	uint32_t fn_id;
+	uint64_t transfer_id; /* 0: an input kept alive, nothing to send */
+	void *event;
+	void *buf;
+	size_t len_bytes;
+};
+
+static pthread_mutex_t g_late_lock = PTHREAD_MUTEX_INITIALIZER; /* g_late; held while sending */
+static struct late *g_late;
+static pthread_mutex_t g_late_wake_lock = PTHREAD_MUTEX_INITIALIZER; /* the rest */
+static pthread_cond_t g_late_cond = PTHREAD_COND_INITIALIZER;
+static struct late *g_late_done; /* finished: release and free on the late thread */
+static bool g_late_kicked, g_late_thread_started;
+
+void ava_apiserver_set_event_ops(const struct ava_apiserver_event_ops *ops)
+{
+	g_event_ops = ops;
+}
+
+/* Sends the DATA frame of a late out buffer: its bytes, or (ok false) just the id. */
+static void send_data(uint32_t session_id, uint32_t fn_id, uint64_t transfer_id, bool ok,
+		      const void *buf, size_t len_bytes)
+{
+	struct ava_wire_buf b;
+	ava_wire_buf_init(&b);
+	int r = ava_wire_put_u64(&b, transfer_id);
+	if (r == 0 && ok && len_bytes)
+		r = ava_wire_put_bytes(&b, buf, len_bytes);
+	struct ava_wire_header hdr = {
+		.magic = AVA_WIRE_MAGIC,
+		.version = AVA_WIRE_VERSION,
+		.kind = AVA_WIRE_DATA,
+		.len_bytes = (uint32_t)b.len,
+		.call_id = fn_id,
+		.status = ok ? AVA_STATUS_OK : AVA_STATUS_INTERNAL,
+		.session = session_id,
+	};
+	if (r < 0) { /* no memory for the bytes: the transfer fails, the id still goes */
+		b.len = 0;
+		r = ava_wire_put_u64(&b, transfer_id);
+		hdr.len_bytes = (uint32_t)b.len;
+		hdr.status = AVA_STATUS_NO_MEMORY;
+	}
+	if (r < 0 || ava_transport_send_frame(g_router, &hdr, b.data, b.len) < 0)
+		ava_transport_shutdown(g_router);
+	ava_wire_buf_fini(&b);
+}
+
+static void late_kick(void)
+{
+	pthread_mutex_lock(&g_late_wake_lock);
+	g_late_kicked = true;
+	pthread_cond_signal(&g_late_cond);
+	pthread_mutex_unlock(&g_late_wake_lock);
+}
+
+/*
+ * Sends the DATA of every late buffer of session_id (0: of all sessions)
+ * whose event has completed, and hands those entries to the late thread.
+ */
+static void late_flush(uint32_t session_id)
+{
+	struct late *done = NULL;
+	pthread_mutex_lock(&g_late_lock);
+	for (struct late **pp = &g_late; *pp;) {
+		struct late *l = *pp;
+		int st;
+		if ((session_id && l->session_id != session_id) ||
+		    (st = g_event_ops->status(l->event)) == 0) {
+			pp = &l->next;
+			continue;
+		}
+		*pp = l->next;
+		if (l->transfer_id)
+			send_data(l->session_id, l->fn_id, l->transfer_id, st > 0, l->buf,
+				  l->len_bytes);
+		l->next = done;
+		done = l;
+	}
+	pthread_mutex_unlock(&g_late_lock);
+	if (!done)
+		return;
+	pthread_mutex_lock(&g_late_wake_lock);
+	while (done) {
+		struct late *l = done;
+		done = l->next;
+		l->next = g_late_done;
+		g_late_done = l;
+	}
+	g_late_kicked = true;
+	pthread_cond_signal(&g_late_cond);
+	pthread_mutex_unlock(&g_late_wake_lock);
+}
+
+static void *late_thread_main(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		pthread_mutex_lock(&g_late_wake_lock);
+		while (!g_late_kicked)
+			pthread_cond_wait(&g_late_cond, &g_late_wake_lock);
+		g_late_kicked = false;
+		pthread_mutex_unlock(&g_late_wake_lock);
+
+		late_flush(0);
+
+		pthread_mutex_lock(&g_late_wake_lock);
+		struct late *done = g_late_done;
+		g_late_done = NULL;
+		pthread_mutex_unlock(&g_late_wake_lock);
+		while (done) {
+			struct late *l = done;
+			done = l->next;
+			g_event_ops->release(l->event);
+			free(l->buf);
+			free(l);
+		}
+	}
+	return NULL;
+}
+
+/* Takes the late buffers of a call that succeeded; each waits for event. Returns 0 or < 0. */
+static int late_add(struct session *s, const struct ava_abi_fn *fn,
+		    const struct ava_abi_view *views, void **bufs, void *event)
+{
+	pthread_mutex_lock(&g_late_wake_lock);
+	if (!g_late_thread_started) {
+		pthread_t t;
+		if (pthread_create(&t, NULL, late_thread_main, NULL) != 0) {
+			pthread_mutex_unlock(&g_late_wake_lock);
+			return -EAGAIN;
+		}
+		pthread_detach(t);
+		g_late_thread_started = true;
+	}
+	pthread_mutex_unlock(&g_late_wake_lock);
+
+	struct late *added = NULL;
+	for (unsigned i = 0; i < fn->n_args; i++) {
+		const struct ava_abi_value *v = &fn->args[i];
+		if (!bufs[i])
+			continue;
+		struct late *l = calloc(1, sizeof(*l));
+		if (!l) {
+			while (added) { /* nothing handed over yet: the caller frees the buffers */
+				struct late *n = added->next;
+				g_event_ops->release(added->event);
+				free(added);
+				added = n;
+			}
+			return -ENOMEM;
+		}
+		l->session_id = s->id;
+		l->fn_id = fn->id;
+		l->transfer_id = v->dir == AVA_ABI_DIR_OUT ? views[i].u64 : 0;
+		l->event = event;
+		l->buf = bufs[i];
+		l->len_bytes = (size_t)views[i].count * v->size_bytes;
+		g_event_ops->retain(event);
+		l->next = added;
+		added = l;
+	}
+	pthread_mutex_lock(&g_late_lock);
+	while (added) {
+		struct late *n = added->next;
+		added->next = g_late;
+		g_late = added;
+		added = n;
+	}
+	pthread_mutex_unlock(&g_late_lock);
+	for (unsigned i = 0; i < fn->n_args; i++)
+		bufs[i] = NULL; /* handed over */
+	if (g_event_ops->on_complete(event, late_kick) < 0)
+		late_kick(); /* no notice: the next flush still finds it */
+	return 0;
 }
 
 /* ---- calls ---- */
@@ -675,6 +878,10 @@ static void execute_call(struct session *s, const struct ava_wire_header *hdr,
 	void *argv[AVA_ABI_MAX_ARGS];
 	void *owned[AVA_ABI_MAX_ARGS];
 	unsigned n_owned = 0;
+	void *late_bufs[AVA_ABI_MAX_ARGS] = { 0 }; /* freed here unless handed to late_add */
+	void *late_event = NULL;		   /* the event slot when the guest passed none */
+	int event_arg = -1;
+	bool late = false;
 	struct ava_wire_buf out;
 	ava_wire_buf_init(&out);
 	/* device_time: the record for the completion thread (never NULL-checked: see out) */
@@ -767,7 +974,10 @@ static void execute_call(struct session *s, const struct ava_wire_header *hdr,
 				status = AVA_STATUS_NO_MEMORY;
 				break;
 			}
-			owned[n_owned++] = p;
+			if (v->flags & AVA_ABI_V_LATE)
+				late_bufs[i] = p;
+			else
+				owned[n_owned++] = p;
 			slots[i].p = p;
 			if ((v->dir & AVA_ABI_DIR_IN) && bytes) {
 				memcpy(p, views[i].data, bytes);
@@ -797,6 +1007,20 @@ static void execute_call(struct session *s, const struct ava_wire_header *hdr,
 		slots[cb_arg].p = (void *)g_api->callbacks[v->callback_id].trampoline;
 		slots[ud_arg].p = rec;
 	}
+	for (unsigned i = 0; i < fn->n_args; i++) {
+		if (fn->args[i].flags & AVA_ABI_V_EVENT)
+			event_arg = (int)i;
+		if ((fn->args[i].flags & AVA_ABI_V_LATE) && views[i].present)
+			late = true;
+	}
+	if (late && (!g_event_ops || event_arg < 0)) {
+		logmsg("session %u: %s: late buffers need the API's event operations", s->id,
+		       fn->name);
+		status = AVA_STATUS_UNSUPPORTED;
+		goto reply;
+	}
+	if (late && (!views[event_arg].present || views[event_arg].count == 0))
+		slots[event_arg].p = &late_event; /* the server's own event, released below */
 
 	if ((fn->flags & AVA_ABI_FN_DEVICE_TIME_UNTIL) && sf->device_wait && g_api->retain) {
 		/* Keep the object the completion waits on alive past a guest's release. */
@@ -815,6 +1039,17 @@ static void execute_call(struct session *s, const struct ava_wire_header *hdr,
 
 	const bool success = result_is_success(sf, argv, &retslot);
 	done.ok = success;
+	if (late) {
+		void *ev = *(void **)slots[event_arg].p;
+		bool kept = success && ev && late_add(s, fn, views, late_bufs, ev) == 0;
+		if (late_event)
+			g_event_ops->release(late_event);
+		for (unsigned i = 0; !kept && i < fn->n_args; i++) {
+			/* nothing will complete: the guest learns now, before the reply */
+			if (late_bufs[i] && fn->args[i].dir == AVA_ABI_DIR_OUT)
+				send_data(s->id, fn->id, views[i].u64, false, NULL, 0);
+		}
+	}
 	if (success) {
 		for (unsigned i = 0; i < fn->n_args; i++) {
 			const struct ava_abi_value *v = &fn->args[i];
@@ -847,8 +1082,9 @@ static void execute_call(struct session *s, const struct ava_wire_header *hdr,
 	}
 	for (unsigned i = 0; i < fn->n_args && r == 0; i++) {
 		const struct ava_abi_value *v = &fn->args[i];
-		if (v->kind != AVA_ABI_BUFFER || !(v->dir & AVA_ABI_DIR_OUT) || !views[i].present)
-			continue;
+		if (v->kind != AVA_ABI_BUFFER || !(v->dir & AVA_ABI_DIR_OUT) || !views[i].present ||
+		    (v->flags & AVA_ABI_V_LATE))
+			continue; /* a late buffer's bytes go in its DATA frame */
 		r = translate_out_buffer(s, v, slots[i].p, views[i].count, success);
 		if (r == 0 && plan.handle_type[i] && v->elem == AVA_ABI_ELEM_BYTES)
 			r = typed_words_out(s, plan.handle_type[i], slots[i].p,
@@ -892,6 +1128,8 @@ reply:
 out:
 	for (unsigned i = 0; i < n_owned; i++)
 		free(owned[i]);
+	for (unsigned i = 0; i < AVA_ABI_MAX_ARGS; i++)
+		free(late_bufs[i]);
 	ava_wire_buf_fini(&out);
 	if (is_device_time(hdr->call_id)) {
 		/* After the REPLY: the router sees USAGE only for calls it has answered. */
@@ -1154,6 +1392,8 @@ void ava_apiserver_callback(const struct ava_apiserver_api *api, uint32_t cb_id,
 		w.next = g_cb_waiters;
 		g_cb_waiters = &w;
 		pthread_mutex_unlock(&g_lock);
+		if (g_event_ops)
+			late_flush(rec->session_id); /* DATA the callback could observe first */
 		struct ava_wire_header hdr = {
 			.magic = AVA_WIRE_MAGIC,
 			.version = AVA_WIRE_VERSION,

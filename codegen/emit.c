@@ -398,6 +398,10 @@ static void value_items(struct strs *s, const struct ava_abi_value *v, const cha
 			strcat(buf, " | AVA_ABI_V_SCAN");
 		if (v->flags & AVA_ABI_V_PROPS)
 			strcat(buf, " | AVA_ABI_V_PROPS");
+		if (v->flags & AVA_ABI_V_LATE)
+			strcat(buf, " | AVA_ABI_V_LATE");
+		if (v->flags & AVA_ABI_V_EVENT)
+			strcat(buf, " | AVA_ABI_V_EVENT");
 		add(s, ".flags = %s", buf + 3);
 	}
 	if (v->handle_type)
@@ -645,8 +649,8 @@ static bool type_used(const struct ava_codegen_api *api, size_t t)
 }
 
 static const char *const value_names[AVA_CODEGEN_TYPE_VALUE_COUNT] = {
-	"success",    "failure",	  "unsupported_error",
-	"invalid_handle_error", "refuse_with", "over_quota_error",
+	"success",     "failure",	   "unsupported_error", "invalid_handle_error",
+	"refuse_with", "over_quota_error",
 };
 
 static void emit_errors(struct emitter *e)

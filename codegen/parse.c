@@ -404,6 +404,8 @@ struct ann {
 	CXSourceLocation handles_of_where;
 	int str_lengths; /* ava_string_lengths: the argument index, -1: none */
 	CXSourceLocation str_lengths_where;
+	int late_event; /* ava_late_data: the event argument's index, -1: none */
+	CXSourceLocation late_where;
 	bool has_max;
 	uint64_t max;
 	bool has_buffer; /* an ava_buffer, conditional or not */
@@ -882,8 +884,7 @@ static void annotation(struct body *b, CXCursor c, struct scope sc)
 	if (strncmp(name, "__ava_success", 13) == 0 || strcmp(name, "__ava_failure") == 0 ||
 	    strcmp(name, "__ava_unsupported_error") == 0 ||
 	    strcmp(name, "__ava_invalid_handle_error") == 0 ||
-	    strcmp(name, "__ava_refuse_with") == 0 ||
-	    strcmp(name, "__ava_over_quota_error") == 0) {
+	    strcmp(name, "__ava_refuse_with") == 0 || strcmp(name, "__ava_over_quota_error") == 0) {
 		type_value(b, c, name);
 		goto out;
 	}
@@ -1111,6 +1112,30 @@ static void annotation(struct body *b, CXCursor c, struct scope sc)
 		handles_of(b, c, sc);
 	} else if (strcmp(name, "__ava_override") == 0) {
 		override(b, c, sc);
+	} else if (strcmp(name, "__ava_late_data") == 0) {
+		CXCursor arg = strip(call_arg(c, 1));
+		int i = clang_getCursorKind(arg) == CXCursor_DeclRefExpr
+			    ? param_index(b, clang_getCursorReferenced(arg))
+			    : -1;
+
+		if (sc.arg < 0 || b->kind != BODY_FN) {
+			error_at(b->p, c, "ava_late_data applies to function arguments only");
+			goto out;
+		}
+		if (i < 0 || i == sc.arg) {
+			char *text = source_text(b->p, arg);
+
+			error_at(b->p, c, "ava_late_data(%s): '%s' is not another parameter of %s",
+				 text ? text : "?", text ? text : "?", b->owner);
+			free(text);
+			goto out;
+		}
+		if (v->late_event >= 0) {
+			error_at(b->p, c, "duplicate ava_late_data");
+			goto out;
+		}
+		v->late_event = i;
+		v->late_where = clang_getCursorLocation(c);
 	} else if (strcmp(name, "__ava_string_lengths") == 0) {
 		CXCursor arg = strip(call_arg(c, 1));
 		int i = clang_getCursorKind(arg) == CXCursor_DeclRefExpr
@@ -1332,9 +1357,11 @@ static void body_init(struct body *b, struct parser *p, enum body_kind kind, con
 		b->params[i] = clang_Cursor_getArgument(def, i);
 		b->args[i].callback = -1;
 		b->args[i].str_lengths = -1;
+		b->args[i].late_event = -1;
 	}
 	b->ret.callback = -1;
 	b->ret.str_lengths = -1;
+	b->ret.late_event = -1;
 }
 
 static void body_walk(struct body *b, CXCursor def)
@@ -1874,6 +1901,36 @@ static bool settle_value(struct parser *p, struct ava_codegen_value *v, const st
 out:
 	free(what);
 	return ok;
+}
+
+/*
+ * ava_late_data(event) on argument i: a bytes buffer (in or out, not both)
+ * that the library may use until the call's event completes, and an event
+ * argument that is an out buffer of one handle.
+ */
+static void late_data(struct parser *p, struct ava_codegen_fn *fn, const struct body *b, uint16_t i)
+{
+	struct ava_codegen_value *v = &fn->args[i];
+	struct ava_codegen_value *ev = &fn->args[b->args[i].late_event];
+
+	if (v->abi.kind != AVA_ABI_BUFFER || v->abi.elem != AVA_ABI_ELEM_BYTES ||
+	    v->abi.dir == AVA_ABI_DIR_INOUT || v->abi.flags) {
+		error_loc(p, b->args[i].late_where,
+			  "ava_late_data on '%s' of %s: it applies to a plain in or out buffer of "
+			  "bytes",
+			  v->name, fn->name);
+		return;
+	}
+	if (ev->abi.kind != AVA_ABI_BUFFER || ev->abi.elem != AVA_ABI_ELEM_HANDLE ||
+	    ev->abi.dir != AVA_ABI_DIR_OUT || !ev->count_expr || strcmp(ev->count_expr, "1") != 0) {
+		error_loc(p, b->args[i].late_where,
+			  "ava_late_data(%s) on '%s' of %s: the event must be an out buffer of "
+			  "one handle",
+			  ev->name, v->name, fn->name);
+		return;
+	}
+	v->abi.flags |= AVA_ABI_V_LATE;
+	ev->abi.flags |= AVA_ABI_V_EVENT;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -2505,6 +2562,8 @@ static void read_fn(struct parser *p, struct ava_codegen_fn *fn, CXCursor hdr, C
 	for (i = 0; i < b.n_params; i++) {
 		if (b.args[i].str_lengths >= 0 && fn->args[i].abi.elem == AVA_ABI_ELEM_STRING)
 			string_lengths(p, fn, &b, i);
+		if (b.args[i].late_event >= 0)
+			late_data(p, fn, &b, i);
 	}
 
 	check_refs(p, &b, fn->args, fn->name);

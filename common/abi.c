@@ -207,7 +207,13 @@ static bool check_value(const struct scope *sc, const struct ava_abi_value *v, e
 				allowed_flags |= AVA_ABI_V_SCAN | AVA_ABI_V_PROPS;
 			if (v->elem == AVA_ABI_ELEM_HANDLE || v->elem == AVA_ABI_ELEM_STRUCT)
 				allowed_flags |= AVA_ABI_V_ALLOCATES | AVA_ABI_V_DEALLOCATES;
+			if (v->elem == AVA_ABI_ELEM_BYTES && v->dir != AVA_ABI_DIR_INOUT)
+				allowed_flags |= AVA_ABI_V_LATE;
+			if (v->elem == AVA_ABI_ELEM_HANDLE && v->dir == AVA_ABI_DIR_OUT)
+				allowed_flags |= AVA_ABI_V_EVENT;
 		}
+		if ((v->flags & AVA_ABI_V_LATE) && (v->flags & ~(uint8_t)AVA_ABI_V_LATE))
+			FAIL("late takes no other flag");
 		if ((v->flags & AVA_ABI_V_ALLOCATES) && !(v->dir & AVA_ABI_DIR_OUT))
 			FAIL("alloc needs an output buffer");
 		if ((v->flags & AVA_ABI_V_DEALLOCATES) && !(v->dir & AVA_ABI_DIR_IN))
@@ -240,7 +246,7 @@ static bool check_fn_extra(const struct ava_abi_fn *fn, char *why, size_t why_le
 {
 	const uint32_t known = AVA_ABI_FN_UNSUPPORTED | AVA_ABI_FN_MAY_ASYNC |
 			       AVA_ABI_FN_DEVICE_TIME | AVA_ABI_FN_DEVICE_TIME_UNTIL;
-	unsigned n_errcode = 0, n_alloc = 0;
+	unsigned n_errcode = 0, n_alloc = 0, n_late = 0, n_event = 0;
 	bool alloc_ok = false;
 	uint16_t i;
 
@@ -252,10 +258,17 @@ static bool check_fn_extra(const struct ava_abi_fn *fn, char *why, size_t why_le
 
 	if (fn->flags & ~known)
 		FAIL("unknown function flags 0x%" PRIx32, fn->flags & ~known);
-	for (i = 0; i < fn->n_args; i++)
+	for (i = 0; i < fn->n_args; i++) {
 		n_errcode += !!(fn->args[i].flags & AVA_ABI_V_ERRCODE);
+		n_late += !!(fn->args[i].flags & AVA_ABI_V_LATE);
+		n_event += !!(fn->args[i].flags & AVA_ABI_V_EVENT);
+	}
 	if (n_errcode > 1)
 		FAIL("more than one errcode argument");
+	if (n_event > 1)
+		FAIL("more than one event argument");
+	if (n_late && (!n_event || (fn->flags & AVA_ABI_FN_MAY_ASYNC)))
+		FAIL("late buffers need an event argument and a synchronous call");
 
 	/* device_memory */
 	if ((fn->flags & AVA_ABI_FN_UNSUPPORTED) &&
@@ -642,6 +655,10 @@ static void emit_value(struct sink *s, const struct ava_abi_value *v)
 		emit_str(s, ":scan");
 	if (v->flags & AVA_ABI_V_PROPS)
 		emit_str(s, ":props");
+	if (v->flags & AVA_ABI_V_LATE)
+		emit_str(s, ":late");
+	if (v->flags & AVA_ABI_V_EVENT)
+		emit_str(s, ":event");
 }
 
 static void emit_sig(struct sink *s, const struct ava_abi_value *ret, uint16_t n_args,
@@ -1038,6 +1055,7 @@ static int parse_flags(struct parser *ps, uint8_t *ret)
 		{ "alloc", AVA_ABI_V_ALLOCATES }, { "dealloc", AVA_ABI_V_DEALLOCATES },
 		{ "errcode", AVA_ABI_V_ERRCODE }, { "retain", AVA_ABI_V_RETAINS },
 		{ "scan", AVA_ABI_V_SCAN },	  { "props", AVA_ABI_V_PROPS },
+		{ "late", AVA_ABI_V_LATE },	  { "event", AVA_ABI_V_EVENT },
 	};
 	size_t next = 0, i;
 
@@ -1891,6 +1909,12 @@ static int decode_arg(const struct label *l, struct ava_wire_cursor *c, struct a
 		if (view->count > v->max_count)
 			return bad(l, "count %" PRIu64 " exceeds max %" PRIu64, view->count,
 				   v->max_count);
+		if ((v->flags & AVA_ABI_V_LATE) && v->dir == AVA_ABI_DIR_OUT) {
+			if (ava_wire_get_u64(c, &view->u64) < 0)
+				return bad(l, "truncated transfer id");
+			if (view->u64 == 0)
+				return bad(l, "transfer id 0");
+		}
 		if (!(v->dir & AVA_ABI_DIR_IN))
 			return 0;
 		return decode_elements(l, c, view->count, &view->data);
@@ -1988,8 +2012,8 @@ int ava_abi_check_reply(const struct ava_abi_api *api, const struct ava_abi_fn *
 
 		memset(view, 0, sizeof(*view));
 		if (v->kind != AVA_ABI_BUFFER || !(v->dir & AVA_ABI_DIR_OUT) ||
-		    !call_views[i].present)
-			continue;
+		    !call_views[i].present || (v->flags & AVA_ABI_V_LATE))
+			continue; /* a late buffer's data comes in a DATA frame */
 		view->present = 1;
 		if (ava_wire_get_u64(&c, &view->count) < 0)
 			return bad(&l, "truncated count");

@@ -107,6 +107,7 @@ const char *ava_wire_kind_name(unsigned kind)
 		[AVA_WIRE_SESSION_CLOSE] = "SESSION_CLOSE",
 		[AVA_WIRE_BYE] = "BYE",
 		[AVA_WIRE_USAGE] = "USAGE",
+		[AVA_WIRE_DATA] = "DATA",
 	};
 
 	if (kind < 1 || kind > AVA_WIRE_KIND_MAX)

@@ -64,6 +64,21 @@ struct waiter {
 	pthread_cond_t cond;
 };
 
+/*
+ * A late out buffer (AVA_ABI_V_LATE) of a call: where its DATA frame's bytes
+ * go. Entered before the CALL is sent; removed by its DATA frame, by a
+ * REPLY whose status is not OK (the call did not run), or when the session
+ * ends.
+ */
+struct transfer {
+	struct transfer *next;
+	uint64_t id;
+	uint64_t seq; /* of the CALL */
+	void *dst;
+	size_t len_bytes;
+	uint32_t fn_id;
+};
+
 struct cb_item {
 	struct cb_item *next;
 	struct ava_wire_header hdr;
@@ -90,6 +105,10 @@ struct conn {
 	pthread_cond_t cb_cond;
 	bool cb_thread_started;
 	pthread_t cb_thread;
+
+	/* Late out buffers whose DATA has not come yet. */
+	struct transfer *transfers;
+	uint64_t next_transfer_id;
 
 	/* An asynchronous failure not yet reported (see deliver_deferred). */
 	bool deferred_pending;
@@ -382,9 +401,70 @@ static void mark_dead_locked(struct conn *c, uint16_t status)
 		pthread_cond_signal(&w->cond);
 	}
 	c->waiters = NULL;
+	while (c->transfers) {
+		struct transfer *t = c->transfers;
+		c->transfers = t->next;
+		free(t);
+	}
 	pthread_cond_broadcast(&c->cb_cond);
 	if (c->t)
 		ava_transport_shutdown(c->t);
+}
+
+/* Forgets the transfers of the call with this seq. Caller holds c->lock. */
+static void drop_transfers_locked(struct conn *c, uint64_t seq)
+{
+	for (struct transfer **pp = &c->transfers; *pp;) {
+		struct transfer *t = *pp;
+		if (t->seq == seq) {
+			*pp = t->next;
+			free(t);
+		} else {
+			pp = &t->next;
+		}
+	}
+}
+
+/*
+ * A DATA frame: the bytes of a late out buffer, copied into the application's
+ * memory here, on the receiver thread, so they are in place before any later
+ * frame (the REPLY of a wait, a callback) lets the application see that the
+ * transfer completed. Returns 0, or -EPROTO with *ret_why.
+ */
+static int take_data(struct conn *c, const struct ava_wire_header *hdr, const uint8_t *payload,
+		     const char **ret_why)
+{
+	struct ava_wire_cursor cur = { payload, payload ? payload + hdr->len_bytes : payload };
+	uint64_t id;
+	if (hdr->flags || hdr->thread_id || ava_wire_get_u64(&cur, &id) < 0) {
+		*ret_why = "DATA frame without a transfer id";
+		return -EPROTO;
+	}
+	pthread_mutex_lock(&c->lock);
+	struct transfer **pp = &c->transfers;
+	while (*pp && (*pp)->id != id)
+		pp = &(*pp)->next;
+	struct transfer *t = *pp;
+	size_t n = (size_t)(cur.end - cur.cur);
+	if (!t) {
+		pthread_mutex_unlock(&c->lock);
+		*ret_why = "DATA for a transfer that is not outstanding";
+		return -EPROTO;
+	}
+	if (hdr->call_id != t->fn_id || n != (hdr->status == AVA_STATUS_OK ? t->len_bytes : 0)) {
+		pthread_mutex_unlock(&c->lock);
+		*ret_why = "DATA of the wrong function or size for its transfer";
+		return -EPROTO;
+	}
+	*pp = t->next;
+	if (n)
+		memcpy(t->dst, cur.cur, n);
+	pthread_mutex_unlock(&c->lock);
+	if (hdr->status != AVA_STATUS_OK && debug_enabled())
+		say("a late transfer of %s failed remotely (%s)", c->api->abi->fns[t->fn_id].name,
+		    ava_wire_status_name(hdr->status));
+	free(t);
+	return 0;
 }
 
 static void mark_dead(struct conn *c, uint16_t status, const char *why)
@@ -513,6 +593,14 @@ static void *rx_thread_main(void *arg)
 				free(payload);
 				mark_dead(c, AVA_STATUS_MALFORMED,
 					  "reply for a call that is not outstanding");
+				return NULL;
+			}
+		} else if (hdr.kind == AVA_WIRE_DATA) {
+			const char *why = NULL;
+			int dr = take_data(c, &hdr, payload, &why);
+			free(payload);
+			if (dr < 0) {
+				mark_dead(c, AVA_STATUS_MALFORMED, why);
 				return NULL;
 			}
 		} else if (hdr.kind == AVA_WIRE_CALLBACK) {
@@ -735,6 +823,7 @@ static void atfork_child(void)
 		c->cb_head = c->cb_tail = NULL;
 		c->cb_thread_started = false;
 		c->deferred_pending = false;
+		c->transfers = NULL; /* the parent's; its DATA never reaches the child */
 		pthread_mutex_init(&c->proxies.lock, NULL);
 	}
 	pthread_mutex_init(&quarantine_lock, NULL);
@@ -1122,6 +1211,12 @@ static int encode_args(struct conn *c, const struct ava_guestlib_fn *gf,
 			r = ava_wire_put_u8(b, 1);
 			if (r == 0)
 				r = ava_wire_put_u64(b, count);
+			if (r == 0 && (v->flags & AVA_ABI_V_LATE) && v->dir == AVA_ABI_DIR_OUT) {
+				pthread_mutex_lock(&c->lock);
+				vw->u64 = ++c->next_transfer_id;
+				pthread_mutex_unlock(&c->lock);
+				r = ava_wire_put_u64(b, vw->u64);
+			}
 			if (r == 0 && v->elem == AVA_ABI_ELEM_STRING) {
 				r = encode_strings(b, p, count, plan->str_lengths[i], ret_why);
 				break;
@@ -1179,6 +1274,30 @@ static void remember_deferred(struct conn *c, uint32_t fn_id, const struct ava_a
 		memcpy(c->deferred_value, v->data, fn->ret.size_bytes);
 	}
 	pthread_mutex_unlock(&c->lock);
+}
+
+/* Enters the late out buffers of a call about to be sent. Caller holds c->lock. */
+static int add_transfers_locked(struct conn *c, const struct ava_guestlib_fn *gf, void *const *args,
+				const struct ava_abi_view *views, uint64_t seq)
+{
+	const struct ava_abi_fn *fn = gf->abi;
+	for (unsigned i = 0; i < fn->n_args; i++) {
+		const struct ava_abi_value *v = &fn->args[i];
+		if (v->kind != AVA_ABI_BUFFER || v->dir != AVA_ABI_DIR_OUT ||
+		    !(v->flags & AVA_ABI_V_LATE) || !views[i].present)
+			continue;
+		struct transfer *t = calloc(1, sizeof(*t));
+		if (!t)
+			return -ENOMEM;
+		t->id = views[i].u64;
+		t->seq = seq;
+		t->dst = *(void *const *)args[i];
+		t->len_bytes = (size_t)views[i].count * v->size_bytes; /* checked by encode_args */
+		t->fn_id = fn->id;
+		t->next = c->transfers;
+		c->transfers = t;
+	}
+	return 0;
 }
 
 /*
@@ -1245,7 +1364,7 @@ static int apply_reply(struct conn *c, const struct ava_guestlib_fn *gf,
 	for (unsigned i = 0; i < fn->n_args; i++) {
 		const struct ava_abi_value *v = &fn->args[i];
 		if (v->kind != AVA_ABI_BUFFER || !(v->dir & AVA_ABI_DIR_OUT) ||
-		    !call_views[i].present)
+		    !call_views[i].present || (v->flags & AVA_ABI_V_LATE))
 			continue;
 		void *dst = *(void *const *)args[i];
 		if (rv[1 + i].count) /* a zero-element buffer sends no data pointer */
@@ -1374,6 +1493,14 @@ void ava_guestlib_call(const struct ava_guestlib_api *api, uint32_t fn_id, void 
 	}
 	w.next = c->waiters;
 	c->waiters = &w;
+	if (add_transfers_locked(c, gf, args, views, hdr.seq) < 0) {
+		drop_transfers_locked(c, hdr.seq);
+		c->waiters = w.next;
+		pthread_mutex_unlock(&c->lock);
+		say("%s: out of memory", fn->name);
+		status = AVA_STATUS_NO_MEMORY;
+		goto fail;
+	}
 	pthread_mutex_unlock(&c->lock);
 
 	if (ava_transport_send_frame(c->t, &hdr, b.data, b.len) < 0)
@@ -1385,6 +1512,11 @@ void ava_guestlib_call(const struct ava_guestlib_api *api, uint32_t fn_id, void 
 	pthread_mutex_unlock(&c->lock);
 
 	status = w.status;
+	if (status != AVA_STATUS_OK) { /* the call did not run: no DATA will come */
+		pthread_mutex_lock(&c->lock);
+		drop_transfers_locked(c, hdr.seq);
+		pthread_mutex_unlock(&c->lock);
+	}
 	if (status == AVA_STATUS_OK) {
 		char err[200];
 		if (apply_reply(c, gf, &plan, args, ret, views, w.flags, w.payload, w.len, err,

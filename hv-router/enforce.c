@@ -362,8 +362,10 @@ static void refuse(struct ava_router *r, struct ava_router_guest *g,
 {
 	if (!(hdr->flags & AVA_WIRE_F_ASYNC)) {
 		struct ava_router_call *call = ava_map_del(&g->calls, hdr->seq);
-		if (call)
+		if (call) {
 			ava_enforce_call_dropped(call);
+			ava_session_drop_transfers(g, fn, call);
+		}
 		free(call);
 	}
 	ava_session_refuse_call(r, g, hdr, fn, why, reason);

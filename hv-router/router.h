@@ -138,6 +138,7 @@ struct ava_router_guest {
 	struct ava_router_server *server; /* after HELLO, while the server lives */
 	struct ava_map calls;		  /* seq -> struct ava_router_call */
 	struct ava_map callbacks;	  /* seq -> (void *)(uintptr_t)(callback id + 1) */
+	struct ava_map transfers;	  /* transfer id -> struct ava_router_transfer */
 	int64_t deadline_ms;		  /* HELLO or linger deadline; 0 none */
 	int64_t progress_ms;		  /* last input progress */
 	uint32_t ep_events;		  /* registered epoll mask */
@@ -148,6 +149,17 @@ struct ava_router_guest {
 	const char *listener_label; /* its label (--listen PATH=LABEL), or NULL */
 	uint32_t refusals_logged;   /* refused calls logged for this session */
 	struct ava_enforce_guest enforce; /* enforce.c: held frames, device calls in flight */
+};
+
+/*
+ * A late out buffer (AVA_ABI_V_LATE) named by a CALL: what its one DATA frame
+ * is validated against. Dropped at the DATA, or at a REPLY whose status is
+ * not OK (the call never ran, so no DATA follows).
+ */
+struct ava_router_transfer {
+	uint64_t seq; /* of the CALL */
+	uint64_t len_bytes;
+	uint32_t fn_id;
 };
 
 /* An outstanding sync call: what the REPLY is validated against. */
@@ -267,6 +279,9 @@ void ava_session_on_events(struct ava_router *r, struct ava_router_guest *g, uin
 void ava_session_end(struct ava_router *r, struct ava_router_guest *g, unsigned status,
 		     const char *reason, int is_violation);
 /* Forwards a server frame to g (session field cleared). Takes payload. */
+/* Forgets the late transfers of call (its REPLY's status is not OK: no DATA follows). */
+void ava_session_drop_transfers(struct ava_router_guest *g, const struct ava_abi_fn *fn,
+				const struct ava_router_call *call);
 void ava_session_deliver(struct ava_router *r, struct ava_router_guest *g,
 			 const struct ava_wire_header *hdr, uint8_t *payload);
 /*

@@ -310,7 +310,46 @@ static void handle_reply(struct ava_router *r, struct ava_router_server *s,
 		}
 	}
 	ava_enforce_reply(r, g, call, fn, hdr, hdr->status == AVA_STATUS_OK ? ret_views : NULL);
+	if (hdr->status != AVA_STATUS_OK)
+		ava_session_drop_transfers(g, fn, call);
 	free(ava_map_del(&g->calls, hdr->seq));
+	ava_session_deliver(r, g, hdr, payload);
+	return;
+drop:
+	free(payload);
+}
+
+/*
+ * DATA: the late bytes of a transfer the guest's CALL named, exactly once and
+ * exactly of the size asked for (or, with a failure status, just the id).
+ */
+static void handle_data(struct ava_router *r, struct ava_router_server *s,
+			struct ava_router_guest *g, const struct ava_wire_header *hdr,
+			uint8_t *payload)
+{
+	struct ava_wire_cursor c = { payload, payload ? payload + hdr->len_bytes : payload };
+	uint64_t id = 0;
+	if (hdr->flags || hdr->thread_id || ava_wire_get_u64(&c, &id) < 0) {
+		server_violation(r, s, "DATA with flags, a thread id or no transfer id");
+		goto drop;
+	}
+	struct ava_router_transfer *t = ava_map_get(&g->transfers, id);
+	if (!t) {
+		server_violation(r, s,
+				 "DATA for transfer %" PRIu64 " of session %" PRIu32
+				 ", which has no such outstanding transfer",
+				 id, g->session);
+		goto drop;
+	}
+	uint64_t want = hdr->status == AVA_STATUS_OK ? t->len_bytes : 0;
+	if (hdr->call_id != t->fn_id || (uint64_t)(c.end - c.cur) != want) {
+		server_violation(r, s,
+				 "DATA for transfer %" PRIu64 " with call id %" PRIu32
+				 " and %zu bytes; the call (fn %" PRIu32 ") asked for %" PRIu64,
+				 id, hdr->call_id, (size_t)(c.end - c.cur), t->fn_id, want);
+		goto drop;
+	}
+	free(ava_map_del(&g->transfers, id));
 	ava_session_deliver(r, g, hdr, payload);
 	return;
 drop:
@@ -416,7 +455,8 @@ static void handle_frame(struct ava_router *r, struct ava_router_server *s,
 		handle_usage(r, s, hdr, payload);
 		goto drop;
 	}
-	if (hdr->kind != AVA_WIRE_REPLY && hdr->kind != AVA_WIRE_CALLBACK) {
+	if (hdr->kind != AVA_WIRE_REPLY && hdr->kind != AVA_WIRE_CALLBACK &&
+	    hdr->kind != AVA_WIRE_DATA) {
 		server_violation(r, s, "unexpected %s frame from a server",
 				 ava_wire_kind_name(hdr->kind));
 		goto drop;
@@ -437,6 +477,8 @@ static void handle_frame(struct ava_router *r, struct ava_router_server *s,
 	}
 	if (hdr->kind == AVA_WIRE_REPLY)
 		handle_reply(r, s, g, hdr, payload);
+	else if (hdr->kind == AVA_WIRE_DATA)
+		handle_data(r, s, g, hdr, payload);
 	else
 		handle_callback(r, s, g, hdr, payload);
 	return;

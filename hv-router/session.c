@@ -116,6 +116,7 @@ int ava_session_accept(struct ava_router *r, struct ava_router_listener *l)
 	ava_map_init(&g->calls);
 	ava_enforce_guest_init(g);
 	ava_map_init(&g->callbacks);
+	ava_map_init(&g->transfers);
 	g->deadline_ms = r->now_ms + AVA_ROUTER_HELLO_TIMEOUT_MS;
 	g->progress_ms = r->now_ms;
 	if (ava_map_put(&r->sessions, g->session, g) < 0) {
@@ -183,8 +184,12 @@ static void free_outstanding(struct ava_router_guest *g)
 		ava_enforce_call_dropped(v);
 		free(v);
 	}
+	pos = 0;
+	while ((v = ava_map_next(&g->transfers, &pos, NULL)))
+		free(v);
 	ava_map_fini(&g->calls);
 	ava_map_fini(&g->callbacks);
+	ava_map_fini(&g->transfers);
 }
 
 void ava_session_end(struct ava_router *r, struct ava_router_guest *g, unsigned status,
@@ -453,6 +458,58 @@ void ava_session_refuse_call(struct ava_router *r, struct ava_router_guest *g,
 	ava_session_deliver(r, g, &h, NULL);
 }
 
+/*
+ * Records the late out buffers of a CALL, so that the server's DATA frames
+ * can be checked: one per transfer id, of exactly the size the guest asked
+ * for. A transfer id still outstanding may not be reused. Returns 0, or < 0
+ * once the session has been ended.
+ */
+static int record_transfers(struct ava_router *r, struct ava_router_guest *g,
+			    const struct ava_abi_fn *fn, uint64_t seq,
+			    const struct ava_abi_view *views)
+{
+	for (uint16_t i = 0; i < fn->n_args; i++) {
+		const struct ava_abi_value *v = &fn->args[i];
+		if (v->kind != AVA_ABI_BUFFER || v->dir != AVA_ABI_DIR_OUT ||
+		    !(v->flags & AVA_ABI_V_LATE) || !views[i].present)
+			continue;
+		if (ava_map_get(&g->transfers, views[i].u64)) {
+			violation(r, g,
+				  "CALL of %s reuses transfer id %" PRIu64 " of an outstanding "
+				  "transfer",
+				  fn->name, views[i].u64);
+			return -EPROTO;
+		}
+		if (g->transfers.count >= AVA_ROUTER_MAX_OUTSTANDING) {
+			violation(r, g, "more than %u outstanding transfers",
+				  AVA_ROUTER_MAX_OUTSTANDING);
+			return -EPROTO;
+		}
+		struct ava_router_transfer *t = malloc(sizeof(*t));
+		if (!t || ava_map_put(&g->transfers, views[i].u64, t) < 0) {
+			free(t);
+			ava_session_end(r, g, AVA_STATUS_NO_MEMORY, "router out of memory", 1);
+			return -ENOMEM;
+		}
+		t->seq = seq;
+		t->len_bytes = views[i].count * v->size_bytes; /* bounded by check_args */
+		t->fn_id = fn->id;
+	}
+	return 0;
+}
+
+/* Forgets the transfers of a call that did not run (its REPLY's status is not OK). */
+void ava_session_drop_transfers(struct ava_router_guest *g, const struct ava_abi_fn *fn,
+				const struct ava_router_call *call)
+{
+	for (uint16_t i = 0; i < fn->n_args && i < call->n_args; i++) {
+		const struct ava_abi_value *v = &fn->args[i];
+		if (v->kind == AVA_ABI_BUFFER && v->dir == AVA_ABI_DIR_OUT &&
+		    (v->flags & AVA_ABI_V_LATE) && call->args[i].present)
+			free(ava_map_del(&g->transfers, call->args[i].u64));
+	}
+}
+
 static void handle_call(struct ava_router *r, struct ava_router_guest *g,
 			const struct ava_wire_header *hdr, uint8_t *payload)
 {
@@ -529,6 +586,8 @@ static void handle_call(struct ava_router *r, struct ava_router_guest *g,
 			ava_session_end(r, g, AVA_STATUS_NO_MEMORY, "router out of memory", 1);
 			goto out;
 		}
+		if (record_transfers(r, g, fn, hdr->seq, views) < 0)
+			goto out;
 	}
 	if (ava_enforce_call(r, g, hdr, payload, fn, views, call) == AVA_ENFORCE_TAKEN)
 		return;

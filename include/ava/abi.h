@@ -77,6 +77,20 @@ enum ava_abi_elem {
  * content, so the server takes the count from the wire.
  */
 #define AVA_ABI_V_PROPS 0x20u
+/*
+ * Late data (bytes buffer of a function with an :event argument): the
+ * library may use the buffer until the call's event completes. An OUT late
+ * buffer's contents travel in one DATA frame, not in the REPLY: the CALL
+ * carries a guest-chosen transfer id after the count. An IN late buffer is
+ * kept alive by the server until the event completes (a non-blocking write).
+ */
+#define AVA_ABI_V_LATE 0x40u
+/*
+ * The call's completion event (an out buffer of handles whose plan count is
+ * 1, OpenCL's cl_event *event): what late buffers of the same function wait
+ * for.
+ */
+#define AVA_ABI_V_EVENT 0x80u
 
 /* Function flags. */
 #define AVA_ABI_FN_UNSUPPORTED 0x01u /* no spec entry: never sent; stub returns the error */
@@ -194,7 +208,8 @@ struct ava_abi_view {
 	uint8_t present;     /* 0 for NULL strings/buffers, else 1 */
 	uint64_t count;	     /* BUFFER: elements; STRING: bytes including the NUL */
 	const uint8_t *data; /* SCALAR bytes; STRING bytes; BUFFER elements (NULL if not sent) */
-	uint64_t u64;	     /* HANDLE, CALLBACK, USERDATA: the id or token */
+	uint64_t u64;	     /* HANDLE, CALLBACK, USERDATA: the id or token; late OUT BUFFER:
+				the transfer id */
 };
 
 /* Handle ids: bits 0-23 index, 24-47 generation, 48-55 type tag, 56-63 epoch. */

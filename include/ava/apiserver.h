@@ -59,6 +59,27 @@ struct ava_apiserver_api {
 	const char *spec_path; /* for --print-abi banners */
 };
 
+/*
+ * An API's completion events, which late buffers (AVA_ABI_V_LATE, the spec's
+ * ava_late_data) wait for. Hand-written per API next to its spec
+ * (spec/opencl-events.c) and registered before main runs. Every function
+ * may be called from any thread.
+ */
+struct ava_apiserver_event_ops {
+	/* 1: the event completed; 0: not yet; -1: it ended in an error. */
+	int (*status)(void *event);
+	/*
+	 * Arranges for notify() to be called, on any thread, once the event
+	 * completes or fails (at once if it already has). Returns 0 or < 0.
+	 */
+	int (*on_complete)(void *event, void (*notify)(void));
+	void (*retain)(void *event);
+	void (*release)(void *event);
+};
+
+/* Registers the event operations of the API this server runs (ops lives forever). */
+void ava_apiserver_set_event_ops(const struct ava_apiserver_event_ops *ops);
+
 /* Entry point of a generated server's main(). Returns the process exit code. */
 int ava_apiserver_main(const struct ava_apiserver_api *api, int argc, char **argv);
 

@@ -54,6 +54,7 @@ void __ava_scan_handles(void);
 void __ava_override(const char *expr_src, ...);
 void __ava_property_list(void);
 void __ava_string_lengths(const char *arg_name, ...);
+void __ava_late_data(const char *arg_name, ...);
 void __ava_unsupported(void);
 void __ava_success(const char *expr_src, ...);
 void __ava_failure(const char *expr_src, ...);
@@ -177,6 +178,16 @@ void __ava_device_time_until(const char *fn_src, const char *param_src, ...);
  * NULL or a 0 entry means NUL-terminated (clCreateProgramWithSource).
  */
 #define ava_string_lengths(arg) __ava_string_lengths(AVA_SPEC_STR_(arg), arg)
+/*
+ * A bytes buffer the library may still use after the call returns, until
+ * the call's completion event (an out handle argument) completes: a
+ * non-blocking read's destination (its bytes reach the application in a
+ * DATA frame no later than the completion can be observed) or a
+ * non-blocking write's source (the server keeps its copy until then). The
+ * server needs the API's event operations (ava_apiserver_set_event_ops).
+ * ava_argument(ptr) { ava_out; ava_buffer(size); ava_late_data(event); }
+ */
+#define ava_late_data(event) __ava_late_data(AVA_SPEC_STR_(event), event)
 
 /* ---- call annotations ---- */
 #define ava_sync	__ava_sync()

@@ -42,8 +42,16 @@ enum ava_wire_kind {
 	 * u64 device_ns. One per such CALL the server received, after its REPLY.
 	 */
 	AVA_WIRE_USAGE = 10,
+	/*
+	 * S->R->G: the contents of a late out buffer (AVA_ABI_V_LATE), sent once
+	 * its call's event completed and before any later frame of the session
+	 * that could show the completion. Payload: u64 transfer id (from the
+	 * CALL), then the bytes when status is OK; just the id when the transfer
+	 * failed (status not OK). call_id = the function id.
+	 */
+	AVA_WIRE_DATA = 11,
 };
-#define AVA_WIRE_KIND_MAX 10
+#define AVA_WIRE_KIND_MAX 11
 
 /* Header flags. Unknown bits are a protocol error. */
 #define AVA_WIRE_F_ASYNC	  0x0001u /* CALL: no REPLY will be sent */
@@ -66,7 +74,8 @@ enum ava_wire_status {
 	AVA_STATUS_UNKNOWN_API = 7,  /* HELLO named an API the router does not serve */
 	AVA_STATUS_ABI_MISMATCH = 8, /* HELLO's abi_hash differs from the router's */
 	AVA_STATUS_INTERNAL = 9,
-	AVA_STATUS_OVER_QUOTA = 10, /* refused: the tenant's quota (device memory, objects) is used up */
+	AVA_STATUS_OVER_QUOTA =
+	    10, /* refused: the tenant's quota (device memory, objects) is used up */
 };
 #define AVA_STATUS_COUNT 11
 

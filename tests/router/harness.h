@@ -16,7 +16,7 @@
 #include <ava/abi.h>
 #include <ava/wire.h>
 
-#define RT_MAX_LISTEN	  24
+#define RT_MAX_LISTEN	  32
 #define RT_TIMEOUT_MS	  10000
 #define RT_MAX_EXTRA_ARGS 8
 

@@ -239,6 +239,21 @@ static int fake_server(const char *self, const char *fd_str)
 		} else if (!strcmp(mode, "status-payload")) {
 			r.status = AVA_STATUS_BAD_HANDLE;
 			fake_send(&r, out, n);
+		} else if (!strcmp(mode, "data-unknown")) {
+			/* DATA naming a transfer no CALL of this session asked for. */
+			uint64_t id = 1;
+			struct ava_wire_header d = { .kind = AVA_WIRE_DATA,
+						     .call_id = h.call_id,
+						     .session = h.session };
+			uint8_t data[12] = { 0 };
+			memcpy(data, &id, 8);
+			fake_send(&d, data, sizeof(data));
+		} else if (!strcmp(mode, "data-short")) {
+			/* DATA too short to hold a transfer id. */
+			struct ava_wire_header d = { .kind = AVA_WIRE_DATA,
+						     .call_id = h.call_id,
+						     .session = h.session };
+			fake_send(&d, "abc", 3);
 		} else if (!strcmp(mode, "async-reply")) {
 			r.flags = AVA_WIRE_F_ASYNC;
 			fake_send(&r, out, n);
@@ -271,6 +286,8 @@ static const struct bad_mode modes[] = {
 	{ "usage-len", "USAGE with a 4-byte payload" },
 	{ "usage-fn", "USAGE for fn 1, which is not a device_time call" },
 	{ "usage-session", "USAGE for session 2147483647, which was never opened" },
+	{ "data-unknown", "no such outstanding transfer" },
+	{ "data-short", "no transfer id" },
 };
 #define N_MODES (sizeof(modes) / sizeof(modes[0]))
 
