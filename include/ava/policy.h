@@ -24,8 +24,8 @@
 extern "C" {
 #endif
 
-#define AVA_POLICY_UNLIMITED UINT64_MAX
-#define AVA_POLICY_MAX_WEIGHT 10000u
+#define AVA_POLICY_UNLIMITED	  UINT64_MAX
+#define AVA_POLICY_MAX_WEIGHT	  10000u
 #define AVA_POLICY_DEFAULT_DEVICE "default"
 
 struct ava_abi_api;
@@ -70,9 +70,9 @@ struct ava_policy_placement {
 
 /* The limits of one tenant (or of the defaults). */
 struct ava_policy_limits {
-	uint32_t weight;	   /* share of device time, 1..AVA_POLICY_MAX_WEIGHT; default 1 */
-	uint64_t memory_quota;	   /* bytes of device memory (all APIs); default unlimited */
-	uint64_t max_objects;	   /* live API objects (handles) at once; default unlimited */
+	uint32_t weight;       /* share of device time, 1..AVA_POLICY_MAX_WEIGHT; default 1 */
+	uint64_t memory_quota; /* bytes of device memory (all APIs); default unlimited */
+	uint64_t max_objects;  /* live API objects (handles) at once; default unlimited */
 	struct ava_policy_rate call_rate; /* calls per second */
 	struct ava_policy_rate byte_rate; /* payload bytes per second, both directions */
 	char **apis;			  /* allowed APIs; NULL = every API the router serves */
@@ -89,9 +89,9 @@ struct ava_policy_limits {
  * every given condition holds; the first matching tenant in file order wins.
  */
 struct ava_policy_tenant {
-	char *name; /* unique; [A-Za-z0-9._:@-], at most 64 characters */
-	char *match_socket;   /* listener path, or NULL */
-	char *match_label;    /* the listener's label (--listen PATH=LABEL, e.g. a VM id), or NULL */
+	char *name;	    /* unique; [A-Za-z0-9._:@-], at most 64 characters */
+	char *match_socket; /* listener path, or NULL */
+	char *match_label;  /* the listener's label (--listen PATH=LABEL, e.g. a VM id), or NULL */
 	int has_match_uid;
 	uint32_t match_uid;
 	struct ava_policy_limits limits;
