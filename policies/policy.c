@@ -677,6 +677,10 @@ static int parse_size(const char *s, size_t len, uint64_t *out, char *why, size_
 		len--;
 	}
 	if (len == 0) {
+		if (v == AVA_POLICY_UNLIMITED) {
+			fmt(why, why_len, "too large (at most 16 EiB)");
+			return -ERANGE;
+		}
 		*out = v;
 		return 0;
 	}
