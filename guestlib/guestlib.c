@@ -766,8 +766,13 @@ static void *cb_thread_main(void *arg)
 	}
 }
 
-static int hello(struct conn *c)
+/*
+ * HELLO and its HELLO_REPLY status. A refusal by policy is followed by a
+ * BYE whose text says why (which channel, which API): copied to why.
+ */
+static int hello(struct conn *c, char *why, size_t why_len)
 {
+	why[0] = '\0';
 	const char *name = c->api->abi->name;
 	size_t n = strlen(name);
 	struct ava_wire_buf b;
@@ -799,6 +804,16 @@ static int hello(struct conn *c)
 		status = AVA_STATUS_SERVER_GONE;
 	else if (hdr.kind != AVA_WIRE_HELLO_REPLY && hdr.kind != AVA_WIRE_BYE)
 		status = AVA_STATUS_MALFORMED;
+	free(payload);
+	payload = NULL;
+	if (hdr.kind == AVA_WIRE_HELLO_REPLY && status == AVA_STATUS_REFUSED &&
+	    ava_transport_recv_frame(c->t, 4096, &hdr, &payload, &reason) == 0 &&
+	    hdr.kind == AVA_WIRE_BYE) {
+		size_t k = hdr.len_bytes < why_len - 1 ? hdr.len_bytes : why_len - 1;
+		for (size_t i = 0; i < k; i++) /* keep the message printable */
+			why[i] = (payload[i] >= 0x20 && payload[i] < 0x7f) ? (char)payload[i] : '?';
+		why[k] = '\0';
+	}
 	free(payload);
 	return status;
 }
@@ -889,6 +904,7 @@ static struct conn *get_conn(const struct ava_guestlib_api *api, bool quiet, uin
 			path = AVA_GUESTLIB_DEFAULT_SOCKET;
 		int r = inside_ava_service() ? -ENOTCONN : ava_transport_unix_connect(path, &c->t);
 		int st = AVA_STATUS_SERVER_GONE;
+		char why[256] = "";
 		if (r == -ENOTCONN) {
 			c->t = NULL; /* an AvA service process: never a guest */
 		} else if (r < 0 && quiet && !debug_enabled()) {
@@ -899,7 +915,7 @@ static struct conn *get_conn(const struct ava_guestlib_api *api, bool quiet, uin
 			    path, strerror(-r), api->abi->name);
 			c->t = NULL;
 		} else {
-			st = hello(c);
+			st = hello(c, why, sizeof(why));
 			if (st == AVA_STATUS_OK &&
 			    pthread_create(&c->rx_thread, NULL, rx_thread_main, c) == 0) {
 				pthread_detach(c->rx_thread);
@@ -911,6 +927,9 @@ static struct conn *get_conn(const struct ava_guestlib_api *api, bool quiet, uin
 				say("this %s guest library and the router's manifest differ "
 				    "(rebuild or reinstall one of them)",
 				    api->abi->name);
+			} else if (why[0]) {
+				say("the router at %s refused the %s session: %s", path,
+				    api->abi->name, why);
 			} else {
 				say("the router at %s refused the %s session (%s)", path,
 				    api->abi->name,
