@@ -77,6 +77,15 @@ enum ava_abi_elem {
  * content, so the server takes the count from the wire.
  */
 #define AVA_ABI_V_PROPS 0x20u
+/*
+ * An output bytes buffer that a call may turn into an array of pointers to
+ * the caller's byte buffers ("blobs": OpenCL's CL_PROGRAM_BINARIES). After
+ * its count the call carries a u8 mode: 0, the buffer as usual; 1, one u64
+ * capacity per pointer (count * size_bytes / 8 of them, 0 for a NULL
+ * pointer), and the reply then carries, per pointer, u64 n and n bytes in
+ * place of the buffer's elements. The view's u64 is the mode.
+ */
+#define AVA_ABI_V_BLOBS 0x40u
 
 /* Function flags. */
 #define AVA_ABI_FN_UNSUPPORTED 0x01u /* no spec entry: never sent; stub returns the error */
