@@ -1381,6 +1381,13 @@ static enum CXVisitorResult find_field(CXCursor field, CXClientData data)
 		ff->ok = true;
 		return CXVisit_Break;
 	}
+	/* A member of an anonymous union or struct is a field of the record too. */
+	if (clang_Cursor_isAnonymousRecordDecl(
+		clang_getTypeDeclaration(clang_getCursorType(field)))) {
+		clang_Type_visitFields(clang_getCursorType(field), find_field, ff);
+		if (ff->ok)
+			return CXVisit_Break;
+	}
 	return CXVisit_Continue;
 }
 
