@@ -686,7 +686,7 @@ static void blobs_sized_by(struct body *b, CXCursor c, struct scope sc)
 		goto out;
 	}
 	if (i < 0 || i == sc.arg) {
-		char *text = source_text(b->p, arg);
+		char *text = string_literal(call_arg(c, 0));
 
 		error_at(b->p, c,
 			 "ava_blobs_sized_by(%s, ...): '%s' is not another parameter of %s",
