@@ -174,6 +174,18 @@ int main(void)
 			}
 	printf("fill, copy and read back: %d pixels correct\n", W * H);
 
+	/* clEnqueueCopyBufferRect: the picture's rows 2..5, bytes 40..71, to the origin. */
+	const size_t rsrc[3] = { 40, 2, 0 }, rdst[3] = { 0, 0, 0 }, rreg[3] = { 32, 4, 1 };
+	CLT_CHECK(clEnqueueCopyBufferRect(q, src, back, rsrc, rdst, rreg, W * 4, 0, 32, 0, 0, NULL,
+					  NULL));
+	static uint8_t rect[4][32];
+	CLT_CHECK(clEnqueueReadBuffer(q, back, CL_TRUE, 0, sizeof(rect), rect, 0, NULL, NULL));
+	for (int y = 0; y < 4; y++)
+		for (int x = 0; x < 32; x++)
+			CLT_ASSERT(rect[y][x] == pic[y + 2][(40 + x) / 4][(40 + x) % 4],
+				   "rect copy (%d,%d) = %u", x, y, rect[y][x]);
+	printf("buffer rectangle copy: %d bytes correct\n", 4 * 32);
+
 	cl_sampler old = clCreateSampler(ctx, CL_TRUE, CL_ADDRESS_REPEAT, CL_FILTER_LINEAR, &err);
 	CLT_CHECK(err);
 	cl_bool norm = CL_FALSE;
