@@ -7,7 +7,9 @@
 #
 # (a) shares: 2 tenants (weights 1:1, 3:1) and 4 tenants (1:1:1:1, 1:2:3:4),
 #     each running avatest_busy(dev, 2000) in a loop (and, when the OpenCL API
-#     server and a device are there, cl-spin: kernel + clFinish in a loop).
+#     server and a device are there, cl-spin: 8 kernels + clFinish in a loop,
+#     and 3:1 with 1 kernel + clFinish, which the work-conserving fair queue
+#     cannot weight: the tenant is never waiting in it when the slot frees).
 #     device_time_ns is sampled for every tenant at two instants while all are
 #     backlogged; per tenant: its share of the device time in the window, the
 #     ideal weight share, the relative error; per run: Jain's fairness index of
@@ -119,9 +121,10 @@ sample() {
 		"$work/status.json" >"$1"
 }
 
-# share KIND WEIGHT...: KIND avatest or opencl; one tenant per weight, all busy.
+# share KIND WEIGHT...: KIND avatest or opencl:BATCH (cl-spin, BATCH kernels
+# per clFinish); one tenant per weight, all busy.
 share() {
-	local kind=$1
+	local kind=${1%%:*} batch=${1#*:}
 	shift
 	local weights=("$@") n=$# i policy warm=1 tail=1
 	[ $smoke -eq 1 ] && warm=0.3
@@ -139,7 +142,7 @@ tenants:"
 	local pids=()
 	for i in $(seq 1 "$n"); do
 		if [ "$kind" = opencl ]; then
-			run "$i" "$spin" "$run_s" >"$work/c$i.out" 2>&1 &
+			run "$i" "$spin" "$run_s" 4096 2048 "$batch" >"$work/c$i.out" 2>&1 &
 		else
 			run "$i" "$client" busy "$run_s" 2000 >"$work/c$i.out" 2>&1 &
 		fi
@@ -157,7 +160,7 @@ tenants:"
 	done
 	stop_router
 	local label="avatest_busy(dev, 2000 us)"
-	[ "$kind" = opencl ] && label="OpenCL on PoCL: cl-spin kernel + clFinish"
+	[ "$kind" = opencl ] && label="OpenCL on PoCL: cl-spin, $batch kernel(s) + clFinish"
 	local wl
 	wl=$(
 		IFS=:
@@ -253,9 +256,11 @@ else
 			echo
 			echo "share: OpenCL skipped (cl-spin finds no OpenCL device natively)"
 		else
-			share opencl 1 1
-			share opencl 3 1
-			share opencl 1 2 3 4
+			share opencl:8 1 1
+			share opencl:8 3 1
+			share opencl:8 1 2 3 4
+			# One kernel in flight per tenant: never queued when the slot frees.
+			share opencl:1 3 1
 		fi
 	fi
 fi

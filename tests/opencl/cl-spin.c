@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * cl-spin: a compute-bound OpenCL tenant. Runs a kernel of FMAS dependent
- * multiply-adds per work item, then clFinish, in a loop for SECONDS; checks
- * the result of the last run against the CPU and prints "spin N" (the number
- * of kernels). test_enforce.sh (share-opencl) and bench/fairness.sh run two
+ * cl-spin: a compute-bound OpenCL tenant. Enqueues BATCH kernels of FMAS
+ * dependent multiply-adds per work item, then clFinish, in a loop for
+ * SECONDS; checks the result of the last run against the CPU and prints
+ * "spin N" (the number of kernels). test_enforce.sh (share-opencl) and bench/fairness.sh run two
  * or more of these through one avarouterd to see the device time split.
  *
- *   cl-spin SECONDS [WORK_ITEMS [FMAS]]   (defaults 4096 and 2048)
+ *   cl-spin SECONDS [WORK_ITEMS [FMAS [BATCH]]]   (defaults 4096, 2048 and 1)
  *
  * Exits 77 when there is no OpenCL device, 1 on any unexpected result. Its
  * output depends on the machine's speed, so it is not one of the programs
@@ -51,15 +51,17 @@ int main(int argc, char **argv)
 	cl_device_id device;
 	cl_int err;
 
-	if (argc < 2 || argc > 4) {
-		fprintf(stderr, "usage: cl-spin SECONDS [WORK_ITEMS [FMAS]]\n");
+	if (argc < 2 || argc > 5) {
+		fprintf(stderr, "usage: cl-spin SECONDS [WORK_ITEMS [FMAS [BATCH]]]\n");
 		return 2;
 	}
 	double seconds = strtod(argv[1], NULL);
 	size_t items = argc > 2 ? strtoul(argv[2], NULL, 0) : 4096;
 	cl_uint fmas = argc > 3 ? (cl_uint)strtoul(argv[3], NULL, 0) : 2048;
-	if (seconds <= 0 || items == 0 || items > ((size_t)1 << 24)) {
-		fprintf(stderr, "cl-spin: SECONDS must be > 0 and WORK_ITEMS 1..2^24\n");
+	unsigned long batch = argc > 4 ? strtoul(argv[4], NULL, 0) : 1;
+	if (seconds <= 0 || items == 0 || items > ((size_t)1 << 24) || batch == 0 ||
+	    batch > 1024) {
+		fprintf(stderr, "cl-spin: SECONDS must be > 0, WORK_ITEMS 1..2^24, BATCH 1..1024\n");
 		return 2;
 	}
 	clt_init((unsigned)seconds + 120);
@@ -78,9 +80,11 @@ int main(int argc, char **argv)
 	unsigned long n = 0;
 	double end = now_s() + seconds;
 	while (n == 0 || now_s() < end) {
-		CLT_CHECK(clEnqueueNDRangeKernel(q, k, 1, NULL, &items, NULL, 0, NULL, NULL));
+		for (unsigned long b = 0; b < batch; b++)
+			CLT_CHECK(
+			    clEnqueueNDRangeKernel(q, k, 1, NULL, &items, NULL, 0, NULL, NULL));
 		CLT_CHECK(clFinish(q));
-		n++;
+		n += batch;
 	}
 
 	float *host = malloc(items * sizeof(float));
