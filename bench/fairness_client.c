@@ -49,7 +49,8 @@ static int busy_mode(double seconds, uint32_t usec)
 	while (now_ns() < end) {
 		avatest_status s = avatest_busy(dev, usec);
 		if (s != AVATEST_OK) {
-			fprintf(stderr, "bench-fairness-client: avatest_busy returned %d\n", (int)s);
+			fprintf(stderr, "bench-fairness-client: avatest_busy returned %d\n",
+				(int)s);
 			return 1;
 		}
 		n++;
@@ -105,8 +106,9 @@ static int flood_mode(double seconds, unsigned n_threads, uint32_t usec)
 	for (unsigned i = 0; i < started; i++) {
 		pthread_join(t[i].th, NULL);
 		if (t[i].bad != AVATEST_OK) {
-			fprintf(stderr, "bench-fairness-client: flood thread %u: call returned %d\n",
-				i, (int)t[i].bad);
+			fprintf(stderr,
+				"bench-fairness-client: flood thread %u: call returned %d\n", i,
+				(int)t[i].bad);
 			ret = 1;
 		}
 		if (i % 2 == 1)
@@ -135,7 +137,8 @@ static int latency_mode(unsigned long n, double seconds)
 		avatest_status s = avatest_null();
 		uint64_t t1 = now_ns();
 		if (s != AVATEST_OK) {
-			fprintf(stderr, "bench-fairness-client: avatest_null returned %d\n", (int)s);
+			fprintf(stderr, "bench-fairness-client: avatest_null returned %d\n",
+				(int)s);
 			goto out;
 		}
 		samples[done++] = (double)(t1 - t0);

@@ -18,14 +18,13 @@
 #include <stdlib.h>
 #include <time.h>
 
-static const char kernel_src[] =
-    "__kernel void spin(__global float *out, uint fmas)\n"
-    "{\n"
-    "\tfloat x = (float)(get_global_id(0) & 7);\n"
-    "\tfor (uint i = 0; i < fmas; i++)\n"
-    "\t\tx = x * 0.5f + 1.0f;\n"
-    "\tout[get_global_id(0)] = x;\n"
-    "}\n";
+static const char kernel_src[] = "__kernel void spin(__global float *out, uint fmas)\n"
+				 "{\n"
+				 "\tfloat x = (float)(get_global_id(0) & 7);\n"
+				 "\tfor (uint i = 0; i < fmas; i++)\n"
+				 "\t\tx = x * 0.5f + 1.0f;\n"
+				 "\tout[get_global_id(0)] = x;\n"
+				 "}\n";
 
 static double now_s(void)
 {
@@ -59,9 +58,9 @@ int main(int argc, char **argv)
 	size_t items = argc > 2 ? strtoul(argv[2], NULL, 0) : 4096;
 	cl_uint fmas = argc > 3 ? (cl_uint)strtoul(argv[3], NULL, 0) : 2048;
 	unsigned long batch = argc > 4 ? strtoul(argv[4], NULL, 0) : 1;
-	if (seconds <= 0 || items == 0 || items > ((size_t)1 << 24) || batch == 0 ||
-	    batch > 1024) {
-		fprintf(stderr, "cl-spin: SECONDS must be > 0, WORK_ITEMS 1..2^24, BATCH 1..1024\n");
+	if (seconds <= 0 || items == 0 || items > ((size_t)1 << 24) || batch == 0 || batch > 1024) {
+		fprintf(stderr,
+			"cl-spin: SECONDS must be > 0, WORK_ITEMS 1..2^24, BATCH 1..1024\n");
 		return 2;
 	}
 	clt_init((unsigned)seconds + 120);
@@ -89,8 +88,8 @@ int main(int argc, char **argv)
 
 	float *host = malloc(items * sizeof(float));
 	CLT_ASSERT(host != NULL, "out of memory");
-	CLT_CHECK(clEnqueueReadBuffer(q, out, CL_TRUE, 0, items * sizeof(float), host, 0, NULL,
-				      NULL));
+	CLT_CHECK(
+	    clEnqueueReadBuffer(q, out, CL_TRUE, 0, items * sizeof(float), host, 0, NULL, NULL));
 	for (size_t i = 0; i < items; i++)
 		CLT_ASSERT(host[i] == expected(i, fmas), "out[%zu] = %g, want %g", i,
 			   (double)host[i], (double)expected(i, fmas));
