@@ -9,7 +9,8 @@
 #     each running avatest_busy(dev, 2000) in a loop (and, when the OpenCL API
 #     server and a device are there, cl-spin: 8 kernels + clFinish in a loop,
 #     and 3:1 with 1 kernel + clFinish, which the work-conserving fair queue
-#     cannot weight: the tenant is never waiting in it when the slot frees).
+#     cannot weight: the tenant is never waiting in it when the slot frees;
+#     the same shown without PoCL by avatest_busy + avatest_sync, 3:1).
 #     device_time_ns is sampled for every tenant at two instants while all are
 #     backlogged; per tenant: its share of the device time in the window, the
 #     ideal weight share, the relative error; per run: Jain's fairness index of
@@ -121,8 +122,9 @@ sample() {
 		"$work/status.json" >"$1"
 }
 
-# share KIND WEIGHT...: KIND avatest or opencl:BATCH (cl-spin, BATCH kernels
-# per clFinish); one tenant per weight, all busy.
+# share KIND WEIGHT...: KIND avatest, avatest:sync (avatest_sync after every
+# call) or opencl:BATCH (cl-spin, BATCH kernels per clFinish); one tenant per
+# weight, all busy.
 share() {
 	local kind=${1%%:*} batch=${1#*:}
 	shift
@@ -144,7 +146,9 @@ tenants:"
 		if [ "$kind" = opencl ]; then
 			run "$i" "$spin" "$run_s" 4096 2048 "$batch" >"$work/c$i.out" 2>&1 &
 		else
-			run "$i" "$client" busy "$run_s" 2000 >"$work/c$i.out" 2>&1 &
+			local mode=busy
+			[ "$batch" = sync ] && mode=busy-sync
+			run "$i" "$client" "$mode" "$run_s" 2000 >"$work/c$i.out" 2>&1 &
 		fi
 		pids+=($!)
 	done
@@ -160,6 +164,8 @@ tenants:"
 	done
 	stop_router
 	local label="avatest_busy(dev, 2000 us)"
+	[ "$kind" = avatest ] && [ "$batch" = sync ] &&
+		label="avatest_busy(dev, 2000 us) + avatest_sync each call"
 	[ "$kind" = opencl ] && label="OpenCL on PoCL: cl-spin, $batch kernel(s) + clFinish"
 	local wl
 	wl=$(
@@ -248,6 +254,8 @@ else
 	share avatest 3 1
 	share avatest 1 1 1 1
 	share avatest 1 2 3 4
+	# One call in flight per tenant: never queued when the slot frees.
+	share avatest:sync 3 1
 	if [ $opencl -eq 1 ]; then
 		if [ ! -x "$spin" ] || [ ! -x "$api_dir/ava-server-opencl" ]; then
 			echo

@@ -7,6 +7,9 @@
  *   bench-fairness-client busy SECONDS USEC
  *       avatest_busy(dev, USEC) in a loop for SECONDS, then avatest_sync;
  *       prints "busy N"
+ *   bench-fairness-client busy-sync SECONDS USEC
+ *       the same with avatest_sync after every call: one call in flight at a
+ *       time, like an OpenCL program that calls clFinish after each kernel
  *   bench-fairness-client flood SECONDS THREADS USEC
  *       THREADS threads for SECONDS: even ones call avatest_null, odd ones
  *       avatest_busy(dev, USEC), as fast as they are answered; prints
@@ -41,7 +44,7 @@ struct flood_thread {
 	avatest_status bad; /* the first error, AVATEST_OK if none */
 };
 
-static int busy_mode(double seconds, uint32_t usec)
+static int busy_mode(double seconds, uint32_t usec, bool sync_each)
 {
 	unsigned long n = 0;
 	uint64_t end = now_ns() + (uint64_t)(seconds * 1e9);
@@ -51,6 +54,10 @@ static int busy_mode(double seconds, uint32_t usec)
 		if (s != AVATEST_OK) {
 			fprintf(stderr, "bench-fairness-client: avatest_busy returned %d\n",
 				(int)s);
+			return 1;
+		}
+		if (sync_each && avatest_sync(dev) != AVATEST_OK) {
+			fprintf(stderr, "bench-fairness-client: avatest_sync failed\n");
 			return 1;
 		}
 		n++;
@@ -162,7 +169,7 @@ int main(int argc, char **argv)
 	int ret = 2;
 
 	if (argc < 3) {
-		fprintf(stderr, "usage: bench-fairness-client busy SECONDS USEC | "
+		fprintf(stderr, "usage: bench-fairness-client busy|busy-sync SECONDS USEC | "
 				"flood SECONDS THREADS USEC | latency N SECONDS\n");
 		return 2;
 	}
@@ -171,8 +178,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench-fairness-client: cannot open device 0\n");
 		return 1;
 	}
-	if (!strcmp(argv[1], "busy") && argc == 4)
-		ret = busy_mode(strtod(argv[2], NULL), (uint32_t)strtoul(argv[3], NULL, 0));
+	if ((!strcmp(argv[1], "busy") || !strcmp(argv[1], "busy-sync")) && argc == 4)
+		ret = busy_mode(strtod(argv[2], NULL), (uint32_t)strtoul(argv[3], NULL, 0),
+				!strcmp(argv[1], "busy-sync"));
 	else if (!strcmp(argv[1], "flood") && argc == 5)
 		ret = flood_mode(strtod(argv[2], NULL), (unsigned)strtoul(argv[3], NULL, 0),
 				 (uint32_t)strtoul(argv[4], NULL, 0));
