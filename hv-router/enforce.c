@@ -100,6 +100,7 @@ static struct ava_router_device *device_get(struct ava_router *r,
 		return NULL;
 	}
 	ava_fairq_init(&d->q, pd->max_inflight, (uint64_t)pd->lease_ms * 1000000u, 0);
+	ava_fairq_set_idle(&d->q, (uint64_t)pd->idle_us * 1000u);
 	d->in_policy = 1;
 	d->next = r->devices;
 	r->devices = d;
@@ -117,6 +118,7 @@ int ava_enforce_policy_applied(struct ava_router *r)
 		if (d) {
 			ava_fairq_set_params(&d->q, pd->max_inflight,
 					     (uint64_t)pd->lease_ms * 1000000u);
+			ava_fairq_set_idle(&d->q, (uint64_t)pd->idle_us * 1000u);
 			d->in_policy = 1;
 		} else if (!device_get(r, pd)) {
 			return -ENOMEM;
@@ -291,7 +293,7 @@ static void after_rate(struct ava_router *r, struct ava_enforce_held *h)
 	    ava_policy_placement(r->policy, g->tenant->limits, g->api->name);
 	struct ava_router_device *d = pd ? device_get(r, pd) : NULL;
 	struct ava_fairq_flow *f = d ? flow_get(g->tenant, d) : NULL;
-	if (!f || ava_fairq_enqueue(&d->q, f, h, &h->item) < 0) {
+	if (!f || ava_fairq_enqueue(&d->q, f, h, now_ns(), &h->item) < 0) {
 		/* Out of memory: the call goes unqueued rather than not at all. */
 		held_unlink_guest(r, h);
 		held_forward(r, h);
@@ -602,7 +604,8 @@ int64_t ava_enforce_tick(struct ava_router *r)
 		}
 	}
 	for (struct ava_router_device *d = r->devices; d; d = d->next) {
-		if (ava_fairq_expire(&d->q, now))
+		/* Expired leases and ended anticipations may let queued calls go. */
+		if (ava_fairq_expire(&d->q, now) || d->q.n_queued)
 			device_dispatch(r, d);
 		wake_at(r, ava_fairq_next_deadline(&d->q));
 	}

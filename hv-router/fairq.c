@@ -230,12 +230,27 @@ size_t ava_fairq_flow_remove(struct ava_fairq *q, struct ava_fairq_flow *f,
 		q->flows = f->next;
 	if (f->next)
 		f->next->prev = f->prev;
+	if (q->ant_flow == f)
+		q->ant_flow = NULL;
 	free(f);
 	idle_check(q);
 	return n;
 }
 
-int ava_fairq_enqueue(struct ava_fairq *q, struct ava_fairq_flow *f, void *cookie,
+void ava_fairq_set_idle(struct ava_fairq *q, uint64_t idle_ns)
+{
+	q->idle_ns = idle_ns;
+	if (!idle_ns)
+		q->ant_flow = NULL;
+}
+
+/* Folds one think time into f's moving average (over about 4 samples). */
+static void think_add(struct ava_fairq_flow *f, uint64_t think_ns)
+{
+	f->think_ns = f->think_ns - f->think_ns / 4 + think_ns / 4;
+}
+
+int ava_fairq_enqueue(struct ava_fairq *q, struct ava_fairq_flow *f, void *cookie, uint64_t now_ns,
 		      struct ava_fairq_item **ret_item)
 {
 	struct ava_fairq_item *it = calloc(1, sizeof(*it));
@@ -247,6 +262,12 @@ int ava_fairq_enqueue(struct ava_fairq *q, struct ava_fairq_flow *f, void *cooki
 	it->cookie = cookie;
 	it->flow = f;
 	it->state = ITEM_QUEUED;
+	if (f->idle_since) {
+		think_add(f, now_ns > f->idle_since ? now_ns - f->idle_since : 0);
+		f->idle_since = 0;
+		if (q->ant_flow == f && now_ns <= q->ant_until)
+			q->n_idle_hits++;
+	}
 	if (!f->head) {
 		/* Empty to backlogged: no credit for the time it was idle. */
 		if (f->finish < q->vtime) {
@@ -291,6 +312,16 @@ struct ava_fairq_item *ava_fairq_next(struct ava_fairq *q, uint64_t now_ns)
 	for (struct ava_fairq_flow *f = q->active; f; f = f->act_next)
 		if (!best || goes_before(f, best))
 			best = f;
+	if (q->ant_flow && q->ant_flow != best) {
+		struct ava_fairq_flow *a = q->ant_flow;
+		if (now_ns < q->ant_until && !a->head && goes_before(a, best))
+			return NULL; /* the slot waits for the owed flow's next call */
+		if (!a->head && a->idle_since) {
+			/* It did not come back in time: count the window as its think time. */
+			think_add(a, 2 * q->idle_ns);
+		}
+	}
+	q->ant_flow = NULL;
 
 	struct ava_fairq_item *it = flow_pop(q, best);
 	/* The head's start tag is the flow's finish tag; V follows the dispatched start tags. */
@@ -335,6 +366,22 @@ static void slot_release(struct ava_fairq *q, struct ava_fairq_item *it)
 		it->flow->n_inflight--;
 }
 
+/*
+ * f's call completed and f is idle: keep the slot for f for up to idle_ns
+ * if f would go before every waiting flow and tends to come back in time.
+ */
+static void anticipate(struct ava_fairq *q, struct ava_fairq_flow *f, uint64_t now_ns)
+{
+	if (!q->idle_ns || f->think_ns > q->idle_ns)
+		return;
+	for (struct ava_fairq_flow *g = q->active; g; g = g->act_next)
+		if (!goes_before(f, g))
+			return;
+	q->ant_flow = f;
+	q->ant_until = now_ns + q->idle_ns;
+	q->n_idle_holds++;
+}
+
 void *ava_fairq_complete(struct ava_fairq *q, struct ava_fairq_item *item, uint64_t cost_ns,
 			 uint64_t now_ns)
 {
@@ -359,6 +406,10 @@ void *ava_fairq_complete(struct ava_fairq *q, struct ava_fairq_item *item, uint6
 		f->est_ns = f->est_ns - f->est_ns / 8 + cost_ns / 8;
 		if (f->est_ns == 0)
 			f->est_ns = 1;
+		if (!f->head && !f->n_inflight) {
+			f->idle_since = now_ns ? now_ns : 1;
+			anticipate(q, f, now_ns);
+		}
 	}
 	free(item);
 	idle_check(q);
@@ -419,5 +470,7 @@ uint64_t ava_fairq_next_deadline(const struct ava_fairq *q)
 	for (const struct ava_fairq_item *it = q->inflight; it; it = it->next)
 		if (it->deadline_ns < d)
 			d = it->deadline_ns;
+	if (q->ant_flow && q->n_queued && q->ant_until < d)
+		d = q->ant_until;
 	return d;
 }

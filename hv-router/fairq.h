@@ -39,6 +39,18 @@
  * up to crowd others out later. When the device is completely idle V jumps
  * to the largest finish tag, so everyone starts level.
  *
+ * Idling for an owed tenant (anticipation, as in disk schedulers like
+ * anticipatory scheduling and BFQ): a tenant that runs one device call at a
+ * time and waits for it (enqueue, then clFinish) is never backlogged when
+ * its call completes, so a work-conserving queue would hand the free slot
+ * to whoever waits and shares would fall to 1:1 whatever the weights. So
+ * when a flow's call completes, the flow has nothing else queued or
+ * running, and it would go before every waiting flow (its finish tag is the
+ * smallest), the slot is kept free for up to idle_ns for that flow's next
+ * call. The flow's think time (completion to its next call) is measured;
+ * a flow whose think time is longer than idle_ns is not waited for, so a
+ * tenant that stopped costs the device at most idle_ns a few times.
+ *
  * Leases: a dispatched call that has not completed lease_ns after dispatch
  * (a hung kernel, a lost reply) stops counting toward max_inflight after
  * ava_fairq_expire, so one tenant cannot block the device's slots; its
@@ -78,6 +90,8 @@ struct ava_fairq_flow {
 	uint64_t n_queued;    /* waiting now */
 	uint64_t n_inflight;  /* dispatched, not completed (lease expired or not) */
 	uint64_t est_ns;      /* moving average cost: the estimate for the next dispatch */
+	uint64_t think_ns;    /* moving average time from an idle completion to its next call */
+	uint64_t idle_since;  /* when its last call completed leaving it idle; 0: not idle */
 	/* Scheduling state. */
 	uint64_t finish;		    /* finish tag of the last dispatched call, virtual ns */
 	uint64_t finish_rem;		    /* remainder of the cost/weight divisions, < weight */
@@ -97,6 +111,10 @@ struct ava_fairq {
 	uint64_t n_queued;
 	uint64_t n_dispatched;
 	uint64_t n_expired_total;
+	uint64_t idle_ns;		    /* anticipation window; 0: work-conserving */
+	struct ava_fairq_flow *ant_flow;    /* the flow the free slot waits for, or NULL */
+	uint64_t ant_until;		    /* until when */
+	uint64_t n_idle_holds, n_idle_hits; /* anticipations started, and answered in time */
 	uint64_t next_flow_id;
 	struct ava_fairq_flow *flows;
 	struct ava_fairq_flow *active;
@@ -126,6 +144,9 @@ void ava_fairq_fini(struct ava_fairq *q);
  */
 void ava_fairq_set_params(struct ava_fairq *q, uint32_t max_inflight, uint64_t lease_ns);
 
+/* Sets the anticipation window (policy `idle_us`; 0 turns it off). */
+void ava_fairq_set_idle(struct ava_fairq *q, uint64_t idle_ns);
+
 /*
  * Adds a flow with weight (clamped to 1..AVA_FAIRQ_MAX_WEIGHT). Returns 0
  * and *ret_flow (owned by q until ava_fairq_flow_remove), or -ENOMEM.
@@ -150,11 +171,11 @@ size_t ava_fairq_flow_remove(struct ava_fairq *q, struct ava_fairq_flow *f,
 			     void (*fail)(void *cookie, void *arg), void *arg);
 
 /*
- * Queues a call (cookie, not NULL, owned by the caller) on flow f. Returns
- * 0 and, if ret_item is not NULL, the item's handle (valid until it is
- * completed or dropped), or -ENOMEM.
+ * Queues a call (cookie, not NULL, owned by the caller) on flow f at now_ns.
+ * Returns 0 and, if ret_item is not NULL, the item's handle (valid until it
+ * is completed or dropped), or -ENOMEM.
  */
-int ava_fairq_enqueue(struct ava_fairq *q, struct ava_fairq_flow *f, void *cookie,
+int ava_fairq_enqueue(struct ava_fairq *q, struct ava_fairq_flow *f, void *cookie, uint64_t now_ns,
 		      struct ava_fairq_item **ret_item) __attribute__((warn_unused_result));
 
 /*
@@ -200,8 +221,9 @@ void *ava_fairq_drop(struct ava_fairq *q, struct ava_fairq_item *item);
 size_t ava_fairq_expire(struct ava_fairq *q, uint64_t now_ns);
 
 /*
- * The earliest lease deadline among held slots, for the caller's timer,
- * or AVA_FAIRQ_NO_DEADLINE.
+ * The earliest time the queue needs the caller again (a lease deadline, or
+ * the end of an anticipation while calls wait), for the caller's timer, or
+ * AVA_FAIRQ_NO_DEADLINE.
  */
 uint64_t ava_fairq_next_deadline(const struct ava_fairq *q);
 

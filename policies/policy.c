@@ -54,6 +54,8 @@
 #define MAX_UID		 4294967294u /* (uid_t)-1 is "no uid" */
 #define DEFAULT_INFLIGHT 1u
 #define DEFAULT_LEASE_MS 100u
+#define DEFAULT_IDLE_US	 2000u
+#define MAX_IDLE_US	 1000000u
 
 /* ------------------------------------------------------------------------ */
 /* Arena                                                                    */
@@ -1417,15 +1419,17 @@ static void parse_devices(struct ctx *c, const struct ynode *n)
 		struct ava_policy_device *dev = &p->devices[p->n_devices];
 		struct slot slots[] = { { .key = "name" },
 					{ .key = "max_inflight" },
-					{ .key = "lease_ms" } };
+					{ .key = "lease_ms" },
+					{ .key = "idle_us" } };
 
 		memset(dev, 0, sizeof(*dev));
 		fmt(path, sizeof(path), "devices[%zu]", i);
 		if (!want_kind(c, d, Y_MAP, path, "a mapping like { name: gpu0 }"))
 			continue;
-		take_map(c, d, path, slots, 3);
+		take_map(c, d, path, slots, 4);
 		dev->max_inflight = DEFAULT_INFLIGHT;
 		dev->lease_ms = DEFAULT_LEASE_MS;
+		dev->idle_us = DEFAULT_IDLE_US;
 		dev->pos = d->pos;
 		if (slots[1].val) {
 			fmt(sub, sizeof(sub), "%s.max_inflight", path);
@@ -1436,6 +1440,11 @@ static void parse_devices(struct ctx *c, const struct ynode *n)
 			fmt(sub, sizeof(sub), "%s.lease_ms", path);
 			if (get_uint(c, slots[2].val, sub, 1, MAX_LEASE_MS, &v))
 				dev->lease_ms = (uint32_t)v;
+		}
+		if (slots[3].val) {
+			fmt(sub, sizeof(sub), "%s.idle_us", path);
+			if (get_uint(c, slots[3].val, sub, 0, MAX_IDLE_US, &v))
+				dev->idle_us = (uint32_t)v;
 		}
 		if (!slots[0].val) {
 			msgs_add(&c->msgs, d->pos, "%s: missing name", path);
@@ -1470,6 +1479,7 @@ static void parse_devices(struct ctx *c, const struct ynode *n)
 			OOM(c);
 		dev->max_inflight = DEFAULT_INFLIGHT;
 		dev->lease_ms = DEFAULT_LEASE_MS;
+		dev->idle_us = DEFAULT_IDLE_US;
 	}
 }
 
@@ -1892,6 +1902,7 @@ int ava_policy_default(struct ava_policy **ret_policy)
 		goto oom;
 	dev->max_inflight = DEFAULT_INFLIGHT;
 	dev->lease_ms = DEFAULT_LEASE_MS;
+	dev->idle_us = DEFAULT_IDLE_US;
 	impl->pub.devices = dev;
 	impl->pub.n_devices = 1;
 	*ret_policy = &impl->pub;

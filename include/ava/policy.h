@@ -103,6 +103,7 @@ struct ava_policy_device {
 	char *name;
 	uint32_t max_inflight; /* device-time calls running at once; default 1 */
 	uint32_t lease_ms;     /* a call stops holding its slot after this long; default 100 */
+	uint32_t idle_us;      /* how long a free slot may wait for an owed tenant; default 2000 */
 	struct ava_policy_pos pos;
 };
 

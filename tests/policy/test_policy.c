@@ -189,9 +189,11 @@ static void test_reference(void)
 	CHECK(device(p, "pocl0") && device(p, "pocl0")->max_inflight == 1 &&
 	      device(p, "pocl0")->lease_ms == 100 && device(p, "pocl0")->pos.line == 18);
 	CHECK(device(p, "cpu") && device(p, "cpu")->max_inflight == 4 &&
-	      device(p, "cpu")->lease_ms == 250);
+	      device(p, "cpu")->lease_ms == 250 && device(p, "cpu")->idle_us == 0);
+	CHECK(device(p, "pocl0")->idle_us == 2000);
 	CHECK(device(p, "default") && device(p, "default")->max_inflight == 1 &&
-	      device(p, "default")->lease_ms == 100 && device(p, "default")->pos.line == 0);
+	      device(p, "default")->lease_ms == 100 && device(p, "default")->pos.line == 0 &&
+	      device(p, "default")->idle_us == 2000);
 
 	/* tenants, in file order */
 	CHECK(p->n_tenants == 3);

@@ -85,7 +85,7 @@ static int sim_add_flow(struct sim *s, uint32_t weight, uint64_t cost)
 
 static void sim_enqueue(struct sim *s, int flow)
 {
-	CHECK_INT(ava_fairq_enqueue(&s->q, s->f[flow], cookie_of(flow), NULL), 0);
+	CHECK_INT(ava_fairq_enqueue(&s->q, s->f[flow], cookie_of(flow), s->now, NULL), 0);
 }
 
 static void sim_backlog(struct sim *s, int flow)
@@ -477,8 +477,8 @@ static void test_mechanics(void)
 	CHECK(ava_fairq_next_deadline(&q) == AVA_FAIRQ_NO_DEADLINE);
 
 	/* Lease: a's call hangs; b's waits until the lease ends. */
-	CHECK_INT(ava_fairq_enqueue(&q, a, (void *)1, &i1), 0);
-	CHECK_INT(ava_fairq_enqueue(&q, b, (void *)2, &i2), 0);
+	CHECK_INT(ava_fairq_enqueue(&q, a, (void *)1, 0, &i1), 0);
+	CHECK_INT(ava_fairq_enqueue(&q, b, (void *)2, 0, &i2), 0);
 	CHECK_INT(q.n_queued, 2);
 	it = ava_fairq_next(&q, 1000);
 	CHECK(it == i1);
@@ -503,9 +503,9 @@ static void test_mechanics(void)
 	CHECK_INT(q.n_inflight, 1); /* b's slot still held */
 	/* Both keep calls queued (an idle device would forgive everyone's past). */
 	for (int i = 0; i < 200; i++) {
-		CHECK_INT(ava_fairq_enqueue(&q, b, (void *)2, NULL), 0);
+		CHECK_INT(ava_fairq_enqueue(&q, b, (void *)2, 0, NULL), 0);
 		if (i < 2)
-			CHECK_INT(ava_fairq_enqueue(&q, a, (void *)1, NULL), 0);
+			CHECK_INT(ava_fairq_enqueue(&q, a, (void *)1, 0, NULL), 0);
 	}
 	CHECK(ava_fairq_complete(&q, i2, 1 * MS, 1000 + 160 * MS) == (void *)2);
 	/* a now owes b about 149 ms: b's 1 ms calls go first until it is paid. */
@@ -533,9 +533,9 @@ static void test_mechanics(void)
 
 	/* Drops: a queued item in the middle, the head, and a dispatched one. */
 	CHECK_INT(ava_fairq_flow_new(&q, 5, &a), 0);
-	CHECK_INT(ava_fairq_enqueue(&q, a, (void *)11, &i1), 0);
-	CHECK_INT(ava_fairq_enqueue(&q, a, (void *)12, &i2), 0);
-	CHECK_INT(ava_fairq_enqueue(&q, a, (void *)13, &i3), 0);
+	CHECK_INT(ava_fairq_enqueue(&q, a, (void *)11, 0, &i1), 0);
+	CHECK_INT(ava_fairq_enqueue(&q, a, (void *)12, 0, &i2), 0);
+	CHECK_INT(ava_fairq_enqueue(&q, a, (void *)13, 0, &i3), 0);
 	CHECK(ava_fairq_drop(&q, i2) == (void *)12);
 	CHECK_INT(a->n_queued, 2);
 	CHECK(ava_fairq_drop(&q, i1) == (void *)11);
@@ -548,7 +548,7 @@ static void test_mechanics(void)
 	CHECK_INT(a->n_completed, 0);
 
 	/* Unknown cost: the wall time since dispatch is charged. */
-	CHECK_INT(ava_fairq_enqueue(&q, a, (void *)14, NULL), 0);
+	CHECK_INT(ava_fairq_enqueue(&q, a, (void *)14, 0, NULL), 0);
 	it = ava_fairq_next(&q, 5 * MS);
 	(void)ava_fairq_complete(&q, it, AVA_FAIRQ_COST_UNKNOWN, 12 * MS);
 	CHECK_INT(a->cost_ns, 7 * MS);
@@ -556,7 +556,7 @@ static void test_mechanics(void)
 	/* Removal with cookies queued and reporting through the callback. */
 	n = 0;
 	for (int i = 0; i < 5; i++)
-		CHECK_INT(ava_fairq_enqueue(&q, a, (void *)(uintptr_t)(20 + i), NULL), 0);
+		CHECK_INT(ava_fairq_enqueue(&q, a, (void *)(uintptr_t)(20 + i), 0, NULL), 0);
 	CHECK_INT(ava_fairq_flow_remove(&q, a, collect, &n), 5);
 	CHECK_INT(n, 5);
 	for (int i = 0; i < 5; i++)
@@ -567,7 +567,7 @@ static void test_mechanics(void)
 	CHECK_INT(q.max_inflight, 1);
 	CHECK_INT(ava_fairq_flow_new(&q, 1, &a), 0);
 	for (int i = 0; i < 4; i++)
-		CHECK_INT(ava_fairq_enqueue(&q, a, (void *)(uintptr_t)(30 + i), NULL), 0);
+		CHECK_INT(ava_fairq_enqueue(&q, a, (void *)(uintptr_t)(30 + i), 0, NULL), 0);
 	i1 = ava_fairq_next(&q, 0);
 	CHECK(i1 != NULL);
 	CHECK(ava_fairq_next_deadline(&q) == AVA_FAIRQ_NO_DEADLINE); /* no lease */
@@ -595,6 +595,112 @@ static void test_mechanics(void)
 	ava_fairq_fini(&q);
 }
 
+/*
+ * Closed-loop flows, as an application that enqueues one kernel and waits
+ * for it (clFinish) runs: each flow has at most one call queued or running
+ * and sends its next one think_ns after the last completed. Returns the
+ * device time each flow received in [warm, end), and the time the device
+ * sat idle while a call was waiting (*ret_idle_waiting_ns; after stop_at
+ * when stop_flow stops sending then).
+ */
+static void closed_loop(uint64_t idle_ns, const uint32_t *w, int n, uint64_t cost, uint64_t think,
+			uint64_t end, int stop_flow, uint64_t stop_at, uint64_t *got,
+			uint64_t *ret_idle_waiting_ns)
+{
+	struct ava_fairq q;
+	struct ava_fairq_flow *f[MAX_FLOWS];
+	uint64_t arrive[MAX_FLOWS];
+	struct ava_fairq_item *run = NULL;
+	int run_flow = -1;
+	uint64_t run_end = 0, now = 1000, warm = end / 5, idle_waiting = 0;
+
+	ava_fairq_init(&q, 1, 0, 0);
+	ava_fairq_set_idle(&q, idle_ns);
+	for (int i = 0; i < n; i++) {
+		CHECK_INT(ava_fairq_flow_new(&q, w[i], &f[i]), 0);
+		arrive[i] = now;
+		got[i] = 0;
+	}
+	while (now < end) {
+		/* Arrivals due now. */
+		for (int i = 0; i < n; i++) {
+			if (arrive[i] <= now) {
+				CHECK_INT(ava_fairq_enqueue(&q, f[i], (void *)(uintptr_t)(i + 1),
+							    now, NULL),
+					  0);
+				arrive[i] = UINT64_MAX;
+			}
+		}
+		if (!run) {
+			run = ava_fairq_next(&q, now);
+			if (run)
+				run_flow = (int)(uintptr_t)ava_fairq_item_cookie(run) - 1;
+			run_end = now + cost;
+		}
+		/* The next event: a completion, an arrival, or the end of an anticipation. */
+		uint64_t next = run ? run_end : ava_fairq_next_deadline(&q);
+		for (int i = 0; i < n; i++)
+			if (arrive[i] < next)
+				next = arrive[i];
+		CHECK(next != UINT64_MAX && next > now);
+		/* With a stopping flow, only the idling after it stopped counts. */
+		if (!run && q.n_queued && now >= warm && (stop_flow < 0 || now >= stop_at))
+			idle_waiting += next - now;
+		now = next;
+		if (run && run_end <= now) {
+			(void)ava_fairq_complete(&q, run, cost, now);
+			if (now > warm)
+				got[run_flow] += cost;
+			if (!(run_flow == stop_flow && now >= stop_at))
+				arrive[run_flow] = now + think;
+			run = NULL;
+		}
+	}
+	if (run)
+		(void)ava_fairq_complete(&q, run, cost, now);
+	ava_fairq_fini(&q);
+	*ret_idle_waiting_ns = idle_waiting;
+}
+
+/* Weights hold for flows that wait for each call; the idling it needs stays bounded. */
+static void test_anticipation(void)
+{
+	const uint32_t w2[] = { 3, 1 }, w4[] = { 1, 2, 3, 4 };
+	uint64_t got[MAX_FLOWS], idle;
+
+	/* Without idling, one call at a time alternates: 1:1 whatever the weights. */
+	closed_loop(0, w2, 2, 2 * MS, MS / 10, 4000 * MS, -1, 0, got, &idle);
+	double share0 = (double)got[0] / (double)(got[0] + got[1]);
+	printf("closed loop 3:1, no idling: %.3f / %.3f\n", share0, 1 - share0);
+	CHECK(share0 < 0.6);
+
+	/* With a 1 ms window and 0.1 ms think time: 3:1 within one call per window. */
+	closed_loop(MS, w2, 2, 2 * MS, MS / 10, 4000 * MS, -1, 0, got, &idle);
+	double share1 = (double)got[0] / (double)(got[0] + got[1]);
+	printf("closed loop 3:1, idling 1 ms: %.3f / %.3f, idle while waiting %.1f ms\n", share1,
+	       1 - share1, (double)idle / MS);
+	CHECK(fabs(share1 - 0.75) < 0.01);
+
+	closed_loop(MS, w4, 4, 2 * MS, MS / 10, 8000 * MS, -1, 0, got, &idle);
+	uint64_t total = got[0] + got[1] + got[2] + got[3];
+	for (int i = 0; i < 4; i++) {
+		double share = (double)got[i] / (double)total, want = (double)w4[i] / 10.0;
+		printf("closed loop 1:2:3:4, flow %d: %.3f (want %.3f)\n", i, share, want);
+		CHECK(fabs(share - want) < 0.015);
+	}
+
+	/* A flow slower to come back than the window is not waited for. */
+	closed_loop(MS, w2, 2, 2 * MS, 3 * MS, 4000 * MS, -1, 0, got, &idle);
+	printf("closed loop 3:1, think 3 ms > window: idle while waiting %.1f ms\n",
+	       (double)idle / MS);
+	CHECK(idle <= 4 * MS);
+
+	/* A flow that stops: the device idles for it at most a few windows. */
+	closed_loop(MS, w2, 2, 2 * MS, MS / 10, 4000 * MS, 0, 2000 * MS, got, &idle);
+	printf("closed loop, heavy flow stops: idle while waiting %.1f ms\n", (double)idle / MS);
+	CHECK(idle <= 4 * MS);
+}
+
 int main(void)
 {
 	test_shares();
@@ -603,6 +709,7 @@ int main(void)
 	test_idle_levels();
 	test_weight_change();
 	test_mechanics();
+	test_anticipation();
 	printf("test_fairq: ok\n");
 	return 0;
 }
