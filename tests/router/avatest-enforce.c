@@ -11,6 +11,8 @@
  *   avatest-enforce calls N             N avatest_null calls; prints "ok A refused R"
  *   avatest-enforce busy SECONDS USEC   avatest_busy(USEC) in a loop for SECONDS; prints
  *                                       "busy N"
+ *   avatest-enforce hold SIZE SECONDS   allocate one SIZE-byte buffer, print "held", then
+ *                                       sleep (its server may be killed meanwhile)
  *
  * Exits 1 with a message if the API answers something no policy explains.
  */
@@ -22,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static avatest_device dev;
 static size_t thread_size;
@@ -152,6 +155,19 @@ static int busy_mode(double seconds, uint32_t usec)
 	return 0;
 }
 
+static int hold_mode(size_t size, unsigned seconds)
+{
+	avatest_status err = AVATEST_OK;
+	avatest_buffer buf = avatest_buffer_new(dev, size, &err);
+	if (!buf) {
+		fprintf(stderr, "avatest-enforce: allocation failed (%d)\n", (int)err);
+		return 1;
+	}
+	printf("held\n");
+	sleep(seconds);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 3) {
@@ -171,6 +187,8 @@ int main(int argc, char **argv)
 		ret = threads_mode((unsigned)strtoul(argv[2], NULL, 0), strtoull(argv[3], NULL, 0));
 	else if (!strcmp(argv[1], "calls"))
 		ret = calls_mode(strtoul(argv[2], NULL, 0));
+	else if (!strcmp(argv[1], "hold") && argc == 4)
+		ret = hold_mode(strtoull(argv[2], NULL, 0), (unsigned)strtoul(argv[3], NULL, 0));
 	else if (!strcmp(argv[1], "busy") && argc == 4)
 		ret = busy_mode(strtod(argv[2], NULL), (uint32_t)strtoul(argv[3], NULL, 0));
 	return ret;

@@ -6,6 +6,7 @@
 #   objects    the object cap
 #   threads    16 threads allocating at once never pass the quota; all of it
 #              comes back when the process exits holding it
+#   server     the tenant's API server dies: what it held comes back
 #   refuse     call rate with over: refuse
 #   delay      call rate with over: delay: every call succeeds, some waited
 #   share      two tenants on one device, weights 3:1 then 1:1: device time in
@@ -20,7 +21,7 @@ set -u
 router=$1 avactl=$2 ava_run=$3 api_dir=$4 prog=$5
 shift 5
 scenarios=("$@")
-[ ${#scenarios[@]} -eq 0 ] && scenarios=(quota objects threads refuse delay share)
+[ ${#scenarios[@]} -eq 0 ] && scenarios=(quota objects threads server refuse delay share)
 if [ "${scenarios[*]}" = share-opencl ]; then
 	spin=${CL_SPIN-}
 	if [ -z "$spin" ] || [ ! -x "$spin" ]; then
@@ -152,6 +153,27 @@ defaults:
 	wait_field alice objects 0
 	out=$(run a.sock threads 4 1048576) || fail "threads after disconnect: $out"
 	[ "$out" = "allocated 4" ] || fail "threads after disconnect: $out"
+}
+
+scenario_server() {
+	start_router 'version: 1
+defaults:
+  memory_quota: 1MiB'
+	run a.sock hold 524288 30 >"$work/hold.out" 2>&1 &
+	local holder=$!
+	wait_field alice memory_used 524288
+	local json pid
+	json=$("$avactl" --admin "$work/admin.sock" status --json)
+	pid=$(echo "$json" | grep '{"tenant": "alice"' | sed -n 's/.*"pid": \([0-9]*\).*/\1/p')
+	[ -n "$pid" ] || fail "server: no server pid for alice: $json"
+	kill -9 "$pid"
+	wait_field alice memory_used 0
+	wait_field alice objects 0
+	kill "$holder" 2>/dev/null
+	wait "$holder" 2>/dev/null
+	# The tenant's next session gets a new server and the whole quota.
+	out=$(run a.sock quota 262144) || fail "server: after the crash: $out"
+	[ "$(echo "$out" | head -1)" = "allocated 4" ] || fail "server: after the crash: $out"
 }
 
 scenario_refuse() {
