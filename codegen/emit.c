@@ -404,6 +404,8 @@ static void value_items(struct strs *s, const struct ava_abi_value *v, const cha
 			strcat(buf, " | AVA_ABI_V_EVENT");
 		if (v->flags & AVA_ABI_V_BLOBS)
 			strcat(buf, " | AVA_ABI_V_BLOBS");
+		if (v->flags & AVA_ABI_V_PARENT)
+			strcat(buf, " | AVA_ABI_V_PARENT");
 		add(s, ".flags = %s", buf + 3);
 	}
 	if (v->handle_type)

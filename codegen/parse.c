@@ -394,7 +394,7 @@ struct ann {
 	bool seen;
 	CXSourceLocation where; /* first annotation, for messages */
 	bool in, out, zero_terminated, handle, opaque, userdata, errcode;
-	bool allocates, deallocates, retains;
+	bool allocates, deallocates, retains, parent;
 	bool element, elem_handle, elem_opaque, elem_zero_terminated;
 	bool props, scan;
 	CXSourceLocation props_where, scan_where;
@@ -1083,6 +1083,8 @@ static void annotation(struct body *b, CXCursor c, struct scope sc)
 		v->deallocates = true;
 	} else if (strcmp(name, "__ava_retains") == 0) {
 		v->retains = true;
+	} else if (strcmp(name, "__ava_parent") == 0) {
+		v->parent = true;
 	} else if (sc.element && strcmp(name, "__ava_zero_terminated") == 0) {
 		v->elem_zero_terminated = true;
 	} else if (sc.element) {
@@ -1965,6 +1967,18 @@ static bool settle_value(struct parser *p, struct ava_codegen_value *v, const st
 			error_loc(p, where,
 				  "ava_retains on %s: it applies to a handle argument that is not "
 				  "ava_deallocates",
+				  what);
+			ok = false;
+		}
+	}
+	if (a->parent) {
+		if (v->abi.kind == AVA_ABI_HANDLE && role == ROLE_ARG && !a->deallocates &&
+		    !a->retains) {
+			v->abi.flags |= AVA_ABI_V_PARENT;
+		} else {
+			error_loc(p, where,
+				  "ava_parent on %s: it applies to a handle argument that the call "
+				  "neither retains nor releases",
 				  what);
 			ok = false;
 		}

@@ -123,8 +123,9 @@ static bool check_value(const struct scope *sc, const struct ava_abi_value *v, e
 		if (v->dir || v->elem || v->callback_id || v->size_bytes || v->max_count ||
 		    v->n_fields)
 			FAIL("handle value with non-zero unused fields");
-		allowed_flags =
-		    is_ret ? AVA_ABI_V_ALLOCATES : AVA_ABI_V_DEALLOCATES | AVA_ABI_V_RETAINS;
+		allowed_flags = is_ret
+				    ? AVA_ABI_V_ALLOCATES
+				    : AVA_ABI_V_DEALLOCATES | AVA_ABI_V_RETAINS | AVA_ABI_V_PARENT;
 		if ((v->flags & AVA_ABI_V_DEALLOCATES) && (v->flags & AVA_ABI_V_RETAINS))
 			FAIL("a handle cannot be both released and retained by one call");
 		if (role == ROLE_CB_RET || role == ROLE_CB_ARG)
@@ -269,6 +270,15 @@ static bool check_fn_extra(const struct ava_abi_fn *fn, char *why, size_t why_le
 		FAIL("more than one errcode argument");
 	if (n_event > 1)
 		FAIL("more than one event argument");
+	for (i = 0; i < fn->n_args; i++) {
+		bool makes = (fn->ret.flags & AVA_ABI_V_ALLOCATES) != 0;
+		if (!(fn->args[i].flags & AVA_ABI_V_PARENT))
+			continue;
+		for (uint16_t k = 0; k < fn->n_args; k++)
+			makes = makes || (fn->args[k].flags & AVA_ABI_V_ALLOCATES);
+		if (!makes)
+			FAIL("argument %u is a :parent, but the function creates no object", i);
+	}
 	if (n_late && (!n_event || (fn->flags & AVA_ABI_FN_MAY_ASYNC)))
 		FAIL("late buffers need an event argument and a synchronous call");
 
@@ -663,6 +673,8 @@ static void emit_value(struct sink *s, const struct ava_abi_value *v)
 		emit_str(s, ":event");
 	if (v->flags & AVA_ABI_V_BLOBS)
 		emit_str(s, ":blobs");
+	if (v->flags & AVA_ABI_V_PARENT)
+		emit_str(s, ":parent");
 }
 
 static void emit_sig(struct sink *s, const struct ava_abi_value *ret, uint16_t n_args,
@@ -1060,7 +1072,7 @@ static int parse_flags(struct parser *ps, uint16_t *ret)
 		{ "errcode", AVA_ABI_V_ERRCODE }, { "retain", AVA_ABI_V_RETAINS },
 		{ "scan", AVA_ABI_V_SCAN },	  { "props", AVA_ABI_V_PROPS },
 		{ "late", AVA_ABI_V_LATE },	  { "event", AVA_ABI_V_EVENT },
-		{ "blobs", AVA_ABI_V_BLOBS },
+		{ "blobs", AVA_ABI_V_BLOBS },	  { "parent", AVA_ABI_V_PARENT },
 	};
 	size_t next = 0, i;
 

@@ -500,6 +500,15 @@ void ava_enforce_reply(struct ava_router *r, struct ava_router_guest *g,
 		if (ok && ava_abi_new_handle(fn, reply_views, &id) == 0 && id != 0) {
 			/* -EEXIST, -ENOMEM, -ESRCH: the bytes went back to the account already. */
 			int ret = ava_quota_commit(&r->quota, call->resv, g->session, id);
+			/* A sub-buffer keeps its parent's storage charged until it goes. */
+			for (uint16_t i = 0; ret == 0 && i < fn->n_args && i < call->n_args; i++) {
+				if ((fn->args[i].flags & AVA_ABI_V_PARENT) && call->args[i].u64) {
+					/* -ENOENT: a parent the quota does not account for */
+					int kept = ava_quota_keep(&r->quota, g->session, id,
+								  call->args[i].u64);
+					(void)kept;
+				}
+			}
 			if (ret < 0 && r->verbose)
 				ava_router_log("avarouterd: tenant %s session %" PRIu32
 					       ": %s made handle %016" PRIx64 " not accounted (%s)",

@@ -17,7 +17,8 @@ struct ava_quota_object {
 	uint64_t handle;
 	uint64_t bytes;
 	uint64_t refs;
-	uint64_t n_objects;			  /* 0 or 1: counted against max_objects */
+	uint64_t n_objects; /* 0 or 1: counted against max_objects */
+	uint64_t parent;    /* handle this object holds a reference on, or 0 */
 	struct ava_quota_object *a_prev, *a_next; /* account->objects */
 	struct ava_quota_object *s_prev, *s_next; /* session->objects_head */
 };
@@ -261,7 +262,27 @@ int64_t ava_quota_unref(struct ava_quota *q, uint64_t session, uint64_t handle)
 		return -ENOENT;
 	if (--o->refs > 0)
 		return (int64_t)o->refs;
+	/* Releasing a child lets go of its parent (one level per call: chains are short). */
+	uint64_t parent = o->parent;
 	object_release(q, o);
+	if (parent) {
+		int64_t left = ava_quota_unref(q, session, parent);
+		(void)left; /* -ENOENT: the parent went with its session already */
+	}
+	return 0;
+}
+
+int ava_quota_keep(struct ava_quota *q, uint64_t session, uint64_t child, uint64_t parent)
+{
+	struct ava_quota_session *s = session_get(q, session);
+	struct ava_quota_object *c = s ? ava_map_get(&s->objects, child) : NULL;
+	struct ava_quota_object *p = s ? ava_map_get(&s->objects, parent) : NULL;
+
+	if (!c || !p || c == p || c->parent)
+		return -ENOENT;
+	if (p->refs < INT64_MAX)
+		p->refs++;
+	c->parent = parent;
 	return 0;
 }
 

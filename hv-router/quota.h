@@ -123,6 +123,15 @@ int64_t ava_quota_unref(struct ava_quota *q, uint64_t session, uint64_t handle)
     __attribute__((warn_unused_result));
 
 /*
+ * The object (session, child) keeps (session, parent) alive until child is
+ * released (an OpenCL sub-buffer and its buffer): adds a reference to parent
+ * that child's release drops. Returns 0, or -ENOENT when either is not an
+ * accounted object (or child already has a parent).
+ */
+int ava_quota_keep(struct ava_quota *q, uint64_t session, uint64_t child, uint64_t parent)
+    __attribute__((warn_unused_result));
+
+/*
  * The session ended (guest disconnected, or its server died): releases
  * every object it holds whatever its count. Returns the bytes returned.
  * Reservations of the session's outstanding calls are the caller's to abort.

@@ -100,6 +100,12 @@ enum ava_abi_elem {
  * place of the buffer's elements. The view's u64 is the mode.
  */
 #define AVA_ABI_V_BLOBS 0x100u
+/*
+ * A handle argument the object the call creates keeps alive until it is
+ * released (ava_parent: clCreateSubBuffer's buffer). Only on a function with
+ * an :alloc value. The router keeps the parent's memory charged meanwhile.
+ */
+#define AVA_ABI_V_PARENT 0x8000u
 
 /* Function flags. */
 #define AVA_ABI_FN_UNSUPPORTED 0x01u /* no spec entry: never sent; stub returns the error */

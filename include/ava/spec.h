@@ -49,6 +49,7 @@ void __ava_callback(const char *decl_name, ...);
 void __ava_userdata(void);
 void __ava_errcode(void);
 void __ava_retains(void);
+void __ava_parent(void);
 void __ava_handles_of(const char *type_name, ...);
 void __ava_scan_handles(void);
 void __ava_override(const char *expr_src, ...);
@@ -156,6 +157,12 @@ void __ava_device_time_until(const char *fn_src, const char *param_src, ...);
 #define ava_errcode	    __ava_errcode()
 /* A successful call adds a guest reference to this handle (clRetainX). */
 #define ava_retains __ava_retains()
+/*
+ * This handle argument is the parent of the object the call creates, which
+ * keeps it (and the device memory it holds) alive until the new object is
+ * released: clCreateSubBuffer's buffer. The router's memory quota follows it.
+ */
+#define ava_parent __ava_parent()
 /*
  * This void * buffer holds handles of type T this time (may be conditional):
  * if (param_name == CL_CONTEXT_DEVICES) ava_handles_of(cl_device_id);

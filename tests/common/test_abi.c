@@ -1253,6 +1253,22 @@ static void test_blobs(void)
 				      NULL, err, sizeof(err)),
 		  -EPROTO);
 	CHECK_HAS(err, "truncated");
+	/* :parent needs a function that creates an object. */
+	{
+		static const char no_alloc[] = "ava-abi 2\napi p\nhandle 1 h\n"
+					       "fn 0 f ret=void args=handle:1:parent\n";
+		static const char with_alloc[] = "ava-abi 2\napi p\nhandle 1 h\n"
+						 "fn 0 f ret=handle:1:alloc args=handle:1:parent\n";
+		struct ava_abi_api *pa = NULL;
+		CHECK_INT(ava_abi_parse(no_alloc, strlen(no_alloc), "p.abi", &pa, err, sizeof(err)),
+			  -EINVAL);
+		CHECK_HAS(err, "creates no object");
+		CHECK_INT(
+		    ava_abi_parse(with_alloc, strlen(with_alloc), "p.abi", &pa, err, sizeof(err)),
+		    0);
+		CHECK(pa->fns[0].args[0].flags == AVA_ABI_V_PARENT);
+		ava_abi_api_free(pa);
+	}
 	/* A blobs flag on an input buffer is not a valid manifest. */
 	static const char bad[] = "ava-abi 2\n"
 				  "api b\n"

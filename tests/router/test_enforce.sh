@@ -22,7 +22,7 @@ router=$1 avactl=$2 ava_run=$3 api_dir=$4 prog=$5
 shift 5
 scenarios=("$@")
 [ ${#scenarios[@]} -eq 0 ] && scenarios=(quota objects threads server refuse delay share)
-if [ "${scenarios[*]}" = share-opencl ]; then
+if [ "${scenarios[*]}" = share-opencl ] || [ "${scenarios[*]}" = quota-opencl ]; then
 	spin=${CL_SPIN-}
 	if [ -z "$spin" ] || [ ! -x "$spin" ]; then
 		echo "skipped: CL_SPIN does not name the cl-spin program ('$spin')" >&2
@@ -174,6 +174,29 @@ defaults:
 	# The tenant's next session gets a new server and the whole quota.
 	out=$(run a.sock quota 262144) || fail "server: after the crash: $out"
 	[ "$(echo "$out" | head -1)" = "allocated 4" ] || fail "server: after the crash: $out"
+}
+
+# An OpenCL program under a 1 MiB quota: CL_MEM_OBJECT_ALLOCATION_FAILURE past
+# it, and a sub-buffer keeps its parent's storage charged after the parent is
+# released (cl-quota, next to cl-spin).
+scenario_quota-opencl() {
+	start_router 'version: 1
+defaults:
+  memory_quota: 1MiB'
+	local prog=${spin%/*}/cl-quota
+	out=$(run a.sock "$prog") || fail "quota-opencl: $out"
+	expect="first 768 KiB buffer: CL_SUCCESS
+second 768 KiB buffer: CL_MEM_OBJECT_ALLOCATION_FAILURE (no buffer)
+sub-buffer of the first: CL_SUCCESS
+release the first: CL_SUCCESS
+768 KiB while the sub-buffer lives: CL_MEM_OBJECT_ALLOCATION_FAILURE (no buffer)
+release the sub-buffer: CL_SUCCESS
+768 KiB after the sub-buffer went: CL_SUCCESS"
+	[ "$out" = "$expect" ] || fail "quota-opencl: got
+$out
+expected
+$expect"
+	wait_field alice memory_used 0
 }
 
 scenario_refuse() {

@@ -53,7 +53,7 @@ pids=()
 for i in 1 2 3; do
 	run q.sock "$demo" >"$work/quiet$i.out" 2>&1 &
 	pids+=($!)
-	run n.sock "$enforce" quota 4096 >"$work/noisy$i.out" 2>&1 &
+	run n.sock "$enforce" threads 2 4096 >"$work/noisy$i.out" 2>&1 &
 	pids+=($!)
 	run n.sock "$enforce" calls 400 >"$work/noisycalls$i.out" 2>&1 &
 	pids+=($!)

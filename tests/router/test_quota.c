@@ -370,6 +370,40 @@ static void test_random(void)
 	ava_quota_fini(&q);
 }
 
+/* A child (sub-buffer) keeps its parent's bytes charged until the child goes. */
+static void test_parent(void)
+{
+	struct ava_quota q;
+	struct ava_quota_account a;
+
+	ava_quota_init(&q);
+	ava_quota_account_init(&a, 10 * MIB, AVA_QUOTA_UNLIMITED);
+	alloc_ok(&q, &a, 6 * MIB, 3, 50); /* the buffer */
+	alloc_ok(&q, &a, 0, 3, 51);	  /* its sub-buffer: no bytes of its own */
+	CHECK_INT(ava_quota_keep(&q, 3, 51, 50), 0);
+	CHECK_INT(ava_quota_keep(&q, 3, 51, 50), -ENOENT); /* one parent per child */
+	CHECK_INT(ava_quota_keep(&q, 3, 52, 50), -ENOENT); /* no such child */
+	CHECK_INT(ava_quota_keep(&q, 3, 50, 50), -ENOENT);
+	/* The application releases the buffer: its storage lives on in the sub-buffer. */
+	CHECK_INT(ava_quota_unref(&q, 3, 50), 1);
+	CHECK_INT(a.used_bytes, 6 * MIB);
+	struct ava_quota_resv *r = NULL;
+	CHECK_INT(ava_quota_reserve(&a, 6 * MIB, 1, &r), -EDQUOT);
+	/* Releasing the sub-buffer lets both go. */
+	CHECK_INT(ava_quota_unref(&q, 3, 51), 0);
+	CHECK_INT(a.used_bytes, 0);
+	CHECK_INT(a.n_objects, 0);
+	CHECK_INT(ava_quota_unref(&q, 3, 50), -ENOENT);
+	/* At session end everything goes, parents and children alike. */
+	alloc_ok(&q, &a, 1 * MIB, 4, 60);
+	alloc_ok(&q, &a, 0, 4, 61);
+	CHECK_INT(ava_quota_keep(&q, 4, 61, 60), 0);
+	CHECK_INT(ava_quota_release_session(&q, 4), 1 * MIB);
+	CHECK_INT(a.used_bytes, 0);
+	ava_quota_account_fini(&q, &a);
+	ava_quota_fini(&q);
+}
+
 int main(void)
 {
 	test_boundary();
@@ -378,6 +412,7 @@ int main(void)
 	test_release();
 	test_lowered_limit();
 	test_random();
+	test_parent();
 	printf("test_quota: ok\n");
 	return 0;
 }
