@@ -878,7 +878,6 @@ static void unmap_finish(struct session *s, struct mapping *m, bool success)
 
 /* ---- calls ---- */
 
-
 static bool result_is_success(const struct ava_apiserver_fn *sf, void *const *args,
 			      const union slot *ret)
 {
@@ -1341,7 +1340,8 @@ static void execute_call(struct session *s, const struct ava_wire_header *hdr,
 		if (map_read) {
 			const struct ava_abi_view *t = &views[fn->n_args];
 			if (mapped && ev &&
-			    map_late_add(s, fn->id, t->u64, mapped->ptr, (size_t)t->count, ev) == 0) {
+			    map_late_add(s, fn->id, t->u64, mapped->ptr, (size_t)t->count, ev) ==
+				0) {
 				pthread_mutex_lock(&g_lock);
 				mapped->transfer_id = t->u64;
 				pthread_mutex_unlock(&g_lock);
@@ -1387,7 +1387,8 @@ static void execute_call(struct session *s, const struct ava_wire_header *hdr,
 		if (r == 0)
 			r = ava_wire_put_bytes(&out, &retslot.p, 8);
 	} else if (fn->ret.kind == AVA_ABI_MAP) {
-		r = ava_wire_put_u64(&out, mapped ? mapped->id : 0); /* never the library's pointer */
+		r = ava_wire_put_u64(&out,
+				     mapped ? mapped->id : 0); /* never the library's pointer */
 	}
 	for (unsigned i = 0; i < fn->n_args && r == 0; i++) {
 		const struct ava_abi_value *v = &fn->args[i];

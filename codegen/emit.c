@@ -353,9 +353,9 @@ static void banner(struct emitter *e, const char *comment_open, const char *comm
 static const char *kind_const(uint8_t kind)
 {
 	static const char *const names[] = {
-		"AVA_ABI_VOID",	  "AVA_ABI_SCALAR",   "AVA_ABI_HANDLE",	  "AVA_ABI_STRING",
-		"AVA_ABI_BUFFER", "AVA_ABI_CALLBACK", "AVA_ABI_USERDATA", "AVA_ABI_MAP",
-		"AVA_ABI_UNMAP",
+		"AVA_ABI_VOID",	    "AVA_ABI_SCALAR", "AVA_ABI_HANDLE",
+		"AVA_ABI_STRING",   "AVA_ABI_BUFFER", "AVA_ABI_CALLBACK",
+		"AVA_ABI_USERDATA", "AVA_ABI_MAP",    "AVA_ABI_UNMAP",
 	};
 
 	return kind < sizeof(names) / sizeof(names[0]) ? names[kind] : "0";
@@ -940,7 +940,8 @@ static void emit_plan(struct emitter *e, const struct plan_src *src)
 		free(lhs);
 		put(e, 1, "%s->map_access = (uint8_t)(((%s) ? AVA_ABI_MAP_READ : 0) |", plan,
 		    src->map->map_read);
-		put(e, 1, "				((%s) ? AVA_ABI_MAP_WRITE : 0));", src->map->map_write);
+		put(e, 1, "				((%s) ? AVA_ABI_MAP_WRITE : 0));",
+		    src->map->map_write);
 	}
 	emit_stmts(e, 1, cond, &pc);
 	put(e, 0, "}");

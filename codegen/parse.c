@@ -1142,8 +1142,8 @@ static void annotation(struct body *b, CXCursor c, struct scope sc)
 			ok = false;
 		}
 		for (int k = 0; ok && k < 3; k++) {
-			if (!srcs[k] || !check_expr(b, call_arg(c, expr_at[k]),
-						    "mapping expression", true))
+			if (!srcs[k] ||
+			    !check_expr(b, call_arg(c, expr_at[k]), "mapping expression", true))
 				ok = false;
 		}
 		if (ok) {
@@ -2630,10 +2630,11 @@ static void read_fn(struct parser *p, struct ava_codegen_fn *fn, CXCursor hdr, C
 		if (ev->abi.kind != AVA_ABI_BUFFER || ev->abi.elem != AVA_ABI_ELEM_HANDLE ||
 		    ev->abi.dir != AVA_ABI_DIR_OUT || !ev->count_expr ||
 		    strcmp(ev->count_expr, "1") != 0) {
-			error_loc(p, b.ret.map_where,
-				  "ava_mapping(..., %s, ...) on %s: the event must be an out buffer "
-				  "of one handle",
-				  ev->name, fn->name);
+			error_loc(
+			    p, b.ret.map_where,
+			    "ava_mapping(..., %s, ...) on %s: the event must be an out buffer "
+			    "of one handle",
+			    ev->name, fn->name);
 		} else {
 			ev->abi.flags |= AVA_ABI_V_EVENT;
 			fn->map_count = xstrdup(b.ret.map_count);

@@ -1696,7 +1696,8 @@ fail:
 			mapping_put(c, unmapping);
 	}
 	if (mapping) {
-		uint64_t id = status == AVA_STATUS_OK && ret ? (uint64_t)(uintptr_t) * (void **)ret : 0;
+		uint64_t id =
+		    status == AVA_STATUS_OK && ret ? (uint64_t)(uintptr_t) * (void **)ret : 0;
 		if (id) {
 			mapping->id = id;
 			*(void **)ret = mapping->ptr;

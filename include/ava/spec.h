@@ -200,9 +200,9 @@ void __ava_device_time_until(const char *fn_src, const char *param_src, ...);
  * readable and writable follow the rules of size expressions:
  * ava_return_value { ava_mapping(size, event, !(map_flags & X), map_flags & Y); }
  */
-#define ava_mapping(n, event, readable, writable)                                               \
-	__ava_mapping(#n, (unsigned long long)(n), AVA_SPEC_STR_(event), event, #readable,       \
-		      (unsigned long long)((readable) != 0), #writable,                         \
+#define ava_mapping(n, event, readable, writable)                                          \
+	__ava_mapping(#n, (unsigned long long)(n), AVA_SPEC_STR_(event), event, #readable, \
+		      (unsigned long long)((readable) != 0), #writable,                    \
 		      (unsigned long long)((writable) != 0))
 /*
  * On a void * argument: the pointer an ava_mapping result returned, given

@@ -108,8 +108,8 @@ int main(void)
 	report("map write-invalidate", read_back(q, buf, 0, N, 3));
 
 	/* 4. read/write: modify in place */
-	p = clEnqueueMapBuffer(q, buf, CL_TRUE, CL_MAP_READ | CL_MAP_WRITE, 0, bytes, 0, NULL,
-			       NULL, &err);
+	p = clEnqueueMapBuffer(q, buf, CL_TRUE, CL_MAP_READ | CL_MAP_WRITE, 0, bytes, 0, NULL, NULL,
+			       &err);
 	CLT_CHECK(err);
 	report("map read/write sees", mismatches(p, N, 3));
 	for (size_t i = 0; i < N; i++)
@@ -133,8 +133,8 @@ int main(void)
 
 	/* 6. a sub-buffer and an offset */
 	cl_buffer_region region = { 1024 * sizeof(cl_int), 1024 * sizeof(cl_int) };
-	sub = clCreateSubBuffer(buf, CL_MEM_READ_WRITE, CL_BUFFER_CREATE_TYPE_REGION, &region,
-				&err);
+	sub =
+	    clCreateSubBuffer(buf, CL_MEM_READ_WRITE, CL_BUFFER_CREATE_TYPE_REGION, &region, &err);
 	CLT_CHECK(err);
 	p = clEnqueueMapBuffer(q, sub, CL_TRUE, CL_MAP_READ | CL_MAP_WRITE, 16 * sizeof(cl_int),
 			       64 * sizeof(cl_int), 0, NULL, NULL, &err);
@@ -184,7 +184,8 @@ int main(void)
 	/* 8. unmapping what is no mapping */
 	{
 		cl_int x = 0;
-		CLT_EXPECT_ERR(CL_INVALID_VALUE, clEnqueueUnmapMemObject(q, buf, &x, 0, NULL, NULL));
+		CLT_EXPECT_ERR(CL_INVALID_VALUE,
+			       clEnqueueUnmapMemObject(q, buf, &x, 0, NULL, NULL));
 		printf("unmap of a non-mapping: %s\n", clt_err_name(CL_INVALID_VALUE));
 	}
 
@@ -194,7 +195,8 @@ int main(void)
 		cl_mem hb;
 		CLT_ASSERT(host, "out of memory");
 		fill(host, N, 9);
-		hb = clCreateBuffer(ctx, CL_MEM_READ_WRITE | CL_MEM_USE_HOST_PTR, bytes, host, &err);
+		hb =
+		    clCreateBuffer(ctx, CL_MEM_READ_WRITE | CL_MEM_USE_HOST_PTR, bytes, host, &err);
 		CLT_CHECK(err);
 		report("use-host-ptr initial", read_back(q, hb, 0, N, 9));
 		write_all(q, hb, 10);
@@ -223,8 +225,8 @@ int main(void)
 
 	/* 10. a map left open at exit: the server unmaps it when the session ends */
 	write_all(q, buf, 12);
-	p = clEnqueueMapBuffer(q, buf, CL_TRUE, CL_MAP_READ | CL_MAP_WRITE, 0, bytes, 0, NULL,
-			       NULL, &err);
+	p = clEnqueueMapBuffer(q, buf, CL_TRUE, CL_MAP_READ | CL_MAP_WRITE, 0, bytes, 0, NULL, NULL,
+			       &err);
 	CLT_CHECK(err);
 	report("map left open", mismatches(p, N, 12));
 	CLT_CHECK(clReleaseMemObject(buf));
