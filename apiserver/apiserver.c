@@ -1115,6 +1115,81 @@ static void async_status_failure(struct session *s, const struct ava_apiserver_f
 		remember_async_failure(s, sf, e->on_status[status]);
 }
 
+/*
+ * A blobs buffer in mode 1 (ava_blobs_sized_by): the array of n pointers at
+ * ptrs gets one block cut into the guest's capacities (u64 each at caps,
+ * checked by ava_abi_check_args to fit the buffer's max); a 0 capacity is a
+ * NULL pointer. *ret_block is the block to free (NULL if none).
+ */
+static uint16_t alloc_blobs(void *ptrs, size_t n, const uint8_t *caps, void **ret_block)
+{
+	uint64_t total = 0, off = 0;
+	*ret_block = NULL;
+	for (size_t k = 0; k < n; k++) {
+		uint64_t cap;
+		memcpy(&cap, caps + 8 * k, 8);
+		total += cap;
+	}
+	uint8_t *block = malloc(total ? (size_t)total : 1);
+	if (!block)
+		return AVA_STATUS_NO_MEMORY;
+	*ret_block = block;
+	for (size_t k = 0; k < n; k++) {
+		uint64_t cap;
+		memcpy(&cap, caps + 8 * k, 8);
+		void *q = cap ? block + off : NULL;
+		memcpy((uint8_t *)ptrs + k * sizeof(void *), &q, sizeof(q));
+		off += cap;
+	}
+	return AVA_STATUS_OK;
+}
+
+/* The reply of a blobs buffer: its count, then per pointer u64 n and n bytes (none on failure). */
+static int put_blobs(struct ava_wire_buf *out, const void *ptrs, uint64_t count, size_t n,
+		     const uint8_t *caps, bool success)
+{
+	int r = ava_wire_put_u64(out, count);
+	for (size_t k = 0; k < n && r == 0; k++) {
+		uint64_t cap = 0;
+		void *q;
+		if (success)
+			memcpy(&cap, caps + 8 * k, 8);
+		memcpy(&q, (const uint8_t *)ptrs + k * sizeof(void *), sizeof(q));
+		if (!q)
+			cap = 0;
+		r = ava_wire_put_u64(out, cap);
+		if (r == 0 && cap)
+			r = ava_wire_put_bytes(out, q, (size_t)cap);
+	}
+	return r;
+}
+
+/* ava_clear_bits: clears mask in the width-byte value at p (host byte order). */
+static void clear_bits(void *p, uint8_t width, uint64_t mask)
+{
+	if (width == 1) {
+		uint8_t x;
+		memcpy(&x, p, 1);
+		x &= (uint8_t)~mask;
+		memcpy(p, &x, 1);
+	} else if (width == 2) {
+		uint16_t x;
+		memcpy(&x, p, 2);
+		x &= (uint16_t)~mask;
+		memcpy(p, &x, 2);
+	} else if (width == 4) {
+		uint32_t x;
+		memcpy(&x, p, 4);
+		x &= (uint32_t)~mask;
+		memcpy(p, &x, 4);
+	} else if (width == 8) {
+		uint64_t x;
+		memcpy(&x, p, 8);
+		x &= ~mask;
+		memcpy(p, &x, 8);
+	}
+}
+
 static void execute_call(struct session *s, const struct ava_wire_header *hdr,
 			 const uint8_t *payload)
 {
@@ -1127,7 +1202,7 @@ static void execute_call(struct session *s, const struct ava_wire_header *hdr,
 	struct mapping *unmapping = NULL, *mapped = NULL;
 	bool map_read = false;
 	void *argv[AVA_ABI_MAX_ARGS];
-	void *owned[AVA_ABI_MAX_ARGS];
+	void *owned[2 * AVA_ABI_MAX_ARGS]; /* a buffer each, and a blobs block */
 	unsigned n_owned = 0;
 	void *late_bufs[AVA_ABI_MAX_ARGS] = { 0 }; /* freed here unless handed to late_add */
 	void *late_event = NULL;		   /* the event slot when the guest passed none */
@@ -1239,7 +1314,13 @@ static void execute_call(struct session *s, const struct ava_wire_header *hdr,
 					owned[n_owned++] = slots[i].p;
 				break;
 			}
-			uint8_t *p = calloc(1, bytes ? bytes : 1);
+			/*
+			 * A property list is followed by one more zero element: lists
+			 * that are not plain pairs (OpenCL's partition by counts) still
+			 * end inside the buffer.
+			 */
+			uint8_t *p =
+			    calloc(1, bytes + ((v->flags & AVA_ABI_V_PROPS) ? v->size_bytes : 1));
 			if (!p) {
 				status = AVA_STATUS_NO_MEMORY;
 				break;
@@ -1249,6 +1330,20 @@ static void execute_call(struct session *s, const struct ava_wire_header *hdr,
 			else
 				owned[n_owned++] = p;
 			slots[i].p = p;
+			if ((v->flags & AVA_ABI_V_BLOBS) &&
+			    (views[i].u64 == 1) != (plan.blobs_arg[i] != 0)) {
+				logmsg("session %u: %s: argument %u: blobs mode disagrees with the "
+				       "spec",
+				       s->id, fn->name, i);
+				status = AVA_STATUS_MALFORMED;
+				break;
+			}
+			if ((v->flags & AVA_ABI_V_BLOBS) && views[i].u64 == 1) {
+				status = alloc_blobs(p, bytes / 8, views[i].data, &owned[n_owned]);
+				if (owned[n_owned])
+					n_owned++;
+				break;
+			}
 			if ((v->dir & AVA_ABI_DIR_IN) && bytes) {
 				memcpy(p, views[i].data, bytes);
 				status = translate_in_buffer(s, v, p, views[i].count);
@@ -1395,6 +1490,15 @@ static void execute_call(struct session *s, const struct ava_wire_header *hdr,
 		if (v->kind != AVA_ABI_BUFFER || !(v->dir & AVA_ABI_DIR_OUT) || !views[i].present ||
 		    (v->flags & AVA_ABI_V_LATE))
 			continue; /* a late buffer's bytes go in its DATA frame */
+		if ((v->flags & AVA_ABI_V_BLOBS) && views[i].u64 == 1) {
+			r = put_blobs(&out, slots[i].p, views[i].count,
+				      (size_t)views[i].count * v->size_bytes / 8, views[i].data,
+				      success);
+			continue;
+		}
+		if (success && plan.clear_width[i] &&
+		    (size_t)views[i].count * v->size_bytes >= plan.clear_width[i])
+			clear_bits(slots[i].p, plan.clear_width[i], plan.clear_bits[i]);
 		r = translate_out_buffer(s, v, slots[i].p, views[i].count, success);
 		if (r == 0 && plan.handle_type[i] && v->elem == AVA_ABI_ELEM_BYTES)
 			r = typed_words_out(s, plan.handle_type[i], slots[i].p,

@@ -53,6 +53,8 @@ enum ava_codegen_stmt_kind {
 	AVA_CODEGEN_STMT_IF,	   /* if (expr) then else */
 	AVA_CODEGEN_STMT_HANDLES,  /* plan->handle_type[arg] = handle_type */
 	AVA_CODEGEN_STMT_OVERRIDE, /* *(T *)args[arg] = (T)(expr) */
+	AVA_CODEGEN_STMT_BLOBS,	   /* plan->blobs_arg[arg] = ref_arg + 1, blobs_value = expr */
+	AVA_CODEGEN_STMT_CLEAR,	   /* plan->clear_bits[arg] = expr, clear_width = sizeof(type) */
 };
 
 struct ava_codegen_stmt;
@@ -68,7 +70,9 @@ struct ava_codegen_stmt {
 	uint8_t async;
 	/* HANDLES: the type tag (while parsing: index in api->handles plus one) */
 	uint16_t handle_type;
-	char *expr; /* COUNT: count source; IF: condition source; OVERRIDE: the value */
+	char *expr;	  /* COUNT: count source; IF: condition source; OVERRIDE: the value */
+	uint16_t ref_arg; /* BLOBS: the argument of the sizing call */
+	char *type;	  /* CLEAR: the C type of the value whose bits are cleared */
 	struct ava_codegen_stmt_list then_stmts, else_stmts;
 };
 

@@ -385,7 +385,7 @@ static void value_items(struct strs *s, const struct ava_abi_value *v, const cha
 	if (v->kind == AVA_ABI_BUFFER)
 		add(s, ".elem = %s", elem_const(v->elem));
 	if (v->flags) {
-		char buf[128] = "";
+		char buf[192] = "";
 
 		if (v->flags & AVA_ABI_V_ALLOCATES)
 			strcat(buf, " | AVA_ABI_V_ALLOCATES");
@@ -403,6 +403,8 @@ static void value_items(struct strs *s, const struct ava_abi_value *v, const cha
 			strcat(buf, " | AVA_ABI_V_LATE");
 		if (v->flags & AVA_ABI_V_EVENT)
 			strcat(buf, " | AVA_ABI_V_EVENT");
+		if (v->flags & AVA_ABI_V_BLOBS)
+			strcat(buf, " | AVA_ABI_V_BLOBS");
 		add(s, ".flags = %s", buf + 3);
 	}
 	if (v->handle_type)
@@ -849,6 +851,18 @@ static void emit_stmts(struct emitter *e, int indent, const struct ava_codegen_s
 			break;
 		case AVA_CODEGEN_STMT_OVERRIDE:
 			emit_override(e, indent, pc, s);
+			break;
+		case AVA_CODEGEN_STMT_BLOBS:
+			put(e, indent, "%s->blobs_arg[%u] = %u; /* %s */", pc->plan, s->arg,
+			    s->ref_arg + 1u, pc->values[s->ref_arg].name);
+			put(e, indent, "%s->blobs_value[%u] = (uint64_t)(%s);", pc->plan, s->arg,
+			    s->expr);
+			break;
+		case AVA_CODEGEN_STMT_CLEAR:
+			put(e, indent, "%s->clear_bits[%u] = (uint64_t)(%s)(%s);", pc->plan, s->arg,
+			    s->type, s->expr);
+			put(e, indent, "%s->clear_width[%u] = sizeof(%s);", pc->plan, s->arg,
+			    s->type);
 			break;
 		}
 	}

@@ -402,6 +402,10 @@ struct ann {
 	CXSourceLocation override_where;
 	bool has_handles_of; /* an ava_handles_of, conditional or not */
 	CXSourceLocation handles_of_where;
+	bool has_blobs; /* an ava_blobs_sized_by, conditional or not */
+	CXSourceLocation blobs_where;
+	bool has_clear; /* an ava_clear_bits, conditional or not */
+	CXSourceLocation clear_where;
 	int str_lengths; /* ava_string_lengths: the argument index, -1: none */
 	CXSourceLocation str_lengths_where;
 	int late_event; /* ava_late_data: the event argument's index, -1: none */
@@ -860,6 +864,95 @@ out:
 	free(src);
 }
 
+/*
+ * ava_blobs_sized_by(arg, v): this time the bytes buffer is an array of
+ * pointers to byte buffers, sized by the same call with scalar arg set to v.
+ */
+static void blobs_sized_by(struct body *b, CXCursor c, struct scope sc)
+{
+	struct ann *v = sc.value;
+	CXCursor arg = strip(call_arg(c, 2));
+	char *src = string_literal(call_arg(c, 1));
+	struct ava_codegen_stmt *s;
+	int i = clang_getCursorKind(arg) == CXCursor_DeclRefExpr
+		    ? param_index(b, clang_getCursorReferenced(arg))
+		    : -1;
+
+	if (sc.arg < 0 || b->kind != BODY_FN) {
+		error_at(b->p, c, "ava_blobs_sized_by applies to function arguments only");
+		goto out;
+	}
+	if (i < 0 || i == sc.arg) {
+		char *text = string_literal(call_arg(c, 0));
+
+		error_at(b->p, c,
+			 "ava_blobs_sized_by(%s, ...): '%s' is not another parameter of %s",
+			 text ? text : "?", text ? text : "?", b->owner);
+		free(text);
+		goto out;
+	}
+	if (!src || !*src || !check_expr(b, call_arg(c, 3), "sizing value", true))
+		goto out;
+	b->refs = xrealloc(b->refs, b->n_refs + 1, sizeof(*b->refs));
+	b->refs[b->n_refs++] = (struct ref){
+		.arg = (uint16_t)i,
+		.where = clang_getCursorLocation(c),
+		.what = xstrdup("ava_blobs_sized_by's argument"),
+	};
+	if (!v->has_blobs) {
+		v->has_blobs = true;
+		v->blobs_where = clang_getCursorLocation(c);
+	}
+	s = xcalloc(1, sizeof(*s));
+	s->kind = AVA_CODEGEN_STMT_BLOBS;
+	s->arg = (uint16_t)sc.arg;
+	s->ref_arg = (uint16_t)i;
+	s->expr = src;
+	src = NULL;
+	stmt_push(sc.cond_depth > 0 ? sc.target : &b->cond, s);
+out:
+	free(src);
+}
+
+/* ava_clear_bits(T, mask): the server clears mask in the T the buffer holds. */
+static void clear_bits(struct body *b, CXCursor c, struct scope sc)
+{
+	struct ann *v = sc.value;
+	CXType t = clang_getCursorType(call_arg(c, 2));
+	char *tn = string_literal(call_arg(c, 0));
+	char *src = string_literal(call_arg(c, 1));
+	long long size = clang_Type_getSizeOf(t);
+	struct ava_codegen_stmt *s;
+
+	if (sc.arg < 0 || b->kind != BODY_FN) {
+		error_at(b->p, c, "ava_clear_bits applies to function arguments only");
+		goto out;
+	}
+	if (!tn || !is_integer_type(t) || (size != 1 && size != 2 && size != 4 && size != 8)) {
+		error_at(b->p, c,
+			 "ava_clear_bits(%s, ...): '%s' is not an integer type of 1, 2, 4 "
+			 "or 8 bytes",
+			 tn ? tn : "?", tn ? tn : "?");
+		goto out;
+	}
+	if (!src || !*src || !check_expr(b, call_arg(c, 3), "bit mask", true))
+		goto out;
+	if (!v->has_clear) {
+		v->has_clear = true;
+		v->clear_where = clang_getCursorLocation(c);
+	}
+	s = xcalloc(1, sizeof(*s));
+	s->kind = AVA_CODEGEN_STMT_CLEAR;
+	s->arg = (uint16_t)sc.arg;
+	s->expr = src;
+	s->type = tn;
+	src = tn = NULL;
+	stmt_push(sc.cond_depth > 0 ? sc.target : &b->cond, s);
+out:
+	free(src);
+	free(tn);
+}
+
 /* An annotation statement: a call to an intrinsic. */
 static void annotation(struct body *b, CXCursor c, struct scope sc)
 {
@@ -882,10 +975,12 @@ static void annotation(struct body *b, CXCursor c, struct scope sc)
 	}
 	if (sc.cond_depth > 0 && strcmp(name, "__ava_sync") != 0 &&
 	    strcmp(name, "__ava_async") != 0 && strcmp(name, "__ava_buffer") != 0 &&
-	    strcmp(name, "__ava_handles_of") != 0 && strcmp(name, "__ava_override") != 0) {
+	    strcmp(name, "__ava_handles_of") != 0 && strcmp(name, "__ava_override") != 0 &&
+	    strcmp(name, "__ava_blobs_sized_by") != 0 && strcmp(name, "__ava_clear_bits") != 0) {
 		error_at(b->p, c,
 			 "%s cannot be conditional (only ava_sync, ava_async, ava_buffer, "
-			 "ava_handles_of and ava_override can)",
+			 "ava_handles_of, ava_override, ava_blobs_sized_by and ava_clear_bits "
+			 "can)",
 			 pretty(name));
 		goto out;
 	}
@@ -1187,6 +1282,10 @@ static void annotation(struct body *b, CXCursor c, struct scope sc)
 		}
 		v->late_event = i;
 		v->late_where = clang_getCursorLocation(c);
+	} else if (strcmp(name, "__ava_blobs_sized_by") == 0) {
+		blobs_sized_by(b, c, sc);
+	} else if (strcmp(name, "__ava_clear_bits") == 0) {
+		clear_bits(b, c, sc);
 	} else if (strcmp(name, "__ava_string_lengths") == 0) {
 		CXCursor arg = strip(call_arg(c, 1));
 		int i = clang_getCursorKind(arg) == CXCursor_DeclRefExpr
@@ -1542,6 +1641,13 @@ static enum CXVisitorResult find_field(CXCursor field, CXClientData data)
 		ff->found = field;
 		ff->ok = true;
 		return CXVisit_Break;
+	}
+	/* A member of an anonymous union or struct is a field of the record too. */
+	if (clang_Cursor_isAnonymousRecordDecl(
+		clang_getTypeDeclaration(clang_getCursorType(field)))) {
+		clang_Type_visitFields(clang_getCursorType(field), find_field, ff);
+		if (ff->ok)
+			return CXVisit_Break;
 	}
 	return CXVisit_Continue;
 }
@@ -1945,6 +2051,16 @@ static bool settle_value(struct parser *p, struct ava_codegen_value *v, const st
 		error_loc(p, a->handles_of_where,
 			  "ava_handles_of on %s: it applies to a void * buffer of bytes", what);
 		ok = false;
+	}
+	if ((a->has_blobs || a->has_clear) &&
+	    (v->abi.kind != AVA_ABI_BUFFER || v->abi.elem != AVA_ABI_ELEM_BYTES || v->elem_ctype ||
+	     v->abi.dir != AVA_ABI_DIR_OUT)) {
+		error_loc(p, a->has_blobs ? a->blobs_where : a->clear_where,
+			  "%s on %s: it applies to an output void * buffer of bytes",
+			  a->has_blobs ? "ava_blobs_sized_by" : "ava_clear_bits", what);
+		ok = false;
+	} else if (a->has_blobs) {
+		v->abi.flags |= AVA_ABI_V_BLOBS;
 	}
 	if (a->has_override && (v->abi.kind != AVA_ABI_SCALAR || is_ret || a->opaque)) {
 		error_loc(p, a->override_where,

@@ -159,6 +159,7 @@ void ava_codegen_stmts_free(struct ava_codegen_stmt_list *l)
 		ava_codegen_stmts_free(&s->then_stmts);
 		ava_codegen_stmts_free(&s->else_stmts);
 		free(s->expr);
+		free(s->type);
 		free(s);
 	}
 	free(l->v);

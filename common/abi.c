@@ -83,7 +83,7 @@ static bool check_value(const struct scope *sc, const struct ava_abi_value *v, e
 			char *why, size_t why_len)
 {
 	bool is_ret = role == ROLE_FN_RET || role == ROLE_CB_RET;
-	uint8_t allowed_flags = 0;
+	uint16_t allowed_flags = 0;
 	uint16_t i;
 
 #define FAIL(...)                                   \
@@ -209,6 +209,8 @@ static bool check_value(const struct scope *sc, const struct ava_abi_value *v, e
 			allowed_flags = AVA_ABI_V_ERRCODE;
 			if (v->elem == AVA_ABI_ELEM_BYTES && v->dir == AVA_ABI_DIR_IN)
 				allowed_flags |= AVA_ABI_V_SCAN | AVA_ABI_V_PROPS;
+			if (v->elem == AVA_ABI_ELEM_BYTES && v->dir == AVA_ABI_DIR_OUT)
+				allowed_flags |= AVA_ABI_V_BLOBS;
 			if (v->elem == AVA_ABI_ELEM_HANDLE || v->elem == AVA_ABI_ELEM_STRUCT)
 				allowed_flags |= AVA_ABI_V_ALLOCATES | AVA_ABI_V_DEALLOCATES;
 			if (v->elem == AVA_ABI_ELEM_BYTES && v->dir != AVA_ABI_DIR_INOUT)
@@ -216,7 +218,7 @@ static bool check_value(const struct scope *sc, const struct ava_abi_value *v, e
 			if (v->elem == AVA_ABI_ELEM_HANDLE && v->dir == AVA_ABI_DIR_OUT)
 				allowed_flags |= AVA_ABI_V_EVENT;
 		}
-		if ((v->flags & AVA_ABI_V_LATE) && (v->flags & ~(uint8_t)AVA_ABI_V_LATE))
+		if ((v->flags & AVA_ABI_V_LATE) && (v->flags & ~(uint16_t)AVA_ABI_V_LATE))
 			FAIL("late takes no other flag");
 		if ((v->flags & AVA_ABI_V_ALLOCATES) && !(v->dir & AVA_ABI_DIR_OUT))
 			FAIL("alloc needs an output buffer");
@@ -686,6 +688,8 @@ static void emit_value(struct sink *s, const struct ava_abi_value *v)
 		emit_str(s, ":late");
 	if (v->flags & AVA_ABI_V_EVENT)
 		emit_str(s, ":event");
+	if (v->flags & AVA_ABI_V_BLOBS)
+		emit_str(s, ":blobs");
 }
 
 static void emit_sig(struct sink *s, const struct ava_abi_value *ret, uint16_t n_args,
@@ -1073,16 +1077,17 @@ static int parse_tag(struct parser *ps, uint16_t *ret)
 }
 
 /* Parses the ":alloc", ":dealloc", ":errcode", ":retain" suffixes, in that order, each at most once. */
-static int parse_flags(struct parser *ps, uint8_t *ret)
+static int parse_flags(struct parser *ps, uint16_t *ret)
 {
 	static const struct {
 		const char *name;
-		uint8_t bit;
+		uint16_t bit;
 	} order[] = {
 		{ "alloc", AVA_ABI_V_ALLOCATES }, { "dealloc", AVA_ABI_V_DEALLOCATES },
 		{ "errcode", AVA_ABI_V_ERRCODE }, { "retain", AVA_ABI_V_RETAINS },
 		{ "scan", AVA_ABI_V_SCAN },	  { "props", AVA_ABI_V_PROPS },
 		{ "late", AVA_ABI_V_LATE },	  { "event", AVA_ABI_V_EVENT },
+		{ "blobs", AVA_ABI_V_BLOBS },
 	};
 	size_t next = 0, i;
 
@@ -1906,6 +1911,75 @@ static int decode_plain(const struct label *l, struct ava_wire_cursor *c, struct
 	}
 }
 
+/* Bytes in count elements of v, saturating. */
+static uint64_t sat_bytes(const struct ava_abi_value *v, uint64_t count)
+{
+	uint64_t n;
+
+	return __builtin_mul_overflow(count, (uint64_t)v->size_bytes, &n) ? UINT64_MAX : n;
+}
+
+/* Pointers in a blobs buffer of count elements: whole 8-byte words. */
+static uint64_t blob_pointers(const struct ava_abi_value *v, uint64_t count)
+{
+	return sat_bytes(v, count) / 8;
+}
+
+/*
+ * A blobs buffer's mode byte and, in mode 1, its capacities; together they
+ * may not exceed what the buffer itself could hold.
+ */
+static int decode_blob_sizes(const struct label *l, struct ava_wire_cursor *c,
+			     struct ava_abi_view *view)
+{
+	const struct ava_abi_value *v = l->v;
+	uint64_t n = blob_pointers(v, view->count), total = 0, cap, i;
+	uint8_t mode;
+
+	if (ava_wire_get_u8(c, &mode) < 0)
+		return bad(l, "truncated blobs mode");
+	if (mode > 1)
+		return bad(l, "blobs mode %u is neither 0 nor 1", mode);
+	view->u64 = mode;
+	if (!mode)
+		return 0;
+	if (n > (uint64_t)(c->end - c->cur) / 8)
+		return bad(l, "truncated: %" PRIu64 " blob sizes", n);
+	view->data = n ? c->cur : NULL;
+	for (i = 0; i < n; i++) {
+		if (ava_wire_get_u64(c, &cap) < 0)
+			return bad(l, "truncated blob size");
+		if (cap > sat_bytes(v, v->max_count) - total)
+			return bad(l, "blob sizes exceed max %" PRIu64 " bytes",
+				   sat_bytes(v, v->max_count));
+		total += cap;
+	}
+	return 0;
+}
+
+/* The reply's blobs: per pointer u64 n and n bytes, within the buffer's max in all. */
+static int decode_blobs(const struct label *l, struct ava_wire_cursor *c, uint64_t count,
+			const uint8_t **ret_data)
+{
+	const struct ava_abi_value *v = l->v;
+	uint64_t n = blob_pointers(v, count), total = 0, len, i;
+	const uint8_t *bytes;
+
+	*ret_data = n ? c->cur : NULL;
+	for (i = 0; i < n; i++) {
+		if (ava_wire_get_u64(c, &len) < 0)
+			return bad(l, "blob %" PRIu64 ": truncated length", i);
+		if (len > sat_bytes(v, v->max_count) - total)
+			return bad(l, "blobs exceed max %" PRIu64 " bytes",
+				   sat_bytes(v, v->max_count));
+		total += len;
+		if (ava_wire_get_bytes(c, (size_t)len, &bytes) < 0)
+			return bad(l, "blob %" PRIu64 ": truncated: %" PRIu64 " bytes, %zu left", i,
+				   len, (size_t)(c->end - c->cur));
+	}
+	return 0;
+}
+
 static int decode_arg(const struct label *l, struct ava_wire_cursor *c, struct ava_abi_view *view)
 {
 	const struct ava_abi_value *v = l->v;
@@ -1949,6 +2023,8 @@ static int decode_arg(const struct label *l, struct ava_wire_cursor *c, struct a
 			if (view->u64 == 0)
 				return bad(l, "transfer id 0");
 		}
+		if (v->flags & AVA_ABI_V_BLOBS)
+			return decode_blob_sizes(l, c, view);
 		if (!(v->dir & AVA_ABI_DIR_IN))
 			return 0;
 		return decode_elements(l, c, view->count, &view->data);
@@ -2133,7 +2209,11 @@ int ava_abi_check_reply(const struct ava_abi_api *api, const struct ava_abi_fn *
 		if (view->count != call_views[i].count)
 			return bad(&l, "count %" PRIu64 " differs from the %" PRIu64 " requested",
 				   view->count, call_views[i].count);
-		r = decode_elements(&l, &c, view->count, &view->data);
+		view->u64 = call_views[i].u64;
+		if ((v->flags & AVA_ABI_V_BLOBS) && call_views[i].u64 == 1)
+			r = decode_blobs(&l, &c, view->count, &view->data);
+		else
+			r = decode_elements(&l, &c, view->count, &view->data);
 		if (r < 0)
 			return r;
 	}

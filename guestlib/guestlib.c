@@ -784,8 +784,13 @@ static void *cb_thread_main(void *arg)
 	}
 }
 
-static int hello(struct conn *c)
+/*
+ * HELLO and its HELLO_REPLY status. A refusal by policy is followed by a
+ * BYE whose text says why (which channel, which API): copied to why.
+ */
+static int hello(struct conn *c, char *why, size_t why_len)
 {
+	why[0] = '\0';
 	const char *name = c->api->abi->name;
 	size_t n = strlen(name);
 	struct ava_wire_buf b;
@@ -817,6 +822,16 @@ static int hello(struct conn *c)
 		status = AVA_STATUS_SERVER_GONE;
 	else if (hdr.kind != AVA_WIRE_HELLO_REPLY && hdr.kind != AVA_WIRE_BYE)
 		status = AVA_STATUS_MALFORMED;
+	free(payload);
+	payload = NULL;
+	if (hdr.kind == AVA_WIRE_HELLO_REPLY && status == AVA_STATUS_REFUSED &&
+	    ava_transport_recv_frame(c->t, 4096, &hdr, &payload, &reason) == 0 &&
+	    hdr.kind == AVA_WIRE_BYE) {
+		size_t k = hdr.len_bytes < why_len - 1 ? hdr.len_bytes : why_len - 1;
+		for (size_t i = 0; i < k; i++) /* keep the message printable */
+			why[i] = (payload[i] >= 0x20 && payload[i] < 0x7f) ? (char)payload[i] : '?';
+		why[k] = '\0';
+	}
 	free(payload);
 	return status;
 }
@@ -907,6 +922,7 @@ static struct conn *get_conn(const struct ava_guestlib_api *api, bool quiet, uin
 			path = AVA_GUESTLIB_DEFAULT_SOCKET;
 		int r = inside_ava_service() ? -ENOTCONN : ava_transport_unix_connect(path, &c->t);
 		int st = AVA_STATUS_SERVER_GONE;
+		char why[256] = "";
 		if (r == -ENOTCONN) {
 			c->t = NULL; /* an AvA service process: never a guest */
 		} else if (r < 0 && quiet && !debug_enabled()) {
@@ -917,7 +933,7 @@ static struct conn *get_conn(const struct ava_guestlib_api *api, bool quiet, uin
 			    path, strerror(-r), api->abi->name);
 			c->t = NULL;
 		} else {
-			st = hello(c);
+			st = hello(c, why, sizeof(why));
 			if (st == AVA_STATUS_OK &&
 			    pthread_create(&c->rx_thread, NULL, rx_thread_main, c) == 0) {
 				pthread_detach(c->rx_thread);
@@ -929,6 +945,9 @@ static struct conn *get_conn(const struct ava_guestlib_api *api, bool quiet, uin
 				say("this %s guest library and the router's manifest differ "
 				    "(rebuild or reinstall one of them)",
 				    api->abi->name);
+			} else if (why[0]) {
+				say("the router at %s refused the %s session: %s", path,
+				    api->abi->name, why);
 			} else {
 				say("the router at %s refused the %s session (%s)", path,
 				    api->abi->name,
@@ -1166,7 +1185,8 @@ static int encode_strings(struct ava_wire_buf *b, const void *array, uint64_t co
 
 /* Encodes the arguments of a call into b and records what was sent in views. */
 static int encode_args(struct conn *c, const struct ava_guestlib_fn *gf,
-		       const struct ava_gen_plan *plan, void *const *args, struct ava_wire_buf *b,
+		       const struct ava_gen_plan *plan, void *const *args,
+		       uint64_t *const *blob_caps, struct ava_wire_buf *b,
 		       struct ava_abi_view *views, const struct mapping *unmapping,
 		       const char **ret_why)
 {
@@ -1238,6 +1258,13 @@ static int encode_args(struct conn *c, const struct ava_guestlib_fn *gf,
 			}
 			if (r == 0 && v->elem == AVA_ABI_ELEM_STRING) {
 				r = encode_strings(b, p, count, plan->str_lengths[i], ret_why);
+				break;
+			}
+			if (r == 0 && (v->flags & AVA_ABI_V_BLOBS)) {
+				vw->u64 = plan->blobs_arg[i] ? 1 : 0;
+				r = ava_wire_put_u8(b, (uint8_t)vw->u64);
+				for (uint64_t k = 0; vw->u64 && k < bytes / 8 && r == 0; k++)
+					r = ava_wire_put_u64(b, blob_caps[i] ? blob_caps[i][k] : 0);
 				break;
 			}
 			/*
@@ -1375,8 +1402,9 @@ static void ids_to_proxies(struct conn *c, const struct ava_guestlib_fn *gf,
 /* Copies a validated reply into the caller's result and out-buffers. */
 static int apply_reply(struct conn *c, const struct ava_guestlib_fn *gf,
 		       const struct ava_gen_plan *plan, void *const *args, void *ret,
-		       const struct ava_abi_view *call_views, uint16_t flags,
-		       const uint8_t *payload, uint32_t len, char *err, size_t errlen)
+		       const struct ava_abi_view *call_views, uint64_t *const *blob_caps,
+		       uint16_t flags, const uint8_t *payload, uint32_t len, char *err,
+		       size_t errlen)
 {
 	const struct ava_abi_fn *fn = gf->abi;
 	struct ava_abi_view rv[1 + AVA_ABI_MAX_ARGS];
@@ -1398,6 +1426,30 @@ static int apply_reply(struct conn *c, const struct ava_guestlib_fn *gf,
 		    !call_views[i].present || (v->flags & AVA_ABI_V_LATE))
 			continue;
 		void *dst = *(void *const *)args[i];
+		if ((v->flags & AVA_ABI_V_BLOBS) && call_views[i].u64 == 1) {
+			/* Checked by ava_abi_check_reply: u64 n and n bytes per pointer. */
+			const uint8_t *q = rv[1 + i].data;
+			uint64_t n_ptrs = (uint64_t)rv[1 + i].count * v->size_bytes / 8;
+			for (uint64_t k = 0; k < n_ptrs; k++) {
+				uint64_t n;
+				memcpy(&n, q, 8);
+				q += 8;
+				uint64_t cap = blob_caps[i] ? blob_caps[i][k] : 0;
+				if (n > cap) {
+					snprintf(
+					    err, errlen,
+					    "argument %u: blob %llu of %llu bytes, %llu asked for",
+					    i, (unsigned long long)k, (unsigned long long)n,
+					    (unsigned long long)cap);
+					return -EPROTO;
+				}
+				void *blob = ((void *const *)dst)[k];
+				if (n && blob)
+					memcpy(blob, q, (size_t)n);
+				q += n;
+			}
+			continue;
+		}
 		if (rv[1 + i].count) /* a zero-element buffer sends no data pointer */
 			memcpy(dst, rv[1 + i].data, (size_t)rv[1 + i].count * v->size_bytes);
 	}
@@ -1473,6 +1525,59 @@ static struct mapping *mapping_new(const struct ava_guestlib_api *api, uint32_t 
 	return m;
 }
 
+/* Set while a thread makes a blobs sizing call: that call sends its buffer as it is. */
+static _Thread_local bool in_sizing_call;
+
+/*
+ * Argument i is, this time, an array of pointers to the caller's byte
+ * buffers (ava_blobs_sized_by): learns each buffer's size with the same call
+ * and the spec's sizing argument, into *ret_caps (0 for a NULL pointer).
+ * Returns 0, or -1 when the sizing call failed: its error is already in ret
+ * and errcode, as the real call would have answered it.
+ */
+static int blob_capacities(const struct ava_guestlib_api *api, uint32_t fn_id, void *const *args,
+			   void *ret, const struct ava_gen_plan *plan, unsigned i,
+			   uint64_t **ret_caps)
+{
+	const struct ava_guestlib_fn *gf = &api->fns[fn_id];
+	const struct ava_abi_fn *fn = gf->abi;
+	const struct ava_abi_value *sv = &fn->args[plan->blobs_arg[i] - 1];
+	void *const *ptrs = *(void *const *)args[i];
+	size_t n = (size_t)(plan->count[i] * fn->args[i].size_bytes / 8);
+	uint8_t value[AVA_ABI_MAX_SCALAR_BYTES] = { 0 };
+	void *args2[AVA_ABI_MAX_ARGS];
+
+	*ret_caps = calloc(n ? n : 1, sizeof(uint64_t));
+	size_t *sizes = calloc(n ? n : 1, sizeof(size_t));
+	if (!*ret_caps || !sizes) {
+		free(sizes);
+		set_error(gf, args, ret, AVA_STATUS_NO_MEMORY);
+		return -1;
+	}
+	if (!n) {
+		free(sizes);
+		return 0;
+	}
+	for (unsigned k = 0; k < sv->size_bytes && k < 8; k++)
+		value[k] = (uint8_t)(plan->blobs_value[i] >> (8 * k));
+	memcpy(args2, args, fn->n_args * sizeof(*args2));
+	void *sizes_ptr = sizes;
+	args2[plan->blobs_arg[i] - 1] = value;
+	args2[i] = &sizes_ptr;
+	in_sizing_call = true;
+	ava_guestlib_call(api, fn_id, args2, ret);
+	in_sizing_call = false;
+	const struct ava_gen_errors *e = gf->errors.ret;
+	if (ret && e && e->success && memcmp(ret, e->success, e->size_bytes) != 0) {
+		free(sizes);
+		return -1;
+	}
+	for (size_t k = 0; k < n; k++)
+		(*ret_caps)[k] = ptrs[k] ? sizes[k] : 0;
+	free(sizes);
+	return 0;
+}
+
 void ava_guestlib_call(const struct ava_guestlib_api *api, uint32_t fn_id, void *const *args,
 		       void *ret)
 {
@@ -1533,6 +1638,20 @@ void ava_guestlib_call(const struct ava_guestlib_api *api, uint32_t fn_id, void 
 		return;
 	}
 
+	uint64_t *blob_caps[AVA_ABI_MAX_ARGS] = { NULL };
+	for (unsigned i = 0; i < fn->n_args; i++) {
+		if (!(fn->args[i].flags & AVA_ABI_V_BLOBS) || in_sizing_call)
+			plan.blobs_arg[i] = 0;
+		if (!plan.blobs_arg[i] || !*(void *const *)args[i] ||
+		    plan.count[i] > fn->args[i].max_count)
+			continue;
+		if (blob_capacities(api, fn_id, args, ret, &plan, i, &blob_caps[i]) < 0) {
+			for (unsigned k = 0; k <= i; k++)
+				free(blob_caps[k]);
+			return;
+		}
+	}
+
 	/* Mappings: the one given back, or memory for a new one. */
 	struct mapping *unmapping = NULL, *mapping = NULL;
 	uint64_t map_transfer = 0;
@@ -1545,6 +1664,8 @@ void ava_guestlib_call(const struct ava_guestlib_api *api, uint32_t fn_id, void 
 				say("%s: the pointer is no open mapping", fn->name);
 			for (unsigned k = 0; k < n_xowned; k++)
 				free(xowned[k]);
+			for (unsigned k = 0; k < fn->n_args; k++)
+				free(blob_caps[k]);
 			set_error(gf, args, ret, AVA_STATUS_BAD_HANDLE);
 			return;
 		}
@@ -1558,6 +1679,8 @@ void ava_guestlib_call(const struct ava_guestlib_api *api, uint32_t fn_id, void 
 			    (unsigned long long)plan.map_count);
 			for (unsigned k = 0; k < n_xowned; k++)
 				free(xowned[k]);
+			for (unsigned k = 0; k < fn->n_args; k++)
+				free(blob_caps[k]);
 			set_error(gf, args, ret, AVA_STATUS_NO_MEMORY);
 			return;
 		}
@@ -1567,7 +1690,7 @@ void ava_guestlib_call(const struct ava_guestlib_api *api, uint32_t fn_id, void 
 	struct ava_wire_buf b;
 	const char *why = NULL;
 	ava_wire_buf_init(&b);
-	int er = encode_args(c, gf, &plan, send_args, &b, views, unmapping, &why);
+	int er = encode_args(c, gf, &plan, send_args, blob_caps, &b, views, unmapping, &why);
 	for (unsigned k = 0; k < n_xowned; k++)
 		free(xowned[k]);
 	if (er == 0 && mapping) { /* the MAP trailer */
@@ -1589,6 +1712,8 @@ void ava_guestlib_call(const struct ava_guestlib_api *api, uint32_t fn_id, void 
 		if (unmapping)
 			mapping_put(c, unmapping);
 		mapping_free(mapping);
+		for (unsigned k = 0; k < fn->n_args; k++)
+			free(blob_caps[k]);
 		set_error(gf, args, ret, AVA_STATUS_INTERNAL);
 		return;
 	}
@@ -1607,6 +1732,8 @@ void ava_guestlib_call(const struct ava_guestlib_api *api, uint32_t fn_id, void 
 		say("%s: arguments of %zu bytes exceed the %u-byte frame limit", fn->name, b.len,
 		    AVA_WIRE_MAX_PAYLOAD_BYTES);
 		ava_wire_buf_fini(&b);
+		for (unsigned k = 0; k < fn->n_args; k++)
+			free(blob_caps[k]);
 		set_error(gf, args, ret, AVA_STATUS_INTERNAL);
 		return;
 	}
@@ -1671,8 +1798,8 @@ void ava_guestlib_call(const struct ava_guestlib_api *api, uint32_t fn_id, void 
 	}
 	if (status == AVA_STATUS_OK) {
 		char err[200];
-		if (apply_reply(c, gf, &plan, args, ret, views, w.flags, w.payload, w.len, err,
-				sizeof(err)) < 0) {
+		if (apply_reply(c, gf, &plan, args, ret, views, blob_caps, w.flags, w.payload,
+				w.len, err, sizeof(err)) < 0) {
 			char msg[260];
 			snprintf(msg, sizeof(msg), "bad reply to %s: %s", fn->name, err);
 			mark_dead(c, AVA_STATUS_MALFORMED, msg);
@@ -1687,6 +1814,8 @@ void ava_guestlib_call(const struct ava_guestlib_api *api, uint32_t fn_id, void 
 fail:
 	pthread_cond_destroy(&w.cond);
 	ava_wire_buf_fini(&b);
+	for (unsigned k = 0; k < fn->n_args; k++)
+		free(blob_caps[k]);
 	if (status != AVA_STATUS_OK)
 		set_error(gf, args, ret, status);
 	if (unmapping) { /* a successful unmap ends it; else it stays open */

@@ -112,6 +112,15 @@ enum ava_abi_elem {
  * for.
  */
 #define AVA_ABI_V_EVENT 0x80u
+/*
+ * An output bytes buffer that a call may turn into an array of pointers to
+ * the caller's byte buffers ("blobs": OpenCL's CL_PROGRAM_BINARIES). After
+ * its count the call carries a u8 mode: 0, the buffer as usual; 1, one u64
+ * capacity per pointer (count * size_bytes / 8 of them, 0 for a NULL
+ * pointer), and the reply then carries, per pointer, u64 n and n bytes in
+ * place of the buffer's elements. The view's u64 is the mode.
+ */
+#define AVA_ABI_V_BLOBS 0x100u
 
 /* Function flags. */
 #define AVA_ABI_FN_UNSUPPORTED 0x01u /* no spec entry: never sent; stub returns the error */
@@ -146,7 +155,7 @@ struct ava_abi_value {
 	uint8_t kind;	      /* enum ava_abi_kind */
 	uint8_t dir;	      /* STRING, BUFFER: AVA_ABI_DIR_*; STRING is always IN */
 	uint8_t elem;	      /* BUFFER: enum ava_abi_elem */
-	uint8_t flags;	      /* AVA_ABI_V_* */
+	uint16_t flags;	      /* AVA_ABI_V_* */
 	uint16_t handle_type; /* HANDLE, or BUFFER of ELEM_HANDLE: type tag 1..n_handle_types */
 	uint16_t callback_id; /* CALLBACK: index into api->callbacks */
 	uint32_t size_bytes;  /* SCALAR: bytes (1..64); BUFFER: bytes per element */

@@ -46,6 +46,22 @@ struct ava_gen_plan {
 	/* A function whose result is an AVA_ABI_MAP: its bytes and AVA_ABI_MAP_* access. */
 	uint64_t map_count;
 	uint8_t map_access;
+	/*
+	 * For an AVA_ABI_V_BLOBS buffer that is an array of pointers to byte
+	 * buffers this time (ava_blobs_sized_by): 1 + the index of the scalar
+	 * argument that, set to blobs_value, makes the same function write each
+	 * buffer's size (a size_t per pointer) into it; else 0. The guest makes
+	 * that sizing call first.
+	 */
+	uint16_t blobs_arg[AVA_ABI_MAX_ARGS];
+	uint64_t blobs_value[AVA_ABI_MAX_ARGS];
+	/*
+	 * Server only, for an output bytes buffer (ava_clear_bits): after a
+	 * successful call, the bits of clear_bits are cleared in its first value
+	 * of clear_width bytes (1, 2, 4 or 8; 0: nothing to clear).
+	 */
+	uint64_t clear_bits[AVA_ABI_MAX_ARGS];
+	uint8_t clear_width[AVA_ABI_MAX_ARGS];
 };
 /* A plan count the server cannot compute (a property list): take the wire's. */
 #define AVA_GEN_COUNT_FROM_WIRE UINT64_MAX

@@ -57,6 +57,8 @@ void __ava_string_lengths(const char *arg_name, ...);
 void __ava_late_data(const char *arg_name, ...);
 void __ava_mapping(const char *count_src, unsigned long long count, const char *event_src, ...);
 void __ava_unmaps(void);
+void __ava_blobs_sized_by(const char *arg_name, const char *expr_src, ...);
+void __ava_clear_bits(const char *type_name, const char *expr_src, ...);
 void __ava_unsupported(void);
 void __ava_success(const char *expr_src, ...);
 void __ava_failure(const char *expr_src, ...);
@@ -190,6 +192,22 @@ void __ava_device_time_until(const char *fn_src, const char *param_src, ...);
  * ava_argument(ptr) { ava_out; ava_buffer(size); ava_late_data(event); }
  */
 #define ava_late_data(event) __ava_late_data(AVA_SPEC_STR_(event), event)
+/*
+ * This output void * buffer is, this time, an array of pointers to the
+ * caller's byte buffers, each as big as what the same function writes (as a
+ * size_t per pointer) when argument arg is v (may be conditional):
+ * if (param_name == CL_PROGRAM_BINARIES)
+ *	ava_blobs_sized_by(param_name, CL_PROGRAM_BINARY_SIZES);
+ */
+#define ava_blobs_sized_by(arg, v) __ava_blobs_sized_by(AVA_SPEC_STR_(arg), #v, arg, (v))
+/*
+ * This output void * buffer holds a T this time, whose bits in mask the
+ * server clears after a successful call (may be conditional): a capability
+ * the remoting cannot offer is not reported.
+ * if (param_name == CL_DEVICE_SVM_CAPABILITIES)
+ *	ava_clear_bits(cl_device_svm_capabilities, ~(cl_device_svm_capabilities)0);
+ */
+#define ava_clear_bits(T, mask) __ava_clear_bits(#T, #mask, (T)0, (mask))
 
 /*
  * On a function's pointer result: the function maps n bytes (OpenCL's

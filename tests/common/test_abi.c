@@ -1205,6 +1205,64 @@ static void test_string_elements(void)
 	CHECK_HAS(err, "always an input");
 }
 
+/* Blobs buffers: the mode byte, capacities in the call, sized blobs in the reply. */
+static void test_blobs(void)
+{
+	static const char text[] = "ava-abi 2\n"
+				   "api b\n"
+				   "fn 0 f ret=void args=buffer:out:bytes:1:max=64:blobs\n";
+	struct ava_abi_api *api;
+	struct ava_abi_view views[1], rv[2];
+	char err[256];
+	struct ava_wire_buf b;
+
+	CHECK_INT(ava_abi_parse(text, strlen(text), "b.abi", &api, err, sizeof(err)), 0);
+	CHECK(api->fns[0].args[0].flags == AVA_ABI_V_BLOBS);
+	/* Mode 1 with 16 bytes: two pointers, capacities 3 and 0. */
+	ava_wire_buf_init(&b);
+	CHECK_INT(ava_wire_put_u8(&b, 1), 0);
+	CHECK_INT(ava_wire_put_u64(&b, 16), 0);
+	CHECK_INT(ava_wire_put_u8(&b, 1), 0);
+	CHECK_INT(ava_wire_put_u64(&b, 3), 0);
+	CHECK_INT(ava_wire_put_u64(&b, 0), 0);
+	CHECK_INT(
+	    ava_abi_check_args(api, 1, api->fns[0].args, 0, b.data, b.len, views, err, sizeof(err)),
+	    0);
+	CHECK(views[0].u64 == 1 && views[0].count == 16 && views[0].data);
+	/* Capacities beyond the buffer's max bytes are refused before any allocation. */
+	b.len -= 16;
+	CHECK_INT(ava_wire_put_u64(&b, 60), 0);
+	CHECK_INT(ava_wire_put_u64(&b, 5), 0);
+	CHECK_INT(
+	    ava_abi_check_args(api, 1, api->fns[0].args, 0, b.data, b.len, views, err, sizeof(err)),
+	    -EPROTO);
+	CHECK_HAS(err, "exceed max");
+	b.len = 0;
+	/* The reply: per pointer u64 n and n bytes. */
+	views[0] = (struct ava_abi_view){ .present = 1, .count = 16, .u64 = 1 };
+	CHECK_INT(ava_wire_put_u64(&b, 16), 0);
+	CHECK_INT(ava_wire_put_u64(&b, 3), 0);
+	CHECK_INT(ava_wire_put_bytes(&b, "abc", 3), 0);
+	CHECK_INT(ava_wire_put_u64(&b, 0), 0);
+	CHECK_INT(ava_abi_check_reply(api, &api->fns[0], views, 0, b.data, b.len, rv, NULL, NULL,
+				      err, sizeof(err)),
+		  0);
+	CHECK(rv[1].u64 == 1 && rv[1].data);
+	/* A truncated blob is caught. */
+	CHECK_INT(ava_abi_check_reply(api, &api->fns[0], views, 0, b.data, b.len - 9, rv, NULL,
+				      NULL, err, sizeof(err)),
+		  -EPROTO);
+	CHECK_HAS(err, "truncated");
+	/* A blobs flag on an input buffer is not a valid manifest. */
+	static const char bad[] = "ava-abi 2\n"
+				  "api b\n"
+				  "fn 0 f ret=void args=buffer:in:bytes:1:max=64:blobs\n";
+	struct ava_abi_api *api2 = NULL;
+	CHECK_INT(ava_abi_parse(bad, strlen(bad), "b.abi", &api2, err, sizeof(err)), -EINVAL);
+	ava_wire_buf_fini(&b);
+	ava_abi_api_free(api);
+}
+
 /* Property lists: odd count, zero final key; the count helper. */
 static void test_props(void)
 {
@@ -1327,6 +1385,7 @@ int main(void)
 	test_string_elements();
 	test_props();
 	test_resources();
+	test_blobs();
 	printf("test_abi: ok\n");
 	return 0;
 }

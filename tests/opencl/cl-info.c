@@ -279,7 +279,14 @@ static void print_device(cl_platform_id platform, cl_device_id device)
 	print_flags("queue on host properties", bits, queue_props, N_OF(queue_props));
 	CLT_CHECK(
 	    clGetDeviceInfo(device, CL_DEVICE_EXECUTION_CAPABILITIES, sizeof(bits), &bits, NULL));
-	print_flags("execution capabilities", bits, exec_caps, N_OF(exec_caps));
+	/*
+	 * A remoted device offers no native kernels (guest functions cannot run
+	 * on the server); cl-devices checks that. Printed without that bit so
+	 * native and remoted output agree.
+	 */
+	print_flags("execution capabilities",
+		    bits & ~(cl_device_exec_capabilities)CL_EXEC_NATIVE_KERNEL, exec_caps,
+		    N_OF(exec_caps));
 	CLT_CHECK(clGetDeviceInfo(device, CL_DEVICE_ATOMIC_MEMORY_CAPABILITIES, sizeof(bits), &bits,
 				  NULL));
 	print_flags("atomic memory capabilities", bits, atomic_caps, N_OF(atomic_caps));

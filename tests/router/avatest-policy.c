@@ -9,11 +9,14 @@
  *  - a refused non-blocking call returns AVATEST_OK at once and its
  *    AVATEST_ERR_REFUSED comes back from the next blocking call, once;
  *  - calls the policy allows work as usual.
+ * With the argument "refused-session" (the policy refuses the channel):
+ * every call returns AVATEST_ERR_REFUSED.
  */
 #include "avatest.h"
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 
 static int n_failed;
 
@@ -27,12 +30,31 @@ static int n_failed;
 		}                                                                            \
 	} while (0)
 
-int main(void)
+static int refused_session(void)
+{
+	int32_t y = 0;
+	avatest_device dev = NULL;
+	avatest_status st = avatest_null();
+	CHECK(st == AVATEST_ERR_REFUSED, "null returned %d in a refused session", st);
+	st = avatest_add_one(1, &y);
+	CHECK(st == AVATEST_ERR_REFUSED, "add_one returned %d in a refused session", st);
+	st = avatest_device_open(0, &dev);
+	CHECK(st == AVATEST_ERR_REFUSED, "device_open returned %d in a refused session", st);
+	if (n_failed)
+		return 1;
+	printf("avatest-policy refused-session: ok\n");
+	return 0;
+}
+
+int main(int argc, char **argv)
 {
 	avatest_device dev = NULL;
 	avatest_status st;
 	int32_t y = 0;
 	int64_t sum = -1;
+
+	if (argc > 1 && !strcmp(argv[1], "refused-session"))
+		return refused_session();
 
 	st = avatest_add_one(1, &y);
 	CHECK(st == AVATEST_ERR_REFUSED, "add_one returned %d, want AVATEST_ERR_REFUSED (%d)", st,

@@ -41,7 +41,7 @@ read -r line <"$work/ready" || fail "router did not start"
 [ "$line" = ready ] || fail "router said '$line'"
 [ -S "$work/admin.sock" ] || fail "no admin socket beside router.sock"
 
-out=$(AVA_ROUTER_SOCKET= timeout -k 10 120 "$ava_run" --router "$work/router.sock" -- "$prog" 2>&1)
+out=$(timeout -k 10 120 "$ava_run" --router "$work/router.sock" -- "$prog" 2>&1)
 rc=$?
 [ $rc -eq 0 ] || fail "avatest-policy exited $rc: $out"
 
@@ -51,6 +51,21 @@ tenant=$(echo "$json" | grep "{\"name\": \"uid:$(id -u)\"") || fail "no tenant u
 echo "$tenant" | grep -q '"function": 3' || fail "refusals not counted: $tenant"
 grep -q "avatest_add_one refused: its function filter denies it" "$work/router.log" ||
 	fail "refusal not logged"
+
+# A policy that refuses unknown tenants: the whole session is refused, and the
+# application is told which channel and why.
+cat >"$work/refuse.yaml" <<'YAML'
+version: 1
+defaults:
+  action: refuse
+YAML
+out=$("$avactl" --admin "$work/admin.sock" policy reload "$work/refuse.yaml") ||
+	fail "reload: $out"
+out=$(timeout -k 10 120 "$ava_run" --router "$work/router.sock" -- "$prog" refused-session 2>&1)
+rc=$?
+[ $rc -eq 0 ] || fail "avatest-policy refused-session exited $rc: $out"
+echo "$out" | grep -q "refused the avatest session: refused by policy: channel $work/router.sock (uid $(id -u)) matches no tenant" ||
+	fail "the application was not told why: $out"
 
 kill "$router_pid"
 wait "$router_pid"
