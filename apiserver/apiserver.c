@@ -78,8 +78,29 @@ struct cb_record {
 	struct cb_record *next; /* in g_cb_records */
 };
 
+/*
+ * An open mapping (a call whose result is an AVA_ABI_MAP): the library's
+ * pointer stays here; the guest knows only the id. The handles the map call
+ * named are retained, so that a mapping left open at the session's end can
+ * still be unmapped before its objects are released.
+ */
+struct mapping {
+	struct mapping *next;
+	uint64_t id;
+	void *ptr;
+	uint64_t len_bytes;
+	bool writable;
+	bool busy;	      /* an unmap of it is running */
+	uint64_t transfer_id; /* a readable mapping's DATA not yet sent, else 0 */
+	uint16_t n_objs;
+	void *objs[AVA_ABI_MAX_ARGS];
+	uint16_t types[AVA_ABI_MAX_ARGS];
+};
+
 struct session {
 	struct session *next;
+	struct mapping *maps; /* under g_lock */
+	uint64_t next_map_id;
 	uint32_t id;
 	unsigned refs; /* list membership + running workers + callbacks in flight */
 	bool closing;
@@ -148,6 +169,8 @@ static void release_object(uint16_t type, void *ptr, uint32_t refs, void *ctx)
 	(*n_released)++;
 }
 
+static void mapping_leftover(struct session *s, struct mapping *m);
+
 /* Drops a reference; the last one releases every object the session still holds. */
 static void session_unref(struct session *s)
 {
@@ -164,6 +187,12 @@ static void session_unref(struct session *s)
 	if (!last)
 		return;
 	unsigned n = 0;
+	while (s->maps) {
+		struct mapping *m = s->maps;
+		s->maps = m->next;
+		mapping_leftover(s, m);
+		n++;
+	}
 	ava_handle_table_drain(s->handles, release_object, &n);
 	ava_handle_table_free(s->handles);
 	if (n)
@@ -449,6 +478,7 @@ struct late {
 	void *event;
 	void *buf;
 	size_t len_bytes;
+	bool borrowed; /* buf is the library's (a mapping): not freed here */
 };
 
 static pthread_mutex_t g_late_lock = PTHREAD_MUTEX_INITIALIZER; /* g_late; held while sending */
@@ -558,7 +588,8 @@ static void *late_thread_main(void *arg)
 			struct late *l = done;
 			done = l->next;
 			g_event_ops->release(l->event);
-			free(l->buf);
+			if (!l->borrowed)
+				free(l->buf);
 			free(l);
 		}
 	}
@@ -621,13 +652,231 @@ static int late_add(struct session *s, const struct ava_abi_fn *fn,
 	return 0;
 }
 
-/* ---- calls ---- */
+/* ---- mappings ---- */
 
 union slot {
 	uint8_t b[AVA_ABI_MAX_SCALAR_BYTES];
 	void *p;
 	long double ld;
 };
+
+/* A readable mapping's bytes go to the guest from the library's own pointer once ev completes. */
+static int map_late_add(struct session *s, uint32_t fn_id, uint64_t transfer_id, void *ptr,
+			size_t len_bytes, void *event)
+{
+	struct late *l = calloc(1, sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	pthread_mutex_lock(&g_late_wake_lock);
+	if (!g_late_thread_started) {
+		pthread_t t;
+		if (pthread_create(&t, NULL, late_thread_main, NULL) != 0) {
+			pthread_mutex_unlock(&g_late_wake_lock);
+			free(l);
+			return -EAGAIN;
+		}
+		pthread_detach(t);
+		g_late_thread_started = true;
+	}
+	pthread_mutex_unlock(&g_late_wake_lock);
+	l->session_id = s->id;
+	l->fn_id = fn_id;
+	l->transfer_id = transfer_id;
+	l->event = event;
+	l->buf = ptr;
+	l->len_bytes = len_bytes;
+	l->borrowed = true;
+	g_event_ops->retain(event);
+	pthread_mutex_lock(&g_late_lock);
+	l->next = g_late;
+	g_late = l;
+	pthread_mutex_unlock(&g_late_lock);
+	if (g_event_ops->on_complete(event, late_kick) < 0)
+		late_kick();
+	return 0;
+}
+
+/*
+ * The mapping is going away before its bytes were sent (an unmap enqueued
+ * before the map completed, or the session's end): the guest learns that
+ * the transfer failed, and nothing reads the library's pointer later.
+ */
+static void map_late_cancel(uint32_t session_id, uint64_t transfer_id)
+{
+	struct late *found = NULL;
+	pthread_mutex_lock(&g_late_lock);
+	for (struct late **pp = &g_late; *pp; pp = &(*pp)->next) {
+		struct late *l = *pp;
+		if (l->session_id == session_id && l->transfer_id == transfer_id && l->borrowed) {
+			*pp = l->next;
+			send_data(l->session_id, l->fn_id, l->transfer_id, false, NULL, 0);
+			found = l;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&g_late_lock);
+	if (!found)
+		return;
+	pthread_mutex_lock(&g_late_wake_lock);
+	found->next = g_late_done;
+	g_late_done = found;
+	g_late_kicked = true;
+	pthread_cond_signal(&g_late_cond);
+	pthread_mutex_unlock(&g_late_wake_lock);
+}
+
+static void mapping_free(struct mapping *m)
+{
+	for (uint16_t i = 0; i < m->n_objs; i++)
+		release_retained(m->objs[i], m->types[i]);
+	free(m);
+}
+
+/*
+ * Records a mapping the library made for a call of fn (argv its arguments).
+ * Returns it, or NULL without memory (the caller then unmaps it at once).
+ */
+static struct mapping *mapping_add(struct session *s, const struct ava_abi_fn *fn,
+				   void *const *argv, void *ptr, uint64_t len_bytes, bool writable)
+{
+	struct mapping *m = calloc(1, sizeof(*m));
+	if (!m)
+		return NULL;
+	m->ptr = ptr;
+	m->len_bytes = len_bytes;
+	m->writable = writable;
+	for (uint16_t i = 0; i < fn->n_args; i++) {
+		uint16_t type = fn->args[i].handle_type;
+		void *obj = *(void *const *)argv[i];
+		if (fn->args[i].kind != AVA_ABI_HANDLE || !obj || !g_api->retain ||
+		    !g_api->retain[type] || !g_api->release[type])
+			continue;
+		g_api->retain[type](obj);
+		m->objs[m->n_objs] = obj;
+		m->types[m->n_objs++] = type;
+	}
+	pthread_mutex_lock(&g_lock);
+	m->id = ++s->next_map_id;
+	m->next = s->maps;
+	s->maps = m;
+	pthread_mutex_unlock(&g_lock);
+	return m;
+}
+
+/* The function that takes a mapping back (the first with an AVA_ABI_UNMAP argument), or -1. */
+static int unmap_fn_id(void)
+{
+	for (uint32_t f = 0; f < g_api->abi->n_fns; f++) {
+		const struct ava_abi_fn *fn = &g_api->abi->fns[f];
+		for (uint16_t i = 0; i < fn->n_args && g_api->fns[f].invoke; i++) {
+			if (fn->args[i].kind == AVA_ABI_UNMAP)
+				return (int)f;
+		}
+	}
+	return -1;
+}
+
+/*
+ * Unmaps a mapping the guest left open (the session ended): the unmap
+ * function gets the mapping's pointer and, for each handle argument, the
+ * map call's object of the same type; everything else is zero. Then it
+ * waits for the device (the unmap's device_time completion, if the spec
+ * names one) and releases the objects it retained.
+ */
+static void mapping_leftover(struct session *s, struct mapping *m)
+{
+	int f = unmap_fn_id();
+	if (m->transfer_id)
+		map_late_cancel(s->id, m->transfer_id);
+	if (f >= 0) {
+		const struct ava_apiserver_fn *sf = &g_api->fns[f];
+		const struct ava_abi_fn *fn = sf->abi;
+		union slot slots[AVA_ABI_MAX_ARGS], retslot;
+		void *argv[AVA_ABI_MAX_ARGS];
+		bool complete = true;
+		memset(slots, 0, sizeof(slots));
+		memset(&retslot, 0, sizeof(retslot));
+		for (uint16_t i = 0; i < fn->n_args; i++) {
+			argv[i] = &slots[i];
+			if (fn->args[i].kind == AVA_ABI_UNMAP) {
+				slots[i].p = m->ptr;
+			} else if (fn->args[i].kind == AVA_ABI_HANDLE) {
+				uint16_t k = 0;
+				while (k < m->n_objs && m->types[k] != fn->args[i].handle_type)
+					k++;
+				if (k == m->n_objs)
+					complete = false;
+				else
+					slots[i].p = m->objs[k];
+			}
+		}
+		if (complete) {
+			sf->invoke(argv, fn->ret.kind == AVA_ABI_VOID ? NULL : &retslot);
+			if ((fn->flags & AVA_ABI_FN_DEVICE_TIME_UNTIL) && sf->device_wait)
+				sf->device_wait(slots[fn->until_arg].p);
+		}
+	}
+	mapping_free(m);
+}
+
+/*
+ * An unmap's argument: the mapping the guest names must be one of its
+ * session's, not being unmapped already, and the bytes it sends exactly the
+ * mapping's size when it was mapped for writing (else none). They are
+ * written into the library's own mapped pointer, which the call then gets.
+ */
+static uint16_t unmap_prepare(struct session *s, const struct ava_abi_fn *fn,
+			      const struct ava_abi_view *view, void **ret_ptr,
+			      struct mapping **ret_m)
+{
+	pthread_mutex_lock(&g_lock);
+	struct mapping *m = s->maps;
+	while (m && m->id != view->u64)
+		m = m->next;
+	if (!m || m->busy) {
+		pthread_mutex_unlock(&g_lock);
+		return AVA_STATUS_BAD_HANDLE;
+	}
+	if (view->count != (m->writable ? m->len_bytes : 0)) {
+		pthread_mutex_unlock(&g_lock);
+		logmsg("session %u: %s: %llu bytes for a mapping of %llu%s", s->id, fn->name,
+		       (unsigned long long)view->count, (unsigned long long)m->len_bytes,
+		       m->writable ? "" : " mapped for reading only");
+		return AVA_STATUS_MALFORMED;
+	}
+	m->busy = true;
+	uint64_t transfer_id = m->transfer_id;
+	m->transfer_id = 0;
+	pthread_mutex_unlock(&g_lock);
+	if (transfer_id)
+		map_late_cancel(s->id, transfer_id);
+	if (view->count)
+		memcpy(m->ptr, view->data, (size_t)view->count);
+	*ret_ptr = m->ptr;
+	*ret_m = m;
+	return AVA_STATUS_OK;
+}
+
+/* After the unmap call: a successful one ends the mapping; a failed one leaves it open. */
+static void unmap_finish(struct session *s, struct mapping *m, bool success)
+{
+	pthread_mutex_lock(&g_lock);
+	if (success) {
+		for (struct mapping **pp = &s->maps; *pp; pp = &(*pp)->next) {
+			if (*pp == m) {
+				*pp = m->next;
+				break;
+			}
+		}
+	} else {
+		m->busy = false;
+	}
+	pthread_mutex_unlock(&g_lock);
+	if (success)
+		mapping_free(m);
+}
+
+/* ---- calls ---- */
 
 static bool result_is_success(const struct ava_apiserver_fn *sf, void *const *args,
 			      const union slot *ret)
@@ -948,8 +1197,10 @@ static void execute_call(struct session *s, const struct ava_wire_header *hdr,
 	const bool async = (hdr->flags & AVA_WIRE_F_ASYNC) != 0;
 	uint16_t status = AVA_STATUS_OK;
 	char err[200];
-	struct ava_abi_view views[AVA_ABI_MAX_ARGS];
+	struct ava_abi_view views[AVA_ABI_MAX_ARGS + 1]; /* + the MAP trailer */
 	union slot slots[AVA_ABI_MAX_ARGS], retslot;
+	struct mapping *unmapping = NULL, *mapped = NULL;
+	bool map_read = false;
 	void *argv[AVA_ABI_MAX_ARGS];
 	void *owned[2 * AVA_ABI_MAX_ARGS]; /* a buffer each, and a blobs block */
 	unsigned n_owned = 0;
@@ -977,8 +1228,7 @@ static void execute_call(struct session *s, const struct ava_wire_header *hdr,
 		status = AVA_STATUS_UNSUPPORTED;
 		goto reply;
 	}
-	if (ava_abi_check_args(abi, fn->n_args, fn->args, 0, payload, hdr->len_bytes, views, err,
-			       sizeof(err)) < 0) {
+	if (ava_abi_check_call(abi, fn, payload, hdr->len_bytes, views, err, sizeof(err)) < 0) {
 		logmsg("session %u: %s: %s", s->id, fn->name, err);
 		status = AVA_STATUS_MALFORMED;
 		goto reply;
@@ -1006,6 +1256,19 @@ static void execute_call(struct session *s, const struct ava_wire_header *hdr,
 		status = AVA_STATUS_MALFORMED;
 		goto reply;
 	}
+	if (fn->ret.kind == AVA_ABI_MAP) {
+		/* the mapping's size is the library's (the plan's), never the guest's word */
+		const struct ava_abi_view *t = &views[fn->n_args];
+		if (t->count != plan.map_count || t->access != plan.map_access) {
+			logmsg("session %u: %s: mapping of %llu bytes (access %u), the spec says "
+			       "%llu (access %u)",
+			       s->id, fn->name, (unsigned long long)t->count, t->access,
+			       (unsigned long long)plan.map_count, plan.map_access);
+			status = AVA_STATUS_MALFORMED;
+			goto reply;
+		}
+		map_read = (t->access & AVA_ABI_MAP_READ) != 0;
+	}
 
 	int cb_arg = -1, ud_arg = -1;
 	for (unsigned i = 0; i < fn->n_args; i++) {
@@ -1023,6 +1286,13 @@ static void execute_call(struct session *s, const struct ava_wire_header *hdr,
 		case AVA_ABI_USERDATA:
 			ud_arg = (int)i;
 			slots[i].p = (void *)(uintptr_t)views[i].u64;
+			break;
+		case AVA_ABI_UNMAP:
+			if (unmapping) {
+				status = AVA_STATUS_MALFORMED;
+				break;
+			}
+			status = unmap_prepare(s, fn, &views[i], &slots[i].p, &unmapping);
 			break;
 		case AVA_ABI_BUFFER: {
 			if (!views[i].present)
@@ -1108,6 +1378,8 @@ static void execute_call(struct session *s, const struct ava_wire_header *hdr,
 		if ((fn->args[i].flags & AVA_ABI_V_LATE) && views[i].present)
 			late = true;
 	}
+	if (map_read)
+		late = true; /* its bytes follow the event like a late read's */
 	if (late && (!g_event_ops || event_arg < 0)) {
 		logmsg("session %u: %s: late buffers need the API's event operations", s->id,
 		       fn->name);
@@ -1134,9 +1406,44 @@ static void execute_call(struct session *s, const struct ava_wire_header *hdr,
 
 	const bool success = result_is_success(sf, argv, &retslot);
 	done.ok = success;
+	if (unmapping)
+		unmap_finish(s, unmapping, success);
+	if (fn->ret.kind == AVA_ABI_MAP && success && retslot.p) {
+		const struct ava_abi_view *t = &views[fn->n_args];
+		mapped = mapping_add(s, fn, argv, retslot.p, t->count,
+				     (t->access & AVA_ABI_MAP_WRITE) != 0);
+		if (!mapped) {
+			struct mapping tmp = { .ptr = retslot.p };
+			for (uint16_t i = 0; i < fn->n_args; i++) {
+				if (fn->args[i].kind == AVA_ABI_HANDLE && slots[i].p &&
+				    g_api->retain && g_api->retain[fn->args[i].handle_type]) {
+					g_api->retain[fn->args[i].handle_type](slots[i].p);
+					tmp.objs[tmp.n_objs] = slots[i].p;
+					tmp.types[tmp.n_objs++] = fn->args[i].handle_type;
+				}
+			}
+			struct mapping *heap = malloc(sizeof(*heap));
+			if (heap) {
+				*heap = tmp;
+				mapping_leftover(s, heap);
+			}
+		}
+	}
 	if (late) {
 		void *ev = *(void **)slots[event_arg].p;
 		bool kept = success && ev && late_add(s, fn, views, late_bufs, ev) == 0;
+		if (map_read) {
+			const struct ava_abi_view *t = &views[fn->n_args];
+			if (mapped && ev &&
+			    map_late_add(s, fn->id, t->u64, mapped->ptr, (size_t)t->count, ev) ==
+				0) {
+				pthread_mutex_lock(&g_lock);
+				mapped->transfer_id = t->u64;
+				pthread_mutex_unlock(&g_lock);
+			} else {
+				send_data(s->id, fn->id, t->u64, false, NULL, 0);
+			}
+		}
 		if (late_event)
 			g_event_ops->release(late_event);
 		for (unsigned i = 0; !kept && i < fn->n_args; i++) {
@@ -1174,6 +1481,9 @@ static void execute_call(struct session *s, const struct ava_wire_header *hdr,
 			   success && (fn->ret.flags & AVA_ABI_V_ALLOCATES));
 		if (r == 0)
 			r = ava_wire_put_bytes(&out, &retslot.p, 8);
+	} else if (fn->ret.kind == AVA_ABI_MAP) {
+		r = ava_wire_put_u64(&out,
+				     mapped ? mapped->id : 0); /* never the library's pointer */
 	}
 	for (unsigned i = 0; i < fn->n_args && r == 0; i++) {
 		const struct ava_abi_value *v = &fn->args[i];

@@ -157,6 +157,8 @@ struct ava_codegen_fn {
 	uint64_t mem_bytes;
 	uint32_t until_fn; /* with AVA_ABI_FN_DEVICE_TIME_UNTIL */
 	uint16_t until_arg;
+	/* ava_mapping on the result: byte count, readable and writable, C source; else NULL. */
+	char *map_count, *map_read, *map_write;
 };
 
 struct ava_codegen_handle {

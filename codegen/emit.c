@@ -353,8 +353,9 @@ static void banner(struct emitter *e, const char *comment_open, const char *comm
 static const char *kind_const(uint8_t kind)
 {
 	static const char *const names[] = {
-		"AVA_ABI_VOID",	  "AVA_ABI_SCALAR",   "AVA_ABI_HANDLE",	  "AVA_ABI_STRING",
-		"AVA_ABI_BUFFER", "AVA_ABI_CALLBACK", "AVA_ABI_USERDATA",
+		"AVA_ABI_VOID",	    "AVA_ABI_SCALAR", "AVA_ABI_HANDLE",
+		"AVA_ABI_STRING",   "AVA_ABI_BUFFER", "AVA_ABI_CALLBACK",
+		"AVA_ABI_USERDATA", "AVA_ABI_MAP",    "AVA_ABI_UNMAP",
 	};
 
 	return kind < sizeof(names) / sizeof(names[0]) ? names[kind] : "0";
@@ -771,6 +772,7 @@ struct plan_src {
 	bool has_async;
 	uint8_t async;
 	const struct ava_codegen_stmt_list *overrides, *cond; /* NULL: none */
+	const struct ava_codegen_fn *map; /* a function with ava_mapping, else NULL */
 };
 
 static void emit_stmts(struct emitter *e, int indent, const struct ava_codegen_stmt_list *l,
@@ -947,6 +949,16 @@ static void emit_plan(struct emitter *e, const struct plan_src *src)
 			put(e, 1, "%s->str_lengths[%u] = %s;", plan, j,
 			    src->args[v->str_lengths_arg].name);
 	}
+	if (src->map) {
+		char *lhs = xasprintf("%s->map_count", plan);
+
+		emit_assign(e, 1, lhs, src->map->map_count);
+		free(lhs);
+		put(e, 1, "%s->map_access = (uint8_t)(((%s) ? AVA_ABI_MAP_READ : 0) |", plan,
+		    src->map->map_read);
+		put(e, 1, "				((%s) ? AVA_ABI_MAP_WRITE : 0));",
+		    src->map->map_write);
+	}
 	emit_stmts(e, 1, cond, &pc);
 	put(e, 0, "}");
 	free(args);
@@ -981,6 +993,7 @@ static void emit_plans(struct emitter *e)
 				.async = fn->async,
 				.overrides = &fn->overrides,
 				.cond = &fn->cond,
+				.map = fn->map_count ? fn : NULL,
 			};
 
 			emit_plan(e, &src);

@@ -410,6 +410,11 @@ struct ann {
 	CXSourceLocation str_lengths_where;
 	int late_event; /* ava_late_data: the event argument's index, -1: none */
 	CXSourceLocation late_where;
+	bool mapping; /* ava_mapping (result): map_* hold its sources */
+	char *map_count, *map_read, *map_write;
+	int map_event;
+	CXSourceLocation map_where;
+	bool unmaps; /* ava_unmaps */
 	bool has_max;
 	uint64_t max;
 	bool has_buffer; /* an ava_buffer, conditional or not */
@@ -477,6 +482,9 @@ static void ann_free(struct ann *a)
 	size_t i;
 
 	free(a->count);
+	free(a->map_count);
+	free(a->map_read);
+	free(a->map_write);
 	for (i = 0; i < a->n_fields; i++)
 		free(a->fields[i]);
 	free(a->fields);
@@ -1209,6 +1217,49 @@ static void annotation(struct body *b, CXCursor c, struct scope sc)
 		handles_of(b, c, sc);
 	} else if (strcmp(name, "__ava_override") == 0) {
 		override(b, c, sc);
+	} else if (strcmp(name, "__ava_mapping") == 0) {
+		CXCursor arg = strip(call_arg(c, 3));
+		int i = clang_getCursorKind(arg) == CXCursor_DeclRefExpr
+			    ? param_index(b, clang_getCursorReferenced(arg))
+			    : -1;
+		static const int expr_at[3] = { 1, 5, 7 }; /* count, readable, writable */
+		char *srcs[3] = { string_literal(call_arg(c, 0)), string_literal(call_arg(c, 4)),
+				  string_literal(call_arg(c, 6)) };
+		bool ok = true;
+
+		if (sc.arg >= 0 || b->kind != BODY_FN) {
+			error_at(b->p, c, "ava_mapping applies to a function's result only");
+			ok = false;
+		} else if (i < 0) {
+			error_at(b->p, c, "ava_mapping: the event is not a parameter of %s",
+				 b->owner);
+			ok = false;
+		} else if (v->mapping) {
+			error_at(b->p, c, "duplicate ava_mapping");
+			ok = false;
+		}
+		for (int k = 0; ok && k < 3; k++) {
+			if (!srcs[k] ||
+			    !check_expr(b, call_arg(c, expr_at[k]), "mapping expression", true))
+				ok = false;
+		}
+		if (ok) {
+			v->mapping = true;
+			v->map_count = srcs[0];
+			v->map_read = srcs[1];
+			v->map_write = srcs[2];
+			v->map_event = i;
+			v->map_where = clang_getCursorLocation(c);
+		} else {
+			for (int k = 0; k < 3; k++)
+				free(srcs[k]);
+		}
+	} else if (strcmp(name, "__ava_unmaps") == 0) {
+		if (sc.arg < 0 || b->kind != BODY_FN) {
+			error_at(b->p, c, "ava_unmaps applies to function arguments only");
+			goto out;
+		}
+		v->unmaps = true;
 	} else if (strcmp(name, "__ava_late_data") == 0) {
 		CXCursor arg = strip(call_arg(c, 1));
 		int i = clang_getCursorKind(arg) == CXCursor_DeclRefExpr
@@ -1735,6 +1786,20 @@ static bool settle_value(struct parser *p, struct ava_codegen_value *v, const st
 			goto out;
 		}
 		v->abi.kind = AVA_ABI_VOID;
+		ok = true;
+		goto out;
+	}
+	if (a->mapping || a->unmaps) {
+		if (!is_pointer(t) || is_function_pointer(t) || a->has_buffer || a->in || a->out ||
+		    a->handle || a->opaque || a->element) {
+			error_loc(p, where,
+				  "%s on %s: it applies to a plain void * (no other annotations)",
+				  a->mapping ? "ava_mapping" : "ava_unmaps", what);
+			goto out;
+		}
+		v->abi.kind = a->mapping ? AVA_ABI_MAP : AVA_ABI_UNMAP;
+		v->abi.size_bytes = 1;
+		v->abi.max_count = a->has_max ? a->max : AVA_CODEGEN_BUFFER_MAX_BYTES;
 		ok = true;
 		goto out;
 	}
@@ -2689,6 +2754,25 @@ static void read_fn(struct parser *p, struct ava_codegen_fn *fn, CXCursor hdr, C
 			fn->referenced |= UINT64_C(1) << i;
 	}
 	settle_value(p, &fn->ret, &b.ret, rt, def, ROLE_RET, fn->name);
+	if (b.ret.mapping && fn->ret.abi.kind == AVA_ABI_MAP) {
+		struct ava_codegen_value *ev = &fn->args[b.ret.map_event];
+
+		if (ev->abi.kind != AVA_ABI_BUFFER || ev->abi.elem != AVA_ABI_ELEM_HANDLE ||
+		    ev->abi.dir != AVA_ABI_DIR_OUT || !ev->count_expr ||
+		    strcmp(ev->count_expr, "1") != 0) {
+			error_loc(
+			    p, b.ret.map_where,
+			    "ava_mapping(..., %s, ...) on %s: the event must be an out buffer "
+			    "of one handle",
+			    ev->name, fn->name);
+		} else {
+			ev->abi.flags |= AVA_ABI_V_EVENT;
+			fn->map_count = xstrdup(b.ret.map_count);
+			fn->map_read = xstrdup(b.ret.map_read);
+			fn->map_write = xstrdup(b.ret.map_write);
+			fn->has_plan = true;
+		}
+	}
 	for (i = 0; i < b.n_params; i++) {
 		if (b.args[i].str_lengths >= 0 && fn->args[i].abi.elem == AVA_ABI_ELEM_STRING)
 			string_lengths(p, fn, &b, i);
@@ -3166,6 +3250,9 @@ void ava_codegen_api_free(struct ava_codegen_api *api)
 		struct ava_codegen_fn *fn = &api->fns[i];
 
 		free(fn->name);
+		free(fn->map_count);
+		free(fn->map_read);
+		free(fn->map_write);
 		value_fini(&fn->ret);
 		for (j = 0; j < fn->n_args; j++)
 			value_fini(&fn->args[j]);

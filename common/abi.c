@@ -24,7 +24,7 @@
 #define MANIFEST_MAX_BYTES (16u * 1024u * 1024u)
 
 static const char *const kind_names[] = {
-	"void", "scalar", "handle", "string", "buffer", "callback", "userdata",
+	"void", "scalar", "handle", "string", "buffer", "callback", "userdata", "map", "unmap",
 };
 
 static const char *kind_name(unsigned kind)
@@ -93,8 +93,12 @@ static bool check_value(const struct scope *sc, const struct ava_abi_value *v, e
 	} while (0)
 
 	if (is_ret && v->kind != AVA_ABI_VOID && v->kind != AVA_ABI_SCALAR &&
-	    v->kind != AVA_ABI_HANDLE)
+	    v->kind != AVA_ABI_HANDLE && !(role == ROLE_FN_RET && v->kind == AVA_ABI_MAP))
 		FAIL("a result must be void, scalar or handle, not %s", kind_name(v->kind));
+	if (!is_ret && v->kind == AVA_ABI_MAP)
+		FAIL("map is a function result only");
+	if (v->kind == AVA_ABI_UNMAP && role != ROLE_FN_ARG)
+		FAIL("unmap is a function argument only");
 	if (!is_ret && v->kind == AVA_ABI_VOID)
 		FAIL("an argument cannot be void");
 	if (role == ROLE_CB_ARG && v->kind == AVA_ABI_CALLBACK)
@@ -226,6 +230,16 @@ static bool check_value(const struct scope *sc, const struct ava_abi_value *v, e
 		     v->max_count != 1))
 			FAIL("errcode needs an output bytes buffer of max 1");
 		break;
+	case AVA_ABI_MAP:
+	case AVA_ABI_UNMAP:
+		if (v->max_count < 1)
+			FAIL("%s max must be at least 1", kind_name(v->kind));
+		if (v->size_bytes != 1)
+			FAIL("%s counts bytes (size 1), not %" PRIu32, kind_name(v->kind),
+			     v->size_bytes);
+		if (v->dir || v->elem || v->handle_type || v->callback_id || v->n_fields)
+			FAIL("%s value with non-zero unused fields", kind_name(v->kind));
+		break;
 	case AVA_ABI_CALLBACK:
 		if (v->callback_id >= sc->n_callbacks)
 			FAIL("callback %u not declared (have %" PRIu32 ")", v->callback_id,
@@ -249,7 +263,7 @@ static bool check_fn_extra(const struct ava_abi_fn *fn, char *why, size_t why_le
 {
 	const uint32_t known = AVA_ABI_FN_UNSUPPORTED | AVA_ABI_FN_MAY_ASYNC |
 			       AVA_ABI_FN_DEVICE_TIME | AVA_ABI_FN_DEVICE_TIME_UNTIL;
-	unsigned n_errcode = 0, n_alloc = 0, n_late = 0, n_event = 0;
+	unsigned n_errcode = 0, n_alloc = 0, n_late = 0, n_event = 0, n_unmap = 0;
 	bool alloc_ok = false;
 	uint16_t i;
 
@@ -281,6 +295,14 @@ static bool check_fn_extra(const struct ava_abi_fn *fn, char *why, size_t why_le
 	}
 	if (n_late && (!n_event || (fn->flags & AVA_ABI_FN_MAY_ASYNC)))
 		FAIL("late buffers need an event argument and a synchronous call");
+	if (fn->ret.kind == AVA_ABI_MAP && (!n_event || (fn->flags & AVA_ABI_FN_MAY_ASYNC)))
+		FAIL("a map result needs an event argument and a synchronous call");
+	for (i = 0; i < fn->n_args; i++) {
+		if (fn->args[i].kind == AVA_ABI_UNMAP && (fn->flags & AVA_ABI_FN_MAY_ASYNC))
+			FAIL("an unmap argument needs a synchronous call");
+		if (fn->args[i].kind == AVA_ABI_UNMAP && ++n_unmap > 1)
+			FAIL("more than one unmap argument");
+	}
 
 	/* device_memory */
 	if ((fn->flags & AVA_ABI_FN_UNSUPPORTED) &&
@@ -651,6 +673,11 @@ static void emit_value(struct sink *s, const struct ava_abi_value *v)
 	case AVA_ABI_CALLBACK:
 		emit_str(s, ":");
 		emit_u64(s, v->callback_id);
+		break;
+	case AVA_ABI_MAP:
+	case AVA_ABI_UNMAP:
+		emit_str(s, ":max=");
+		emit_u64(s, v->max_count);
 		break;
 	default:
 		break;
@@ -1229,6 +1256,12 @@ static int parse_value(struct parser *ps, enum role role, struct ava_abi_value *
 		v->callback_id = (uint16_t)x;
 	} else if (word_is(w, n, "userdata")) {
 		v->kind = AVA_ABI_USERDATA;
+	} else if (word_is(w, n, "map") || word_is(w, n, "unmap")) {
+		v->kind = word_is(w, n, "map") ? AVA_ABI_MAP : AVA_ABI_UNMAP;
+		v->size_bytes = 1;
+		if ((r = expect(ps, ":max=")) < 0 ||
+		    (r = parse_uint(ps, "map max", 1, UINT64_MAX, &v->max_count)) < 0)
+			return r;
 	} else {
 		perr(ps, w, "unknown value kind '%s'", token_at(ps, w, tok, sizeof(tok)));
 		return -EINVAL;
@@ -1877,6 +1910,7 @@ static int decode_plain(const struct label *l, struct ava_wire_cursor *c, struct
 	case AVA_ABI_HANDLE:
 	case AVA_ABI_CALLBACK:
 	case AVA_ABI_USERDATA:
+	case AVA_ABI_MAP:
 		if (ava_wire_get_bytes(c, 8, &view->data) < 0)
 			return bad(l, "truncated");
 		view->u64 = load_u64(view->data);
@@ -2006,6 +2040,20 @@ static int decode_arg(const struct label *l, struct ava_wire_cursor *c, struct a
 		if (!(v->dir & AVA_ABI_DIR_IN))
 			return 0;
 		return decode_elements(l, c, view->count, &view->data);
+	case AVA_ABI_UNMAP:
+		memset(view, 0, sizeof(*view));
+		if (ava_wire_get_u64(c, &view->u64) < 0 || ava_wire_get_u64(c, &view->count) < 0)
+			return bad(l, "truncated mapping id or count");
+		if (view->u64 == 0)
+			return bad(l, "mapping id 0");
+		if (view->count > v->max_count)
+			return bad(l, "count %" PRIu64 " exceeds max %" PRIu64, view->count,
+				   v->max_count);
+		view->present = 1;
+		if (view->count && ava_wire_get_bytes(c, (size_t)view->count, &view->data) < 0)
+			return bad(l, "truncated: %" PRIu64 " bytes, %zu left", view->count,
+				   (size_t)(c->end - c->cur));
+		return 0;
 	case AVA_ABI_SCALAR:
 	case AVA_ABI_HANDLE:
 	case AVA_ABI_CALLBACK:
@@ -2057,6 +2105,71 @@ int ava_abi_check_args(const struct ava_abi_api *api, uint16_t n_args,
 			return r;
 	}
 	return at_end(&c, errbuf, errbuf_len);
+}
+
+int ava_abi_check_call(const struct ava_abi_api *api, const struct ava_abi_fn *fn,
+		       const uint8_t *payload, size_t len, struct ava_abi_view *views, char *errbuf,
+		       size_t errbuf_len)
+{
+	struct ava_wire_cursor c;
+	struct ava_abi_view scratch;
+	struct ava_abi_view *t = views ? &views[fn ? fn->n_args : 0] : &scratch;
+	const uint8_t *start;
+	size_t n = 0;
+	int r;
+
+	if (!fn) {
+		put_err(errbuf, errbuf_len, "invalid checker arguments");
+		return -EINVAL;
+	}
+	memset(t, 0, sizeof(*t));
+	if (fn->ret.kind != AVA_ABI_MAP)
+		return ava_abi_check_args(api, fn->n_args, fn->args, 0, payload, len, views, errbuf,
+					  errbuf_len);
+	/*
+	 * The trailer (u64 count, for READ a u64 transfer id, then the u8
+	 * access) is 9 or 17 bytes: its last byte says which.
+	 */
+	if (!payload || len < 9) {
+		put_err(errbuf, errbuf_len, "map trailer: truncated");
+		return -EPROTO;
+	}
+	t->access = payload[len - 1];
+	if (t->access & ~(AVA_ABI_MAP_READ | AVA_ABI_MAP_WRITE)) {
+		put_err(errbuf, errbuf_len, "map trailer: unknown access bits 0x%x", t->access);
+		return -EPROTO;
+	}
+	n = (t->access & AVA_ABI_MAP_READ) ? 17 : 9;
+	if (len < n) {
+		put_err(errbuf, errbuf_len, "map trailer: truncated");
+		return -EPROTO;
+	}
+	start = payload + len - n;
+	c.cur = start;
+	c.end = payload + len - 1;
+	if (ava_wire_get_u64(&c, &t->count) < 0) {
+		put_err(errbuf, errbuf_len, "map trailer: truncated");
+		return -EPROTO;
+	}
+	if (t->count > fn->ret.max_count) {
+		put_err(errbuf, errbuf_len, "map trailer: count %" PRIu64 " exceeds max %" PRIu64,
+			t->count, fn->ret.max_count);
+		return -EPROTO;
+	}
+	if ((t->access & AVA_ABI_MAP_READ) && (ava_wire_get_u64(&c, &t->u64) < 0 || t->u64 == 0)) {
+		put_err(errbuf, errbuf_len, "map trailer: transfer id 0");
+		return -EPROTO;
+	}
+	if (c.cur != c.end) {
+		put_err(errbuf, errbuf_len, "map trailer: malformed");
+		return -EPROTO;
+	}
+	t->present = 1;
+	r = ava_abi_check_args(api, fn->n_args, fn->args, 0, payload, len - n, views, errbuf,
+			       errbuf_len);
+	if (r < 0)
+		memset(t, 0, sizeof(*t));
+	return r;
 }
 
 int ava_abi_check_reply(const struct ava_abi_api *api, const struct ava_abi_fn *fn,

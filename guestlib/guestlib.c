@@ -79,6 +79,20 @@ struct transfer {
 	uint32_t fn_id;
 };
 
+/*
+ * An open mapping (a call whose result is an AVA_ABI_MAP): the memory the
+ * application got, and the server's id for it. Removed while its unmap
+ * runs, and for good once that succeeds.
+ */
+struct mapping {
+	struct mapping *next;
+	void *ptr;
+	uint64_t id;
+	size_t len_bytes;
+	bool writable;
+	bool owned; /* ptr was allocated here (else the application's, from the placer) */
+};
+
 struct cb_item {
 	struct cb_item *next;
 	struct ava_wire_header hdr;
@@ -109,6 +123,9 @@ struct conn {
 	/* Late out buffers whose DATA has not come yet. */
 	struct transfer *transfers;
 	uint64_t next_transfer_id;
+
+	/* Open mappings, newest first. */
+	struct mapping *mappings;
 
 	/* An asynchronous failure not yet reported (see deliver_deferred). */
 	bool deferred_pending;
@@ -159,6 +176,7 @@ static size_t value_size(const struct ava_abi_value *v)
 	case AVA_ABI_USERDATA:
 	case AVA_ABI_STRING:
 	case AVA_ABI_BUFFER:
+	case AVA_ABI_MAP:
 		return sizeof(void *);
 	default:
 		return 0;
@@ -1169,7 +1187,8 @@ static int encode_strings(struct ava_wire_buf *b, const void *array, uint64_t co
 static int encode_args(struct conn *c, const struct ava_guestlib_fn *gf,
 		       const struct ava_gen_plan *plan, void *const *args,
 		       uint64_t *const *blob_caps, struct ava_wire_buf *b,
-		       struct ava_abi_view *views, const char **ret_why)
+		       struct ava_abi_view *views, const struct mapping *unmapping,
+		       const char **ret_why)
 {
 	const struct ava_abi_fn *fn = gf->abi;
 	int r = 0;
@@ -1254,6 +1273,18 @@ static int encode_args(struct conn *c, const struct ava_guestlib_fn *gf,
 			 */
 			if (r == 0 && (v->dir & AVA_ABI_DIR_IN))
 				r = ava_wire_put_bytes(b, p, bytes);
+			break;
+		}
+		case AVA_ABI_UNMAP: {
+			/* the mapping's id, then its bytes if it was mapped for writing */
+			size_t n = unmapping->writable ? unmapping->len_bytes : 0;
+			vw->u64 = unmapping->id;
+			vw->count = n;
+			r = ava_wire_put_u64(b, unmapping->id);
+			if (r == 0)
+				r = ava_wire_put_u64(b, n);
+			if (r == 0 && n)
+				r = ava_wire_put_bytes(b, unmapping->ptr, n);
 			break;
 		}
 		default:
@@ -1386,8 +1417,8 @@ static int apply_reply(struct conn *c, const struct ava_guestlib_fn *gf,
 	if (ret) {
 		if (fn->ret.kind == AVA_ABI_SCALAR)
 			memcpy(ret, rv[0].data, fn->ret.size_bytes);
-		else if (fn->ret.kind == AVA_ABI_HANDLE)
-			*(void **)ret = (void *)(uintptr_t)rv[0].u64;
+		else if (fn->ret.kind == AVA_ABI_HANDLE || fn->ret.kind == AVA_ABI_MAP)
+			*(void **)ret = (void *)(uintptr_t)rv[0].u64; /* MAP: the id, for now */
 	}
 	for (unsigned i = 0; i < fn->n_args; i++) {
 		const struct ava_abi_value *v = &fn->args[i];
@@ -1427,6 +1458,71 @@ static int apply_reply(struct conn *c, const struct ava_guestlib_fn *gf,
 	if (flags & AVA_WIRE_F_DEFERRED_ERROR)
 		remember_deferred(c, deferred_fn, &deferred);
 	return 0;
+}
+
+static ava_guestlib_map_placer_fn g_map_placer;
+
+void ava_guestlib_set_map_placer(ava_guestlib_map_placer_fn placer)
+{
+	g_map_placer = placer;
+}
+
+/* Takes the open mapping at ptr out of the list (the newest, if several share it). */
+static struct mapping *mapping_take(struct conn *c, const void *ptr)
+{
+	pthread_mutex_lock(&c->lock);
+	struct mapping **pp = &c->mappings;
+	while (*pp && (*pp)->ptr != ptr)
+		pp = &(*pp)->next;
+	struct mapping *m = *pp;
+	if (m)
+		*pp = m->next;
+	pthread_mutex_unlock(&c->lock);
+	return m;
+}
+
+static void mapping_put(struct conn *c, struct mapping *m)
+{
+	pthread_mutex_lock(&c->lock);
+	m->next = c->mappings;
+	c->mappings = m;
+	pthread_mutex_unlock(&c->lock);
+}
+
+static void mapping_free(struct mapping *m)
+{
+	if (m && m->owned)
+		free(m->ptr);
+	free(m);
+}
+
+/*
+ * Memory for a new mapping of len_bytes: where the API's placer says (an
+ * OpenCL CL_MEM_USE_HOST_PTR buffer's host_ptr + offset), else page-aligned
+ * memory of our own. Returns a record (not yet listed) or NULL.
+ */
+static struct mapping *mapping_new(const struct ava_guestlib_api *api, uint32_t fn_id,
+				   void *const *args, size_t len_bytes, bool writable)
+{
+	struct mapping *m = calloc(1, sizeof(*m));
+	if (!m)
+		return NULL;
+	m->len_bytes = len_bytes;
+	m->writable = writable;
+	if (g_map_placer)
+		m->ptr = g_map_placer(api->abi, fn_id, args, len_bytes);
+	if (!m->ptr) {
+		long page = sysconf(_SC_PAGESIZE);
+		size_t align = page > 0 ? (size_t)page : 4096;
+		size_t n = (len_bytes + align - 1) / align * align;
+		m->ptr = aligned_alloc(align, n ? n : align);
+		m->owned = true;
+	}
+	if (!m->ptr) {
+		free(m);
+		return NULL;
+	}
+	return m;
 }
 
 /* Set while a thread makes a blobs sizing call: that call sends its buffer as it is. */
@@ -1556,16 +1652,66 @@ void ava_guestlib_call(const struct ava_guestlib_api *api, uint32_t fn_id, void 
 		}
 	}
 
+	/* Mappings: the one given back, or memory for a new one. */
+	struct mapping *unmapping = NULL, *mapping = NULL;
+	uint64_t map_transfer = 0;
+	for (unsigned i = 0; i < fn->n_args; i++) {
+		if (fn->args[i].kind != AVA_ABI_UNMAP)
+			continue;
+		unmapping = mapping_take(c, *(void *const *)args[i]);
+		if (!unmapping) {
+			if (debug_enabled())
+				say("%s: the pointer is no open mapping", fn->name);
+			for (unsigned k = 0; k < n_xowned; k++)
+				free(xowned[k]);
+			for (unsigned k = 0; k < fn->n_args; k++)
+				free(blob_caps[k]);
+			set_error(gf, args, ret, AVA_STATUS_BAD_HANDLE);
+			return;
+		}
+	}
+	if (fn->ret.kind == AVA_ABI_MAP) {
+		if (plan.map_count <= fn->ret.max_count)
+			mapping = mapping_new(api, fn_id, args, (size_t)plan.map_count,
+					      (plan.map_access & AVA_ABI_MAP_WRITE) != 0);
+		if (!mapping) {
+			say("%s: no memory for a mapping of %llu bytes", fn->name,
+			    (unsigned long long)plan.map_count);
+			for (unsigned k = 0; k < n_xowned; k++)
+				free(xowned[k]);
+			for (unsigned k = 0; k < fn->n_args; k++)
+				free(blob_caps[k]);
+			set_error(gf, args, ret, AVA_STATUS_NO_MEMORY);
+			return;
+		}
+	}
+
 	struct ava_abi_view views[AVA_ABI_MAX_ARGS];
 	struct ava_wire_buf b;
 	const char *why = NULL;
 	ava_wire_buf_init(&b);
-	int er = encode_args(c, gf, &plan, send_args, blob_caps, &b, views, &why);
+	int er = encode_args(c, gf, &plan, send_args, blob_caps, &b, views, unmapping, &why);
 	for (unsigned k = 0; k < n_xowned; k++)
 		free(xowned[k]);
+	if (er == 0 && mapping) { /* the MAP trailer */
+		er = ava_wire_put_u64(&b, plan.map_count);
+		if (er == 0 && (plan.map_access & AVA_ABI_MAP_READ)) {
+			pthread_mutex_lock(&c->lock);
+			map_transfer = ++c->next_transfer_id;
+			pthread_mutex_unlock(&c->lock);
+			er = ava_wire_put_u64(&b, map_transfer);
+		}
+		if (er == 0)
+			er = ava_wire_put_u8(&b, plan.map_access);
+		if (er < 0)
+			why = "out of memory";
+	}
 	if (er < 0) {
 		say("%s: %s", fn->name, why);
 		ava_wire_buf_fini(&b);
+		if (unmapping)
+			mapping_put(c, unmapping);
+		mapping_free(mapping);
 		for (unsigned k = 0; k < fn->n_args; k++)
 			free(blob_caps[k]);
 		set_error(gf, args, ret, AVA_STATUS_INTERNAL);
@@ -1616,7 +1762,17 @@ void ava_guestlib_call(const struct ava_guestlib_api *api, uint32_t fn_id, void 
 	}
 	w.next = c->waiters;
 	c->waiters = &w;
-	if (add_transfers_locked(c, gf, args, views, hdr.seq) < 0) {
+	struct transfer *mt = map_transfer ? calloc(1, sizeof(*mt)) : NULL;
+	if (mt) { /* a readable mapping's bytes land in its memory */
+		mt->id = map_transfer;
+		mt->seq = hdr.seq;
+		mt->dst = mapping->ptr;
+		mt->len_bytes = mapping->len_bytes;
+		mt->fn_id = fn->id;
+		mt->next = c->transfers;
+		c->transfers = mt;
+	}
+	if ((map_transfer && !mt) || add_transfers_locked(c, gf, args, views, hdr.seq) < 0) {
 		drop_transfers_locked(c, hdr.seq);
 		c->waiters = w.next;
 		pthread_mutex_unlock(&c->lock);
@@ -1662,4 +1818,23 @@ fail:
 		free(blob_caps[k]);
 	if (status != AVA_STATUS_OK)
 		set_error(gf, args, ret, status);
+	if (unmapping) { /* a successful unmap ends it; else it stays open */
+		if (status == AVA_STATUS_OK && call_succeeded(gf, args, ret))
+			mapping_free(unmapping);
+		else
+			mapping_put(c, unmapping);
+	}
+	if (mapping) {
+		uint64_t id =
+		    status == AVA_STATUS_OK && ret ? (uint64_t)(uintptr_t) * (void **)ret : 0;
+		if (id) {
+			mapping->id = id;
+			*(void **)ret = mapping->ptr;
+			mapping_put(c, mapping);
+		} else {
+			if (ret)
+				*(void **)ret = NULL;
+			mapping_free(mapping);
+		}
+	}
 }

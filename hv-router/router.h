@@ -167,6 +167,7 @@ struct ava_router_call {
 	uint32_t fn_id;
 	uint16_t n_args;
 	struct ava_quota_resv *resv; /* memory/object reservation until the REPLY (enforce.c) */
+	/* n_args + 1 entries: [n_args] is the MAP trailer (u64: its transfer id, 0: none) */
 	struct {
 		uint8_t present;
 		uint64_t count;

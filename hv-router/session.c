@@ -468,11 +468,16 @@ static int record_transfers(struct ava_router *r, struct ava_router_guest *g,
 			    const struct ava_abi_fn *fn, uint64_t seq,
 			    const struct ava_abi_view *views)
 {
-	for (uint16_t i = 0; i < fn->n_args; i++) {
-		const struct ava_abi_value *v = &fn->args[i];
-		if (v->kind != AVA_ABI_BUFFER || v->dir != AVA_ABI_DIR_OUT ||
-		    !(v->flags & AVA_ABI_V_LATE) || !views[i].present)
+	for (uint16_t i = 0; i <= fn->n_args; i++) {
+		/* [n_args]: a readable mapping's bytes (the MAP trailer) */
+		const struct ava_abi_value *v = i < fn->n_args ? &fn->args[i] : &fn->ret;
+		if (i == fn->n_args) {
+			if (v->kind != AVA_ABI_MAP || !(views[i].access & AVA_ABI_MAP_READ))
+				continue;
+		} else if (v->kind != AVA_ABI_BUFFER || v->dir != AVA_ABI_DIR_OUT ||
+			   !(v->flags & AVA_ABI_V_LATE) || !views[i].present) {
 			continue;
+		}
 		if (ava_map_get(&g->transfers, views[i].u64)) {
 			violation(r, g,
 				  "CALL of %s reuses transfer id %" PRIu64 " of an outstanding "
@@ -508,6 +513,9 @@ void ava_session_drop_transfers(struct ava_router_guest *g, const struct ava_abi
 		    (v->flags & AVA_ABI_V_LATE) && call->args[i].present)
 			free(ava_map_del(&g->transfers, call->args[i].u64));
 	}
+	/* the MAP trailer's transfer, kept after the arguments */
+	if (fn->ret.kind == AVA_ABI_MAP && call->args[fn->n_args].u64)
+		free(ava_map_del(&g->transfers, call->args[fn->n_args].u64));
 }
 
 static void handle_call(struct ava_router *r, struct ava_router_guest *g,
@@ -537,15 +545,14 @@ static void handle_call(struct ava_router *r, struct ava_router_guest *g,
 		violation(r, g, "CALL of %s with nonzero status", fn->name);
 		goto out;
 	}
-	struct ava_abi_view views[AVA_ABI_MAX_ARGS];
+	struct ava_abi_view views[AVA_ABI_MAX_ARGS + 1]; /* + the MAP trailer */
 	char err[256];
 	if (fn->n_args > AVA_ABI_MAX_ARGS) {
 		violation(r, g, "CALL of %s: manifest has too many arguments", fn->name);
 		goto out;
 	}
 	memset(views, 0, sizeof(views));
-	if (ava_abi_check_args(abi, fn->n_args, fn->args, 0, payload, hdr->len_bytes, views, err,
-			       sizeof(err)) < 0) {
+	if (ava_abi_check_call(abi, fn, payload, hdr->len_bytes, views, err, sizeof(err)) < 0) {
 		violation(r, g, "CALL of %s: %s", fn->name, err);
 		goto out;
 	}
@@ -568,7 +575,7 @@ static void handle_call(struct ava_router *r, struct ava_router_guest *g,
 			goto out;
 		}
 		/* Copies, not pointers: the payload is freed once it is forwarded. */
-		call = malloc(sizeof(*call) + (size_t)fn->n_args * sizeof(call->args[0]));
+		call = malloc(sizeof(*call) + ((size_t)fn->n_args + 1) * sizeof(call->args[0]));
 		if (!call) {
 			ava_session_end(r, g, AVA_STATUS_NO_MEMORY, "router out of memory", 1);
 			goto out;
@@ -576,7 +583,7 @@ static void handle_call(struct ava_router *r, struct ava_router_guest *g,
 		call->fn_id = fn->id;
 		call->resv = NULL;
 		call->n_args = fn->n_args;
-		for (uint16_t i = 0; i < fn->n_args; i++) {
+		for (uint16_t i = 0; i <= fn->n_args; i++) { /* [n_args]: the MAP trailer */
 			call->args[i].present = views[i].present;
 			call->args[i].count = views[i].count;
 			call->args[i].u64 = views[i].u64;

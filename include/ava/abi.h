@@ -39,7 +39,28 @@ enum ava_abi_kind {
 	AVA_ABI_BUFFER = 4,   /* u8 present; if 1: u64 count, then (if dir has IN) the elements */
 	AVA_ABI_CALLBACK = 5, /* u64 guest token of a function pointer (0 = NULL) */
 	AVA_ABI_USERDATA = 6, /* u64 guest token of a user_data pointer (opaque) */
+	/*
+	 * Results only: a mapping (OpenCL's clEnqueueMapBuffer). The function
+	 * returns a pointer to max_count-bounded bytes the application may use
+	 * until it unmaps them; the guest owns memory for them. The CALL ends
+	 * with a trailer: u64 count (bytes, <= max_count), for READ a u64
+	 * transfer id (non-zero) whose DATA frame carries the bytes once the
+	 * function's :event completes, then u8 access (AVA_ABI_MAP_READ |
+	 * AVA_ABI_MAP_WRITE). The REPLY's result is a u64 mapping id (0: none).
+	 */
+	AVA_ABI_MAP = 7,
+	/*
+	 * Arguments only: the pointer a MAP result returned, given back
+	 * (clEnqueueUnmapMemObject's mapped_ptr): u64 mapping id (non-zero),
+	 * u64 count (<= max_count), then count bytes: the mapping's contents
+	 * when it was mapped for writing, else count is 0.
+	 */
+	AVA_ABI_UNMAP = 8,
 };
+
+/* Access bits of a mapping (the MAP trailer's u8). */
+#define AVA_ABI_MAP_READ  0x1u
+#define AVA_ABI_MAP_WRITE 0x2u
 
 /* Element kind of a BUFFER. */
 enum ava_abi_elem {
@@ -224,7 +245,9 @@ struct ava_abi_view {
 	uint64_t count;	     /* BUFFER: elements; STRING: bytes including the NUL */
 	const uint8_t *data; /* SCALAR bytes; STRING bytes; BUFFER elements (NULL if not sent) */
 	uint64_t u64;	     /* HANDLE, CALLBACK, USERDATA: the id or token; late OUT BUFFER:
-				the transfer id */
+				the transfer id; UNMAP: the mapping id; MAP (in a CALL): the
+				transfer id, 0 without READ; MAP (in a REPLY): the mapping id */
+	uint8_t access;	     /* MAP in a CALL: AVA_ABI_MAP_* */
 };
 
 /* Handle ids: bits 0-23 index, 24-47 generation, 48-55 type tag, 56-63 epoch. */
@@ -243,6 +266,16 @@ int ava_abi_check_args(const struct ava_abi_api *api, uint16_t n_args,
 		       const struct ava_abi_value *args, int has_token, const uint8_t *payload,
 		       size_t len, struct ava_abi_view *views, char *errbuf, size_t errbuf_len)
     __attribute__((warn_unused_result));
+
+/*
+ * Validates the payload of a CALL of fn: ava_abi_check_args over its
+ * arguments, then, when fn's result is an AVA_ABI_MAP, the mapping trailer.
+ * views (may be NULL) has n_args + 1 entries: [n_args] is the trailer
+ * (count, access, u64 = transfer id). Returns 0, or -EPROTO with the reason.
+ */
+int ava_abi_check_call(const struct ava_abi_api *api, const struct ava_abi_fn *fn,
+		       const uint8_t *payload, size_t len, struct ava_abi_view *views, char *errbuf,
+		       size_t errbuf_len) __attribute__((warn_unused_result));
 
 /*
  * Validates a REPLY payload for fn, given the views of the CALL it answers

@@ -43,6 +43,9 @@ struct ava_gen_plan {
 	 * (NULL, or 0 for an entry, means that string is NUL-terminated).
 	 */
 	const size_t *str_lengths[AVA_ABI_MAX_ARGS];
+	/* A function whose result is an AVA_ABI_MAP: its bytes and AVA_ABI_MAP_* access. */
+	uint64_t map_count;
+	uint8_t map_access;
 	/*
 	 * For an AVA_ABI_V_BLOBS buffer that is an array of pointers to byte
 	 * buffers this time (ava_blobs_sized_by): 1 + the index of the scalar

@@ -66,6 +66,19 @@ void ava_guestlib_call(const struct ava_guestlib_api *api, uint32_t fn_id, void 
 int ava_guestlib_connect(const struct ava_guestlib_api *api, int quiet)
     __attribute__((warn_unused_result));
 
+/*
+ * Where a mapping's memory goes (ava_mapping results): returns memory the
+ * application owns for the len_bytes of this call of fn_id (OpenCL: a
+ * CL_MEM_USE_HOST_PTR buffer's host_ptr + offset), or NULL to let the
+ * runtime allocate page-aligned memory of its own. Called on the calling
+ * thread, before the call is sent.
+ */
+typedef void *(*ava_guestlib_map_placer_fn)(const struct ava_abi_api *abi, uint32_t fn_id,
+					    void *const *args, size_t len_bytes);
+
+/* Registers the API's placer (a hand-written guest source, from a constructor). */
+void ava_guestlib_set_map_placer(ava_guestlib_map_placer_fn placer);
+
 #ifdef __cplusplus
 }
 #endif

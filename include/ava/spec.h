@@ -56,6 +56,8 @@ void __ava_override(const char *expr_src, ...);
 void __ava_property_list(void);
 void __ava_string_lengths(const char *arg_name, ...);
 void __ava_late_data(const char *arg_name, ...);
+void __ava_mapping(const char *count_src, unsigned long long count, const char *event_src, ...);
+void __ava_unmaps(void);
 void __ava_blobs_sized_by(const char *arg_name, const char *expr_src, ...);
 void __ava_clear_bits(const char *type_name, const char *expr_src, ...);
 void __ava_unsupported(void);
@@ -213,6 +215,26 @@ void __ava_device_time_until(const char *fn_src, const char *param_src, ...);
  *	ava_clear_bits(cl_device_svm_capabilities, ~(cl_device_svm_capabilities)0);
  */
 #define ava_clear_bits(T, mask) __ava_clear_bits(#T, #mask, (T)0, (mask))
+
+/*
+ * On a function's pointer result: the function maps n bytes (OpenCL's
+ * clEnqueueMapBuffer). The application gets memory the guest owns for the
+ * mapping; when readable is true the bytes are there once event (an out
+ * argument, as for ava_late_data) completes; when writable is true the
+ * function taking the pointer back (ava_unmaps) sends them to the server.
+ * readable and writable follow the rules of size expressions:
+ * ava_return_value { ava_mapping(size, event, !(map_flags & X), map_flags & Y); }
+ */
+#define ava_mapping(n, event, readable, writable)                                          \
+	__ava_mapping(#n, (unsigned long long)(n), AVA_SPEC_STR_(event), event, #readable, \
+		      (unsigned long long)((readable) != 0), #writable,                    \
+		      (unsigned long long)((writable) != 0))
+/*
+ * On a void * argument: the pointer an ava_mapping result returned, given
+ * back (clEnqueueUnmapMemObject's mapped_ptr); a writable mapping's bytes
+ * travel with the call, and the guest's memory is freed once it succeeds.
+ */
+#define ava_unmaps __ava_unmaps()
 
 /* ---- call annotations ---- */
 #define ava_sync	__ava_sync()
