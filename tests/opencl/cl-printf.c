@@ -99,8 +99,8 @@ int main(void)
 			break;
 		}
 		result = -1;
-		CLT_CHECK(
-		    clEnqueueReadBuffer(q, out, CL_TRUE, 0, sizeof(result), &result, 0, NULL, NULL));
+		CLT_CHECK(clEnqueueReadBuffer(q, out, CL_TRUE, 0, sizeof(result), &result, 0, NULL,
+					      NULL));
 		CLT_ASSERT(result == launch * 10, "launch %d: the kernel wrote %d, want %d", launch,
 			   (int)result, (int)launch * 10);
 		printf("host: launch %d done, result %d\n", launch, (int)result);

@@ -36,8 +36,13 @@ if ! command -v clinfo >/dev/null; then
 	exit 77
 fi
 remote_clinfo=(clinfo)
+views=(default raw)
 if [ -n "${ICD_TEST_PRELOAD:-}" ]; then
 	remote_clinfo=(env LD_PRELOAD="$ICD_TEST_PRELOAD" ASAN_OPTIONS=detect_leaks=0 clinfo)
+	# clinfo 3.0's --raw sprintf()s one byte past a buffer of its own
+	# (natively too, with the sanitizer runtime preloaded): its bug, which
+	# ASan's sprintf check reports, so sanitizer runs compare the default view.
+	views=(default)
 fi
 
 # The allow-list: sed expressions applied to both sides. Each one is a
@@ -71,7 +76,7 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/clinfo-diff.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
 
 fail=0
-for view in default raw; do
+for view in "${views[@]}"; do
 	opts=()
 	[ $view = raw ] && opts=(--raw)
 	timeout -k 5 60 env -u OCL_ICD_VENDORS clinfo "${opts[@]}" >"$tmp/native.$view" \

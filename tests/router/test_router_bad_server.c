@@ -263,7 +263,8 @@ static int fake_server(const char *self, const char *fd_str)
 		} else if (!strcmp(mode, "output-big")) {
 			/* OUTPUT over the cap (a server must split longer output). */
 			static uint8_t big[AVA_WIRE_OUTPUT_MAX_BYTES + 1];
-			struct ava_wire_header o = { .kind = AVA_WIRE_OUTPUT, .session = h.session };
+			struct ava_wire_header o = { .kind = AVA_WIRE_OUTPUT,
+						     .session = h.session };
 			memset(big, 'x', sizeof(big));
 			fake_send(&o, big, sizeof(big));
 		} else if (!strcmp(mode, "async-reply")) {
