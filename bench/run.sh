@@ -5,10 +5,11 @@
 #   bench/run.sh [--build DIR] [--bench NAME] [--smoke] [-- BENCH-ARGS...]
 #
 #   --build DIR   build tree (default: build/ at the repository root)
-#   --bench NAME  null-call, opencl or all (default: all)
+#   --bench NAME  null-call, opencl, fairness or all (default: all)
 #   --smoke       tiny sizes and iteration counts: only checks that the benchmark works
-#   BENCH-ARGS    passed to the benchmark; needs --bench null-call or --bench opencl
+#   BENCH-ARGS    passed to the benchmark; needs --bench NAME
 #                 null-call: --iters N, --big-iters N
+#                 fairness:  --window SECONDS, --no-opencl (bench/fairness.sh)
 #                 opencl:    --iters N, --xfer-iters N, --xfer-mib N, --work-items N,
 #                            --fmas N, --enqueues N, --native-lib PATH
 # Exits 77 (skipped) when ava-run or the benchmark's API server or guest library
@@ -50,15 +51,15 @@ while [ $# -gt 0 ]; do
 	esac
 done
 case $which in
-null-call | opencl) ;;
+null-call | opencl | fairness) ;;
 all)
 	if [ ${#extra[@]} -gt 0 ]; then
-		echo "bench/run.sh: BENCH-ARGS need --bench null-call or --bench opencl" >&2
+		echo "bench/run.sh: BENCH-ARGS need --bench NAME" >&2
 		exit 2
 	fi
 	;;
 *)
-	echo "bench/run.sh: unknown benchmark '$which' (null-call, opencl or all)" >&2
+	echo "bench/run.sh: unknown benchmark '$which' (null-call, opencl, fairness or all)" >&2
 	exit 2
 	;;
 esac
@@ -139,13 +140,22 @@ run_opencl() {
 	"$ava_run" -- "$bench" "${args[@]}" "${extra[@]}"
 }
 
+# Several tenants through one avarouterd with policies (bench/fairness.sh).
+run_fairness() {
+	local args=()
+	if [ $smoke -eq 1 ]; then
+		args+=(--smoke)
+	fi
+	"$root/bench/fairness.sh" "$build" "${args[@]}" "${extra[@]}"
+}
+
 if [ "$which" != all ]; then
 	rc=0
 	"run_${which//-/_}" || rc=$?
 	exit $rc
 fi
 failed=0 ran=0
-for b in null_call opencl; do
+for b in null_call opencl fairness; do
 	rc=0
 	"run_$b" || rc=$?
 	case $rc in

@@ -39,9 +39,13 @@
 
 #include "router.h"
 
-/* Everything after this in the child is async-signal-safe or exec. */
+/*
+ * Everything after this in the child is async-signal-safe or exec. The
+ * server learns its tenant (AVA_TENANT) and the device the policy places it
+ * on (AVA_DEVICE, a `devices:` name) from its environment.
+ */
 static void __attribute__((noreturn))
-child_exec(const char *path, const char *tenant, int sock, pid_t parent)
+child_exec(const char *path, const char *tenant, const char *device, int sock, pid_t parent)
 {
 	/* Die with the router; check for the race where it already died. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != parent)
@@ -76,7 +80,7 @@ child_exec(const char *path, const char *tenant, int sock, pid_t parent)
 		for (long fd = 4; fd < (max_fd > 0 ? max_fd : 1024); fd++)
 			close((int)fd);
 	}
-	if (setenv("AVA_TENANT", tenant, 1) < 0)
+	if (setenv("AVA_TENANT", tenant, 1) < 0 || setenv("AVA_DEVICE", device, 1) < 0)
 		_exit(127);
 	char *const argv[] = { (char *)path, (char *)"--fd", (char *)"3", NULL };
 	execv(path, argv);
@@ -107,6 +111,8 @@ static struct ava_router_server *spawn(struct ava_router *r, struct ava_router_t
 		close(sv[1]);
 		return NULL;
 	}
+	const struct ava_policy_device *dev = ava_policy_placement(r->policy, t->limits, api->name);
+	const char *device = dev ? dev->name : AVA_POLICY_DEFAULT_DEVICE;
 	pid_t parent = getpid();
 	pid_t pid = fork();
 	if (pid < 0) {
@@ -118,7 +124,7 @@ static struct ava_router_server *spawn(struct ava_router *r, struct ava_router_t
 		return NULL;
 	}
 	if (pid == 0)
-		child_exec(api->server_path, t->name, sv[1], parent);
+		child_exec(api->server_path, t->name, device, sv[1], parent);
 	close(sv[1]);
 	int fl = fcntl(sv[0], F_GETFL);
 	if (fl >= 0)
@@ -133,8 +139,8 @@ static struct ava_router_server *spawn(struct ava_router *r, struct ava_router_t
 	ava_map_init(&s->sessions);
 	s->next = r->servers;
 	r->servers = s;
-	ava_router_log("avarouterd: tenant %s api %s: server pid %ld started (%s)", t->name,
-		       api->name, (long)pid, api->server_path);
+	ava_router_log("avarouterd: tenant %s api %s: server pid %ld started on device %s (%s)",
+		       t->name, api->name, (long)pid, device, api->server_path);
 	if (ava_router_epoll_add(r, sv[0], EPOLLIN, s) < 0) {
 		ava_server_fail(r, s, "epoll registration failed");
 		return NULL;

@@ -102,10 +102,14 @@ static void check_tenant_env(pid_t pid, const char *tenant)
 	buf[n] = '\0';
 	char want[128];
 	snprintf(want, sizeof(want), "AVA_TENANT=%s", tenant);
-	int found = 0;
-	for (size_t i = 0; i < n; i += strlen(buf + i) + 1)
+	int found = 0, device = 0;
+	for (size_t i = 0; i < n; i += strlen(buf + i) + 1) {
 		found |= !strcmp(buf + i, want);
+		/* No policy: every server is placed on the built-in device. */
+		device |= !strcmp(buf + i, "AVA_DEVICE=default");
+	}
 	RT_CHECK(found, "server pid %ld lacks %s in its environment", (long)pid, want);
+	RT_CHECK(device, "server pid %ld lacks AVA_DEVICE=default in its environment", (long)pid);
 }
 
 /* Session id from the last "open" log line of tenant. */
