@@ -36,6 +36,8 @@
 #include <ava/handle.h>
 #include <ava/transport.h>
 
+#include "output.h"
+
 #define MAX_WORKERS_PER_SESSION		 256
 #define MAX_HANDLES_PER_SESSION		 (1u << 20)
 #define MAX_CALLBACK_RECORDS_PER_SESSION 65536
@@ -223,6 +225,7 @@ static int session_open(uint32_t id)
 	s->next = g_sessions;
 	g_sessions = s;
 	pthread_mutex_unlock(&g_lock);
+	ava_apiserver_output_session_opened(id);
 	return 0;
 }
 
@@ -255,6 +258,7 @@ static void session_close(uint32_t id)
 		pthread_cond_signal(&w->cond);
 	wake_cb_waiters_locked(id);
 	pthread_mutex_unlock(&g_lock);
+	ava_apiserver_output_session_closed(id);
 	session_unref(s);
 }
 
@@ -266,6 +270,7 @@ static void late_flush(uint32_t session_id);
 static void send_reply(uint32_t session_id, uint64_t seq, uint32_t call_id, uint16_t status,
 		       uint16_t flags, const void *payload, size_t len)
 {
+	ava_apiserver_output_flush(); /* OUTPUT written before the call returned */
 	if (g_event_ops)
 		late_flush(session_id);
 	struct ava_wire_header hdr = {
@@ -1400,6 +1405,8 @@ static void execute_call(struct session *s, const struct ava_wire_header *hdr,
 			done.wait = sf->device_wait;
 		}
 	}
+	if (fn->flags & AVA_ABI_FN_DEVICE_TIME)
+		ava_apiserver_output_attribute(s->id); /* what the device prints now is s's */
 	done.start_ns = now_ns();
 	sf->invoke(argv, fn->ret.kind == AVA_ABI_VOID ? NULL : &retslot);
 	done.end_ns = now_ns();
@@ -1806,6 +1813,7 @@ void ava_apiserver_callback(const struct ava_apiserver_api *api, uint32_t cb_id,
 		w.next = g_cb_waiters;
 		g_cb_waiters = &w;
 		pthread_mutex_unlock(&g_lock);
+		ava_apiserver_output_flush();
 		if (g_event_ops)
 			late_flush(rec->session_id); /* DATA the callback could observe first */
 		struct ava_wire_header hdr = {
@@ -1926,6 +1934,9 @@ int ava_apiserver_main(const struct ava_apiserver_api *api, int argc, char **arg
 			api->abi->name, fd);
 		return 66;
 	}
+	int out_r = ava_apiserver_output_start(g_router);
+	if (out_r < 0)
+		logmsg("stdout stays the server's, not forwarded to guests: %s", strerror(-out_r));
 	if (completion_start() < 0) {
 		fprintf(stderr, "ava-server-%s: cannot start the completion thread\n",
 			api->abi->name);

@@ -53,7 +53,7 @@ int ava_wire_header_decode(const uint8_t *in, uint32_t max_payload_bytes,
 		reason = "bad magic";
 	} else if (h.version != AVA_WIRE_VERSION) {
 		reason = "unsupported protocol version";
-	} else if (h.kind < 1 || h.kind > AVA_WIRE_KIND_MAX) {
+	} else if (!ava_wire_kind_known(h.kind)) {
 		reason = "unknown frame kind";
 	} else if (h.len_bytes > max_payload_bytes) {
 		reason = "payload length exceeds maximum";
@@ -94,25 +94,29 @@ const char *ava_wire_status_name(unsigned status)
 	return names[status];
 }
 
+static const char *const kind_names[AVA_WIRE_KIND_MAX + 1] = {
+	[AVA_WIRE_HELLO] = "HELLO",
+	[AVA_WIRE_HELLO_REPLY] = "HELLO_REPLY",
+	[AVA_WIRE_CALL] = "CALL",
+	[AVA_WIRE_REPLY] = "REPLY",
+	[AVA_WIRE_CALLBACK] = "CALLBACK",
+	[AVA_WIRE_CALLBACK_REPLY] = "CALLBACK_REPLY",
+	[AVA_WIRE_SESSION_OPEN] = "SESSION_OPEN",
+	[AVA_WIRE_SESSION_CLOSE] = "SESSION_CLOSE",
+	[AVA_WIRE_BYE] = "BYE",
+	[AVA_WIRE_USAGE] = "USAGE",
+	[AVA_WIRE_DATA] = "DATA",
+	[AVA_WIRE_OUTPUT] = "OUTPUT",
+};
+
+bool ava_wire_kind_known(unsigned kind)
+{
+	return kind >= 1 && kind <= AVA_WIRE_KIND_MAX && kind_names[kind];
+}
+
 const char *ava_wire_kind_name(unsigned kind)
 {
-	static const char *const names[AVA_WIRE_KIND_MAX + 1] = {
-		[AVA_WIRE_HELLO] = "HELLO",
-		[AVA_WIRE_HELLO_REPLY] = "HELLO_REPLY",
-		[AVA_WIRE_CALL] = "CALL",
-		[AVA_WIRE_REPLY] = "REPLY",
-		[AVA_WIRE_CALLBACK] = "CALLBACK",
-		[AVA_WIRE_CALLBACK_REPLY] = "CALLBACK_REPLY",
-		[AVA_WIRE_SESSION_OPEN] = "SESSION_OPEN",
-		[AVA_WIRE_SESSION_CLOSE] = "SESSION_CLOSE",
-		[AVA_WIRE_BYE] = "BYE",
-		[AVA_WIRE_USAGE] = "USAGE",
-		[AVA_WIRE_DATA] = "DATA",
-	};
-
-	if (kind < 1 || kind > AVA_WIRE_KIND_MAX)
-		return "UNKNOWN";
-	return names[kind];
+	return ava_wire_kind_known(kind) ? kind_names[kind] : "UNKNOWN";
 }
 
 int ava_wire_get_u8(struct ava_wire_cursor *c, uint8_t *ret)

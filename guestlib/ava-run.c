@@ -364,6 +364,12 @@ static int start_private_router(struct private_router *pr, const char *router_ex
 			if (fd >= 0)
 				dup2(fd, 2);
 		}
+		/*
+		 * Not the application's stdout: like a router on a host, this one
+		 * and its servers reach the application's stdout only through the
+		 * wire (OUTPUT frames for kernel printf); stray output is logged.
+		 */
+		dup2(2, 1);
 		int fd = dup(ready[1]); /* without O_CLOEXEC: the router writes "ready" to it */
 		if (fd < 0)
 			_exit(127);

@@ -15,6 +15,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -558,6 +559,36 @@ static int remember_refused_async(struct conn *c, const struct ava_wire_header *
 	return 0;
 }
 
+/*
+ * OUTPUT: what the API server's process printed (kernel printf) goes to this
+ * process's fd 1 with write(2), before the receiver reads the next frame, so
+ * it is out before the REPLY that follows it is seen. It bypasses stdio: the
+ * application's own buffered stdout interleaves with it only at its flush
+ * points (a line-buffered or flushed stdout keeps the native order).
+ * Returns 0, or -EPROTO for a frame that breaks the rules.
+ */
+static int write_output(const struct ava_wire_header *hdr, const uint8_t *payload)
+{
+	if (hdr->call_id || hdr->seq || hdr->thread_id || hdr->flags || hdr->status ||
+	    hdr->len_bytes == 0 || hdr->len_bytes > AVA_WIRE_OUTPUT_MAX_BYTES)
+		return -EPROTO;
+	size_t off = 0;
+	while (off < hdr->len_bytes) {
+		ssize_t n = write(STDOUT_FILENO, payload + off, hdr->len_bytes - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			struct pollfd p = { .fd = STDOUT_FILENO, .events = POLLOUT };
+			(void)poll(&p, 1, -1);
+			continue;
+		}
+		if (n <= 0)
+			break; /* stdout is closed or full for good: lost, as it would be natively */
+		off += (size_t)n;
+	}
+	return 0;
+}
+
 static void *rx_thread_main(void *arg)
 {
 	struct conn *c = arg;
@@ -619,6 +650,13 @@ static void *rx_thread_main(void *arg)
 			free(payload);
 			if (dr < 0) {
 				mark_dead(c, AVA_STATUS_MALFORMED, why);
+				return NULL;
+			}
+		} else if (hdr.kind == AVA_WIRE_OUTPUT) {
+			int wr = write_output(&hdr, payload);
+			free(payload);
+			if (wr < 0) {
+				mark_dead(c, AVA_STATUS_MALFORMED, "malformed OUTPUT frame");
 				return NULL;
 			}
 		} else if (hdr.kind == AVA_WIRE_CALLBACK) {

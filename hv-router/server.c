@@ -362,6 +362,26 @@ drop:
 	free(payload);
 }
 
+/*
+ * OUTPUT: what the server's process wrote to its stdout, for the guest's
+ * stdout. Opaque bytes; only the framing is checked.
+ */
+static void handle_output(struct ava_router *r, struct ava_router_server *s,
+			  struct ava_router_guest *g, const struct ava_wire_header *hdr,
+			  uint8_t *payload)
+{
+	if (hdr->call_id || hdr->seq || hdr->thread_id || hdr->flags || hdr->status ||
+	    hdr->len_bytes == 0 || hdr->len_bytes > AVA_WIRE_OUTPUT_MAX_BYTES) {
+		server_violation(r, s,
+				 "OUTPUT with %" PRIu32 " bytes (1 to %u allowed) or a non-zero "
+				 "call id, seq, thread id, flags or status",
+				 hdr->len_bytes, AVA_WIRE_OUTPUT_MAX_BYTES);
+		free(payload);
+		return;
+	}
+	ava_session_deliver(r, g, hdr, payload);
+}
+
 static void handle_callback(struct ava_router *r, struct ava_router_server *s,
 			    struct ava_router_guest *g, const struct ava_wire_header *hdr,
 			    uint8_t *payload)
@@ -462,7 +482,7 @@ static void handle_frame(struct ava_router *r, struct ava_router_server *s,
 		goto drop;
 	}
 	if (hdr->kind != AVA_WIRE_REPLY && hdr->kind != AVA_WIRE_CALLBACK &&
-	    hdr->kind != AVA_WIRE_DATA) {
+	    hdr->kind != AVA_WIRE_DATA && hdr->kind != AVA_WIRE_OUTPUT) {
 		server_violation(r, s, "unexpected %s frame from a server",
 				 ava_wire_kind_name(hdr->kind));
 		goto drop;
@@ -485,6 +505,8 @@ static void handle_frame(struct ava_router *r, struct ava_router_server *s,
 		handle_reply(r, s, g, hdr, payload);
 	else if (hdr->kind == AVA_WIRE_DATA)
 		handle_data(r, s, g, hdr, payload);
+	else if (hdr->kind == AVA_WIRE_OUTPUT)
+		handle_output(r, s, g, hdr, payload);
 	else
 		handle_callback(r, s, g, hdr, payload);
 	return;

@@ -11,6 +11,7 @@
 #ifndef AVA_WIRE_H
 #define AVA_WIRE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -50,8 +51,21 @@ enum ava_wire_kind {
 	 * failed (status not OK). call_id = the function id.
 	 */
 	AVA_WIRE_DATA = 11,
+	/*
+	 * S->R->G: bytes the API server's process wrote to its stdout (kernel
+	 * printf), for the guest to write to its own stdout. Payload: 1 to
+	 * AVA_WIRE_OUTPUT_MAX_BYTES bytes; call_id, seq, thread_id, flags and
+	 * status 0. Sent before any later REPLY or CALLBACK of the session.
+	 */
+	AVA_WIRE_OUTPUT = 12,
 };
-#define AVA_WIRE_KIND_MAX 11
+#define AVA_WIRE_KIND_MAX 12
+
+/* The largest OUTPUT payload; longer output travels as several frames. */
+#define AVA_WIRE_OUTPUT_MAX_BYTES 65536u
+
+/* Whether kind is one of the frame kinds above (a kind without a name is unknown). */
+bool ava_wire_kind_known(unsigned kind);
 
 /* Header flags. Unknown bits are a protocol error. */
 #define AVA_WIRE_F_ASYNC	  0x0001u /* CALL: no REPLY will be sent */

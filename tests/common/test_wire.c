@@ -50,13 +50,21 @@ static void test_round_trip(void)
 	CHECK(reason == NULL);
 	CHECK(memcmp(&h, &d, sizeof(h)) == 0);
 
-	/* Every kind 1..MAX decodes; the payload cap is inclusive. */
+	/* Every known kind decodes, a gap in 1..MAX does not; the payload cap is inclusive. */
+	unsigned n_known = 0;
 	for (unsigned k = 1; k <= AVA_WIRE_KIND_MAX; k++) {
 		h.kind = (uint16_t)k;
 		ava_wire_header_encode(&h, raw);
+		if (!ava_wire_kind_known(k)) {
+			CHECK_INT(ava_wire_header_decode(raw, h.len_bytes, &d, NULL), -EPROTO);
+			continue;
+		}
+		n_known++;
 		CHECK_INT(ava_wire_header_decode(raw, h.len_bytes, &d, NULL), 0);
 		CHECK_INT(d.kind, k);
 	}
+	CHECK(ava_wire_kind_known(AVA_WIRE_DATA) && ava_wire_kind_known(AVA_WIRE_OUTPUT));
+	CHECK(n_known >= 12);
 }
 
 /* Encodes h with one field broken and expects decode to fail without touching the output. */
@@ -131,7 +139,8 @@ static void test_names(void)
 	CHECK(strcmp(ava_wire_kind_name(AVA_WIRE_CALL), "CALL") == 0);
 	CHECK(strcmp(ava_wire_kind_name(AVA_WIRE_CALLBACK_REPLY), "CALLBACK_REPLY") == 0);
 	for (unsigned k = 1; k <= AVA_WIRE_KIND_MAX; k++)
-		CHECK(strcmp(ava_wire_kind_name(k), "UNKNOWN") != 0);
+		CHECK((strcmp(ava_wire_kind_name(k), "UNKNOWN") != 0) == ava_wire_kind_known(k));
+	CHECK(strcmp(ava_wire_kind_name(AVA_WIRE_OUTPUT), "OUTPUT") == 0);
 	CHECK(strcmp(ava_wire_kind_name(0), "UNKNOWN") == 0);
 	CHECK(strcmp(ava_wire_kind_name(AVA_WIRE_KIND_MAX + 1), "UNKNOWN") == 0);
 }

@@ -254,6 +254,19 @@ static int fake_server(const char *self, const char *fd_str)
 						     .call_id = h.call_id,
 						     .session = h.session };
 			fake_send(&d, "abc", 3);
+		} else if (!strcmp(mode, "output-seq")) {
+			/* OUTPUT carries no seq (or call id, thread, flags, status). */
+			struct ava_wire_header o = { .kind = AVA_WIRE_OUTPUT,
+						     .seq = h.seq,
+						     .session = h.session };
+			fake_send(&o, "hello\n", 6);
+		} else if (!strcmp(mode, "output-big")) {
+			/* OUTPUT over the cap (a server must split longer output). */
+			static uint8_t big[AVA_WIRE_OUTPUT_MAX_BYTES + 1];
+			struct ava_wire_header o = { .kind = AVA_WIRE_OUTPUT,
+						     .session = h.session };
+			memset(big, 'x', sizeof(big));
+			fake_send(&o, big, sizeof(big));
 		} else if (!strcmp(mode, "async-reply")) {
 			r.flags = AVA_WIRE_F_ASYNC;
 			fake_send(&r, out, n);
@@ -288,6 +301,8 @@ static const struct bad_mode modes[] = {
 	{ "usage-session", "USAGE for session 2147483647, which was never opened" },
 	{ "data-unknown", "no such outstanding transfer" },
 	{ "data-short", "no transfer id" },
+	{ "output-seq", "OUTPUT with 6 bytes" },
+	{ "output-big", "OUTPUT with 65537 bytes" },
 };
 #define N_MODES (sizeof(modes) / sizeof(modes[0]))
 

@@ -104,7 +104,7 @@ static void fuzz_header(const uint8_t *data, size_t size)
 		ava_wire_header_encode(&h, again);
 		ORACLE(memcmp(again, data, sizeof(again)) == 0);
 		ORACLE(h.len_bytes <= AVA_WIRE_MAX_PAYLOAD_BYTES);
-		ORACLE(h.kind >= 1 && h.kind <= AVA_WIRE_KIND_MAX);
+		ORACLE(ava_wire_kind_known(h.kind));
 	} else {
 		ORACLE(reason != NULL);
 	}
