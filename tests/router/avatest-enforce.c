@@ -176,7 +176,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (avatest_device_open(0, &dev) != AVATEST_OK) {
+	/* calls needs no device: under a call rate that refuses, opening one could fail. */
+	if (strcmp(argv[1], "calls") != 0 && avatest_device_open(0, &dev) != AVATEST_OK) {
 		fprintf(stderr, "avatest-enforce: cannot open device 0\n");
 		return 1;
 	}

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Cross-tenant isolation end to end: two tenants on one router, each on its
-# own socket, run avatest-demo (handles, in/out buffers, callbacks with user
-# data, async calls, a gate) three times at once, while the first tenant is
-# held to a tight memory quota and a call rate it keeps hitting. Every run
+# Cross-tenant isolation end to end: three tenants on one router, each on its
+# own socket; "quiet" runs avatest-demo (handles, in/out buffers, callbacks
+# with user data, async calls, a gate) three times at once, while "noisy"
+# keeps hitting a tight memory quota and "hasty" a call rate. Every run
 # of both must pass its own checks: callbacks reach only their own tenant
 # with their own user data, buffers come back with their own bytes, and one
 # tenant's refusals never show in the other's results or counters.
@@ -34,12 +34,15 @@ tenants:
   - name: noisy
     match: { label: noisy }
     memory_quota: 64KiB
+  - name: hasty
+    match: { label: hasty }
     call_rate: { rate: 2000/s, burst: 50, over: refuse }
   - name: quiet
     match: { label: quiet }
 YAML
 mkfifo "$work/ready"
 "$router" --api-dir "$api_dir" --listen "$work/n.sock=noisy" --listen "$work/q.sock=quiet" \
+	--listen "$work/h.sock=hasty" \
 	--policy "$work/policy.yaml" --ready-fd 3 3>"$work/ready" 2>"$work/router.log" &
 router_pid=$!
 read -r line <"$work/ready" || fail "router did not start"
@@ -55,7 +58,7 @@ for i in 1 2 3; do
 	pids+=($!)
 	run n.sock "$enforce" threads 2 4096 >"$work/noisy$i.out" 2>&1 &
 	pids+=($!)
-	run n.sock "$enforce" calls 400 >"$work/noisycalls$i.out" 2>&1 &
+	run h.sock "$enforce" calls 400 >"$work/hastycalls$i.out" 2>&1 &
 	pids+=($!)
 done
 rc=0
@@ -71,7 +74,9 @@ done
 json=$("$avactl" --admin "$work/admin.sock" status --json) || fail "avactl: $json"
 quiet=$(echo "$json" | grep '{"name": "quiet"') || fail "no quiet tenant: $json"
 noisy=$(echo "$json" | grep '{"name": "noisy"') || fail "no noisy tenant: $json"
+hasty=$(echo "$json" | grep '{"name": "hasty"') || fail "no hasty tenant: $json"
 echo "$noisy" | grep -q '"memory_quota": [1-9]' || fail "noisy was never refused: $noisy"
+echo "$hasty" | grep -q '"call_rate": [1-9]' || fail "hasty was never refused: $hasty"
 echo "$quiet" | grep -q '"refusals": {[^}]*[1-9]' &&
 	fail "quiet tenant has refusals: $quiet"
 echo "$quiet" | grep -q '"memory_used": 0' || fail "quiet holds memory after exit: $quiet"
