@@ -14,6 +14,11 @@
 #   share-opencl the same with two OpenCL tenants on PoCL (cl-spin: 8 kernels
 #              + clFinish in a loop); needs CL_SPIN=path/to/cl-spin in the
 #              environment, the OpenCL API server and an OpenCL device (else 77)
+#   quota-opencl an OpenCL program under a memory quota (cl-quota)
+#   crash-opencl an OpenCL program SIGKILLs itself holding objects of every
+#              kind, a kernel gated on an unset user event, a pending read
+#              and an open map (cl-crash): its API server releases them all,
+#              nothing stays counted, and the same server serves the next run
 #
 #   test_enforce.sh AVAROUTERD AVACTL AVA_RUN API_DIR AVATEST_ENFORCE [SCENARIO...]
 set -u
@@ -22,7 +27,11 @@ router=$1 avactl=$2 ava_run=$3 api_dir=$4 prog=$5
 shift 5
 scenarios=("$@")
 [ ${#scenarios[@]} -eq 0 ] && scenarios=(quota objects threads server refuse delay share)
-if [ "${scenarios[*]}" = share-opencl ] || [ "${scenarios[*]}" = quota-opencl ]; then
+case "${scenarios[*]}" in
+share-opencl | quota-opencl | crash-opencl) opencl=1 ;;
+*) opencl=0 ;;
+esac
+if [ $opencl -eq 1 ]; then
 	spin=${CL_SPIN-}
 	if [ -z "$spin" ] || [ ! -x "$spin" ]; then
 		echo "skipped: CL_SPIN does not name the cl-spin program ('$spin')" >&2
@@ -155,6 +164,12 @@ defaults:
 	[ "$out" = "allocated 4" ] || fail "threads after disconnect: $out"
 }
 
+# field_server TENANT: the pid of the tenant's API server (avactl status --json).
+field_server() {
+	"$avactl" --admin "$work/admin.sock" status --json |
+		grep "{\"tenant\": \"$1\"" | sed -n 's/.*"pid": \([0-9]*\).*/\1/p'
+}
+
 scenario_server() {
 	start_router 'version: 1
 defaults:
@@ -163,9 +178,8 @@ defaults:
 	local holder=$!
 	wait_field alice memory_used 524288
 	local json pid
-	json=$("$avactl" --admin "$work/admin.sock" status --json)
-	pid=$(echo "$json" | grep '{"tenant": "alice"' | sed -n 's/.*"pid": \([0-9]*\).*/\1/p')
-	[ -n "$pid" ] || fail "server: no server pid for alice: $json"
+	pid=$(field_server alice)
+	[ -n "$pid" ] || fail "server: no server pid for alice"
 	kill -9 "$pid"
 	wait_field alice memory_used 0
 	wait_field alice objects 0
@@ -197,6 +211,38 @@ $out
 expected
 $expect"
 	wait_field alice memory_used 0
+}
+
+# cl-crash is built next to cl-spin.
+scenario_crash-opencl() {
+	start_router 'version: 1'
+	local crash=${spin%/*}/cl-crash pid pid2 n
+	[ -x "$crash" ] || fail "crash-opencl: no $crash"
+	out=$(run_prog a.sock "$crash" kill 2>&1)
+	[ $? -eq 137 ] || fail "crash-opencl: expected death by SIGKILL (137): $out"
+	echo "$out" | grep -q "^holding 11 objects" || fail "crash-opencl: $out"
+	wait_field alice objects 0
+	wait_field alice memory_used 0
+	# The server logs what it released for the session (the 11 objects the
+	# program created, and the device they were created on).
+	for _ in $(seq 1 100); do
+		n=$(sed -n 's/.*session 1 closed; released \([0-9]*\) objects.*/\1/p' "$work/router.log")
+		[ -n "$n" ] && break
+		sleep 0.1
+	done
+	[ -n "$n" ] && [ "$n" -ge 11 ] ||
+		fail "crash-opencl: the server did not release the dead session's objects"
+	pid=$(field_server alice)
+	out=$(run_prog a.sock "$crash" clean 2>&1) || fail "crash-opencl: clean run after the crash: $out"
+	echo "$out" | grep -q "^clean: sum" || fail "crash-opencl: $out"
+	pid2=$(field_server alice)
+	[ -n "$pid" ] && [ "$pid" = "$pid2" ] ||
+		fail "crash-opencl: the API server changed ($pid, then $pid2): the crash took it down"
+	wait_field alice objects 0
+	# A program that releases everything itself leaves nothing to release.
+	grep -q "session 2 closed; released" "$work/router.log" &&
+		fail "crash-opencl: a clean session left objects behind"
+	return 0
 }
 
 scenario_refuse() {
