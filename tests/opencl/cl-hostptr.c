@@ -10,9 +10,11 @@
  * the unmap; a sub-buffer's map is parent host_ptr + origin + offset;
  * CL_MEM_FLAGS and CL_MEM_HOST_PTR of USE_HOST_PTR, COPY_HOST_PTR,
  * ALLOC_HOST_PTR and plain buffers and sub-buffers; an ALLOC_HOST_PTR map
- * and unmap; a kernel's results in host_ptr after clFinish and after a
- * blocking read, without a map (PoCL keeps such buffers in host_ptr; the
- * guest library refreshes it at those points); releasing a buffer leaves
+ * and unmap; ALLOC_HOST_PTR | COPY_HOST_PTR; a kernel's results in
+ * host_ptr after clFinish, a blocking read and clWaitForEvents (with a
+ * command gated by a user event behind the kernel), without a map (PoCL
+ * keeps such buffers in host_ptr; the guest library refreshes it at those
+ * points); releasing a buffer leaves
  * host_ptr to the application untouched; four threads with their own
  * buffers at once. Prints offsets from host_ptr (never addresses) and
  * mismatch counts, diffed against the native run.
@@ -366,6 +368,15 @@ static void case_other_flags(struct ctx *c)
 	}
 	CLT_CHECK(clReleaseMemObject(b));
 	CLT_CHECK(clFinish(c->q));
+
+	/* ALLOC_HOST_PTR | COPY_HOST_PTR: starts with host_ptr's bytes, keeps nothing of it */
+	b = clCreateBuffer(c->ctx, CL_MEM_READ_WRITE | CL_MEM_ALLOC_HOST_PTR | CL_MEM_COPY_HOST_PTR,
+			   bytes, host, &err);
+	CLT_CHECK(err);
+	print_flags("alloc+copy-host-ptr", b);
+	print_host_ptr("alloc+copy-host-ptr", b, NULL);
+	report("alloc+copy-host-ptr initial contents seen by a kernel", run_twice(c, b, N, host));
+	CLT_CHECK(clReleaseMemObject(b));
 
 	/* clCreateBufferWithProperties with USE_HOST_PTR is remembered too */
 	b = clCreateBufferWithProperties(c->ctx, NULL, CL_MEM_READ_WRITE | CL_MEM_USE_HOST_PTR,
