@@ -137,12 +137,22 @@ static const char *const hostptr_fn_names[FN_COUNT] = {
 	[FN_TASK] = "clEnqueueTask",
 };
 
+/* Where the commands that mark buffers have their cl_event *event (0: none of ours). */
+static const uint8_t hostptr_event_arg[FN_COUNT] = {
+	[FN_WRITE_BUFFER] = 8, [FN_WRITE_BUFFER_RECT] = 13,
+	[FN_COPY_BUFFER] = 8,  [FN_COPY_BUFFER_RECT] = 12,
+	[FN_FILL_BUFFER] = 8,  [FN_COPY_IMAGE_TO_BUFFER] = 8,
+	[FN_NDRANGE] = 8,      [FN_TASK] = 4,
+};
+
 /* The generated API description (spec/opencl.spec). */
 extern const struct ava_guestlib_api ava_gen__opencl__guest_api;
 
 /* hostptr_fn of each function id; FN_COUNT for the others. */
 static uint8_t *hostptr_fn_of;
 static uint32_t hostptr_n_fns;
+/* hostptr_event_arg[k] names an out buffer of handles in the description */
+static bool hostptr_event_ok[FN_COUNT];
 static pthread_once_t hostptr_once = PTHREAD_ONCE_INIT;
 
 static void hostptr_resolve(void)
@@ -153,10 +163,18 @@ static void hostptr_resolve(void)
 	if (!of)
 		return; /* nothing is tracked: USE_HOST_PTR behaves as COPY_HOST_PTR */
 	memset(of, FN_COUNT, abi->n_fns);
-	for (uint32_t i = 0; i < abi->n_fns; i++)
-		for (unsigned k = 0; k < FN_COUNT; k++)
-			if (strcmp(abi->fns[i].name, hostptr_fn_names[k]) == 0)
-				of[i] = (uint8_t)k;
+	for (uint32_t i = 0; i < abi->n_fns; i++) {
+		const struct ava_abi_fn *fn = &abi->fns[i];
+		for (unsigned k = 0; k < FN_COUNT; k++) {
+			if (strcmp(fn->name, hostptr_fn_names[k]) != 0)
+				continue;
+			of[i] = (uint8_t)k;
+			unsigned e = hostptr_event_arg[k];
+			hostptr_event_ok[k] = e && e < fn->n_args &&
+					      fn->args[e].kind == AVA_ABI_BUFFER &&
+					      fn->args[e].elem == AVA_ABI_ELEM_HANDLE;
+		}
+	}
 	hostptr_n_fns = abi->n_fns;
 	hostptr_fn_of = of;
 }
@@ -552,9 +570,10 @@ static void hostptr_observe(const struct ava_abi_api *abi, uint32_t fn_id, void 
 		return;
 	}
 
-	/* Enqueued commands: args[0] is the queue; the event is the last argument. */
+	/* Enqueued commands: args[0] is the queue. */
 	cl_command_queue queue = hostptr_arg_ptr(args, 0);
-	const cl_event *evp = hostptr_arg_ptr(args, abi->fns[fn_id].n_args - 1);
+	const cl_event *evp =
+	    hostptr_event_ok[fn] ? hostptr_arg_ptr(args, hostptr_event_arg[fn]) : NULL;
 	const void *event = evp ? *evp : NULL;
 	switch (fn) {
 	case FN_MAP_BUFFER: {
