@@ -12,9 +12,11 @@
  * ALLOC_HOST_PTR and plain buffers and sub-buffers; an ALLOC_HOST_PTR map
  * and unmap; ALLOC_HOST_PTR | COPY_HOST_PTR; a kernel's results in
  * host_ptr after clFinish, a blocking read and clWaitForEvents (with a
- * command gated by a user event behind the kernel), without a map (PoCL
- * keeps such buffers in host_ptr; the guest library refreshes it at those
- * points); releasing a buffer leaves
+ * command gated by a user event behind the kernel), without a map, and of
+ * a blocking write, a fill and a copy, and on an out-of-order queue after
+ * clFinish (PoCL keeps such buffers in host_ptr; the guest library
+ * refreshes it at those points); a retained buffer stays remembered until
+ * its last release; releasing a buffer leaves
  * host_ptr to the application untouched; four threads with their own
  * buffers at once. Prints offsets from host_ptr (never addresses) and
  * mismatch counts, diffed against the native run.
@@ -294,6 +296,65 @@ static void case_use_host_ptr(struct ctx *c)
 		CLT_CHECK(clReleaseEvent(gate));
 		CLT_CHECK(clReleaseEvent(ev));
 	}
+
+	/* transfers: a blocking write, a fill and a copy into the buffer reach host_ptr too */
+	{
+		static cl_int src[N];
+		const cl_int pattern = -7;
+		int bad = 0;
+		cl_mem other = clCreateBuffer(c->ctx, CL_MEM_READ_WRITE, bytes, NULL, &err);
+		CLT_CHECK(err);
+		for (size_t i = 0; i < N; i++)
+			src[i] = (cl_int)(i + 1000);
+		CLT_CHECK(clEnqueueWriteBuffer(c->q, hb, CL_TRUE, 64 * sizeof(cl_int),
+					       128 * sizeof(cl_int), src, 0, NULL, NULL));
+		for (size_t i = 0; i < N; i++)
+			bad += host[i] != (i >= 64 && i < 192 ? src[i - 64] : filled(i, 42));
+		report("blocking write in host_ptr", bad);
+		CLT_CHECK(clEnqueueFillBuffer(c->q, hb, &pattern, sizeof(pattern), 0,
+					      16 * sizeof(cl_int), 0, NULL, NULL));
+		CLT_CHECK(clEnqueueWriteBuffer(c->q, other, CL_TRUE, 0, bytes, src, 0, NULL, NULL));
+		CLT_CHECK(clEnqueueCopyBuffer(c->q, other, hb, 0, 2048 * sizeof(cl_int),
+					      16 * sizeof(cl_int), 0, NULL, NULL));
+		CLT_CHECK(clFinish(c->q));
+		bad = 0;
+		for (size_t i = 0; i < N; i++) {
+			cl_int want = i < 16			   ? pattern
+				      : i >= 64 && i < 192	   ? src[i - 64]
+				      : i >= 2048 && i < 2048 + 16 ? src[i - 2048]
+								   : filled(i, 42);
+			bad += host[i] != want;
+		}
+		report("fill and copy in host_ptr after clFinish", bad);
+		CLT_CHECK(clReleaseMemObject(other));
+	}
+
+	/* an out-of-order queue: clFinish refreshes */
+	{
+		cl_queue_properties props[] = { CL_QUEUE_PROPERTIES,
+						CL_QUEUE_OUT_OF_ORDER_EXEC_MODE_ENABLE, 0 };
+		cl_command_queue ooo =
+		    clCreateCommandQueueWithProperties(c->ctx, device, props, &err);
+		CLT_CHECK(err);
+		size_t n = N;
+		int seed = 43;
+		CLT_CHECK(clSetKernelArg(c->fill, 0, sizeof(cl_mem), &hb));
+		CLT_CHECK(clSetKernelArg(c->fill, 1, sizeof(int), &seed));
+		CLT_CHECK(clEnqueueNDRangeKernel(ooo, c->fill, 1, NULL, &n, NULL, 0, NULL, NULL));
+		CLT_CHECK(clFinish(ooo));
+		report("out-of-order queue: kernel results in host_ptr after clFinish",
+		       check_filled(host, 0, N, 43));
+		CLT_CHECK(clReleaseCommandQueue(ooo));
+	}
+
+	/* a retained buffer stays remembered until its last release */
+	CLT_CHECK(clRetainMemObject(hb));
+	CLT_CHECK(clReleaseMemObject(hb));
+	print_host_ptr("retained and released once", hb, host);
+	p = clEnqueueMapBuffer(c->q, hb, CL_TRUE, CL_MAP_READ, 4, 8, 0, NULL, NULL, &err);
+	CLT_CHECK(err);
+	report_at("retained and released once: map", p, host, bytes);
+	CLT_CHECK(clEnqueueUnmapMemObject(c->q, hb, p, 0, NULL, NULL));
 
 	/* 7. released: host_ptr is the application's again, and nothing writes it */
 	run_fill(c, hb, N, 50, NULL);
