@@ -56,6 +56,8 @@
 #include <ava/guestlib.h>
 
 #define HOSTPTR_BUCKETS 256 /* a power of two */
+/* A refresh reads at most this much per call (one call carries at most 64 MiB). */
+#define HOSTPTR_CHUNK_BYTES ((size_t)32 << 20)
 
 enum hostptr_kind {
 	HOSTPTR_BUFFER,
@@ -478,9 +480,15 @@ static void hostptr_refresh(cl_command_queue queue, bool finished, const cl_even
 			struct hostptr_obj *o = todo[i];
 			cl_command_queue rq =
 			    queue ? queue : hostptr_own_queue(context[i], written_by[i]);
-			if (rq)
-				(void)clEnqueueReadBuffer(rq, (cl_mem)o->handle, CL_TRUE, 0,
-							  o->size_bytes, o->host, 0, NULL, NULL);
+			for (size_t off = 0; rq && off < o->size_bytes;
+			     off += HOSTPTR_CHUNK_BYTES) {
+				size_t len = o->size_bytes - off < HOSTPTR_CHUNK_BYTES
+						 ? o->size_bytes - off
+						 : HOSTPTR_CHUNK_BYTES;
+				if (clEnqueueReadBuffer(rq, (cl_mem)o->handle, CL_TRUE, off, len,
+							o->host + off, 0, NULL, NULL) != CL_SUCCESS)
+					break;
+			}
 		}
 		hostptr_refreshing = false;
 		pthread_mutex_lock(&hostptr_lock);
