@@ -218,6 +218,21 @@ static void set_success(const struct ava_guestlib_fn *gf, void *ret)
 
 /* ---- proxies ---- */
 
+static _Atomic(ava_guestlib_handle_gone_fn) g_handle_gone;
+
+void ava_guestlib_set_handle_gone(ava_guestlib_handle_gone_fn gone)
+{
+	atomic_store(&g_handle_gone, gone);
+}
+
+/* Tells the API's guest source that the application's handle p is gone (no lock held). */
+static void proxy_tell_gone(struct conn *c, const struct proxy *p, uint64_t id)
+{
+	ava_guestlib_handle_gone_fn gone = atomic_load(&g_handle_gone);
+	if (gone)
+		gone(c->api->abi, (uint16_t)AVA_HANDLE_TYPE_OF(id), p);
+}
+
 static pthread_mutex_t quarantine_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct proxy *quarantine[AVA_GUESTLIB_PROXY_QUARANTINE];
 static unsigned quarantine_next;
@@ -369,6 +384,7 @@ static bool id_of_proxy(struct conn *c, const void *ptr, uint64_t *ret_id)
 static void proxy_count(struct conn *c, const void *ptr, int delta)
 {
 	struct proxy_registry *reg = &c->proxies;
+	uint64_t id = 0;
 	pthread_mutex_lock(&reg->lock);
 	struct proxy *p = registry_find_ptr(reg, ptr);
 	if (p && delta > 0) {
@@ -376,14 +392,18 @@ static void proxy_count(struct conn *c, const void *ptr, int delta)
 	} else if (p) {
 		if (p->refs > 0)
 			p->refs--;
+		id = p->id;
 		if (p->refs == 0)
 			registry_remove(reg, p);
 		else
 			p = NULL;
 	}
 	pthread_mutex_unlock(&reg->lock);
-	if (p && delta < 0)
+	if (p && delta < 0) {
+		/* before retiring: the pointer cannot be handed out again meanwhile */
+		proxy_tell_gone(c, p, id);
 		proxy_retire(p);
+	}
 }
 
 /* The session ended: none of its handles means anything any more. */
@@ -400,6 +420,7 @@ static void proxies_drop_all(struct conn *c)
 		struct proxy *p = by_id[b];
 		while (p) {
 			struct proxy *next = p->next_id;
+			proxy_tell_gone(c, p, p->id);
 			proxy_retire(p);
 			p = next;
 		}
@@ -1505,6 +1526,33 @@ void ava_guestlib_set_map_placer(ava_guestlib_map_placer_fn placer)
 	g_map_placer = placer;
 }
 
+static _Atomic(ava_guestlib_call_observer_fn) g_call_observer;
+
+void ava_guestlib_set_call_observer(ava_guestlib_call_observer_fn observer)
+{
+	atomic_store(&g_call_observer, observer);
+}
+
+/* The application's scalar arguments, kept before a plan's overrides rewrite args. */
+union app_slot {
+	uint8_t b[AVA_ABI_MAX_SCALAR_BYTES];
+	void *p;
+	long double ld;
+};
+
+static void keep_app_args(const struct ava_abi_fn *fn, void *const *args, union app_slot *slots,
+			  void **ret_args)
+{
+	for (unsigned i = 0; i < fn->n_args; i++) {
+		ret_args[i] = args[i];
+		if (fn->args[i].kind == AVA_ABI_SCALAR &&
+		    fn->args[i].size_bytes <= AVA_ABI_MAX_SCALAR_BYTES) {
+			memcpy(slots[i].b, args[i], fn->args[i].size_bytes);
+			ret_args[i] = &slots[i];
+		}
+	}
+}
+
 /* Takes the open mapping at ptr out of the list (the newest, if several share it). */
 static struct mapping *mapping_take(struct conn *c, const void *ptr)
 {
@@ -1639,6 +1687,12 @@ void ava_guestlib_call(const struct ava_guestlib_api *api, uint32_t fn_id, void 
 		set_error(gf, args, ret, status);
 		return;
 	}
+
+	ava_guestlib_call_observer_fn observer = atomic_load(&g_call_observer);
+	union app_slot app_slots[AVA_ABI_MAX_ARGS];
+	void *app_args[AVA_ABI_MAX_ARGS];
+	if (observer)
+		keep_app_args(fn, args, app_slots, app_args);
 
 	struct ava_gen_plan plan;
 	memset(&plan, 0, sizeof(plan));
@@ -1787,6 +1841,8 @@ void ava_guestlib_call(const struct ava_guestlib_api *api, uint32_t fn_id, void 
 		set_success(gf, ret);
 		if (api->proxy_dispatch)
 			proxies_count_call(c, fn, args);
+		if (observer)
+			observer(api->abi, fn_id, app_args, ret);
 		return;
 	}
 
@@ -1875,4 +1931,6 @@ fail:
 			mapping_free(mapping);
 		}
 	}
+	if (observer)
+		observer(api->abi, fn_id, app_args, ret);
 }

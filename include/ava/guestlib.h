@@ -79,6 +79,37 @@ typedef void *(*ava_guestlib_map_placer_fn)(const struct ava_abi_api *abi, uint3
 /* Registers the API's placer (a hand-written guest source, from a constructor). */
 void ava_guestlib_set_map_placer(ava_guestlib_map_placer_fn placer);
 
+/*
+ * Sees each call of the API that left the guest, on the calling thread,
+ * once it is over: a synchronous call after its reply was applied (ret and
+ * the out buffers hold what the application gets, a failure's native error
+ * included), an asynchronous one once sent (ret: ava_success). args are the
+ * application's arguments, scalars as it passed them (before any
+ * ava_override). It may change what the application gets (ret, out
+ * buffers) and may call the API itself. Calls answered in the guest without
+ * leaving it (unsupported, a stale handle, no router) are not seen.
+ */
+typedef void (*ava_guestlib_call_observer_fn)(const struct ava_abi_api *abi, uint32_t fn_id,
+					      void *const *args, void *ret);
+
+/* Registers the API's call observer (a hand-written guest source, from a constructor). */
+void ava_guestlib_set_call_observer(ava_guestlib_call_observer_fn observer);
+
+/*
+ * Told when a handle the application held means nothing any more: with
+ * ava_handle_proxy, when the guest's last reference to the object is gone
+ * (an ava_deallocates call dropped the count the ava_allocates results and
+ * ava_retains calls built to zero), or when the session ended. handle is
+ * the pointer the application held; it may be handed out again for a new
+ * object later. Called on the thread that made that happen, with no lock
+ * of the runtime held; never for handles without proxies.
+ */
+typedef void (*ava_guestlib_handle_gone_fn)(const struct ava_abi_api *abi, uint16_t handle_type,
+					    const void *handle);
+
+/* Registers the API's handle_gone hook (a hand-written guest source, from a constructor). */
+void ava_guestlib_set_handle_gone(ava_guestlib_handle_gone_fn gone);
+
 #ifdef __cplusplus
 }
 #endif

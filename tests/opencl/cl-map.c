@@ -7,7 +7,8 @@
  * read/write map modified in place and read back; a non-blocking map whose
  * bytes are there once its event completes; a map of a sub-buffer and one at
  * an offset; two maps of one buffer open at once; a CL_MEM_USE_HOST_PTR
- * buffer's map has current contents and its writes reach the device;
+ * buffer's map is host_ptr + offset with current contents and its writes
+ * reach the device (more in cl-hostptr);
  * unmapping a pointer that is no mapping fails;
  * a map left open at exit. Prints checksums, diffed against the native run.
  */
@@ -211,10 +212,8 @@ int main(void)
 				       8 * sizeof(cl_int), (N - 8) * sizeof(cl_int), 0, NULL, NULL,
 				       &err);
 		CLT_CHECK(err);
-		/*
-		 * Remoted, the mapping is not yet host_ptr + offset (docs/opencl.md):
-		 * check the contents through the pointer the map returned.
-		 */
+		printf("use-host-ptr map at host_ptr + %td\n", (char *)p - (char *)host);
+		CLT_ASSERT(p == host + 8, "the map is not at host_ptr + offset");
 		{
 			int bad = 0;
 			for (size_t i = 0; i < N - 8; i++)
