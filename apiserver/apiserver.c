@@ -137,6 +137,7 @@ static bool g_router_gone;
 static atomic_uint_fast64_t g_next_cb_seq = 1;
 static const char *g_tenant = "?";
 static const struct ava_apiserver_event_ops *g_event_ops; /* late buffers; NULL: none */
+static const struct ava_gen_rect_ops *g_rect_ops;	  /* rect buffers; NULL: none */
 
 __attribute__((format(printf, 1, 2))) static void logmsg(const char *fmt, ...)
 {
@@ -657,13 +658,60 @@ static int late_add(struct session *s, const struct ava_abi_fn *fn,
 	return 0;
 }
 
-/* ---- mappings ---- */
+/* ---- rects ---- */
 
 union slot {
 	uint8_t b[AVA_ABI_MAX_SCALAR_BYTES];
 	void *p;
 	long double ld;
 };
+
+void ava_apiserver_set_rect_ops(const struct ava_gen_rect_ops *ops)
+{
+	g_rect_ops = ops;
+}
+
+/*
+ * The rect arguments (AVA_ABI_V_RECT) of a decoded call, whose buffers
+ * hold what the guest sent: the packed size is the API's shape of the
+ * arguments, never the guest's word, so the library, handed the packed
+ * buffer with the arguments rewritten to say so (ops->pack), stays inside
+ * it. Where the arguments describe no rect (a NULL or zero region, bad
+ * pitches) the guest sends nothing and the library gets a NULL pointer
+ * with the arguments as they are: it answers the call itself. Shapes are
+ * all taken before any rewriting, which may change what another reads.
+ */
+static uint16_t rects_prepare(struct session *s, const struct ava_abi_fn *fn,
+			      const struct ava_abi_view *views, void *const *argv,
+			      union slot *slots)
+{
+	bool ok[AVA_ABI_MAX_ARGS] = { false };
+	for (unsigned i = 0; i < fn->n_args; i++) {
+		struct ava_gen_rect r;
+		uint64_t bytes = 0;
+		if (!(fn->args[i].flags & AVA_ABI_V_RECT) || !views[i].present)
+			continue;
+		ok[i] = g_rect_ops && g_rect_ops->shape(fn, i, argv, &r) == 0 &&
+			ava_gen_rect_bytes(&r, &bytes) == 0;
+		if (views[i].count != bytes) {
+			logmsg("session %u: %s: argument %u has %llu bytes, its rect %llu", s->id,
+			       fn->name, i, (unsigned long long)views[i].count,
+			       (unsigned long long)bytes);
+			return AVA_STATUS_MALFORMED;
+		}
+	}
+	for (unsigned i = 0; i < fn->n_args; i++) {
+		if (!(fn->args[i].flags & AVA_ABI_V_RECT) || !views[i].present)
+			continue;
+		if (ok[i])
+			g_rect_ops->pack(fn, i, argv);
+		else
+			slots[i].p = NULL; /* its buffer is still freed as usual */
+	}
+	return AVA_STATUS_OK;
+}
+
+/* ---- mappings ---- */
 
 /* A readable mapping's bytes go to the guest from the library's own pointer once ev completes. */
 static int map_late_add(struct session *s, uint32_t fn_id, uint64_t transfer_id, void *ptr,
@@ -1366,6 +1414,9 @@ static void execute_call(struct session *s, const struct ava_wire_header *hdr,
 		if (status != AVA_STATUS_OK)
 			goto reply;
 	}
+	status = rects_prepare(s, fn, views, argv, slots);
+	if (status != AVA_STATUS_OK)
+		goto reply;
 	if (cb_arg >= 0 && views[cb_arg].u64 != 0) {
 		const struct ava_abi_value *v = &fn->args[cb_arg];
 		uint64_t ud = ud_arg >= 0 ? views[ud_arg].u64 : 0;

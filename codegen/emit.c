@@ -401,6 +401,8 @@ static void value_items(struct strs *s, const struct ava_abi_value *v, const cha
 			strcat(buf, " | AVA_ABI_V_PROPS");
 		if (v->flags & AVA_ABI_V_LATE)
 			strcat(buf, " | AVA_ABI_V_LATE");
+		if (v->flags & AVA_ABI_V_RECT)
+			strcat(buf, " | AVA_ABI_V_RECT");
 		if (v->flags & AVA_ABI_V_EVENT)
 			strcat(buf, " | AVA_ABI_V_EVENT");
 		if (v->flags & AVA_ABI_V_BLOBS)
@@ -942,6 +944,11 @@ static void emit_plan(struct emitter *e, const struct plan_src *src)
 			emit_assign(e, 1, lhs, rhs);
 			free(rhs);
 			free(lhs);
+			continue;
+		}
+		if (v->abi.flags & AVA_ABI_V_RECT) {
+			/* the runtimes compute it from the API's rect shape */
+			put(e, 1, "%s->count[%u] = AVA_GEN_COUNT_FROM_WIRE;", plan, j);
 			continue;
 		}
 		emit_count(e, 1, plan, j, v->count_expr ? v->count_expr : "0");

@@ -78,6 +78,8 @@ struct transfer {
 	void *dst;
 	size_t len_bytes;
 	uint32_t fn_id;
+	bool rect; /* the bytes are packed: unpacked into dst as shape says */
+	struct ava_gen_rect shape;
 };
 
 /*
@@ -476,7 +478,9 @@ static int take_data(struct conn *c, const struct ava_wire_header *hdr, const ui
 		return -EPROTO;
 	}
 	*pp = t->next;
-	if (n)
+	if (n && t->rect)
+		ava_gen_rect_unpack(&t->shape, cur.cur, t->dst);
+	else if (n)
 		memcpy(t->dst, cur.cur, n);
 	pthread_mutex_unlock(&c->lock);
 	if (hdr->status != AVA_STATUS_OK && debug_enabled())
@@ -1372,9 +1376,13 @@ static void remember_deferred(struct conn *c, uint32_t fn_id, const struct ava_a
 	pthread_mutex_unlock(&c->lock);
 }
 
-/* Enters the late out buffers of a call about to be sent. Caller holds c->lock. */
+/*
+ * Enters the late out buffers of a call about to be sent (a rect with its
+ * shape, where rect_ok says it has one). Caller holds c->lock.
+ */
 static int add_transfers_locked(struct conn *c, const struct ava_guestlib_fn *gf, void *const *args,
-				const struct ava_abi_view *views, uint64_t seq)
+				const struct ava_abi_view *views, const struct ava_gen_rect *rects,
+				const bool *rect_ok, uint64_t seq)
 {
 	const struct ava_abi_fn *fn = gf->abi;
 	for (unsigned i = 0; i < fn->n_args; i++) {
@@ -1390,6 +1398,10 @@ static int add_transfers_locked(struct conn *c, const struct ava_guestlib_fn *gf
 		t->dst = *(void *const *)args[i];
 		t->len_bytes = (size_t)views[i].count * v->size_bytes; /* checked by encode_args */
 		t->fn_id = fn->id;
+		if ((v->flags & AVA_ABI_V_RECT) && rect_ok[i]) {
+			t->rect = true;
+			t->shape = rects[i];
+		}
 		t->next = c->transfers;
 		c->transfers = t;
 	}
@@ -1563,6 +1575,43 @@ static struct mapping *mapping_new(const struct ava_guestlib_api *api, uint32_t 
 	return m;
 }
 
+static const struct ava_gen_rect_ops *g_rect_ops;
+
+void ava_guestlib_set_rect_ops(const struct ava_gen_rect_ops *ops)
+{
+	g_rect_ops = ops;
+}
+
+/*
+ * The rect arguments of a call (AVA_ABI_V_RECT): their packed size from the
+ * API's shape, and an input's bytes packed into a copy (*ret_packed, the
+ * caller frees it). Where the arguments describe no rect, nothing travels
+ * (count 0) and the server lets the library answer. Returns 0 or -ENOMEM.
+ */
+static int rect_prepare(const struct ava_abi_fn *fn, unsigned i, void *const *args,
+			struct ava_gen_plan *plan, struct ava_gen_rect *ret_rect, bool *ret_ok,
+			void **ret_packed)
+{
+	const void *app = *(void *const *)args[i];
+	uint64_t bytes = 0;
+
+	*ret_ok = false;
+	*ret_packed = NULL;
+	plan->count[i] = 0;
+	if (!app || !g_rect_ops || g_rect_ops->shape(fn, i, args, ret_rect) < 0 ||
+	    ava_gen_rect_bytes(ret_rect, &bytes) < 0)
+		return 0;
+	*ret_ok = true;
+	plan->count[i] = bytes;
+	if (!(fn->args[i].dir & AVA_ABI_DIR_IN) || !bytes || bytes > fn->args[i].max_count)
+		return 0; /* encode_args refuses one too large */
+	*ret_packed = malloc(bytes);
+	if (!*ret_packed)
+		return -ENOMEM;
+	ava_gen_rect_pack(ret_rect, app, *ret_packed);
+	return 0;
+}
+
 /* Set while a thread makes a blobs sizing call: that call sends its buffer as it is. */
 static _Thread_local bool in_sizing_call;
 
@@ -1724,6 +1773,37 @@ void ava_guestlib_call(const struct ava_guestlib_api *api, uint32_t fn_id, void 
 		}
 	}
 
+	/* Rects: an input goes packed, from a copy that replaces its pointer. */
+	struct ava_gen_rect rects[AVA_ABI_MAX_ARGS];
+	bool rect_ok[AVA_ABI_MAX_ARGS] = { false };
+	void *packed[AVA_ABI_MAX_ARGS] = { NULL };
+	void *rargs[AVA_ABI_MAX_ARGS];
+	for (unsigned i = 0; i < fn->n_args; i++) {
+		if (fn->args[i].kind != AVA_ABI_BUFFER || !(fn->args[i].flags & AVA_ABI_V_RECT))
+			continue;
+		if (rect_prepare(fn, i, args, &plan, &rects[i], &rect_ok[i], &packed[i]) < 0) {
+			for (unsigned k = 0; k < n_xowned; k++)
+				free(xowned[k]);
+			for (unsigned k = 0; k < fn->n_args; k++) {
+				free(packed[k]);
+				free(blob_caps[k]);
+			}
+			if (unmapping)
+				mapping_put(c, unmapping);
+			mapping_free(mapping);
+			say("%s: out of memory", fn->name);
+			set_error(gf, args, ret, AVA_STATUS_NO_MEMORY);
+			return;
+		}
+		if (packed[i]) {
+			if (send_args != rargs) {
+				memcpy(rargs, send_args, fn->n_args * sizeof(*rargs));
+				send_args = rargs;
+			}
+			rargs[i] = &packed[i];
+		}
+	}
+
 	struct ava_abi_view views[AVA_ABI_MAX_ARGS];
 	struct ava_wire_buf b;
 	const char *why = NULL;
@@ -1731,6 +1811,8 @@ void ava_guestlib_call(const struct ava_guestlib_api *api, uint32_t fn_id, void 
 	int er = encode_args(c, gf, &plan, send_args, blob_caps, &b, views, unmapping, &why);
 	for (unsigned k = 0; k < n_xowned; k++)
 		free(xowned[k]);
+	for (unsigned k = 0; k < fn->n_args; k++)
+		free(packed[k]);
 	if (er == 0 && mapping) { /* the MAP trailer */
 		er = ava_wire_put_u64(&b, plan.map_count);
 		if (er == 0 && (plan.map_access & AVA_ABI_MAP_READ)) {
@@ -1810,7 +1892,8 @@ void ava_guestlib_call(const struct ava_guestlib_api *api, uint32_t fn_id, void 
 		mt->next = c->transfers;
 		c->transfers = mt;
 	}
-	if ((map_transfer && !mt) || add_transfers_locked(c, gf, args, views, hdr.seq) < 0) {
+	if ((map_transfer && !mt) ||
+	    add_transfers_locked(c, gf, args, views, rects, rect_ok, hdr.seq) < 0) {
 		drop_transfers_locked(c, hdr.seq);
 		c->waiters = w.next;
 		pthread_mutex_unlock(&c->lock);

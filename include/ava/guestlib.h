@@ -79,6 +79,13 @@ typedef void *(*ava_guestlib_map_placer_fn)(const struct ava_abi_api *abi, uint3
 /* Registers the API's placer (a hand-written guest source, from a constructor). */
 void ava_guestlib_set_map_placer(ava_guestlib_map_placer_fn placer);
 
+/*
+ * Registers the API's rect shapes (ava_rect buffers; a hand-written guest
+ * source, from a constructor; ops lives forever). Without them a rect
+ * travels empty and the library answers the call.
+ */
+void ava_guestlib_set_rect_ops(const struct ava_gen_rect_ops *ops);
+
 #ifdef __cplusplus
 }
 #endif
