@@ -676,10 +676,12 @@ void ava_apiserver_set_rect_ops(const struct ava_gen_rect_ops *ops)
  * hold what the guest sent: the packed size is the API's shape of the
  * arguments, never the guest's word, so the library, handed the packed
  * buffer with the arguments rewritten to say so (ops->pack), stays inside
- * it. Where the arguments describe no rect (a NULL or zero region, bad
- * pitches) the guest sends nothing and the library gets a NULL pointer
- * with the arguments as they are: it answers the call itself. Shapes are
- * all taken before any rewriting, which may change what another reads.
+ * it. An empty rect (a region with a 0) touches no byte: the library gets
+ * the arguments as they are, and a valid pointer. Where the arguments
+ * describe no rect (a NULL region, bad pitches) the guest sends nothing and
+ * the library gets a NULL pointer (and what ops->refuse rewrites): it
+ * answers the call itself. Shapes are all taken before any rewriting, which
+ * may change what another reads.
  */
 static uint16_t rects_prepare(struct session *s, const struct ava_abi_fn *fn,
 			      const struct ava_abi_view *views, void *const *argv,
@@ -703,10 +705,15 @@ static uint16_t rects_prepare(struct session *s, const struct ava_abi_fn *fn,
 	for (unsigned i = 0; i < fn->n_args; i++) {
 		if (!(fn->args[i].flags & AVA_ABI_V_RECT) || !views[i].present)
 			continue;
-		if (ok[i])
-			g_rect_ops->pack(fn, i, argv);
-		else
-			slots[i].p = NULL; /* its buffer is still freed as usual */
+		if (ok[i]) {
+			/* an empty rect: the library touches no byte, and sees its arguments */
+			if (views[i].count)
+				g_rect_ops->pack(fn, i, argv);
+			continue;
+		}
+		slots[i].p = NULL; /* its buffer is still freed as usual */
+		if (g_rect_ops && g_rect_ops->refuse)
+			g_rect_ops->refuse(fn, i, argv);
 	}
 	return AVA_STATUS_OK;
 }

@@ -107,6 +107,13 @@ struct ava_gen_rect_ops {
 	 * writes the packed bytes at the pointer (host origin {0,0,0}, pitches 0).
 	 */
 	void (*pack)(const struct ava_abi_fn *fn, unsigned arg, void *const *args);
+	/*
+	 * Server only, may be NULL: after a failed shape, with the pointer
+	 * already NULL, rewrites what else the library must not see so that
+	 * it answers with its own error (OpenCL's creators drop
+	 * CL_MEM_COPY_HOST_PTR, whose NULL host_ptr would be a different one).
+	 */
+	void (*refuse)(const struct ava_abi_fn *fn, unsigned arg, void *const *args);
 };
 
 /*
