@@ -146,6 +146,161 @@ static int image_shape(void *const *args, struct ava_gen_rect *r)
 	return 0;
 }
 
+/* Bytes of one element of fmt (CL_IMAGE_ELEMENT_SIZE), or 0 for a format OpenCL 3.0 lacks. */
+static uint64_t format_bytes(const cl_image_format *fmt)
+{
+	uint64_t channels = 0, per = 0;
+
+	switch (fmt->image_channel_data_type) {
+	case CL_UNORM_SHORT_565:
+	case CL_UNORM_SHORT_555:
+		return 2; /* packed: one value per element, whatever the order */
+	case CL_UNORM_INT_101010:
+	case CL_UNORM_INT_101010_2:
+		return 4;
+	case CL_SNORM_INT8:
+	case CL_UNORM_INT8:
+	case CL_SIGNED_INT8:
+	case CL_UNSIGNED_INT8:
+		per = 1;
+		break;
+	case CL_SNORM_INT16:
+	case CL_UNORM_INT16:
+	case CL_SIGNED_INT16:
+	case CL_UNSIGNED_INT16:
+	case CL_HALF_FLOAT:
+		per = 2;
+		break;
+	case CL_SIGNED_INT32:
+	case CL_UNSIGNED_INT32:
+	case CL_FLOAT:
+		per = 4;
+		break;
+	case CL_UNORM_INT24:
+		per = 4; /* CL_DEPTH or CL_DEPTH_STENCIL: 24 bits in 32 */
+		break;
+	default:
+		return 0;
+	}
+	switch (fmt->image_channel_order) {
+	case CL_R:
+	case CL_A:
+	case CL_INTENSITY:
+	case CL_LUMINANCE:
+	case CL_Rx:
+	case CL_DEPTH:
+		channels = 1;
+		break;
+	case CL_DEPTH_STENCIL: /* UNORM_INT24: 24 + 8 bits; FLOAT: a float and 8 bits in 32 */
+		return fmt->image_channel_data_type == CL_UNORM_INT24 ? 4
+		       : fmt->image_channel_data_type == CL_FLOAT     ? 8
+								      : 0;
+	case CL_RG:
+	case CL_RA:
+	case CL_RGx:
+		channels = 2;
+		break;
+	case CL_RGB:
+	case CL_RGBx:
+	case CL_sRGB:
+	case CL_sRGBx:
+		channels = 3;
+		break;
+	case CL_RGBA:
+	case CL_BGRA:
+	case CL_ARGB:
+	case CL_ABGR:
+	case CL_sRGBA:
+	case CL_sBGRA:
+		channels = 4;
+		break;
+	default:
+		return 0;
+	}
+	return per == 4 && fmt->image_channel_data_type == CL_UNORM_INT24 && channels != 1
+		   ? 0
+		   : channels * per;
+}
+
+/*
+ * An image's host memory at creation (CL_MEM_COPY_HOST_PTR; the spec turns
+ * CL_MEM_USE_HOST_PTR into it): the whole image, width elements by height
+ * rows by depth or array size slices, at the descriptor's pitches. Without
+ * those flags nothing is read (the library refuses a host_ptr then): an
+ * empty rect. Pitches the specification does not allow (a row pitch below
+ * a row or no multiple of the element size, a slice pitch below its rows or
+ * no multiple of the row pitch, any slice pitch on a 1D or 2D image) are
+ * the library's to refuse: see opencl_rect_refuse.
+ */
+static int create_shape(cl_mem_flags flags, const cl_image_format *fmt, cl_mem_object_type type,
+			uint64_t w, uint64_t h, uint64_t d, uint64_t n, uint64_t rp, uint64_t sp,
+			struct ava_gen_rect *r)
+{
+	uint64_t elem, min;
+
+	memset(r, 0, sizeof(*r));
+	if (!(flags & (CL_MEM_COPY_HOST_PTR | CL_MEM_USE_HOST_PTR)))
+		return 0;
+	if (!fmt || !(elem = format_bytes(fmt)) || !w ||
+	    __builtin_mul_overflow(w, elem, &r->row_bytes))
+		return -EINVAL;
+	if (rp == 0)
+		rp = r->row_bytes;
+	if (rp < r->row_bytes || rp % elem)
+		return -EINVAL;
+	r->rows = 1;
+	r->slices = 1;
+	r->row_pitch = rp;
+	switch (type) {
+	case CL_MEM_OBJECT_IMAGE1D:
+	case CL_MEM_OBJECT_IMAGE1D_BUFFER:
+		if (sp)
+			return -EINVAL;
+		break;
+	case CL_MEM_OBJECT_IMAGE2D:
+		if (sp || !h)
+			return -EINVAL;
+		r->rows = h;
+		break;
+	case CL_MEM_OBJECT_IMAGE1D_ARRAY:
+		if (!n || (sp && (sp < rp || sp % rp)))
+			return -EINVAL;
+		r->slices = n;
+		r->slice_pitch = sp ? sp : rp;
+		break;
+	case CL_MEM_OBJECT_IMAGE2D_ARRAY:
+	case CL_MEM_OBJECT_IMAGE3D: {
+		uint64_t slices = type == CL_MEM_OBJECT_IMAGE3D ? d : n;
+		if (!h || !slices || __builtin_mul_overflow(rp, h, &min) ||
+		    (sp && (sp < min || sp % rp)))
+			return -EINVAL;
+		r->rows = h;
+		r->slices = slices;
+		r->slice_pitch = sp ? sp : min;
+		break;
+	}
+	default:
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* clCreateImage (first == 1) and clCreateImageWithProperties (first == 2): flags, format, desc. */
+static int desc_shape(void *const *args, unsigned first, struct ava_gen_rect *r)
+{
+	cl_mem_flags flags = *(const cl_mem_flags *)args[first];
+	const cl_image_format *fmt = *(const cl_image_format *const *)args[first + 1];
+	const cl_image_desc *desc = *(const cl_image_desc *const *)args[first + 2];
+
+	if (!desc) {
+		memset(r, 0, sizeof(*r));
+		return flags & (CL_MEM_COPY_HOST_PTR | CL_MEM_USE_HOST_PTR) ? -EINVAL : 0;
+	}
+	return create_shape(flags, fmt, desc->image_type, desc->image_width, desc->image_height,
+			    desc->image_depth, desc->image_array_size, desc->image_row_pitch,
+			    desc->image_slice_pitch, r);
+}
+
 static int opencl_rect_shape(const struct ava_abi_fn *fn, unsigned arg, void *const *args,
 			     struct ava_gen_rect *ret)
 {
@@ -154,6 +309,20 @@ static int opencl_rect_shape(const struct ava_abi_fn *fn, unsigned arg, void *co
 		return buffer_shape(args, ret);
 	if (is_fn(fn, "clEnqueueReadImage", "clEnqueueWriteImage"))
 		return image_shape(args, ret);
+	if (strcmp(fn->name, "clCreateImage") == 0)
+		return desc_shape(args, 1, ret);
+	if (strcmp(fn->name, "clCreateImageWithProperties") == 0)
+		return desc_shape(args, 2, ret);
+	if (strcmp(fn->name, "clCreateImage2D") == 0)
+		return create_shape(*(const cl_mem_flags *)args[1],
+				    *(const cl_image_format *const *)args[2], CL_MEM_OBJECT_IMAGE2D,
+				    ARG_SIZE(args, 3), ARG_SIZE(args, 4), 1, 0, ARG_SIZE(args, 5),
+				    0, ret);
+	if (strcmp(fn->name, "clCreateImage3D") == 0)
+		return create_shape(*(const cl_mem_flags *)args[1],
+				    *(const cl_image_format *const *)args[2], CL_MEM_OBJECT_IMAGE3D,
+				    ARG_SIZE(args, 3), ARG_SIZE(args, 4), ARG_SIZE(args, 5), 0,
+				    ARG_SIZE(args, 6), ARG_SIZE(args, 7), ret);
 	return -ENOENT;
 }
 
@@ -175,10 +344,36 @@ static void opencl_rect_pack(const struct ava_abi_fn *fn, unsigned arg, void *co
 	} else if (is_fn(fn, "clEnqueueReadImage", "clEnqueueWriteImage")) {
 		*(size_t *)args[IMG_ROW_PITCH] = 0;
 		*(size_t *)args[IMG_SLICE_PITCH] = 0;
+	} else if (is_fn(fn, "clCreateImage", "clCreateImageWithProperties")) {
+		cl_image_desc *desc =
+		    *(cl_image_desc *const *)args[arg - 1]; /* the server's copy */
+		if (desc)
+			desc->image_row_pitch = desc->image_slice_pitch = 0;
+	} else if (strcmp(fn->name, "clCreateImage2D") == 0) {
+		*(size_t *)args[5] = 0;
+	} else if (strcmp(fn->name, "clCreateImage3D") == 0) {
+		*(size_t *)args[6] = 0;
+		*(size_t *)args[7] = 0;
 	}
+}
+
+/*
+ * A creator whose image memory has no shape gets no host_ptr (the runtime
+ * made it NULL) and so no host-pointer flags: the library then answers the
+ * descriptor, format or pitches itself (PoCL checks pitches with or without
+ * host memory), and never reads the application's memory.
+ */
+static void opencl_rect_refuse(const struct ava_abi_fn *fn, unsigned arg, void *const *args)
+{
+	unsigned flags_arg = strcmp(fn->name, "clCreateImageWithProperties") == 0 ? 2 : 1;
+	(void)arg;
+	if (strncmp(fn->name, "clCreateImage", strlen("clCreateImage")) == 0)
+		*(cl_mem_flags *)args[flags_arg] &=
+		    ~(cl_mem_flags)(CL_MEM_COPY_HOST_PTR | CL_MEM_USE_HOST_PTR);
 }
 
 const struct ava_gen_rect_ops ava_opencl_rect_ops = {
 	.shape = opencl_rect_shape,
 	.pack = opencl_rect_pack,
+	.refuse = opencl_rect_refuse,
 };

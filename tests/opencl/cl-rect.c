@@ -9,10 +9,14 @@
  * and behind a user event; clEnqueueWriteImage / clEnqueueReadImage on a
  * 2D image (row pitch 0 and larger), a 3D image and a 2D image array with
  * slice pitches, and a 1D image array; and the errors for a NULL region, a
- * zero region and pitches that are too small. Every result is checked
+ * zero region and pitches that are too small; images created from pitched
+ * host memory (CL_MEM_COPY_HOST_PTR, CL_MEM_USE_HOST_PTR, each creator) and
+ * the errors for host memory the library must refuse. Every result is checked
  * against a model kept on the CPU; what is printed is the same on every
  * conforming run.
  */
+/* clCreateImage2D and clCreateImage3D take host memory too. */
+#define CL_USE_DEPRECATED_OPENCL_1_1_APIS
 #include "clt.h"
 
 #include <inttypes.h>
@@ -357,6 +361,124 @@ static void images(cl_context ctx, cl_command_queue q, cl_device_id dev)
 	image_free(&im);
 }
 
+/*
+ * An image created from host memory laid out at (rp, sp): read back whole
+ * and packed, it must be that memory's image-sized rect.
+ */
+static void created_check(cl_command_queue q, cl_mem mem, const char *what, size_t w, size_t h,
+			  size_t d, size_t rp, size_t sp)
+{
+	const size_t zero[3] = { 0, 0, 0 }, mreg[3] = { w * 4, h, d }, reg[3] = { w, h, d };
+	size_t n = w * 4 * h * d;
+	uint8_t *all = malloc(n), *expect = malloc(n);
+	CLT_ASSERT(all && expect, "out of memory");
+	rect_copy(expect, zero, 0, 0, host, zero, rp, sp, mreg);
+	memset(all, 0, n);
+	CLT_CHECK(clEnqueueReadImage(q, mem, CL_TRUE, zero, reg, 0, 0, all, 0, NULL, NULL));
+	CLT_ASSERT(memcmp(all, expect, n) == 0, "%s: image differs from its host memory", what);
+	printf("%s: ok, image %016" PRIx64 "\n", what, clt_fnv1a(all, n));
+	free(all);
+	free(expect);
+	CLT_CHECK(clReleaseMemObject(mem));
+}
+
+static cl_mem create(cl_context ctx, cl_mem_flags flags, cl_mem_object_type type, size_t w,
+		     size_t h, size_t d, size_t rp, size_t sp, void *ptr, cl_int *err)
+{
+	cl_image_format fmt = { CL_RGBA, CL_UNSIGNED_INT8 };
+	cl_image_desc desc;
+	memset(&desc, 0, sizeof(desc));
+	desc.image_type = type;
+	desc.image_width = w;
+	desc.image_height = type == CL_MEM_OBJECT_IMAGE1D_ARRAY ? 0 : h;
+	desc.image_depth = type == CL_MEM_OBJECT_IMAGE3D ? d : 0;
+	desc.image_array_size = type == CL_MEM_OBJECT_IMAGE2D_ARRAY   ? d
+				: type == CL_MEM_OBJECT_IMAGE1D_ARRAY ? h
+								      : 0;
+	desc.image_row_pitch = rp;
+	desc.image_slice_pitch = sp;
+	return clCreateImage(ctx, flags, &fmt, &desc, ptr, err);
+}
+
+/* Images created with CL_MEM_COPY_HOST_PTR and CL_MEM_USE_HOST_PTR from pitched memory. */
+static void created_images(cl_context ctx, cl_command_queue q)
+{
+	cl_image_format fmt = { CL_RGBA, CL_UNSIGNED_INT8 };
+	cl_int err;
+	cl_mem m;
+
+	prefill(host, HOST_BYTES, 29);
+	m = create(ctx, CL_MEM_COPY_HOST_PTR, CL_MEM_OBJECT_IMAGE2D, 9, 7, 1, 0, 0, host, &err);
+	CLT_CHECK(err);
+	created_check(q, m, "created 2D 9x7, COPY_HOST_PTR, row pitch 0", 9, 7, 1, 0, 0);
+	m = create(ctx, CL_MEM_COPY_HOST_PTR, CL_MEM_OBJECT_IMAGE2D, 9, 7, 1, 48, 0, host, &err);
+	CLT_CHECK(err);
+	created_check(q, m, "created 2D 9x7, COPY_HOST_PTR, row pitch 48", 9, 7, 1, 48, 0);
+	m = create(ctx, CL_MEM_READ_ONLY | CL_MEM_USE_HOST_PTR, CL_MEM_OBJECT_IMAGE2D, 9, 7, 1, 40,
+		   0, host, &err);
+	CLT_CHECK(err);
+	created_check(q, m, "created 2D 9x7, USE_HOST_PTR, row pitch 40", 9, 7, 1, 40, 0);
+	m = create(ctx, CL_MEM_COPY_HOST_PTR, CL_MEM_OBJECT_IMAGE3D, 5, 4, 3, 24, 120, host, &err);
+	CLT_CHECK(err);
+	created_check(q, m, "created 3D 5x4x3, pitches 24/120", 5, 4, 3, 24, 120);
+	m = create(ctx, CL_MEM_COPY_HOST_PTR, CL_MEM_OBJECT_IMAGE2D_ARRAY, 6, 3, 2, 0, 96, host,
+		   &err);
+	CLT_CHECK(err);
+	created_check(q, m, "created 2D array 6x3x2, pitches 0/96", 6, 3, 2, 0, 96);
+	m = create(ctx, CL_MEM_COPY_HOST_PTR, CL_MEM_OBJECT_IMAGE1D, 11, 1, 1, 0, 0, host, &err);
+	CLT_CHECK(err);
+	created_check(q, m, "created 1D 11, COPY_HOST_PTR", 11, 1, 1, 0, 0);
+	m = create(ctx, CL_MEM_COPY_HOST_PTR, CL_MEM_OBJECT_IMAGE1D_ARRAY, 7, 3, 1, 32, 32, host,
+		   &err);
+	CLT_CHECK(err);
+	created_check(q, m, "created 1D array 7x3, pitches 32/32", 7, 3, 1, 32, 0);
+	cl_mem_properties props[] = { 0 };
+	cl_image_desc desc;
+	memset(&desc, 0, sizeof(desc));
+	desc.image_type = CL_MEM_OBJECT_IMAGE2D;
+	desc.image_width = 8;
+	desc.image_height = 5;
+	desc.image_row_pitch = 36;
+	m = clCreateImageWithProperties(ctx, props, CL_MEM_COPY_HOST_PTR, &fmt, &desc, host, &err);
+	CLT_CHECK(err);
+	created_check(q, m, "created with properties 2D 8x5, row pitch 36", 8, 5, 1, 36, 0);
+	m = clCreateImage2D(ctx, CL_MEM_COPY_HOST_PTR, &fmt, 10, 6, 44, host, &err);
+	CLT_CHECK(err);
+	created_check(q, m, "clCreateImage2D 10x6, row pitch 44", 10, 6, 1, 44, 0);
+	m = clCreateImage3D(ctx, CL_MEM_COPY_HOST_PTR, &fmt, 4, 3, 2, 20, 80, host, &err);
+	CLT_CHECK(err);
+	created_check(q, m, "clCreateImage3D 4x3x2, pitches 20/80", 4, 3, 2, 20, 80);
+
+	/* what the library answers for host memory it must refuse */
+	m = create(ctx, CL_MEM_COPY_HOST_PTR, CL_MEM_OBJECT_IMAGE2D, 4, 3, 1, 0, 0, NULL, &err);
+	printf("create, COPY_HOST_PTR and a NULL host_ptr: %s, %s\n", clt_err_name(err),
+	       m ? "an image" : "NULL");
+	m = create(ctx, 0, CL_MEM_OBJECT_IMAGE2D, 4, 3, 1, 0, 0, host, &err);
+	printf("create, a host_ptr without flags: %s, %s\n", clt_err_name(err),
+	       m ? "an image" : "NULL");
+	m = create(ctx, CL_MEM_COPY_HOST_PTR | CL_MEM_USE_HOST_PTR, CL_MEM_OBJECT_IMAGE2D, 4, 3, 1,
+		   0, 0, host, &err);
+	printf("create, COPY_HOST_PTR and USE_HOST_PTR: %s, %s\n", clt_err_name(err),
+	       m ? "an image" : "NULL");
+	m = create(ctx, CL_MEM_COPY_HOST_PTR, CL_MEM_OBJECT_IMAGE2D, 4, 3, 1, 18, 0, host, &err);
+	printf("create, row pitch no multiple of the element: %s, %s\n", clt_err_name(err),
+	       m ? "an image" : "NULL");
+	m = create(ctx, CL_MEM_COPY_HOST_PTR, CL_MEM_OBJECT_IMAGE2D, 4, 3, 1, 0, 99, host, &err);
+	printf("create, 2D with a slice pitch: %s, %s\n", clt_err_name(err),
+	       m ? "an image" : "NULL");
+	m = create(ctx, CL_MEM_COPY_HOST_PTR, CL_MEM_OBJECT_IMAGE3D, 4, 3, 2, 16, 40, host, &err);
+	printf("create, 3D slice pitch too small: %s, %s\n", clt_err_name(err),
+	       m ? "an image" : "NULL");
+	m = create(ctx, CL_MEM_COPY_HOST_PTR, CL_MEM_OBJECT_IMAGE2D, 0, 3, 1, 0, 0, host, &err);
+	printf("create, width 0: %s, %s\n", clt_err_name(err), m ? "an image" : "NULL");
+	m = clCreateImage(ctx, CL_MEM_COPY_HOST_PTR, &fmt, NULL, host, &err);
+	printf("create, NULL descriptor: %s, %s\n", clt_err_name(err), m ? "an image" : "NULL");
+	cl_image_format bad = { 0x1234, CL_UNSIGNED_INT8 };
+	m = clCreateImage2D(ctx, CL_MEM_COPY_HOST_PTR, &bad, 4, 3, 0, host, &err);
+	printf("create, unknown channel order: %s, %s\n", clt_err_name(err),
+	       m ? "an image" : "NULL");
+}
+
 int main(void)
 {
 	clt_init(120);
@@ -371,6 +493,10 @@ int main(void)
 
 	buffer_rects(ctx, q);
 	images(ctx, q, dev);
+	cl_bool support = CL_FALSE;
+	CLT_CHECK(clGetDeviceInfo(dev, CL_DEVICE_IMAGE_SUPPORT, sizeof(support), &support, NULL));
+	if (support)
+		created_images(ctx, q);
 
 	CLT_CHECK(clReleaseCommandQueue(q));
 	CLT_CHECK(clReleaseContext(ctx));
