@@ -94,6 +94,13 @@ struct mapping {
 	bool writable;
 	bool busy;	      /* an unmap of it is running */
 	uint64_t transfer_id; /* a readable mapping's DATA not yet sent, else 0 */
+	/*
+	 * A rect mapping (AVA_ABI_V_RECT result): the guest's bytes are packed,
+	 * the library's lie at ptr as shape says. broken: the library reported
+	 * no layout, so its memory is neither read nor written.
+	 */
+	bool rect, broken;
+	struct ava_gen_rect shape;
 	uint16_t n_objs;
 	void *objs[AVA_ABI_MAX_ARGS];
 	uint16_t types[AVA_ABI_MAX_ARGS];
@@ -485,6 +492,8 @@ struct late {
 	void *buf;
 	size_t len_bytes;
 	bool borrowed; /* buf is the library's (a mapping): not freed here */
+	bool rect;     /* a rect mapping: buf laid out as shape, packed when sent */
+	struct ava_gen_rect shape;
 };
 
 static pthread_mutex_t g_late_lock = PTHREAD_MUTEX_INITIALIZER; /* g_late; held while sending */
@@ -553,9 +562,17 @@ static void late_flush(uint32_t session_id)
 			continue;
 		}
 		*pp = l->next;
-		if (l->transfer_id)
+		if (l->transfer_id && l->rect && st > 0) {
+			void *packed = malloc(l->len_bytes ? l->len_bytes : 1);
+			if (packed)
+				ava_gen_rect_pack(&l->shape, l->buf, packed);
+			send_data(l->session_id, l->fn_id, l->transfer_id, packed != NULL, packed,
+				  l->len_bytes);
+			free(packed);
+		} else if (l->transfer_id) {
 			send_data(l->session_id, l->fn_id, l->transfer_id, st > 0, l->buf,
 				  l->len_bytes);
+		}
 		l->next = done;
 		done = l;
 	}
@@ -722,7 +739,7 @@ static uint16_t rects_prepare(struct session *s, const struct ava_abi_fn *fn,
 
 /* A readable mapping's bytes go to the guest from the library's own pointer once ev completes. */
 static int map_late_add(struct session *s, uint32_t fn_id, uint64_t transfer_id, void *ptr,
-			size_t len_bytes, void *event)
+			size_t len_bytes, const struct ava_gen_rect *rect, void *event)
 {
 	struct late *l = calloc(1, sizeof(*l));
 	if (!l)
@@ -746,6 +763,10 @@ static int map_late_add(struct session *s, uint32_t fn_id, uint64_t transfer_id,
 	l->buf = ptr;
 	l->len_bytes = len_bytes;
 	l->borrowed = true;
+	if (rect) {
+		l->rect = true;
+		l->shape = *rect;
+	}
 	g_event_ops->retain(event);
 	pthread_mutex_lock(&g_late_lock);
 	l->next = g_late;
@@ -910,7 +931,9 @@ static uint16_t unmap_prepare(struct session *s, const struct ava_abi_fn *fn,
 	pthread_mutex_unlock(&g_lock);
 	if (transfer_id)
 		map_late_cancel(s->id, transfer_id);
-	if (view->count)
+	if (view->count && m->rect && !m->broken)
+		ava_gen_rect_unpack(&m->shape, view->data, m->ptr);
+	else if (view->count && !m->rect)
 		memcpy(m->ptr, view->data, (size_t)view->count);
 	*ret_ptr = m->ptr;
 	*ret_m = m;
@@ -1319,6 +1342,8 @@ static void execute_call(struct session *s, const struct ava_wire_header *hdr,
 	if (fn->ret.kind == AVA_ABI_MAP) {
 		/* the mapping's size is the library's (the plan's), never the guest's word */
 		const struct ava_abi_view *t = &views[fn->n_args];
+		if (fn->ret.flags & AVA_ABI_V_RECT)
+			plan.map_count = t->count; /* checked once the arguments are decoded */
 		if (t->count != plan.map_count || t->access != plan.map_access) {
 			logmsg("session %u: %s: mapping of %llu bytes (access %u), the spec says "
 			       "%llu (access %u)",
@@ -1424,6 +1449,21 @@ static void execute_call(struct session *s, const struct ava_wire_header *hdr,
 	status = rects_prepare(s, fn, views, argv, slots);
 	if (status != AVA_STATUS_OK)
 		goto reply;
+	if (fn->ret.kind == AVA_ABI_MAP && (fn->ret.flags & AVA_ABI_V_RECT)) {
+		/* a rect mapping's size is the packed size of the server's own shape */
+		struct ava_gen_rect r;
+		uint64_t bytes = 0;
+		if (!g_rect_ops || g_rect_ops->shape(fn, fn->n_args, argv, &r) < 0 ||
+		    ava_gen_rect_bytes(&r, &bytes) < 0)
+			bytes = 0;
+		if (views[fn->n_args].count != bytes) {
+			logmsg("session %u: %s: mapping of %llu bytes, its rect %llu", s->id,
+			       fn->name, (unsigned long long)views[fn->n_args].count,
+			       (unsigned long long)bytes);
+			status = AVA_STATUS_MALFORMED;
+			goto reply;
+		}
+	}
 	if (cb_arg >= 0 && views[cb_arg].u64 != 0) {
 		const struct ava_abi_value *v = &fn->args[cb_arg];
 		uint64_t ud = ud_arg >= 0 ? views[ud_arg].u64 : 0;
@@ -1477,6 +1517,20 @@ static void execute_call(struct session *s, const struct ava_wire_header *hdr,
 		const struct ava_abi_view *t = &views[fn->n_args];
 		mapped = mapping_add(s, fn, argv, retslot.p, t->count,
 				     (t->access & AVA_ABI_MAP_WRITE) != 0);
+		if (mapped && (fn->ret.flags & AVA_ABI_V_RECT)) {
+			/*
+			 * The library's layout of the mapping, from the pitches it
+			 * reported; the reply reports the packed ones of the guest's
+			 * memory instead. A layout that is not the rect's own size is
+			 * never trusted to read or write the library's memory.
+			 */
+			uint64_t bytes = 0;
+			mapped->rect = true;
+			mapped->broken = !g_rect_ops || !g_rect_ops->mapped ||
+					 g_rect_ops->mapped(fn, argv, &mapped->shape) < 0 ||
+					 ava_gen_rect_bytes(&mapped->shape, &bytes) < 0 ||
+					 bytes != t->count;
+		}
 		if (!mapped) {
 			struct mapping tmp = { .ptr = retslot.p };
 			for (uint16_t i = 0; i < fn->n_args; i++) {
@@ -1499,9 +1553,9 @@ static void execute_call(struct session *s, const struct ava_wire_header *hdr,
 		bool kept = success && ev && late_add(s, fn, views, late_bufs, ev) == 0;
 		if (map_read) {
 			const struct ava_abi_view *t = &views[fn->n_args];
-			if (mapped && ev &&
-			    map_late_add(s, fn->id, t->u64, mapped->ptr, (size_t)t->count, ev) ==
-				0) {
+			if (mapped && ev && !(mapped->rect && mapped->broken) &&
+			    map_late_add(s, fn->id, t->u64, mapped->ptr, (size_t)t->count,
+					 mapped->rect ? &mapped->shape : NULL, ev) == 0) {
 				pthread_mutex_lock(&g_lock);
 				mapped->transfer_id = t->u64;
 				pthread_mutex_unlock(&g_lock);

@@ -959,7 +959,10 @@ static void emit_plan(struct emitter *e, const struct plan_src *src)
 	if (src->map) {
 		char *lhs = xasprintf("%s->map_count", plan);
 
-		emit_assign(e, 1, lhs, src->map->map_count);
+		if (src->map->ret.abi.flags & AVA_ABI_V_RECT)
+			put(e, 1, "%s = AVA_GEN_COUNT_FROM_WIRE; /* the rect shape's */", lhs);
+		else
+			emit_assign(e, 1, lhs, src->map->map_count);
 		free(lhs);
 		put(e, 1, "%s->map_access = (uint8_t)(((%s) ? AVA_ABI_MAP_READ : 0) |", plan,
 		    src->map->map_read);

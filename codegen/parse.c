@@ -1263,8 +1263,9 @@ static void annotation(struct body *b, CXCursor c, struct scope sc)
 		}
 		v->unmaps = true;
 	} else if (strcmp(name, "__ava_rect") == 0) {
-		if (sc.arg < 0 || b->kind != BODY_FN) {
-			error_at(b->p, c, "ava_rect applies to function arguments only");
+		if (b->kind != BODY_FN) {
+			error_at(b->p, c,
+				 "ava_rect applies to function arguments and results only");
 			goto out;
 		}
 		v->rect = true;
@@ -1798,6 +1799,10 @@ static bool settle_value(struct parser *p, struct ava_codegen_value *v, const st
 		ok = true;
 		goto out;
 	}
+	if (a->rect && is_ret && !a->mapping) {
+		error_loc(p, a->rect_where, "ava_rect on %s, a result: it needs ava_mapping", what);
+		goto out;
+	}
 	if (a->mapping || a->unmaps) {
 		if (!is_pointer(t) || is_function_pointer(t) || a->has_buffer || a->in || a->out ||
 		    a->handle || a->opaque || a->element) {
@@ -1808,6 +1813,11 @@ static bool settle_value(struct parser *p, struct ava_codegen_value *v, const st
 		}
 		v->abi.kind = a->mapping ? AVA_ABI_MAP : AVA_ABI_UNMAP;
 		v->abi.size_bytes = 1;
+		if (a->rect && a->mapping)
+			v->abi.flags |= AVA_ABI_V_RECT; /* its count is the rect shape's */
+		else if (a->rect)
+			error_loc(p, a->rect_where,
+				  "ava_rect on %s: it does not apply to ava_unmaps", what);
 		v->abi.max_count = a->has_max ? a->max : AVA_CODEGEN_BUFFER_MAX_BYTES;
 		ok = true;
 		goto out;

@@ -246,6 +246,8 @@ static bool check_value(const struct scope *sc, const struct ava_abi_value *v, e
 			     v->size_bytes);
 		if (v->dir || v->elem || v->handle_type || v->callback_id || v->n_fields)
 			FAIL("%s value with non-zero unused fields", kind_name(v->kind));
+		if (v->kind == AVA_ABI_MAP)
+			allowed_flags = AVA_ABI_V_RECT; /* laid out as the rect shape says */
 		break;
 	case AVA_ABI_CALLBACK:
 		if (v->callback_id >= sc->n_callbacks)

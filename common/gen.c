@@ -40,6 +40,23 @@ int ava_gen_rect_bytes(const struct ava_gen_rect *r, uint64_t *ret_bytes)
 	return 0;
 }
 
+int ava_gen_rect_extent(const struct ava_gen_rect *r, uint64_t *ret_bytes)
+{
+	uint64_t bytes, a, b;
+
+	if (ava_gen_rect_bytes(r, &bytes) < 0)
+		return -EINVAL;
+	if (!bytes) {
+		*ret_bytes = 0;
+		return 0;
+	}
+	/* checked by ava_gen_rect_bytes: none of this overflows */
+	a = (r->slices - 1) * r->slice_pitch;
+	b = (r->rows - 1) * r->row_pitch;
+	*ret_bytes = r->offset_bytes + a + b + r->row_bytes;
+	return 0;
+}
+
 /*
  * Rows in ascending order, slice by slice, as a library's row-by-row copy
  * goes: pitches smaller than a row overlap the same way.

@@ -94,6 +94,13 @@ struct mapping {
 	size_t len_bytes;
 	bool writable;
 	bool owned; /* ptr was allocated here (else the application's, from the placer) */
+	/*
+	 * A rect mapping: ptr holds the rect as shape lays it out, the wire
+	 * its wire_bytes packed (else wire_bytes is len_bytes).
+	 */
+	bool rect;
+	struct ava_gen_rect shape;
+	size_t wire_bytes;
 };
 
 struct cb_item {
@@ -1319,14 +1326,22 @@ static int encode_args(struct conn *c, const struct ava_guestlib_fn *gf,
 		}
 		case AVA_ABI_UNMAP: {
 			/* the mapping's id, then its bytes if it was mapped for writing */
-			size_t n = unmapping->writable ? unmapping->len_bytes : 0;
+			size_t n = unmapping->writable ? unmapping->wire_bytes : 0;
+			void *packed = NULL;
 			vw->u64 = unmapping->id;
 			vw->count = n;
+			if (n && unmapping->rect) {
+				packed = malloc(n);
+				if (!packed)
+					return -ENOMEM;
+				ava_gen_rect_pack(&unmapping->shape, unmapping->ptr, packed);
+			}
 			r = ava_wire_put_u64(b, unmapping->id);
 			if (r == 0)
 				r = ava_wire_put_u64(b, n);
 			if (r == 0 && n)
-				r = ava_wire_put_bytes(b, unmapping->ptr, n);
+				r = ava_wire_put_bytes(b, packed ? packed : unmapping->ptr, n);
+			free(packed);
 			break;
 		}
 		default:
@@ -1558,6 +1573,7 @@ static struct mapping *mapping_new(const struct ava_guestlib_api *api, uint32_t 
 	if (!m)
 		return NULL;
 	m->len_bytes = len_bytes;
+	m->wire_bytes = len_bytes;
 	m->writable = writable;
 	if (g_map_placer)
 		m->ptr = g_map_placer(api->abi, fn_id, args, len_bytes);
@@ -1757,10 +1773,35 @@ void ava_guestlib_call(const struct ava_guestlib_api *api, uint32_t fn_id, void 
 			return;
 		}
 	}
+	/*
+	 * A rect mapping: the application's memory holds the rect as the
+	 * API's shape lays it out (the pitches the server reports), the wire
+	 * its packed bytes; none when the arguments describe no rect (the
+	 * library answers them).
+	 */
+	struct ava_gen_rect map_rect;
+	bool map_is_rect = false;
+	uint64_t map_len = plan.map_count;
+	if (fn->ret.kind == AVA_ABI_MAP && (fn->ret.flags & AVA_ABI_V_RECT)) {
+		uint64_t bytes = 0;
+		map_len = 0;
+		map_is_rect = g_rect_ops &&
+			      g_rect_ops->shape(fn, fn->n_args, args, &map_rect) == 0 &&
+			      ava_gen_rect_bytes(&map_rect, &bytes) == 0 &&
+			      ava_gen_rect_extent(&map_rect, &map_len) == 0;
+		plan.map_count = map_is_rect ? bytes : 0;
+		if (!map_is_rect)
+			map_len = 0;
+	}
 	if (fn->ret.kind == AVA_ABI_MAP) {
-		if (plan.map_count <= fn->ret.max_count)
-			mapping = mapping_new(api, fn_id, args, (size_t)plan.map_count,
+		if (plan.map_count <= fn->ret.max_count && map_len <= SIZE_MAX)
+			mapping = mapping_new(api, fn_id, args, (size_t)map_len,
 					      (plan.map_access & AVA_ABI_MAP_WRITE) != 0);
+		if (mapping && map_is_rect) {
+			mapping->rect = true;
+			mapping->shape = map_rect;
+			mapping->wire_bytes = (size_t)plan.map_count;
+		}
 		if (!mapping) {
 			say("%s: no memory for a mapping of %llu bytes", fn->name,
 			    (unsigned long long)plan.map_count);
@@ -1887,7 +1928,9 @@ void ava_guestlib_call(const struct ava_guestlib_api *api, uint32_t fn_id, void 
 		mt->id = map_transfer;
 		mt->seq = hdr.seq;
 		mt->dst = mapping->ptr;
-		mt->len_bytes = mapping->len_bytes;
+		mt->len_bytes = mapping->wire_bytes;
+		mt->rect = mapping->rect;
+		mt->shape = mapping->shape;
 		mt->fn_id = fn->id;
 		mt->next = c->transfers;
 		c->transfers = mt;

@@ -114,6 +114,16 @@ struct ava_gen_rect_ops {
 	 * CL_MEM_COPY_HOST_PTR, whose NULL host_ptr would be a different one).
 	 */
 	void (*refuse)(const struct ava_abi_fn *fn, unsigned arg, void *const *args);
+	/*
+	 * Server only, for a rect mapping (an ava_mapping result with
+	 * ava_rect; shape is then called with arg == fn->n_args and gives the
+	 * layout of the guest's memory for it, from offset 0): after a
+	 * successful call, fills *ret with the library's layout of the mapped
+	 * bytes at the pointer it returned (the pitches it reported in the out
+	 * arguments) and rewrites those out arguments to the guest layout's
+	 * pitches. Returns 0, or < 0: the mapping's bytes then never travel.
+	 */
+	int (*mapped)(const struct ava_abi_fn *fn, void *const *args, struct ava_gen_rect *ret);
 };
 
 /*
@@ -122,6 +132,14 @@ struct ava_gen_rect_ops {
  * still answers). Returns 0, or -EINVAL.
  */
 int ava_gen_rect_bytes(const struct ava_gen_rect *r, uint64_t *ret_bytes)
+    __attribute__((warn_unused_result));
+
+/*
+ * The bytes from the pointer to one past the rect's last byte (0 for an
+ * empty rect): how much memory laid out as r says needs. Returns 0, or
+ * -EINVAL as ava_gen_rect_bytes.
+ */
+int ava_gen_rect_extent(const struct ava_gen_rect *r, uint64_t *ret_bytes)
     __attribute__((warn_unused_result));
 
 /* Copies the rect of app (laid out as r says) into packed, or (unpack) back. */

@@ -1347,6 +1347,14 @@ static void test_rect(void)
 	    -EINVAL);
 	CHECK_HAS(err, "output rect must be late");
 	CHECK_INT(ava_abi_parse(wide, strlen(wide), "r.abi", &api, err, sizeof(err)), -EINVAL);
+	static const char map[] =
+	    "ava-abi 2\n"
+	    "api r\n"
+	    "handle 1 ev\n"
+	    "fn 0 m ret=map:max=64:rect args=buffer:out:handle:1:max=1:event\n";
+	CHECK_INT(ava_abi_parse(map, strlen(map), "r.abi", &api, err, sizeof(err)), 0);
+	CHECK(api->fns[0].ret.kind == AVA_ABI_MAP && api->fns[0].ret.flags == AVA_ABI_V_RECT);
+	ava_abi_api_free(api);
 
 	/* 3 x 2 x 2 at offset 5, pitches 4 and 10: packed, then back around a pattern */
 	const struct ava_gen_rect r = { .offset_bytes = 5,
@@ -1385,6 +1393,9 @@ static void test_rect(void)
 	e = r;
 	e.row_bytes = UINT64_MAX / 2;
 	CHECK_INT(ava_gen_rect_bytes(&e, &bytes), -EINVAL);
+	/* the extent: from the pointer to one past the last byte */
+	CHECK_INT(ava_gen_rect_extent(&r, &bytes), 0);
+	CHECK(bytes == 22);
 }
 
 /* ------------------------------------------------------------------------ */
