@@ -34,6 +34,10 @@ enum {
 	IMG_REGION = 4,
 	IMG_ROW_PITCH = 5,
 	IMG_SLICE_PITCH = 6,
+	MAP_IMAGE = 1, /* clEnqueueMapImage */
+	MAP_REGION = 5,
+	MAP_ROW_PITCH = 6,
+	MAP_SLICE_PITCH = 7,
 };
 
 #define ARG_PTR(args, i)  (*(const size_t *const *)(args)[i])
@@ -85,19 +89,15 @@ static int buffer_shape(void *const *args, struct ava_gen_rect *r)
 }
 
 /*
- * The host side of an image read or write: rows of region[0] elements. A
- * 0 row pitch is a row's size, a 0 slice pitch a row pitch times the rows;
- * a 1D image array's images are region[1] "slices" at the slice pitch
- * (0: the row pitch). Pitches the library accepts even though they are
- * smaller than a row (PoCL checks none) overlap as they do natively. A
- * region that does not fit the image's type is the library's to refuse.
+ * An image region in host memory: rows of region[0] elements. A 0 row
+ * pitch is a row's size, a 0 slice pitch a row pitch times the rows; a 1D
+ * image array's images are region[1] "slices" at the slice pitch (0: the
+ * row pitch). A region that does not fit the image's type is the library's
+ * to refuse. *ret_type gets the image's type.
  */
-static int image_shape(void *const *args, struct ava_gen_rect *r)
+static int image_layout(cl_mem image, const size_t *region, uint64_t rp, uint64_t sp,
+			struct ava_gen_rect *r, cl_mem_object_type *ret_type)
 {
-	cl_mem image = *(const cl_mem *)args[IMG_IMAGE];
-	const size_t *region = ARG_PTR(args, IMG_REGION);
-	uint64_t rp = ARG_SIZE(args, IMG_ROW_PITCH);
-	uint64_t sp = ARG_SIZE(args, IMG_SLICE_PITCH);
 	cl_mem_object_type type = 0;
 	size_t elem = 0;
 
@@ -110,6 +110,7 @@ static int image_shape(void *const *args, struct ava_gen_rect *r)
 	    clGetImageInfo(image, CL_IMAGE_ELEMENT_SIZE, sizeof(elem), &elem, NULL) != CL_SUCCESS ||
 	    !elem || __builtin_mul_overflow((uint64_t)region[0], (uint64_t)elem, &r->row_bytes))
 		return -EINVAL;
+	*ret_type = type;
 	if (rp == 0)
 		rp = r->row_bytes;
 	r->rows = 1;
@@ -143,6 +144,67 @@ static int image_shape(void *const *args, struct ava_gen_rect *r)
 	default:
 		return -EINVAL;
 	}
+	return 0;
+}
+
+/*
+ * The host side of an image read or write. Pitches the library accepts
+ * even though they are smaller than a row (PoCL checks none) overlap as
+ * they do natively.
+ */
+static int image_shape(void *const *args, struct ava_gen_rect *r)
+{
+	cl_mem_object_type type;
+	return image_layout(*(const cl_mem *)args[IMG_IMAGE], ARG_PTR(args, IMG_REGION),
+			    ARG_SIZE(args, IMG_ROW_PITCH), ARG_SIZE(args, IMG_SLICE_PITCH), r,
+			    &type);
+}
+
+/*
+ * clEnqueueMapImage: the guest's memory for the mapping holds the region at
+ * the image's own pitches (CL_IMAGE_ROW_PITCH and CL_IMAGE_SLICE_PITCH,
+ * which is what PoCL's mappings report natively); opencl_rect_mapped gives
+ * the library's layout and reports these pitches.
+ */
+static int map_shape(void *const *args, struct ava_gen_rect *r)
+{
+	cl_mem image = *(const cl_mem *)args[MAP_IMAGE];
+	cl_mem_object_type type;
+	size_t rp = 0, sp = 0;
+
+	if (clGetImageInfo(image, CL_IMAGE_ROW_PITCH, sizeof(rp), &rp, NULL) != CL_SUCCESS ||
+	    clGetImageInfo(image, CL_IMAGE_SLICE_PITCH, sizeof(sp), &sp, NULL) != CL_SUCCESS) {
+		memset(r, 0, sizeof(*r));
+		return -EINVAL;
+	}
+	if (image_layout(image, ARG_PTR(args, MAP_REGION), rp, sp, r, &type) < 0)
+		return -EINVAL;
+	/* an image's pitches may be smaller than the region's rows: never overlap */
+	if (r->row_pitch < r->row_bytes)
+		r->row_pitch = r->row_bytes;
+	if (r->slices > 1 && r->slice_pitch < r->row_pitch * r->rows)
+		r->slice_pitch = r->row_pitch * (r->rows ? r->rows : 1);
+	return 0;
+}
+
+static int opencl_rect_mapped(const struct ava_abi_fn *fn, void *const *args,
+			      struct ava_gen_rect *ret)
+{
+	size_t *rp = *(size_t *const *)args[MAP_ROW_PITCH]; /* the server's out buffers */
+	size_t *sp = *(size_t *const *)args[MAP_SLICE_PITCH];
+	cl_mem_object_type type = 0;
+	struct ava_gen_rect guest;
+
+	if (strcmp(fn->name, "clEnqueueMapImage") != 0 || !rp ||
+	    image_layout(*(const cl_mem *)args[MAP_IMAGE], ARG_PTR(args, MAP_REGION), *rp,
+			 sp ? *sp : 0, ret, &type) < 0 ||
+	    map_shape(args, &guest) < 0)
+		return -EINVAL;
+	/* Only the pitches that lay out the rect change: a 1D or 2D image keeps the rest. */
+	if (guest.rows > 1 || guest.slices > 1)
+		*rp = guest.row_pitch;
+	if (sp && guest.slices > 1)
+		*sp = guest.slice_pitch;
 	return 0;
 }
 
@@ -304,11 +366,12 @@ static int desc_shape(void *const *args, unsigned first, struct ava_gen_rect *r)
 static int opencl_rect_shape(const struct ava_abi_fn *fn, unsigned arg, void *const *args,
 			     struct ava_gen_rect *ret)
 {
-	(void)arg; /* each function has one rect: its ptr */
 	if (is_fn(fn, "clEnqueueReadBufferRect", "clEnqueueWriteBufferRect"))
 		return buffer_shape(args, ret);
 	if (is_fn(fn, "clEnqueueReadImage", "clEnqueueWriteImage"))
 		return image_shape(args, ret);
+	if (strcmp(fn->name, "clEnqueueMapImage") == 0 && arg == fn->n_args)
+		return map_shape(args, ret);
 	if (strcmp(fn->name, "clCreateImage") == 0)
 		return desc_shape(args, 1, ret);
 	if (strcmp(fn->name, "clCreateImageWithProperties") == 0)
@@ -376,4 +439,5 @@ const struct ava_gen_rect_ops ava_opencl_rect_ops = {
 	.shape = opencl_rect_shape,
 	.pack = opencl_rect_pack,
 	.refuse = opencl_rect_refuse,
+	.mapped = opencl_rect_mapped,
 };

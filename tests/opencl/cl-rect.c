@@ -10,7 +10,8 @@
  * 2D image (row pitch 0 and larger), a 3D image and a 2D image array with
  * slice pitches, and a 1D image array; and the errors for a NULL region, a
  * zero region and pitches that are too small; images created from pitched
- * host memory (CL_MEM_COPY_HOST_PTR, CL_MEM_USE_HOST_PTR, each creator) and
+ * host memory (CL_MEM_COPY_HOST_PTR, CL_MEM_USE_HOST_PTR, each creator),
+ * image mappings (clEnqueueMapImage: reading, writing, both, invalidating) and
  * the errors for host memory the library must refuse. Every result is checked
  * against a model kept on the CPU; what is printed is the same on every
  * conforming run.
@@ -291,6 +292,57 @@ static void image_free(struct image *im)
 	free(im->model);
 }
 
+/*
+ * Maps region at org of im with flags, checks what a readable map shows
+ * against the model at the pitches it reports, and for a writable one
+ * writes a pattern there and then checks the image after the unmap.
+ */
+static void image_map(cl_command_queue q, struct image *im, const char *what, cl_map_flags flags,
+		      const size_t org[3], const size_t reg[3], bool blocking)
+{
+	size_t mrp = im->w * 4, msp = mrp * im->h;
+	size_t morg[3] = { org[0] * 4, org[1], org[2] };
+	size_t mreg[3] = { reg[0] * 4, reg[1], reg[2] };
+	const size_t zero[3] = { 0, 0, 0 };
+	size_t rp = 0, sp = 0;
+	cl_event ev;
+	cl_int err;
+	char line[160];
+
+	uint8_t *p = clEnqueueMapImage(q, im->mem, blocking ? CL_TRUE : CL_FALSE, flags, org, reg,
+				       &rp, &sp, 0, NULL, &ev, &err);
+	CLT_CHECK(err);
+	CLT_ASSERT(p, "%s: no pointer", what);
+	if (!blocking)
+		CLT_CHECK(clWaitForEvents(1, &ev));
+	CLT_CHECK(clReleaseEvent(ev));
+	printf("%s: mapped, row pitch %zu, slice pitch %zu\n", what, rp, sp);
+	/* a 1D array's images are a slice pitch apart */
+	size_t prp = im->array1d ? sp : rp, psp = im->array1d ? 0 : sp;
+	if (!(flags & CL_MAP_WRITE_INVALIDATE_REGION)) {
+		uint8_t *expect = calloc(1, HOST_BYTES), *got = calloc(1, HOST_BYTES);
+		CLT_ASSERT(expect && got, "out of memory");
+		rect_copy(expect, zero, 0, 0, im->model, morg, mrp, msp, mreg);
+		rect_copy(got, zero, 0, 0, p, zero, prp, psp, mreg);
+		CLT_ASSERT(memcmp(expect, got, HOST_BYTES) == 0, "%s: mapped bytes differ", what);
+		printf("%s: mapped bytes ok, %016" PRIx64 "\n", what,
+		       clt_fnv1a(got, mreg[0] * mreg[1] * mreg[2]));
+		free(expect);
+		free(got);
+	}
+	if (flags & (CL_MAP_WRITE | CL_MAP_WRITE_INVALIDATE_REGION)) {
+		uint8_t pattern[HOST_BYTES];
+		prefill(pattern, sizeof(pattern), 113);
+		rect_copy(p, zero, prp, psp, pattern, zero, 0, 0, mreg);
+		rect_copy(im->model, morg, mrp, msp, pattern, zero, 0, 0, mreg);
+	}
+	CLT_CHECK(clEnqueueUnmapMemObject(q, im->mem, p, 0, NULL, &ev));
+	CLT_CHECK(clWaitForEvents(1, &ev));
+	CLT_CHECK(clReleaseEvent(ev));
+	snprintf(line, sizeof(line), "%s: after the unmap", what);
+	image_check(q, im, line);
+}
+
 static void images(cl_context ctx, cl_command_queue q, cl_device_id dev)
 {
 	cl_bool support = CL_FALSE;
@@ -331,6 +383,27 @@ static void images(cl_context ctx, cl_command_queue q, cl_device_id dev)
 	       clt_err_name(
 		   clEnqueueReadImage(q, im.mem, CL_TRUE, zero, reg2, 0, 0, NULL, 0, NULL, NULL)));
 	image_check(q, &im, "2D after the errors");
+
+	/* mappings: read, write, both, blocking or not */
+	image_map(q, &im, "map 2D 7x5 at (3,2), read", CL_MAP_READ, org2, reg2, true);
+	image_map(q, &im, "map 2D 7x5 at (3,2), write", CL_MAP_WRITE, org2, reg2, false);
+	image_map(q, &im, "map 2D whole, invalidate", CL_MAP_WRITE_INVALIDATE_REGION, zero, reg2b,
+		  true);
+	const size_t reg2c[3] = { 5, 1, 1 };
+	image_map(q, &im, "map 2D one row, read and write", CL_MAP_READ | CL_MAP_WRITE, org2, reg2c,
+		  false);
+	size_t rp = 0, sp = 0;
+	cl_int err;
+	void *p = clEnqueueMapImage(q, im.mem, CL_TRUE, CL_MAP_READ, zero, NULL, &rp, &sp, 0, NULL,
+				    NULL, &err);
+	printf("map 2D, NULL region: %s, %s\n", clt_err_name(err), p ? "a pointer" : "NULL");
+	p = clEnqueueMapImage(q, im.mem, CL_TRUE, CL_MAP_READ, zero, reg2, NULL, &sp, 0, NULL, NULL,
+			      &err);
+	printf("map 2D, NULL row pitch: %s, %s\n", clt_err_name(err), p ? "a pointer" : "NULL");
+	p = clEnqueueMapImage(q, im.mem, CL_TRUE, CL_MAP_READ, zero, reg_out, &rp, &sp, 0, NULL,
+			      NULL, &err);
+	printf("map 2D, region past the image: %s, %s\n", clt_err_name(err),
+	       p ? "a pointer" : "NULL");
 	image_free(&im);
 
 	/* 3D, 8 x 6 x 4: slice pitches */
@@ -340,6 +413,9 @@ static void images(cl_context ctx, cl_command_queue q, cl_device_id dev)
 		    0, true);
 	image_round(q, &im, "3D 5x3x2 at (1,2,1), pitches 0/0 and 20/80", org3, reg3, 0, 0, 20, 80,
 		    false);
+	image_map(q, &im, "map 3D 5x3x2 at (1,2,1), read and write", CL_MAP_READ | CL_MAP_WRITE,
+		  org3, reg3, true);
+	image_map(q, &im, "map 3D 5x3x2 at (1,2,1), read", CL_MAP_READ, org3, reg3, false);
 	image_free(&im);
 
 	/* 2D array, 6 x 5, 3 images: slice pitch */
@@ -347,6 +423,7 @@ static void images(cl_context ctx, cl_command_queue q, cl_device_id dev)
 	const size_t orga[3] = { 2, 1, 1 }, rega[3] = { 4, 3, 2 };
 	image_round(q, &im, "2D array 4x3x2 at (2,1,1), pitches 16/64 and 32/160", orga, rega, 16,
 		    64, 32, 160, true);
+	image_map(q, &im, "map 2D array 4x3x2 at (2,1,1), write", CL_MAP_WRITE, orga, rega, true);
 	image_free(&im);
 
 	/*
@@ -358,6 +435,8 @@ static void images(cl_context ctx, cl_command_queue q, cl_device_id dev)
 	image_round(q, &im, "1D array 6x3 at (2,1), pitches 0/0", org1, reg1, 0, 0, 0, 0, true);
 	image_round(q, &im, "1D array 6x3 at (2,1), pitches 32/0 and 44/44", org1, reg1, 32, 0, 44,
 		    44, false);
+	image_map(q, &im, "map 1D array 6x3 at (2,1), read and write", CL_MAP_READ | CL_MAP_WRITE,
+		  org1, reg1, false);
 	image_free(&im);
 }
 
