@@ -34,7 +34,7 @@ int ava_gen_rect_bytes(const struct ava_gen_rect *r, uint64_t *ret_bytes)
 	    __builtin_mul_overflow(r->rows - 1, r->row_pitch, &b) ||
 	    __builtin_add_overflow(a, b, &last) ||
 	    __builtin_add_overflow(last, r->offset_bytes, &last) ||
-	    __builtin_add_overflow(last, r->row_bytes, &last) || last > SIZE_MAX)
+	    __builtin_add_overflow(last, r->row_bytes, &last) || (uint64_t)(size_t)last != last)
 		return -EINVAL;
 	*ret_bytes = bytes;
 	return 0;

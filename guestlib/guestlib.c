@@ -1794,7 +1794,7 @@ void ava_guestlib_call(const struct ava_guestlib_api *api, uint32_t fn_id, void 
 			map_len = 0;
 	}
 	if (fn->ret.kind == AVA_ABI_MAP) {
-		if (plan.map_count <= fn->ret.max_count && map_len <= SIZE_MAX)
+		if (plan.map_count <= fn->ret.max_count && (uint64_t)(size_t)map_len == map_len)
 			mapping = mapping_new(api, fn_id, args, (size_t)map_len,
 					      (plan.map_access & AVA_ABI_MAP_WRITE) != 0);
 		if (mapping && map_is_rect) {
