@@ -95,9 +95,9 @@ struct mapping {
 	bool busy;	      /* an unmap of it is running */
 	uint64_t transfer_id; /* a readable mapping's DATA not yet sent, else 0 */
 	/*
-	 * A rect mapping (AVA_ABI_V_RECT result): the guest's bytes are packed,
+	 * A rect mapping (AVA_ABI_V_RECT result): the wire's bytes are packed,
 	 * the library's lie at ptr as shape says. broken: the library reported
-	 * no layout, so its memory is neither read nor written.
+	 * no usable layout, so its memory is neither read nor written.
 	 */
 	bool rect, broken;
 	struct ava_gen_rect shape;
@@ -814,11 +814,13 @@ static void mapping_free(struct mapping *m)
 }
 
 /*
- * Records a mapping the library made for a call of fn (argv its arguments).
+ * Records a mapping the library made for a call of fn (argv its arguments),
+ * a rect mapping when rect is not NULL (the library's layout; broken: none).
  * Returns it, or NULL without memory (the caller then unmaps it at once).
  */
 static struct mapping *mapping_add(struct session *s, const struct ava_abi_fn *fn,
-				   void *const *argv, void *ptr, uint64_t len_bytes, bool writable)
+				   void *const *argv, void *ptr, uint64_t len_bytes, bool writable,
+				   const struct ava_gen_rect *rect, bool broken)
 {
 	struct mapping *m = calloc(1, sizeof(*m));
 	if (!m)
@@ -826,6 +828,12 @@ static struct mapping *mapping_add(struct session *s, const struct ava_abi_fn *f
 	m->ptr = ptr;
 	m->len_bytes = len_bytes;
 	m->writable = writable;
+	if (rect) {
+		m->rect = true;
+		m->broken = broken;
+		if (!broken)
+			m->shape = *rect;
+	}
 	for (uint16_t i = 0; i < fn->n_args; i++) {
 		uint16_t type = fn->args[i].handle_type;
 		void *obj = *(void *const *)argv[i];
@@ -1515,22 +1523,23 @@ static void execute_call(struct session *s, const struct ava_wire_header *hdr,
 		unmap_finish(s, unmapping, success);
 	if (fn->ret.kind == AVA_ABI_MAP && success && retslot.p) {
 		const struct ava_abi_view *t = &views[fn->n_args];
-		mapped = mapping_add(s, fn, argv, retslot.p, t->count,
-				     (t->access & AVA_ABI_MAP_WRITE) != 0);
-		if (mapped && (fn->ret.flags & AVA_ABI_V_RECT)) {
+		struct ava_gen_rect lib;
+		bool rect = (fn->ret.flags & AVA_ABI_V_RECT) != 0, broken = false;
+		if (rect) {
 			/*
 			 * The library's layout of the mapping, from the pitches it
-			 * reported; the reply reports the packed ones of the guest's
-			 * memory instead. A layout that is not the rect's own size is
-			 * never trusted to read or write the library's memory.
+			 * reported; the reply reports the guest memory's instead. A
+			 * layout that is not the rect's own size is never trusted to
+			 * read or write the library's memory.
 			 */
 			uint64_t bytes = 0;
-			mapped->rect = true;
-			mapped->broken = !g_rect_ops || !g_rect_ops->mapped ||
-					 g_rect_ops->mapped(fn, argv, &mapped->shape) < 0 ||
-					 ava_gen_rect_bytes(&mapped->shape, &bytes) < 0 ||
-					 bytes != t->count;
+			broken = !g_rect_ops || !g_rect_ops->mapped ||
+				 g_rect_ops->mapped(fn, argv, &lib) < 0 ||
+				 ava_gen_rect_bytes(&lib, &bytes) < 0 || bytes != t->count;
 		}
+		mapped =
+		    mapping_add(s, fn, argv, retslot.p, t->count,
+				(t->access & AVA_ABI_MAP_WRITE) != 0, rect ? &lib : NULL, broken);
 		if (!mapped) {
 			struct mapping tmp = { .ptr = retslot.p };
 			for (uint16_t i = 0; i < fn->n_args; i++) {
