@@ -361,6 +361,9 @@ static void images(cl_context ctx, cl_command_queue q, cl_device_id dev)
 	image_round(q, &im, "2D 7x5 at (3,2), row pitch 40/52", org2, reg2, 40, 0, 52, 0, false);
 	const size_t reg2b[3] = { 24, 10, 1 };
 	image_round(q, &im, "2D whole, row pitch 100", zero, reg2b, 100, 0, 0, 0, true);
+	/* PoCL checks no host pitch of an image transfer: one below a row overlaps rows */
+	image_round(q, &im, "2D 7x5 at (3,2), row pitch 20 (below a row)", org2, reg2, 20, 0, 24, 0,
+		    true);
 
 	/* errors and edge cases: what the library answers */
 	const size_t reg0[3] = { 4, 0, 1 }, reg_out[3] = { 25, 1, 1 }, reg_d2[3] = { 4, 4, 2 };
