@@ -94,6 +94,13 @@ struct mapping {
 	bool writable;
 	bool busy;	      /* an unmap of it is running */
 	uint64_t transfer_id; /* a readable mapping's DATA not yet sent, else 0 */
+	/*
+	 * A rect mapping (AVA_ABI_V_RECT result): the wire's bytes are packed,
+	 * the library's lie at ptr as shape says. broken: the library reported
+	 * no usable layout, so its memory is neither read nor written.
+	 */
+	bool rect, broken;
+	struct ava_gen_rect shape;
 	uint16_t n_objs;
 	void *objs[AVA_ABI_MAX_ARGS];
 	uint16_t types[AVA_ABI_MAX_ARGS];
@@ -137,6 +144,7 @@ static bool g_router_gone;
 static atomic_uint_fast64_t g_next_cb_seq = 1;
 static const char *g_tenant = "?";
 static const struct ava_apiserver_event_ops *g_event_ops; /* late buffers; NULL: none */
+static const struct ava_gen_rect_ops *g_rect_ops;	  /* rect buffers; NULL: none */
 
 __attribute__((format(printf, 1, 2))) static void logmsg(const char *fmt, ...)
 {
@@ -484,6 +492,8 @@ struct late {
 	void *buf;
 	size_t len_bytes;
 	bool borrowed; /* buf is the library's (a mapping): not freed here */
+	bool rect;     /* a rect mapping: buf laid out as shape, packed when sent */
+	struct ava_gen_rect shape;
 };
 
 static pthread_mutex_t g_late_lock = PTHREAD_MUTEX_INITIALIZER; /* g_late; held while sending */
@@ -552,9 +562,17 @@ static void late_flush(uint32_t session_id)
 			continue;
 		}
 		*pp = l->next;
-		if (l->transfer_id)
+		if (l->transfer_id && l->rect && st > 0) {
+			void *packed = malloc(l->len_bytes ? l->len_bytes : 1);
+			if (packed)
+				ava_gen_rect_pack(&l->shape, l->buf, packed);
+			send_data(l->session_id, l->fn_id, l->transfer_id, packed != NULL, packed,
+				  l->len_bytes);
+			free(packed);
+		} else if (l->transfer_id) {
 			send_data(l->session_id, l->fn_id, l->transfer_id, st > 0, l->buf,
 				  l->len_bytes);
+		}
 		l->next = done;
 		done = l;
 	}
@@ -657,7 +675,7 @@ static int late_add(struct session *s, const struct ava_abi_fn *fn,
 	return 0;
 }
 
-/* ---- mappings ---- */
+/* ---- rects ---- */
 
 union slot {
 	uint8_t b[AVA_ABI_MAX_SCALAR_BYTES];
@@ -665,9 +683,63 @@ union slot {
 	long double ld;
 };
 
+void ava_apiserver_set_rect_ops(const struct ava_gen_rect_ops *ops)
+{
+	g_rect_ops = ops;
+}
+
+/*
+ * The rect arguments (AVA_ABI_V_RECT) of a decoded call, whose buffers
+ * hold what the guest sent: the packed size is the API's shape of the
+ * arguments, never the guest's word, so the library, handed the packed
+ * buffer with the arguments rewritten to say so (ops->pack), stays inside
+ * it. An empty rect (a region with a 0) touches no byte: the library gets
+ * the arguments as they are, and a valid pointer. Where the arguments
+ * describe no rect (a NULL region, bad pitches) the guest sends nothing and
+ * the library gets a NULL pointer (and what ops->refuse rewrites): it
+ * answers the call itself. Shapes are all taken before any rewriting, which
+ * may change what another reads.
+ */
+static uint16_t rects_prepare(struct session *s, const struct ava_abi_fn *fn,
+			      const struct ava_abi_view *views, void *const *argv,
+			      union slot *slots)
+{
+	bool ok[AVA_ABI_MAX_ARGS] = { false };
+	for (unsigned i = 0; i < fn->n_args; i++) {
+		struct ava_gen_rect r;
+		uint64_t bytes = 0;
+		if (!(fn->args[i].flags & AVA_ABI_V_RECT) || !views[i].present)
+			continue;
+		ok[i] = g_rect_ops && g_rect_ops->shape(fn, i, argv, &r) == 0 &&
+			ava_gen_rect_bytes(&r, &bytes) == 0;
+		if (views[i].count != bytes) {
+			logmsg("session %u: %s: argument %u has %llu bytes, its rect %llu", s->id,
+			       fn->name, i, (unsigned long long)views[i].count,
+			       (unsigned long long)bytes);
+			return AVA_STATUS_MALFORMED;
+		}
+	}
+	for (unsigned i = 0; i < fn->n_args; i++) {
+		if (!(fn->args[i].flags & AVA_ABI_V_RECT) || !views[i].present)
+			continue;
+		if (ok[i]) {
+			/* an empty rect: the library touches no byte, and sees its arguments */
+			if (views[i].count)
+				g_rect_ops->pack(fn, i, argv);
+			continue;
+		}
+		slots[i].p = NULL; /* its buffer is still freed as usual */
+		if (g_rect_ops && g_rect_ops->refuse)
+			g_rect_ops->refuse(fn, i, argv);
+	}
+	return AVA_STATUS_OK;
+}
+
+/* ---- mappings ---- */
+
 /* A readable mapping's bytes go to the guest from the library's own pointer once ev completes. */
 static int map_late_add(struct session *s, uint32_t fn_id, uint64_t transfer_id, void *ptr,
-			size_t len_bytes, void *event)
+			size_t len_bytes, const struct ava_gen_rect *rect, void *event)
 {
 	struct late *l = calloc(1, sizeof(*l));
 	if (!l)
@@ -691,6 +763,10 @@ static int map_late_add(struct session *s, uint32_t fn_id, uint64_t transfer_id,
 	l->buf = ptr;
 	l->len_bytes = len_bytes;
 	l->borrowed = true;
+	if (rect) {
+		l->rect = true;
+		l->shape = *rect;
+	}
 	g_event_ops->retain(event);
 	pthread_mutex_lock(&g_late_lock);
 	l->next = g_late;
@@ -738,11 +814,13 @@ static void mapping_free(struct mapping *m)
 }
 
 /*
- * Records a mapping the library made for a call of fn (argv its arguments).
+ * Records a mapping the library made for a call of fn (argv its arguments),
+ * a rect mapping when rect is not NULL (the library's layout; broken: none).
  * Returns it, or NULL without memory (the caller then unmaps it at once).
  */
 static struct mapping *mapping_add(struct session *s, const struct ava_abi_fn *fn,
-				   void *const *argv, void *ptr, uint64_t len_bytes, bool writable)
+				   void *const *argv, void *ptr, uint64_t len_bytes, bool writable,
+				   const struct ava_gen_rect *rect, bool broken)
 {
 	struct mapping *m = calloc(1, sizeof(*m));
 	if (!m)
@@ -750,6 +828,12 @@ static struct mapping *mapping_add(struct session *s, const struct ava_abi_fn *f
 	m->ptr = ptr;
 	m->len_bytes = len_bytes;
 	m->writable = writable;
+	if (rect) {
+		m->rect = true;
+		m->broken = broken;
+		if (!broken)
+			m->shape = *rect;
+	}
 	for (uint16_t i = 0; i < fn->n_args; i++) {
 		uint16_t type = fn->args[i].handle_type;
 		void *obj = *(void *const *)argv[i];
@@ -855,7 +939,9 @@ static uint16_t unmap_prepare(struct session *s, const struct ava_abi_fn *fn,
 	pthread_mutex_unlock(&g_lock);
 	if (transfer_id)
 		map_late_cancel(s->id, transfer_id);
-	if (view->count)
+	if (view->count && m->rect && !m->broken)
+		ava_gen_rect_unpack(&m->shape, view->data, m->ptr);
+	else if (view->count && !m->rect)
 		memcpy(m->ptr, view->data, (size_t)view->count);
 	*ret_ptr = m->ptr;
 	*ret_m = m;
@@ -1264,6 +1350,8 @@ static void execute_call(struct session *s, const struct ava_wire_header *hdr,
 	if (fn->ret.kind == AVA_ABI_MAP) {
 		/* the mapping's size is the library's (the plan's), never the guest's word */
 		const struct ava_abi_view *t = &views[fn->n_args];
+		if (fn->ret.flags & AVA_ABI_V_RECT)
+			plan.map_count = t->count; /* checked once the arguments are decoded */
 		if (t->count != plan.map_count || t->access != plan.map_access) {
 			logmsg("session %u: %s: mapping of %llu bytes (access %u), the spec says "
 			       "%llu (access %u)",
@@ -1366,6 +1454,24 @@ static void execute_call(struct session *s, const struct ava_wire_header *hdr,
 		if (status != AVA_STATUS_OK)
 			goto reply;
 	}
+	status = rects_prepare(s, fn, views, argv, slots);
+	if (status != AVA_STATUS_OK)
+		goto reply;
+	if (fn->ret.kind == AVA_ABI_MAP && (fn->ret.flags & AVA_ABI_V_RECT)) {
+		/* a rect mapping's size is the packed size of the server's own shape */
+		struct ava_gen_rect r;
+		uint64_t bytes = 0;
+		if (!g_rect_ops || g_rect_ops->shape(fn, fn->n_args, argv, &r) < 0 ||
+		    ava_gen_rect_bytes(&r, &bytes) < 0)
+			bytes = 0;
+		if (views[fn->n_args].count != bytes) {
+			logmsg("session %u: %s: mapping of %llu bytes, its rect %llu", s->id,
+			       fn->name, (unsigned long long)views[fn->n_args].count,
+			       (unsigned long long)bytes);
+			status = AVA_STATUS_MALFORMED;
+			goto reply;
+		}
+	}
 	if (cb_arg >= 0 && views[cb_arg].u64 != 0) {
 		const struct ava_abi_value *v = &fn->args[cb_arg];
 		uint64_t ud = ud_arg >= 0 ? views[ud_arg].u64 : 0;
@@ -1417,8 +1523,23 @@ static void execute_call(struct session *s, const struct ava_wire_header *hdr,
 		unmap_finish(s, unmapping, success);
 	if (fn->ret.kind == AVA_ABI_MAP && success && retslot.p) {
 		const struct ava_abi_view *t = &views[fn->n_args];
-		mapped = mapping_add(s, fn, argv, retslot.p, t->count,
-				     (t->access & AVA_ABI_MAP_WRITE) != 0);
+		struct ava_gen_rect lib;
+		bool rect = (fn->ret.flags & AVA_ABI_V_RECT) != 0, broken = false;
+		if (rect) {
+			/*
+			 * The library's layout of the mapping, from the pitches it
+			 * reported; the reply reports the guest memory's instead. A
+			 * layout that is not the rect's own size is never trusted to
+			 * read or write the library's memory.
+			 */
+			uint64_t bytes = 0;
+			broken = !g_rect_ops || !g_rect_ops->mapped ||
+				 g_rect_ops->mapped(fn, argv, &lib) < 0 ||
+				 ava_gen_rect_bytes(&lib, &bytes) < 0 || bytes != t->count;
+		}
+		mapped =
+		    mapping_add(s, fn, argv, retslot.p, t->count,
+				(t->access & AVA_ABI_MAP_WRITE) != 0, rect ? &lib : NULL, broken);
 		if (!mapped) {
 			struct mapping tmp = { .ptr = retslot.p };
 			for (uint16_t i = 0; i < fn->n_args; i++) {
@@ -1441,9 +1562,9 @@ static void execute_call(struct session *s, const struct ava_wire_header *hdr,
 		bool kept = success && ev && late_add(s, fn, views, late_bufs, ev) == 0;
 		if (map_read) {
 			const struct ava_abi_view *t = &views[fn->n_args];
-			if (mapped && ev &&
-			    map_late_add(s, fn->id, t->u64, mapped->ptr, (size_t)t->count, ev) ==
-				0) {
+			if (mapped && ev && !(mapped->rect && mapped->broken) &&
+			    map_late_add(s, fn->id, t->u64, mapped->ptr, (size_t)t->count,
+					 mapped->rect ? &mapped->shape : NULL, ev) == 0) {
 				pthread_mutex_lock(&g_lock);
 				mapped->transfer_id = t->u64;
 				pthread_mutex_unlock(&g_lock);

@@ -401,6 +401,8 @@ static void value_items(struct strs *s, const struct ava_abi_value *v, const cha
 			strcat(buf, " | AVA_ABI_V_PROPS");
 		if (v->flags & AVA_ABI_V_LATE)
 			strcat(buf, " | AVA_ABI_V_LATE");
+		if (v->flags & AVA_ABI_V_RECT)
+			strcat(buf, " | AVA_ABI_V_RECT");
 		if (v->flags & AVA_ABI_V_EVENT)
 			strcat(buf, " | AVA_ABI_V_EVENT");
 		if (v->flags & AVA_ABI_V_BLOBS)
@@ -944,6 +946,11 @@ static void emit_plan(struct emitter *e, const struct plan_src *src)
 			free(lhs);
 			continue;
 		}
+		if (v->abi.flags & AVA_ABI_V_RECT) {
+			/* the runtimes compute it from the API's rect shape */
+			put(e, 1, "%s->count[%u] = AVA_GEN_COUNT_FROM_WIRE;", plan, j);
+			continue;
+		}
 		emit_count(e, 1, plan, j, v->count_expr ? v->count_expr : "0");
 		if (v->str_lengths_arg >= 0)
 			put(e, 1, "%s->str_lengths[%u] = %s;", plan, j,
@@ -952,7 +959,10 @@ static void emit_plan(struct emitter *e, const struct plan_src *src)
 	if (src->map) {
 		char *lhs = xasprintf("%s->map_count", plan);
 
-		emit_assign(e, 1, lhs, src->map->map_count);
+		if (src->map->ret.abi.flags & AVA_ABI_V_RECT)
+			put(e, 1, "%s = AVA_GEN_COUNT_FROM_WIRE; /* the rect shape's */", lhs);
+		else
+			emit_assign(e, 1, lhs, src->map->map_count);
 		free(lhs);
 		put(e, 1, "%s->map_access = (uint8_t)(((%s) ? AVA_ABI_MAP_READ : 0) |", plan,
 		    src->map->map_read);

@@ -415,6 +415,8 @@ struct ann {
 	int map_event;
 	CXSourceLocation map_where;
 	bool unmaps; /* ava_unmaps */
+	bool rect;   /* ava_rect */
+	CXSourceLocation rect_where;
 	bool has_max;
 	uint64_t max;
 	bool has_buffer; /* an ava_buffer, conditional or not */
@@ -1260,6 +1262,14 @@ static void annotation(struct body *b, CXCursor c, struct scope sc)
 			goto out;
 		}
 		v->unmaps = true;
+	} else if (strcmp(name, "__ava_rect") == 0) {
+		if (b->kind != BODY_FN) {
+			error_at(b->p, c,
+				 "ava_rect applies to function arguments and results only");
+			goto out;
+		}
+		v->rect = true;
+		v->rect_where = clang_getCursorLocation(c);
 	} else if (strcmp(name, "__ava_late_data") == 0) {
 		CXCursor arg = strip(call_arg(c, 1));
 		int i = clang_getCursorKind(arg) == CXCursor_DeclRefExpr
@@ -1789,6 +1799,10 @@ static bool settle_value(struct parser *p, struct ava_codegen_value *v, const st
 		ok = true;
 		goto out;
 	}
+	if (a->rect && is_ret && !a->mapping) {
+		error_loc(p, a->rect_where, "ava_rect on %s, a result: it needs ava_mapping", what);
+		goto out;
+	}
 	if (a->mapping || a->unmaps) {
 		if (!is_pointer(t) || is_function_pointer(t) || a->has_buffer || a->in || a->out ||
 		    a->handle || a->opaque || a->element) {
@@ -1799,6 +1813,11 @@ static bool settle_value(struct parser *p, struct ava_codegen_value *v, const st
 		}
 		v->abi.kind = a->mapping ? AVA_ABI_MAP : AVA_ABI_UNMAP;
 		v->abi.size_bytes = 1;
+		if (a->rect && a->mapping)
+			v->abi.flags |= AVA_ABI_V_RECT; /* its count is the rect shape's */
+		else if (a->rect)
+			error_loc(p, a->rect_where,
+				  "ava_rect on %s: it does not apply to ava_unmaps", what);
 		v->abi.max_count = a->has_max ? a->max : AVA_CODEGEN_BUFFER_MAX_BYTES;
 		ok = true;
 		goto out;
@@ -1923,7 +1942,7 @@ static bool settle_value(struct parser *p, struct ava_codegen_value *v, const st
 				  what);
 			goto out;
 		}
-		if ((!a->has_buffer && !a->props) || (!a->in && !a->out)) {
+		if ((!a->has_buffer && !a->props && !a->rect) || (!a->in && !a->out)) {
 			error_loc(p, where, "%s: pointer needs ava_in/ava_out and ava_buffer",
 				  what);
 			goto out;
@@ -2126,6 +2145,33 @@ static void late_data(struct parser *p, struct ava_codegen_fn *fn, const struct 
 	}
 	v->abi.flags |= AVA_ABI_V_LATE;
 	ev->abi.flags |= AVA_ABI_V_EVENT;
+}
+
+/*
+ * ava_rect on argument i: a void * bytes buffer, in or out (an out one also
+ * ava_late_data), without ava_buffer: the API's rect shape gives its size.
+ */
+static void rect(struct parser *p, struct ava_codegen_fn *fn, const struct body *b, uint16_t i)
+{
+	struct ava_codegen_value *v = &fn->args[i];
+
+	if (b->args[i].has_buffer) {
+		error_loc(p, b->args[i].buffer_where,
+			  "ava_buffer on '%s' of %s, an ava_rect: its size is the rect's", v->name,
+			  fn->name);
+		return;
+	}
+	if (v->abi.kind != AVA_ABI_BUFFER || v->abi.elem != AVA_ABI_ELEM_BYTES ||
+	    v->abi.size_bytes != 1 || v->abi.dir == AVA_ABI_DIR_INOUT ||
+	    (v->abi.flags & ~(uint16_t)AVA_ABI_V_LATE) ||
+	    (v->abi.dir == AVA_ABI_DIR_OUT && !(v->abi.flags & AVA_ABI_V_LATE))) {
+		error_loc(p, b->args[i].rect_where,
+			  "ava_rect on '%s' of %s: it applies to a void * buffer, ava_in, or "
+			  "ava_out with ava_late_data",
+			  v->name, fn->name);
+		return;
+	}
+	v->abi.flags |= AVA_ABI_V_RECT;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -2778,6 +2824,8 @@ static void read_fn(struct parser *p, struct ava_codegen_fn *fn, CXCursor hdr, C
 			string_lengths(p, fn, &b, i);
 		if (b.args[i].late_event >= 0)
 			late_data(p, fn, &b, i);
+		if (b.args[i].rect)
+			rect(p, fn, &b, i);
 	}
 
 	check_refs(p, &b, fn->args, fn->name);

@@ -216,11 +216,18 @@ static bool check_value(const struct scope *sc, const struct ava_abi_value *v, e
 				allowed_flags |= AVA_ABI_V_ALLOCATES | AVA_ABI_V_DEALLOCATES;
 			if (v->elem == AVA_ABI_ELEM_BYTES && v->dir != AVA_ABI_DIR_INOUT)
 				allowed_flags |= AVA_ABI_V_LATE;
+			if (v->elem == AVA_ABI_ELEM_BYTES && v->dir != AVA_ABI_DIR_INOUT &&
+			    v->size_bytes == 1)
+				allowed_flags |= AVA_ABI_V_RECT;
 			if (v->elem == AVA_ABI_ELEM_HANDLE && v->dir == AVA_ABI_DIR_OUT)
 				allowed_flags |= AVA_ABI_V_EVENT;
 		}
-		if ((v->flags & AVA_ABI_V_LATE) && (v->flags & ~(uint16_t)AVA_ABI_V_LATE))
-			FAIL("late takes no other flag");
+		if ((v->flags & AVA_ABI_V_LATE) &&
+		    (v->flags & ~(uint16_t)(AVA_ABI_V_LATE | AVA_ABI_V_RECT)))
+			FAIL("late takes no other flag but rect");
+		if ((v->flags & AVA_ABI_V_RECT) && v->dir == AVA_ABI_DIR_OUT &&
+		    !(v->flags & AVA_ABI_V_LATE))
+			FAIL("an output rect must be late");
 		if ((v->flags & AVA_ABI_V_ALLOCATES) && !(v->dir & AVA_ABI_DIR_OUT))
 			FAIL("alloc needs an output buffer");
 		if ((v->flags & AVA_ABI_V_DEALLOCATES) && !(v->dir & AVA_ABI_DIR_IN))
@@ -239,6 +246,8 @@ static bool check_value(const struct scope *sc, const struct ava_abi_value *v, e
 			     v->size_bytes);
 		if (v->dir || v->elem || v->handle_type || v->callback_id || v->n_fields)
 			FAIL("%s value with non-zero unused fields", kind_name(v->kind));
+		if (v->kind == AVA_ABI_MAP)
+			allowed_flags = AVA_ABI_V_RECT; /* laid out as the rect shape says */
 		break;
 	case AVA_ABI_CALLBACK:
 		if (v->callback_id >= sc->n_callbacks)
@@ -696,6 +705,8 @@ static void emit_value(struct sink *s, const struct ava_abi_value *v)
 		emit_str(s, ":props");
 	if (v->flags & AVA_ABI_V_LATE)
 		emit_str(s, ":late");
+	if (v->flags & AVA_ABI_V_RECT)
+		emit_str(s, ":rect");
 	if (v->flags & AVA_ABI_V_EVENT)
 		emit_str(s, ":event");
 	if (v->flags & AVA_ABI_V_BLOBS)
@@ -1098,8 +1109,9 @@ static int parse_flags(struct parser *ps, uint16_t *ret)
 		{ "alloc", AVA_ABI_V_ALLOCATES }, { "dealloc", AVA_ABI_V_DEALLOCATES },
 		{ "errcode", AVA_ABI_V_ERRCODE }, { "retain", AVA_ABI_V_RETAINS },
 		{ "scan", AVA_ABI_V_SCAN },	  { "props", AVA_ABI_V_PROPS },
-		{ "late", AVA_ABI_V_LATE },	  { "event", AVA_ABI_V_EVENT },
-		{ "blobs", AVA_ABI_V_BLOBS },	  { "parent", AVA_ABI_V_PARENT },
+		{ "late", AVA_ABI_V_LATE },	  { "rect", AVA_ABI_V_RECT },
+		{ "event", AVA_ABI_V_EVENT },	  { "blobs", AVA_ABI_V_BLOBS },
+		{ "parent", AVA_ABI_V_PARENT },
 	};
 	size_t next = 0, i;
 

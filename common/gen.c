@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Helpers that generated plan functions call, on both the guest and the server. */
+#include <errno.h>
 #include <string.h>
 
 #include <ava/gen.h>
@@ -16,4 +17,66 @@ uint64_t ava_gen_props_count(const void *list, size_t elem_bytes)
 	while (memcmp(p + n * elem_bytes, zero, elem_bytes) != 0)
 		n += 2;
 	return n + 1;
+}
+
+int ava_gen_rect_bytes(const struct ava_gen_rect *r, uint64_t *ret_bytes)
+{
+	uint64_t bytes, last, a, b;
+
+	if (!r->row_bytes || !r->rows || !r->slices) {
+		*ret_bytes = 0; /* an empty rect: the library touches no byte of it */
+		return 0;
+	}
+	/* The packed size, and the offset one past the rect's last byte. */
+	if (__builtin_mul_overflow(r->row_bytes, r->rows, &bytes) ||
+	    __builtin_mul_overflow(bytes, r->slices, &bytes) ||
+	    __builtin_mul_overflow(r->slices - 1, r->slice_pitch, &a) ||
+	    __builtin_mul_overflow(r->rows - 1, r->row_pitch, &b) ||
+	    __builtin_add_overflow(a, b, &last) ||
+	    __builtin_add_overflow(last, r->offset_bytes, &last) ||
+	    __builtin_add_overflow(last, r->row_bytes, &last) || (uint64_t)(size_t)last != last)
+		return -EINVAL;
+	*ret_bytes = bytes;
+	return 0;
+}
+
+int ava_gen_rect_extent(const struct ava_gen_rect *r, uint64_t *ret_bytes)
+{
+	uint64_t bytes, a, b;
+
+	if (ava_gen_rect_bytes(r, &bytes) < 0)
+		return -EINVAL;
+	if (!bytes) {
+		*ret_bytes = 0;
+		return 0;
+	}
+	/* checked by ava_gen_rect_bytes: none of this overflows */
+	a = (r->slices - 1) * r->slice_pitch;
+	b = (r->rows - 1) * r->row_pitch;
+	*ret_bytes = r->offset_bytes + a + b + r->row_bytes;
+	return 0;
+}
+
+/*
+ * Rows in ascending order, slice by slice, as a library's row-by-row copy
+ * goes: pitches smaller than a row overlap the same way.
+ */
+void ava_gen_rect_pack(const struct ava_gen_rect *r, const void *app, void *packed)
+{
+	const unsigned char *src = (const unsigned char *)app + r->offset_bytes;
+	unsigned char *dst = packed;
+
+	for (uint64_t j = 0; j < r->slices; j++)
+		for (uint64_t k = 0; k < r->rows; k++, dst += r->row_bytes)
+			memcpy(dst, src + j * r->slice_pitch + k * r->row_pitch, r->row_bytes);
+}
+
+void ava_gen_rect_unpack(const struct ava_gen_rect *r, const void *packed, void *app)
+{
+	const unsigned char *src = packed;
+	unsigned char *dst = (unsigned char *)app + r->offset_bytes;
+
+	for (uint64_t j = 0; j < r->slices; j++)
+		for (uint64_t k = 0; k < r->rows; k++, src += r->row_bytes)
+			memcpy(dst + j * r->slice_pitch + k * r->row_pitch, src, r->row_bytes);
 }

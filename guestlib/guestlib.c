@@ -78,6 +78,8 @@ struct transfer {
 	void *dst;
 	size_t len_bytes;
 	uint32_t fn_id;
+	bool rect; /* the bytes are packed: unpacked into dst as shape says */
+	struct ava_gen_rect shape;
 };
 
 /*
@@ -92,6 +94,13 @@ struct mapping {
 	size_t len_bytes;
 	bool writable;
 	bool owned; /* ptr was allocated here (else the application's, from the placer) */
+	/*
+	 * A rect mapping: ptr holds the rect as shape lays it out, the wire
+	 * its wire_bytes packed (else wire_bytes is len_bytes).
+	 */
+	bool rect;
+	struct ava_gen_rect shape;
+	size_t wire_bytes;
 };
 
 struct cb_item {
@@ -497,7 +506,9 @@ static int take_data(struct conn *c, const struct ava_wire_header *hdr, const ui
 		return -EPROTO;
 	}
 	*pp = t->next;
-	if (n)
+	if (n && t->rect)
+		ava_gen_rect_unpack(&t->shape, cur.cur, t->dst);
+	else if (n)
 		memcpy(t->dst, cur.cur, n);
 	pthread_mutex_unlock(&c->lock);
 	if (hdr->status != AVA_STATUS_OK && debug_enabled())
@@ -1336,14 +1347,22 @@ static int encode_args(struct conn *c, const struct ava_guestlib_fn *gf,
 		}
 		case AVA_ABI_UNMAP: {
 			/* the mapping's id, then its bytes if it was mapped for writing */
-			size_t n = unmapping->writable ? unmapping->len_bytes : 0;
+			size_t n = unmapping->writable ? unmapping->wire_bytes : 0;
+			void *packed = NULL;
 			vw->u64 = unmapping->id;
 			vw->count = n;
+			if (n && unmapping->rect) {
+				packed = malloc(n);
+				if (!packed)
+					return -ENOMEM;
+				ava_gen_rect_pack(&unmapping->shape, unmapping->ptr, packed);
+			}
 			r = ava_wire_put_u64(b, unmapping->id);
 			if (r == 0)
 				r = ava_wire_put_u64(b, n);
 			if (r == 0 && n)
-				r = ava_wire_put_bytes(b, unmapping->ptr, n);
+				r = ava_wire_put_bytes(b, packed ? packed : unmapping->ptr, n);
+			free(packed);
 			break;
 		}
 		default:
@@ -1393,9 +1412,13 @@ static void remember_deferred(struct conn *c, uint32_t fn_id, const struct ava_a
 	pthread_mutex_unlock(&c->lock);
 }
 
-/* Enters the late out buffers of a call about to be sent. Caller holds c->lock. */
+/*
+ * Enters the late out buffers of a call about to be sent (a rect with its
+ * shape, where rect_ok says it has one). Caller holds c->lock.
+ */
 static int add_transfers_locked(struct conn *c, const struct ava_guestlib_fn *gf, void *const *args,
-				const struct ava_abi_view *views, uint64_t seq)
+				const struct ava_abi_view *views, const struct ava_gen_rect *rects,
+				const bool *rect_ok, uint64_t seq)
 {
 	const struct ava_abi_fn *fn = gf->abi;
 	for (unsigned i = 0; i < fn->n_args; i++) {
@@ -1411,6 +1434,10 @@ static int add_transfers_locked(struct conn *c, const struct ava_guestlib_fn *gf
 		t->dst = *(void *const *)args[i];
 		t->len_bytes = (size_t)views[i].count * v->size_bytes; /* checked by encode_args */
 		t->fn_id = fn->id;
+		if ((v->flags & AVA_ABI_V_RECT) && rect_ok[i]) {
+			t->rect = true;
+			t->shape = rects[i];
+		}
 		t->next = c->transfers;
 		c->transfers = t;
 	}
@@ -1594,6 +1621,7 @@ static struct mapping *mapping_new(const struct ava_guestlib_api *api, uint32_t 
 	if (!m)
 		return NULL;
 	m->len_bytes = len_bytes;
+	m->wire_bytes = len_bytes;
 	m->writable = writable;
 	if (g_map_placer)
 		m->ptr = g_map_placer(api->abi, fn_id, args, len_bytes);
@@ -1609,6 +1637,43 @@ static struct mapping *mapping_new(const struct ava_guestlib_api *api, uint32_t 
 		return NULL;
 	}
 	return m;
+}
+
+static const struct ava_gen_rect_ops *g_rect_ops;
+
+void ava_guestlib_set_rect_ops(const struct ava_gen_rect_ops *ops)
+{
+	g_rect_ops = ops;
+}
+
+/*
+ * The rect arguments of a call (AVA_ABI_V_RECT): their packed size from the
+ * API's shape, and an input's bytes packed into a copy (*ret_packed, the
+ * caller frees it). Where the arguments describe no rect, nothing travels
+ * (count 0) and the server lets the library answer. Returns 0 or -ENOMEM.
+ */
+static int rect_prepare(const struct ava_abi_fn *fn, unsigned i, void *const *args,
+			struct ava_gen_plan *plan, struct ava_gen_rect *ret_rect, bool *ret_ok,
+			void **ret_packed)
+{
+	const void *app = *(void *const *)args[i];
+	uint64_t bytes = 0;
+
+	*ret_ok = false;
+	*ret_packed = NULL;
+	plan->count[i] = 0;
+	if (!app || !g_rect_ops || g_rect_ops->shape(fn, i, args, ret_rect) < 0 ||
+	    ava_gen_rect_bytes(ret_rect, &bytes) < 0)
+		return 0;
+	*ret_ok = true;
+	plan->count[i] = bytes;
+	if (!(fn->args[i].dir & AVA_ABI_DIR_IN) || !bytes || bytes > fn->args[i].max_count)
+		return 0; /* encode_args refuses one too large */
+	*ret_packed = malloc(bytes);
+	if (!*ret_packed)
+		return -ENOMEM;
+	ava_gen_rect_pack(ret_rect, app, *ret_packed);
+	return 0;
 }
 
 /* Set while a thread makes a blobs sizing call: that call sends its buffer as it is. */
@@ -1762,10 +1827,35 @@ void ava_guestlib_call(const struct ava_guestlib_api *api, uint32_t fn_id, void 
 			return;
 		}
 	}
+	/*
+	 * A rect mapping: the application's memory holds the rect as the
+	 * API's shape lays it out (the pitches the server reports), the wire
+	 * its packed bytes; none when the arguments describe no rect (the
+	 * library answers them).
+	 */
+	struct ava_gen_rect map_rect;
+	bool map_is_rect = false;
+	uint64_t map_len = plan.map_count;
+	if (fn->ret.kind == AVA_ABI_MAP && (fn->ret.flags & AVA_ABI_V_RECT)) {
+		uint64_t bytes = 0;
+		map_len = 0;
+		map_is_rect = g_rect_ops &&
+			      g_rect_ops->shape(fn, fn->n_args, args, &map_rect) == 0 &&
+			      ava_gen_rect_bytes(&map_rect, &bytes) == 0 &&
+			      ava_gen_rect_extent(&map_rect, &map_len) == 0;
+		plan.map_count = map_is_rect ? bytes : 0;
+		if (!map_is_rect)
+			map_len = 0;
+	}
 	if (fn->ret.kind == AVA_ABI_MAP) {
-		if (plan.map_count <= fn->ret.max_count)
-			mapping = mapping_new(api, fn_id, args, (size_t)plan.map_count,
+		if (plan.map_count <= fn->ret.max_count && (uint64_t)(size_t)map_len == map_len)
+			mapping = mapping_new(api, fn_id, args, (size_t)map_len,
 					      (plan.map_access & AVA_ABI_MAP_WRITE) != 0);
+		if (mapping && map_is_rect) {
+			mapping->rect = true;
+			mapping->shape = map_rect;
+			mapping->wire_bytes = (size_t)plan.map_count;
+		}
 		if (!mapping) {
 			say("%s: no memory for a mapping of %llu bytes", fn->name,
 			    (unsigned long long)plan.map_count);
@@ -1778,6 +1868,37 @@ void ava_guestlib_call(const struct ava_guestlib_api *api, uint32_t fn_id, void 
 		}
 	}
 
+	/* Rects: an input goes packed, from a copy that replaces its pointer. */
+	struct ava_gen_rect rects[AVA_ABI_MAX_ARGS];
+	bool rect_ok[AVA_ABI_MAX_ARGS] = { false };
+	void *packed[AVA_ABI_MAX_ARGS] = { NULL };
+	void *rargs[AVA_ABI_MAX_ARGS];
+	for (unsigned i = 0; i < fn->n_args; i++) {
+		if (fn->args[i].kind != AVA_ABI_BUFFER || !(fn->args[i].flags & AVA_ABI_V_RECT))
+			continue;
+		if (rect_prepare(fn, i, args, &plan, &rects[i], &rect_ok[i], &packed[i]) < 0) {
+			for (unsigned k = 0; k < n_xowned; k++)
+				free(xowned[k]);
+			for (unsigned k = 0; k < fn->n_args; k++) {
+				free(packed[k]);
+				free(blob_caps[k]);
+			}
+			if (unmapping)
+				mapping_put(c, unmapping);
+			mapping_free(mapping);
+			say("%s: out of memory", fn->name);
+			set_error(gf, args, ret, AVA_STATUS_NO_MEMORY);
+			return;
+		}
+		if (packed[i]) {
+			if (send_args != rargs) {
+				memcpy(rargs, send_args, fn->n_args * sizeof(*rargs));
+				send_args = rargs;
+			}
+			rargs[i] = &packed[i];
+		}
+	}
+
 	struct ava_abi_view views[AVA_ABI_MAX_ARGS];
 	struct ava_wire_buf b;
 	const char *why = NULL;
@@ -1785,6 +1906,8 @@ void ava_guestlib_call(const struct ava_guestlib_api *api, uint32_t fn_id, void 
 	int er = encode_args(c, gf, &plan, send_args, blob_caps, &b, views, unmapping, &why);
 	for (unsigned k = 0; k < n_xowned; k++)
 		free(xowned[k]);
+	for (unsigned k = 0; k < fn->n_args; k++)
+		free(packed[k]);
 	if (er == 0 && mapping) { /* the MAP trailer */
 		er = ava_wire_put_u64(&b, plan.map_count);
 		if (er == 0 && (plan.map_access & AVA_ABI_MAP_READ)) {
@@ -1861,12 +1984,15 @@ void ava_guestlib_call(const struct ava_guestlib_api *api, uint32_t fn_id, void 
 		mt->id = map_transfer;
 		mt->seq = hdr.seq;
 		mt->dst = mapping->ptr;
-		mt->len_bytes = mapping->len_bytes;
+		mt->len_bytes = mapping->wire_bytes;
+		mt->rect = mapping->rect;
+		mt->shape = mapping->shape;
 		mt->fn_id = fn->id;
 		mt->next = c->transfers;
 		c->transfers = mt;
 	}
-	if ((map_transfer && !mt) || add_transfers_locked(c, gf, args, views, hdr.seq) < 0) {
+	if ((map_transfer && !mt) ||
+	    add_transfers_locked(c, gf, args, views, rects, rect_ok, hdr.seq) < 0) {
 		drop_transfers_locked(c, hdr.seq);
 		c->waiters = w.next;
 		pthread_mutex_unlock(&c->lock);

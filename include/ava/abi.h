@@ -122,6 +122,14 @@ enum ava_abi_elem {
  */
 #define AVA_ABI_V_BLOBS 0x100u
 /*
+ * A rect (in or out bytes buffer, ava_rect): the application's memory holds
+ * the bytes as rows and slices at pitches the API's rect shape computes from
+ * the other arguments (OpenCL's clEnqueueReadBufferRect host_ptr). The wire
+ * carries them packed, so the count is the packed size; both runtimes
+ * compute it and the server checks it. An OUT rect is also :late.
+ */
+#define AVA_ABI_V_RECT 0x200u
+/*
  * A handle argument the object the call creates keeps alive until it is
  * released (ava_parent: clCreateSubBuffer's buffer). Only on a function with
  * an :alloc value. The router keeps the parent's memory charged meanwhile.

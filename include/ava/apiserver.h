@@ -80,6 +80,13 @@ struct ava_apiserver_event_ops {
 /* Registers the event operations of the API this server runs (ops lives forever). */
 void ava_apiserver_set_event_ops(const struct ava_apiserver_event_ops *ops);
 
+/*
+ * Registers the rect shapes of the API this server runs (ava_rect buffers,
+ * hand-written next to the spec, before main runs; ops lives forever, and
+ * needs pack). Without them every rect call gets a NULL pointer.
+ */
+void ava_apiserver_set_rect_ops(const struct ava_gen_rect_ops *ops);
+
 /* Entry point of a generated server's main(). Returns the process exit code. */
 int ava_apiserver_main(const struct ava_apiserver_api *api, int argc, char **argv);
 

@@ -73,6 +73,79 @@ struct ava_gen_plan {
  */
 uint64_t ava_gen_props_count(const void *list, size_t elem_bytes);
 
+/*
+ * Where a rect buffer's bytes lie in the application's memory (AVA_ABI_V_RECT,
+ * the spec's ava_rect): slices of rows of row_bytes bytes, row k of slice j
+ * at offset_bytes + j * slice_pitch + k * row_pitch from the pointer. The
+ * wire carries them packed: row_bytes * rows * slices bytes, rows and slices
+ * in order.
+ */
+struct ava_gen_rect {
+	uint64_t offset_bytes;
+	uint64_t row_bytes, rows, slices;
+	uint64_t row_pitch, slice_pitch;
+};
+
+/*
+ * An API's rect shapes, hand-written next to its spec (spec/opencl-rect.c),
+ * registered with each runtime from a constructor. Called with the call's
+ * arguments (guest: the application's; server: the library's, after handle
+ * translation) for argument arg of fn.
+ */
+struct ava_gen_rect_ops {
+	/*
+	 * Fills *ret from the other arguments (region, origins, pitches, the
+	 * image's element size). Returns 0, or < 0 when the arguments describe
+	 * no rect (a NULL region, pitches the library must refuse): the call
+	 * then goes with no bytes, and the library gets a NULL pointer and the
+	 * arguments as they are, so it answers with its own error.
+	 */
+	int (*shape)(const struct ava_abi_fn *fn, unsigned arg, void *const *args,
+		     struct ava_gen_rect *ret);
+	/*
+	 * Server only: rewrites the arguments so that the library reads or
+	 * writes the packed bytes at the pointer (host origin {0,0,0}, pitches 0).
+	 */
+	void (*pack)(const struct ava_abi_fn *fn, unsigned arg, void *const *args);
+	/*
+	 * Server only, may be NULL: after a failed shape, with the pointer
+	 * already NULL, rewrites what else the library must not see so that
+	 * it answers with its own error (OpenCL's creators drop
+	 * CL_MEM_COPY_HOST_PTR, whose NULL host_ptr would be a different one).
+	 */
+	void (*refuse)(const struct ava_abi_fn *fn, unsigned arg, void *const *args);
+	/*
+	 * Server only, for a rect mapping (an ava_mapping result with
+	 * ava_rect; shape is then called with arg == fn->n_args and gives the
+	 * layout of the guest's memory for it, from offset 0): after a
+	 * successful call, fills *ret with the library's layout of the mapped
+	 * bytes at the pointer it returned (the pitches it reported in the out
+	 * arguments) and rewrites those out arguments to the guest layout's
+	 * pitches. Returns 0, or < 0: the mapping's bytes then never travel.
+	 */
+	int (*mapped)(const struct ava_abi_fn *fn, void *const *args, struct ava_gen_rect *ret);
+};
+
+/*
+ * Checks a shape (every offset it names fits in a size_t) and gives its
+ * packed size: 0 when a dimension is 0 (an empty rect, which the library
+ * still answers). Returns 0, or -EINVAL.
+ */
+int ava_gen_rect_bytes(const struct ava_gen_rect *r, uint64_t *ret_bytes)
+    __attribute__((warn_unused_result));
+
+/*
+ * The bytes from the pointer to one past the rect's last byte (0 for an
+ * empty rect): how much memory laid out as r says needs. Returns 0, or
+ * -EINVAL as ava_gen_rect_bytes.
+ */
+int ava_gen_rect_extent(const struct ava_gen_rect *r, uint64_t *ret_bytes)
+    __attribute__((warn_unused_result));
+
+/* Copies the rect of app (laid out as r says) into packed, or (unpack) back. */
+void ava_gen_rect_pack(const struct ava_gen_rect *r, const void *app, void *packed);
+void ava_gen_rect_unpack(const struct ava_gen_rect *r, const void *packed, void *app);
+
 /* args[i] points at argument i (server: only scalar arguments are valid). */
 typedef void (*ava_gen_plan_fn)(void *const *args, struct ava_gen_plan *plan);
 

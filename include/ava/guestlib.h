@@ -110,6 +110,13 @@ typedef void (*ava_guestlib_handle_gone_fn)(const struct ava_abi_api *abi, uint1
 /* Registers the API's handle_gone hook (a hand-written guest source, from a constructor). */
 void ava_guestlib_set_handle_gone(ava_guestlib_handle_gone_fn gone);
 
+/*
+ * Registers the API's rect shapes (ava_rect buffers; a hand-written guest
+ * source, from a constructor; ops lives forever). Without them a rect
+ * travels empty and the library answers the call.
+ */
+void ava_guestlib_set_rect_ops(const struct ava_gen_rect_ops *ops);
+
 #ifdef __cplusplus
 }
 #endif

@@ -56,6 +56,7 @@ void __ava_override(const char *expr_src, ...);
 void __ava_property_list(void);
 void __ava_string_lengths(const char *arg_name, ...);
 void __ava_late_data(const char *arg_name, ...);
+void __ava_rect(void);
 void __ava_mapping(const char *count_src, unsigned long long count, const char *event_src, ...);
 void __ava_unmaps(void);
 void __ava_blobs_sized_by(const char *arg_name, const char *expr_src, ...);
@@ -199,6 +200,15 @@ void __ava_device_time_until(const char *fn_src, const char *param_src, ...);
  * ava_argument(ptr) { ava_out; ava_buffer(size); ava_late_data(event); }
  */
 #define ava_late_data(event) __ava_late_data(AVA_SPEC_STR_(event), event)
+/*
+ * A void * bytes buffer (in, or out with ava_late_data) whose bytes lie in
+ * rows and slices at pitches (OpenCL's rect and image transfers): the API's
+ * rect shape (struct ava_gen_rect_ops) computes them from the other
+ * arguments in both runtimes, the wire carries the bytes packed, and the
+ * server hands the library a packed buffer. No ava_buffer: its size is the
+ * shape's. ava_argument(ptr) { ava_out; ava_rect; ava_late_data(event); }
+ */
+#define ava_rect __ava_rect()
 /*
  * This output void * buffer is, this time, an array of pointers to the
  * caller's byte buffers, each as big as what the same function writes (as a
