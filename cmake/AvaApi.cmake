@@ -144,6 +144,10 @@ function(ava_add_api)
     ${AVA_API_SOURCE_ROOT}/include)
   target_link_libraries(ava-server-${name} PRIVATE ava_apiserver ${A_LIBRARIES} ava::warnings)
   set_target_properties(ava-server-${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${AVA_API_DIR})
+  if(AVA_SANITIZE)
+    # Vendor libraries replace ASan's per-thread signal stacks (apiserver/asan-options.c).
+    target_sources(ava-server-${name} PRIVATE ${AVA_API_SOURCE_ROOT}/apiserver/asan-options.c)
+  endif()
   add_custom_command(
     OUTPUT ${AVA_API_DIR}/${name}.abi
     COMMAND ${CMAKE_COMMAND} -E copy ${abi} ${AVA_API_DIR}/${name}.abi
