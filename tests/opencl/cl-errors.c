@@ -125,8 +125,29 @@ static void buffer_errors(cl_context ctx, cl_command_queue q)
 	expect("clCreateBuffer(COPY_HOST_PTR without a pointer)", err, CL_INVALID_HOST_PTR);
 	m = clCreateBuffer(ctx, CL_MEM_READ_WRITE, 64, host, &err);
 	expect("clCreateBuffer(a pointer without COPY/USE_HOST_PTR)", err, CL_INVALID_HOST_PTR);
+	m = clCreateBuffer(ctx, CL_MEM_USE_HOST_PTR | CL_MEM_COPY_HOST_PTR, 64, host, &err);
+	expect("clCreateBuffer(USE_HOST_PTR | COPY_HOST_PTR)", err, CL_INVALID_VALUE);
+	CLT_ASSERT(m == NULL, "clCreateBuffer failed but returned a buffer");
+	m = clCreateBuffer(ctx, CL_MEM_USE_HOST_PTR | CL_MEM_ALLOC_HOST_PTR, 64, host, &err);
+	expect("clCreateBuffer(USE_HOST_PTR | ALLOC_HOST_PTR)", err, CL_INVALID_VALUE);
+	CLT_ASSERT(m == NULL, "clCreateBuffer failed but returned a buffer");
+	m = clCreateBufferWithProperties(ctx, NULL, CL_MEM_USE_HOST_PTR | CL_MEM_ALLOC_HOST_PTR, 64,
+					 host, &err);
+	expect("clCreateBufferWithProperties(USE_HOST_PTR | ALLOC_HOST_PTR)", err,
+	       CL_INVALID_VALUE);
+	CLT_ASSERT(m == NULL, "clCreateBufferWithProperties failed but returned a buffer");
 	m = clCreateBuffer(NULL, CL_MEM_READ_WRITE, 64, NULL, &err);
 	expect("clCreateBuffer(NULL context)", err, CL_INVALID_CONTEXT);
+	{
+		const cl_image_format fmt = { CL_RGBA, CL_UNORM_INT8 };
+		const cl_image_desc desc = { .image_type = CL_MEM_OBJECT_IMAGE2D,
+					     .image_width = 4,
+					     .image_height = 4 };
+		m = clCreateImage(ctx, CL_MEM_USE_HOST_PTR | CL_MEM_ALLOC_HOST_PTR, &fmt, &desc,
+				  host, &err);
+		expect("clCreateImage(USE_HOST_PTR | ALLOC_HOST_PTR)", err, CL_INVALID_VALUE);
+		CLT_ASSERT(m == NULL, "clCreateImage failed but returned an image");
+	}
 	expect("clGetMemObjectInfo(NULL)",
 	       clGetMemObjectInfo(NULL, CL_MEM_SIZE, sizeof(size), &size, NULL),
 	       CL_INVALID_MEM_OBJECT);
