@@ -259,3 +259,21 @@ __attribute__((constructor)) static void opencl_icd_register_rects(void)
 {
 	ava_guestlib_set_rect_ops(&ava_opencl_rect_ops);
 }
+
+/*
+ * Deprecated 1.1 command, not remoted (PoCL ends the process on it), done
+ * here as what it is: a command that keeps later commands of the queue from
+ * running until the events complete, i.e. a barrier with that wait list
+ * (whose event the application cannot ask for). Its own errors: an empty
+ * list is CL_INVALID_VALUE (a barrier would wait for everything), and an
+ * invalid event CL_INVALID_EVENT.
+ */
+__attribute__((visibility("default"))) cl_int clEnqueueWaitForEvents(cl_command_queue command_queue,
+								     cl_uint num_events,
+								     const cl_event *event_list)
+{
+	if (num_events == 0 || !event_list)
+		return CL_INVALID_VALUE;
+	cl_int err = clEnqueueBarrierWithWaitList(command_queue, num_events, event_list, NULL);
+	return err == CL_INVALID_EVENT_WAIT_LIST ? CL_INVALID_EVENT : err;
+}

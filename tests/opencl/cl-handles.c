@@ -11,6 +11,7 @@
  * this program has no native run; it exits 1 if it finds no guest library.
  */
 #define _GNU_SOURCE
+#define CL_USE_DEPRECATED_OPENCL_1_1_APIS
 #include "clt.h"
 
 #include <dlfcn.h>
@@ -54,6 +55,43 @@ static void CL_CALLBACK on_event(cl_event ev, cl_int status, void *user_data)
 	(void)status;
 	seen->event = ev;
 	clt_waiter_signal(seen->w);
+}
+
+static cl_int status_of(cl_event e)
+{
+	cl_int st = 0;
+	CLT_CHECK(clGetEventInfo(e, CL_EVENT_COMMAND_EXECUTION_STATUS, sizeof(st), &st, NULL));
+	return st;
+}
+
+/*
+ * clEnqueueWaitForEvents (deprecated 1.1), which the guest library does
+ * itself: PoCL natively ends the process on it, so only a remoted run can
+ * check it. Later commands of the queue wait for the listed events.
+ */
+static void wait_for_events(cl_context ctx, cl_command_queue q)
+{
+	cl_int err;
+	cl_event gate = clCreateUserEvent(ctx, &err), marker, none = NULL;
+	CLT_CHECK(err);
+	expect_err("clEnqueueWaitForEvents(a user event)", clEnqueueWaitForEvents(q, 1, &gate),
+		   CL_SUCCESS);
+	CLT_CHECK(clEnqueueMarkerWithWaitList(q, 0, NULL, &marker));
+	CLT_CHECK(clFlush(q));
+	expect_true("a later marker waits for the user event", status_of(marker) != CL_COMPLETE);
+	CLT_CHECK(clSetUserEventStatus(gate, CL_COMPLETE));
+	CLT_CHECK(clFinish(q));
+	expect_true("and completes once it is set", status_of(marker) == CL_COMPLETE);
+	expect_err("clEnqueueWaitForEvents(no events)", clEnqueueWaitForEvents(q, 0, &gate),
+		   CL_INVALID_VALUE);
+	expect_err("clEnqueueWaitForEvents(NULL list)", clEnqueueWaitForEvents(q, 1, NULL),
+		   CL_INVALID_VALUE);
+	expect_err("clEnqueueWaitForEvents(a NULL event)", clEnqueueWaitForEvents(q, 1, &none),
+		   CL_INVALID_EVENT);
+	expect_err("clEnqueueWaitForEvents(NULL queue)", clEnqueueWaitForEvents(NULL, 1, &gate),
+		   CL_INVALID_COMMAND_QUEUE);
+	CLT_CHECK(clReleaseEvent(marker));
+	CLT_CHECK(clReleaseEvent(gate));
 }
 
 int main(void)
@@ -159,6 +197,8 @@ int main(void)
 	CLT_CHECK(err);
 	expect_true("a new buffer is not the released one's pointer", fresh != buf);
 	CLT_CHECK(clReleaseMemObject(fresh));
+
+	wait_for_events(ctx, q);
 
 	CLT_CHECK(clReleaseCommandQueue(q));
 	CLT_CHECK(clReleaseContext(ctx));
