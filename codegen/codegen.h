@@ -95,6 +95,8 @@ struct ava_codegen_value {
 	 */
 	char *bind_ctype;
 	int str_lengths_arg; /* ELEM_STRING buffer: the ava_string_lengths argument, -1: none */
+	/* A function's handle argument: its ava_invalid_handle_error, C source, or NULL. */
+	char *bad_handle_expr;
 };
 
 /* Type defaults from ava_type(T) { ... }. */
@@ -112,6 +114,12 @@ struct ava_codegen_type {
 	char *ctype;				    /* as written in ava_type(T) */
 	char *ident;				    /* ctype made into an identifier part */
 	char *values[AVA_CODEGEN_TYPE_VALUE_COUNT]; /* C source, or NULL */
+	/* ava_invalid_handle_error_of(H, v): handle type (tag once parsed), C source of v */
+	struct ava_codegen_handle_value {
+		uint16_t handle_type;
+		char *value;
+	} *handle_values;
+	size_t n_handle_values;
 	bool used;				    /* some function refers to it */
 };
 

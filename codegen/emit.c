@@ -709,6 +709,31 @@ static void emit_errors(struct emitter *e)
 			free(decl);
 			free(name);
 		}
+		uint16_t n_tags = 0;
+		for (m = 0; m < ty->n_handle_values; m++) {
+			const struct ava_codegen_handle_value *hv = &ty->handle_values[m];
+			char *name = xasprintf("ava_gen__%s__bad_handle__%s__%u", e->id, ty->ident,
+					       (unsigned)hv->handle_type);
+			char *decl = ava_codegen_decl(ty->ctype, name);
+			char *full = xasprintf("static const %s", decl);
+
+			emit_assign(e, 0, full, hv->value);
+			free(full);
+			free(decl);
+			free(name);
+			if (hv->handle_type >= n_tags)
+				n_tags = (uint16_t)(hv->handle_type + 1);
+		}
+		if (n_tags) {
+			put(e, 0, "static const void *const ava_gen__%s__bad_handles__%s[%u] = {",
+			    e->id, ty->ident, (unsigned)n_tags);
+			for (uint16_t tag = 1; tag < n_tags; tag++)
+				for (m = 0; m < ty->n_handle_values; m++)
+					if (ty->handle_values[m].handle_type == tag)
+						put(e, 1, "[%u] = &ava_gen__%s__bad_handle__%s__%u,",
+						    (unsigned)tag, e->id, ty->ident, (unsigned)tag);
+			put(e, 0, "};");
+		}
 		put(e, 0, "static const struct ava_gen_errors ava_gen__%s__errors__%s = {", e->id,
 		    ty->ident);
 		put(e, 1, ".size_bytes = sizeof(%s),", ty->ctype);
@@ -729,10 +754,66 @@ static void emit_errors(struct emitter *e)
 			    value_names[val], ty->ident);
 		}
 		put(e, 1, "},");
+		if (n_tags) {
+			put(e, 1, ".on_bad_handle = ava_gen__%s__bad_handles__%s,", e->id,
+			    ty->ident);
+			put(e, 1, ".n_bad_handle = %u,", (unsigned)n_tags);
+		}
 		put(e, 0, "};");
 	}
 	if (header)
 		blank(e);
+}
+
+/*
+ * A function's arguments with their own ava_invalid_handle_error: the value
+ * as the result type and as the errcode type, and one array of each per
+ * function (ava_gen__<id>__bad_arg_<ret|errcode>__<fn>).
+ */
+static void emit_fn_bad_handles(struct emitter *e, const struct ava_codegen_fn *fn)
+{
+	const struct ava_codegen_api *api = e->api;
+	const struct {
+		const char *what;
+		int type;
+	} kinds[2] = { { "ret", fn->ret_type }, { "errcode", fn->errcode_type } };
+	uint16_t i;
+	int k;
+	bool any = false;
+
+	for (i = 0; i < fn->n_args; i++)
+		any = any || fn->args[i].bad_handle_expr;
+	if (!any)
+		return;
+	for (k = 0; k < 2; k++) {
+		const struct ava_codegen_type *ty;
+
+		if (kinds[k].type < 0)
+			continue;
+		ty = &api->types[kinds[k].type];
+		for (i = 0; i < fn->n_args; i++) {
+			char *name, *decl, *full;
+
+			if (!fn->args[i].bad_handle_expr)
+				continue;
+			name = xasprintf("ava_gen__%s__bad_arg_%s__%s__%u", e->id, kinds[k].what,
+					 fn->name, (unsigned)i);
+			decl = ava_codegen_decl(ty->ctype, name);
+			full = xasprintf("static const %s", decl);
+			emit_assign(e, 0, full, fn->args[i].bad_handle_expr);
+			free(full);
+			free(decl);
+			free(name);
+		}
+		put(e, 0, "static const void *const ava_gen__%s__bad_args_%s__%s[%u] = {", e->id,
+		    kinds[k].what, fn->name, (unsigned)fn->n_args);
+		for (i = 0; i < fn->n_args; i++)
+			if (fn->args[i].bad_handle_expr)
+				put(e, 1, "[%u] = &ava_gen__%s__bad_arg_%s__%s__%u,", (unsigned)i,
+				    e->id, kinds[k].what, fn->name, (unsigned)i);
+		put(e, 0, "};");
+	}
+	blank(e);
 }
 
 /* ".errors = { ... }" of one function. */
@@ -747,6 +828,17 @@ static void emit_fn_errors(struct emitter *e, int indent, const struct ava_codeg
 	if (fn->errcode_type >= 0)
 		add(&s, ".errcode = &ava_gen__%s__errors__%s", e->id,
 		    api->types[fn->errcode_type].ident);
+	for (uint16_t i = 0; i < fn->n_args; i++) {
+		if (!fn->args[i].bad_handle_expr)
+			continue;
+		if (fn->ret_type >= 0)
+			add(&s, ".arg_bad_handle_ret = ava_gen__%s__bad_args_ret__%s", e->id,
+			    fn->name);
+		if (fn->errcode_type >= 0)
+			add(&s, ".arg_bad_handle_errcode = ava_gen__%s__bad_args_errcode__%s",
+			    e->id, fn->name);
+		break;
+	}
 	wrap(e, indent, ".errors = { ", s.v, s.n, " },");
 	strs_free(&s);
 }
@@ -1075,6 +1167,8 @@ static void emit_prologue(struct emitter *e, const char *runtime_header)
 		blank(e);
 	emit_abi_tables(e);
 	emit_errors(e);
+	for (uint32_t fi = 0; fi < api->n_fns; fi++)
+		emit_fn_bad_handles(e, &api->fns[fi]);
 	emit_plans(e);
 }
 

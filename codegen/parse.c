@@ -427,6 +427,8 @@ struct ann {
 	char **fields; /* ava_field(f) { ava_handle; } */
 	CXSourceLocation *field_where;
 	size_t n_fields;
+	char *bad_handle; /* ava_invalid_handle_error in ava_argument: C source */
+	CXSourceLocation bad_handle_where;
 };
 
 /* A parameter named by an expression, checked once kinds are known. */
@@ -491,6 +493,7 @@ static void ann_free(struct ann *a)
 		free(a->fields[i]);
 	free(a->fields);
 	free(a->field_where);
+	free(a->bad_handle);
 }
 
 static void stmt_push(struct ava_codegen_stmt_list *l, struct ava_codegen_stmt *s)
@@ -624,6 +627,66 @@ static void type_value(struct body *b, CXCursor c, const char *name)
 		b->type->values[i] = NULL;
 		error_at(b->p, c, "%s needs a value", pretty(name));
 	}
+}
+
+/* The spec's name of parameter i of the body, for messages (static storage). */
+static const char *cursor_name_of_param(struct body *b, int i)
+{
+	static char name[128];
+	char *n = cursor_name(b->params[i]);
+
+	snprintf(name, sizeof(name), "%s", n ? n : "?");
+	free(n);
+	return name;
+}
+
+/*
+ * ava_invalid_handle_error_of(H, v) inside ava_type(T): T's value when a
+ * handle of type H names no live object. H arrives as the cast `(H)0`.
+ */
+static void invalid_handle_error_of(struct body *b, CXCursor c)
+{
+	struct ava_codegen_type *t = b->type;
+	char *hn = string_literal(call_arg(c, 0));
+	char *value = string_literal(call_arg(c, 1));
+	CXType ht = clang_getCursorType(call_arg(c, 2));
+	CXCursor decl;
+	uint16_t ref;
+	size_t i;
+
+	if (b->kind != BODY_TYPE) {
+		error_at(b->p, c, "ava_invalid_handle_error_of belongs inside ava_type(T) { ... }");
+		goto out;
+	}
+	if (!opaque_typedef(ht, &decl) || !is_opaque_pointer(ht)) {
+		error_at(b->p, c,
+			 "ava_invalid_handle_error_of(%s, ...): '%s' is not a handle type (a "
+			 "typedef of a pointer to an incomplete struct)",
+			 hn ? hn : "?", hn ? hn : "?");
+		goto out;
+	}
+	if (!value || !*value) {
+		error_at(b->p, c, "ava_invalid_handle_error_of(%s, ...) needs a value",
+			 hn ? hn : "?");
+		goto out;
+	}
+	ref = handle_ref(b->p, ht);
+	for (i = 0; i < t->n_handle_values; i++) {
+		if (t->handle_values[i].handle_type == ref) {
+			error_at(b->p, c, "duplicate ava_invalid_handle_error_of(%s, ...) for %s",
+				 hn ? hn : "?", b->owner);
+			goto out;
+		}
+	}
+	t->handle_values =
+	    xrealloc(t->handle_values, t->n_handle_values + 1, sizeof(*t->handle_values));
+	t->handle_values[t->n_handle_values].handle_type = ref;
+	t->handle_values[t->n_handle_values].value = value;
+	t->n_handle_values++;
+	value = NULL;
+out:
+	free(hn);
+	free(value);
 }
 
 /*
@@ -984,6 +1047,21 @@ static void annotation(struct body *b, CXCursor c, struct scope sc)
 			 "ava_handles_of, ava_override, ava_blobs_sized_by and ava_clear_bits "
 			 "can)",
 			 pretty(name));
+		goto out;
+	}
+	if (strcmp(name, "__ava_invalid_handle_error_of") == 0) {
+		invalid_handle_error_of(b, c);
+		goto out;
+	}
+	if (strcmp(name, "__ava_invalid_handle_error") == 0 && b->kind == BODY_FN && v &&
+	    sc.arg >= 0 && !sc.element) {
+		if (v->bad_handle) {
+			error_at(b->p, c, "duplicate ava_invalid_handle_error for '%s' of %s",
+				 cursor_name_of_param(b, sc.arg), b->owner);
+			goto out;
+		}
+		v->bad_handle = string_literal(call_arg(c, 0));
+		v->bad_handle_where = clang_getCursorLocation(c);
 		goto out;
 	}
 	if (strncmp(name, "__ava_success", 13) == 0 || strcmp(name, "__ava_failure") == 0 ||
@@ -2775,6 +2853,20 @@ static void read_fn(struct parser *p, struct ava_codegen_fn *fn, CXCursor hdr, C
 		CXType t = clang_getCursorType(b.params[i]);
 
 		settle_value(p, v, &b.args[i], t, b.params[i], ROLE_ARG, fn->name);
+		if (b.args[i].bad_handle) {
+			bool holds = v->abi.kind == AVA_ABI_HANDLE ||
+				     (v->abi.kind == AVA_ABI_BUFFER && (v->abi.dir & AVA_ABI_DIR_IN) &&
+				      (v->abi.elem == AVA_ABI_ELEM_HANDLE ||
+				       (v->abi.elem == AVA_ABI_ELEM_STRUCT && v->abi.n_fields > 0)));
+			if (!holds)
+				error_loc(p, b.args[i].bad_handle_where,
+					  "ava_invalid_handle_error on '%s' of %s: only a handle "
+					  "argument or an input buffer of handles can name a dead "
+					  "object",
+					  v->name, fn->name);
+			else
+				v->bad_handle_expr = xstrdup(b.args[i].bad_handle);
+		}
 		if (v->abi.flags & AVA_ABI_V_ERRCODE) {
 			if (fn->errcode_arg >= 0) {
 				error_loc(p, b.args[i].where,
@@ -2987,6 +3079,10 @@ static void assign_tags(struct parser *p)
 			RETAG(&api->fns[f].args[j]);
 		retag_stmts(&api->fns[f].cond, tag_of);
 	}
+	for (c = 0; c < api->n_types; c++)
+		for (k = 0; k < api->types[c].n_handle_values; k++)
+			api->types[c].handle_values[k].handle_type =
+			    tag_of[api->types[c].handle_values[k].handle_type];
 	for (c = 0; c < api->n_callbacks; c++) {
 		RETAG(&api->callbacks[c].ret);
 		for (j = 0; j < api->callbacks[c].n_args; j++)
@@ -3275,6 +3371,7 @@ static void value_fini(struct ava_codegen_value *v)
 	free(v->fields);
 	free(v->count_expr);
 	free(v->bind_ctype);
+	free(v->bad_handle_expr);
 }
 
 static void strv_free(char **v, size_t n)
@@ -3332,6 +3429,9 @@ void ava_codegen_api_free(struct ava_codegen_api *api)
 		free(api->types[k].ident);
 		for (v = 0; v < AVA_CODEGEN_TYPE_VALUE_COUNT; v++)
 			free(api->types[k].values[v]);
+		for (i = 0; i < api->types[k].n_handle_values; i++)
+			free(api->types[k].handle_values[i].value);
+		free(api->types[k].handle_values);
 	}
 	free(api->types);
 	if (api->abi_args) {

@@ -1071,6 +1071,55 @@ static int callback_token(struct conn *c, void *fn, uint64_t *ret_token)
 	return 0;
 }
 
+/* Which argument named no live object, and the handle type it should have had. */
+struct bad_handle {
+	int arg; /* -1: not known */
+	uint16_t type;
+};
+
+/* Records where the dead handle was; returns false, for `return bad_handle_at(...)`. */
+static bool bad_handle_at(struct bad_handle *b, unsigned arg, uint16_t type)
+{
+	b->arg = (int)arg;
+	b->type = type;
+	return false;
+}
+
+/*
+ * The native value of one type for a dead handle: the argument's own
+ * (ava_invalid_handle_error in ava_argument), else the handle type's
+ * (ava_invalid_handle_error_of), else the type's BAD_HANDLE value.
+ */
+static const void *bad_handle_value(const struct ava_gen_errors *t, const void *const *per_arg,
+				    const struct bad_handle *b)
+{
+	if (b->arg >= 0 && per_arg && per_arg[b->arg])
+		return per_arg[b->arg];
+	if (b->arg >= 0 && t->on_bad_handle && b->type < t->n_bad_handle &&
+	    t->on_bad_handle[b->type])
+		return t->on_bad_handle[b->type];
+	return t->on_status[AVA_STATUS_BAD_HANDLE];
+}
+
+/* set_error for a handle argument that names no live object. */
+static void set_bad_handle(const struct ava_guestlib_fn *gf, void *const *args, void *ret,
+			   const struct bad_handle *b)
+{
+	const struct ava_gen_fn_errors *e = &gf->errors;
+	set_error(gf, args, ret, AVA_STATUS_BAD_HANDLE);
+	if (ret && e->ret && e->ret->size_bytes == value_size(&gf->abi->ret)) {
+		const void *v = bad_handle_value(e->ret, e->arg_bad_handle_ret, b);
+		if (v)
+			memcpy(ret, v, e->ret->size_bytes);
+	}
+	if (e->errcode_arg >= 0 && e->errcode && args) {
+		void *p = *(void *const *)args[e->errcode_arg];
+		const void *v = bad_handle_value(e->errcode, e->arg_bad_handle_errcode, b);
+		if (p && v)
+			memcpy(p, v, e->errcode->size_bytes);
+	}
+}
+
 static bool handle_ok(uint64_t id, uint16_t type)
 {
 	return id == 0 || AVA_HANDLE_TYPE_OF(id) == type;
@@ -1083,14 +1132,14 @@ static bool handle_ok(uint64_t id, uint16_t type)
  * violation that ends the whole session.
  */
 static bool handles_valid(const struct ava_abi_fn *fn, const struct ava_gen_plan *plan,
-			  void *const *args)
+			  void *const *args, struct bad_handle *ret_bad)
 {
 	for (unsigned i = 0; i < fn->n_args; i++) {
 		const struct ava_abi_value *v = &fn->args[i];
 		if (v->kind == AVA_ABI_HANDLE) {
 			if (!handle_ok((uint64_t)(uintptr_t) * (void *const *)args[i],
 				       v->handle_type))
-				return false;
+				return bad_handle_at(ret_bad, i, v->handle_type);
 			continue;
 		}
 		if (v->kind != AVA_ABI_BUFFER || !(v->dir & AVA_ABI_DIR_IN) ||
@@ -1105,13 +1154,13 @@ static bool handles_valid(const struct ava_abi_fn *fn, const struct ava_gen_plan
 			if (v->elem == AVA_ABI_ELEM_HANDLE) {
 				memcpy(&id, el, 8);
 				if (!handle_ok(id, v->handle_type))
-					return false;
+					return bad_handle_at(ret_bad, i, v->handle_type);
 			}
 			for (unsigned f = 0; v->elem == AVA_ABI_ELEM_STRUCT && f < v->n_fields;
 			     f++) {
 				memcpy(&id, el + v->fields[f].offset_bytes, 8);
 				if (!handle_ok(id, v->fields[f].handle_type))
-					return false;
+					return bad_handle_at(ret_bad, i, v->fields[f].handle_type);
 			}
 		}
 	}
@@ -1139,15 +1188,17 @@ static bool word_to_id(struct conn *c, uint8_t *word, bool strict)
  */
 static int proxies_to_ids(struct conn *c, const struct ava_abi_fn *fn,
 			  const struct ava_gen_plan *plan, void *const *args, void **out_args,
-			  void **slots, void **owned, unsigned *n_owned)
+			  void **slots, void **owned, unsigned *n_owned, struct bad_handle *ret_bad)
 {
 	for (unsigned i = 0; i < fn->n_args; i++) {
 		const struct ava_abi_value *v = &fn->args[i];
 		out_args[i] = args[i];
 		if (v->kind == AVA_ABI_HANDLE) {
 			uint64_t id;
-			if (!id_of_proxy(c, *(void *const *)args[i], &id))
+			if (!id_of_proxy(c, *(void *const *)args[i], &id)) {
+				bad_handle_at(ret_bad, i, v->handle_type);
 				return AVA_STATUS_BAD_HANDLE;
+			}
 			slots[i] = (void *)(uintptr_t)id;
 			out_args[i] = &slots[i];
 			continue;
@@ -1173,17 +1224,23 @@ static int proxies_to_ids(struct conn *c, const struct ava_abi_fn *fn,
 		out_args[i] = &slots[i];
 		if (v->elem == AVA_ABI_ELEM_BYTES) {
 			for (size_t off = 0; off + 8 <= bytes; off += 8)
-				if (!word_to_id(c, copy + off, typed))
+				if (!word_to_id(c, copy + off, typed)) {
+					bad_handle_at(ret_bad, i, plan->handle_type[i]);
 					return AVA_STATUS_BAD_HANDLE;
+				}
 			continue;
 		}
 		for (uint64_t k = 0; k < plan->count[i]; k++) {
 			uint8_t *el = copy + (size_t)k * v->size_bytes;
-			if (v->elem == AVA_ABI_ELEM_HANDLE && !word_to_id(c, el, true))
+			if (v->elem == AVA_ABI_ELEM_HANDLE && !word_to_id(c, el, true)) {
+				bad_handle_at(ret_bad, i, v->handle_type);
 				return AVA_STATUS_BAD_HANDLE;
+			}
 			for (unsigned f = 0; v->elem == AVA_ABI_ELEM_STRUCT && f < v->n_fields; f++)
-				if (!word_to_id(c, el + v->fields[f].offset_bytes, true))
+				if (!word_to_id(c, el + v->fields[f].offset_bytes, true)) {
+					bad_handle_at(ret_bad, i, v->fields[f].handle_type);
 					return AVA_STATUS_BAD_HANDLE;
+				}
 		}
 	}
 	return AVA_STATUS_OK;
@@ -1772,26 +1829,33 @@ void ava_guestlib_call(const struct ava_guestlib_api *api, uint32_t fn_id, void 
 	void *xargs[AVA_ABI_MAX_ARGS], *xslots[AVA_ABI_MAX_ARGS], *xowned[AVA_ABI_MAX_ARGS];
 	unsigned n_xowned = 0;
 	void *const *send_args = args;
+	struct bad_handle bad = { .arg = -1 };
 	if (api->proxy_dispatch && fn->n_args) {
-		int st = proxies_to_ids(c, fn, &plan, args, xargs, xslots, xowned, &n_xowned);
+		int st = proxies_to_ids(c, fn, &plan, args, xargs, xslots, xowned, &n_xowned,
+					&bad);
 		if (st != AVA_STATUS_OK) {
 			for (unsigned k = 0; k < n_xowned; k++)
 				free(xowned[k]);
-			if (debug_enabled() && st == AVA_STATUS_BAD_HANDLE)
-				say("%s: an argument is not a live %s handle", fn->name,
-				    api->abi->name);
-			set_error(gf, args, ret, st);
+			if (st == AVA_STATUS_BAD_HANDLE) {
+				if (debug_enabled())
+					say("%s: argument %d is not a live %s handle", fn->name,
+					    bad.arg, api->abi->name);
+				set_bad_handle(gf, args, ret, &bad);
+			} else {
+				set_error(gf, args, ret, st);
+			}
 			return;
 		}
 		send_args = xargs;
 	}
 
-	if (!handles_valid(fn, &plan, send_args)) {
+	if (!handles_valid(fn, &plan, send_args, &bad)) {
 		if (debug_enabled())
-			say("%s: an argument is not a live %s handle", fn->name, api->abi->name);
+			say("%s: argument %d is not a live %s handle", fn->name, bad.arg,
+			    api->abi->name);
 		for (unsigned k = 0; k < n_xowned; k++)
 			free(xowned[k]);
-		set_error(gf, args, ret, AVA_STATUS_BAD_HANDLE);
+		set_bad_handle(gf, args, ret, &bad);
 		return;
 	}
 

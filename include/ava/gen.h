@@ -22,6 +22,12 @@ struct ava_gen_errors {
 	uint32_t size_bytes;
 	const void *success;			 /* ava_success, or NULL if none given */
 	const void *on_status[AVA_STATUS_COUNT]; /* value for each non-OK wire status */
+	/*
+	 * ava_invalid_handle_error_of: the value when the dead handle is of type
+	 * tag t (on_bad_handle[t], t < n_bad_handle; NULL: on_status[BAD_HANDLE]).
+	 */
+	const void *const *on_bad_handle;
+	uint16_t n_bad_handle;
 };
 
 /*
@@ -157,6 +163,12 @@ struct ava_gen_fn_errors {
 	const struct ava_gen_errors *ret; /* NULL: result is void, a handle or a pointer (0) */
 	int16_t errcode_arg;		  /* -1: none */
 	const struct ava_gen_errors *errcode;
+	/*
+	 * An argument's own ava_invalid_handle_error, as a value of the result
+	 * type and of the errcode type, per argument (NULL: none for any).
+	 */
+	const void *const *arg_bad_handle_ret;
+	const void *const *arg_bad_handle_errcode;
 };
 
 #ifdef __cplusplus

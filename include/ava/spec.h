@@ -66,6 +66,7 @@ void __ava_success(const char *expr_src, ...);
 void __ava_failure(const char *expr_src, ...);
 void __ava_unsupported_error(const char *expr_src, ...);
 void __ava_invalid_handle_error(const char *expr_src, ...);
+void __ava_invalid_handle_error_of(const char *type_name, const char *expr_src, ...);
 void __ava_refuse_with(const char *expr_src, ...);
 void __ava_over_quota_error(const char *expr_src, ...);
 void __ava_consumes_resource(const char *resource, const char *expr_src, unsigned long long n);
@@ -256,6 +257,15 @@ void __ava_device_time_until(const char *fn_src, const char *param_src, ...);
 #define ava_failure(v)		    __ava_failure(#v, (v))
 #define ava_unsupported_error(v)    __ava_unsupported_error(#v, (v))
 #define ava_invalid_handle_error(v) __ava_invalid_handle_error(#v, (v))
+/*
+ * Inside ava_type(T): the value of T when the handle that names no live
+ * object is of handle type H (OpenCL: a cl_mem is CL_INVALID_MEM_OBJECT):
+ * ava_invalid_handle_error_of(cl_mem, CL_INVALID_MEM_OBJECT); the other
+ * handle types keep ava_invalid_handle_error.
+ * ava_invalid_handle_error inside ava_argument(p) of a function overrides
+ * both for that argument (a wait list of events: CL_INVALID_EVENT_WAIT_LIST).
+ */
+#define ava_invalid_handle_error_of(H, v) __ava_invalid_handle_error_of(#H, #v, (H)0, (v))
 #define ava_refuse_with(v)	    __ava_refuse_with(#v, (v))
 #define ava_over_quota_error(v)	    __ava_over_quota_error(#v, (v))
 

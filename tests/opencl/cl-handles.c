@@ -6,7 +6,8 @@
  * same object always comes back as the same pointer (from creation, queries
  * and callbacks), that every handle starts with the same dispatch pointer,
  * and that forged, stray, wrongly typed and released pointers, alone or in
- * arrays, give the spec's invalid-handle error (CL_INVALID_VALUE in phase 1)
+ * arrays, give the error OpenCL names for an invalid object of the type
+ * (CL_INVALID_MEM_OBJECT, ...; CL_INVALID_EVENT_WAIT_LIST in wait lists)
  * without a crash. Natively most of these calls are undefined behaviour, so
  * this program has no native run; it exits 1 if it finds no guest library.
  */
@@ -150,29 +151,34 @@ int main(void)
 	size_t size = 0;
 	expect_err("forged context",
 		   clGetContextInfo((cl_context)&fake, CL_CONTEXT_NUM_DEVICES, sizeof(n), &n, NULL),
-		   CL_INVALID_VALUE);
+		   CL_INVALID_CONTEXT);
 	/* Stray: not readable memory at all; never dereferenced. */
 	expect_err(
 	    "stray pointer 0x10",
 	    clGetMemObjectInfo((cl_mem)(uintptr_t)0x10, CL_MEM_SIZE, sizeof(size), &size, NULL),
-	    CL_INVALID_VALUE);
+	    CL_INVALID_MEM_OBJECT);
 	expect_err(
 	    "stray pointer ~0",
 	    clGetMemObjectInfo((cl_mem) ~(uintptr_t)0, CL_MEM_SIZE, sizeof(size), &size, NULL),
-	    CL_INVALID_VALUE);
+	    CL_INVALID_MEM_OBJECT);
 	/* A live handle of another type. */
 	expect_err("context passed as a buffer",
 		   clGetMemObjectInfo((cl_mem)ctx, CL_MEM_SIZE, sizeof(size), &size, NULL),
-		   CL_INVALID_VALUE);
+		   CL_INVALID_MEM_OBJECT);
 	/* Arrays of handles with a forged element. */
 	cl_device_id devs[2] = { device, (cl_device_id)&fake };
 	cl_context bad_ctx = clCreateContext(NULL, 2, devs, NULL, NULL, &err);
-	expect_err("forged device in a device list", err, CL_INVALID_VALUE);
+	expect_err("forged device in a device list", err, CL_INVALID_DEVICE);
 	expect_true("... and no context", bad_ctx == NULL);
+	cl_mem bad_mem = clCreateBuffer((cl_context)&fake, CL_MEM_READ_WRITE, 64, NULL, &err);
+	expect_err("a buffer in a forged context", err, CL_INVALID_CONTEXT);
+	expect_true("... and no buffer", bad_mem == NULL);
 	cl_event uev = clCreateUserEvent(ctx, &err);
 	CLT_CHECK(err);
 	cl_event evs[2] = { uev, (cl_event)(uintptr_t)0x1000 };
-	expect_err("stray event in a wait list", clWaitForEvents(2, evs), CL_INVALID_VALUE);
+	expect_err("stray event in clWaitForEvents", clWaitForEvents(2, evs), CL_INVALID_EVENT);
+	expect_err("stray event in an enqueue's wait list",
+		   clEnqueueMarkerWithWaitList(q, 2, evs, NULL), CL_INVALID_EVENT_WAIT_LIST);
 
 	/* The callback gets the application's own event pointer. */
 	struct cb_seen seen = { clt_waiter_new(), NULL };
@@ -191,8 +197,8 @@ int main(void)
 	CLT_CHECK(clReleaseMemObject(buf));
 	expect_err("buffer after its last release",
 		   clGetMemObjectInfo(buf, CL_MEM_SIZE, sizeof(size), &size, NULL),
-		   CL_INVALID_VALUE);
-	expect_err("releasing it again", clReleaseMemObject(buf), CL_INVALID_VALUE);
+		   CL_INVALID_MEM_OBJECT);
+	expect_err("releasing it again", clReleaseMemObject(buf), CL_INVALID_MEM_OBJECT);
 	cl_mem fresh = clCreateBuffer(ctx, CL_MEM_READ_WRITE, 64, NULL, &err);
 	CLT_CHECK(err);
 	expect_true("a new buffer is not the released one's pointer", fresh != buf);
@@ -204,7 +210,7 @@ int main(void)
 	CLT_CHECK(clReleaseContext(ctx));
 	expect_err("context after its release",
 		   clGetContextInfo(ctx, CL_CONTEXT_NUM_DEVICES, sizeof(n), &n, NULL),
-		   CL_INVALID_VALUE);
+		   CL_INVALID_CONTEXT);
 	printf("%d checks passed\n", n_checked);
 	return 0;
 }
