@@ -21,6 +21,7 @@
 #define CL_USE_DEPRECATED_OPENCL_2_0_APIS
 #define CL_USE_DEPRECATED_OPENCL_2_1_APIS
 #define CL_USE_DEPRECATED_OPENCL_2_2_APIS
+#include <stdlib.h>
 #include <string.h>
 
 #include <CL/cl.h>
@@ -183,9 +184,9 @@ clIcdGetPlatformIDsKHR(cl_uint num_entries, cl_platform_id *platforms, cl_uint *
 
 /*
  * Extension functions this library forwards, and the extension each belongs
- * to. Only those of an extension the remote platform reports are handed out
- * for a platform; cl_khr_icd's is always there, for the loader. Add a row
- * when the spec remotes an extension function.
+ * to. Only those of an extension the remote platform or one of its devices
+ * reports are handed out for a platform; cl_khr_icd's is always there, for
+ * the loader. Add a row when the spec remotes an extension function.
  */
 static const struct {
 	const char *extension;
@@ -193,7 +194,39 @@ static const struct {
 	void *fn;
 } ext_fns[] = {
 	{ "cl_khr_icd", "clIcdGetPlatformIDsKHR", (void *)clIcdGetPlatformIDsKHR },
+	{ "cl_khr_command_buffer", "clCreateCommandBufferKHR", (void *)clCreateCommandBufferKHR },
+	{ "cl_khr_command_buffer", "clFinalizeCommandBufferKHR",
+	  (void *)clFinalizeCommandBufferKHR },
+	{ "cl_khr_command_buffer", "clRetainCommandBufferKHR", (void *)clRetainCommandBufferKHR },
+	{ "cl_khr_command_buffer", "clReleaseCommandBufferKHR", (void *)clReleaseCommandBufferKHR },
+	{ "cl_khr_command_buffer", "clEnqueueCommandBufferKHR", (void *)clEnqueueCommandBufferKHR },
+	{ "cl_khr_command_buffer", "clCommandBarrierWithWaitListKHR",
+	  (void *)clCommandBarrierWithWaitListKHR },
+	{ "cl_khr_command_buffer", "clCommandCopyBufferKHR", (void *)clCommandCopyBufferKHR },
+	{ "cl_khr_command_buffer", "clCommandCopyBufferRectKHR",
+	  (void *)clCommandCopyBufferRectKHR },
+	{ "cl_khr_command_buffer", "clCommandCopyBufferToImageKHR",
+	  (void *)clCommandCopyBufferToImageKHR },
+	{ "cl_khr_command_buffer", "clCommandCopyImageKHR", (void *)clCommandCopyImageKHR },
+	{ "cl_khr_command_buffer", "clCommandCopyImageToBufferKHR",
+	  (void *)clCommandCopyImageToBufferKHR },
+	{ "cl_khr_command_buffer", "clCommandFillBufferKHR", (void *)clCommandFillBufferKHR },
+	{ "cl_khr_command_buffer", "clCommandFillImageKHR", (void *)clCommandFillImageKHR },
+	{ "cl_khr_command_buffer", "clCommandNDRangeKernelKHR", (void *)clCommandNDRangeKernelKHR },
+	{ "cl_khr_command_buffer", "clGetCommandBufferInfoKHR", (void *)clGetCommandBufferInfoKHR },
 };
+
+/* Does the space-separated list name ext? */
+static int list_has_extension(const char *list, const char *ext)
+{
+	size_t len = strlen(ext);
+
+	for (const char *p = list; (p = strstr(p, ext)) != NULL; p += len) {
+		if ((p == list || p[-1] == ' ') && (p[len] == ' ' || p[len] == '\0'))
+			return 1;
+	}
+	return 0;
+}
 
 /* Does platform's CL_PLATFORM_EXTENSIONS (asked remotely) name ext? */
 static int platform_has_extension(cl_platform_id platform, const char *ext)
@@ -206,12 +239,50 @@ static int platform_has_extension(cl_platform_id platform, const char *ext)
 	    n == 0 || n > sizeof(list))
 		return 0;
 	list[n - 1] = '\0';
-	size_t len = strlen(ext);
-	for (const char *p = list; (p = strstr(p, ext)) != NULL; p += len) {
-		if ((p == list || p[-1] == ' ') && (p[len] == ' ' || p[len] == '\0'))
-			return 1;
+	return list_has_extension(list, ext);
+}
+
+/* Does a device of platform report ext in CL_DEVICE_EXTENSIONS (asked remotely)? */
+static int device_has_extension(cl_platform_id platform, const char *ext)
+{
+	cl_device_id devices[64];
+	cl_uint n = 0;
+	int found = 0;
+
+	if (clGetDeviceIDs(platform, CL_DEVICE_TYPE_ALL, 64, devices, &n) != CL_SUCCESS)
+		return 0;
+	if (n > 64)
+		n = 64;
+	for (cl_uint i = 0; i < n && !found; i++) {
+		size_t len = 0;
+		char *list;
+
+		if (clGetDeviceInfo(devices[i], CL_DEVICE_EXTENSIONS, 0, NULL, &len) !=
+			CL_SUCCESS ||
+		    len == 0)
+			continue;
+		list = malloc(len);
+		if (!list)
+			break;
+		if (clGetDeviceInfo(devices[i], CL_DEVICE_EXTENSIONS, len, list, NULL) ==
+		    CL_SUCCESS) {
+			list[len - 1] = '\0';
+			found = list_has_extension(list, ext);
+		}
+		free(list);
 	}
-	return 0;
+	return found;
+}
+
+/*
+ * A platform offers an extension's functions when it reports the extension
+ * or one of its devices does: cl_khr_command_buffer is a device extension,
+ * which PoCL's platform string leaves out, and PoCL hands out its functions
+ * for the platform (an application picks a device that reports it).
+ */
+static int platform_offers_extension(cl_platform_id platform, const char *ext)
+{
+	return platform_has_extension(platform, ext) || device_has_extension(platform, ext);
 }
 
 __attribute__((visibility("default"))) void *
@@ -223,7 +294,7 @@ clGetExtensionFunctionAddressForPlatform(cl_platform_id platform, const char *fu
 		if (strcmp(func_name, ext_fns[i].name) != 0)
 			continue;
 		if (strcmp(ext_fns[i].extension, "cl_khr_icd") == 0 ||
-		    platform_has_extension(platform, ext_fns[i].extension))
+		    platform_offers_extension(platform, ext_fns[i].extension))
 			return ext_fns[i].fn;
 		return NULL;
 	}
