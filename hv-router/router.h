@@ -149,6 +149,17 @@ struct ava_router_guest {
 	const char *listener_label; /* its label (--listen PATH=LABEL), or NULL */
 	uint32_t refusals_logged;   /* refused calls logged for this session */
 	struct ava_enforce_guest enforce; /* enforce.c: held frames, device calls in flight */
+	/*
+	 * A streamed CALL argument still arriving (docs/wire-protocol.md 7.7):
+	 * until left_bytes reach 0 the guest may send only its CHUNKs.
+	 */
+	struct {
+		int active;
+		int discard; /* the CALL was refused: its CHUNKs go nowhere */
+		uint64_t seq;
+		uint32_t fn_id;
+		uint64_t left_bytes;
+	} stream;
 };
 
 /*
@@ -159,6 +170,7 @@ struct ava_router_guest {
 struct ava_router_transfer {
 	uint64_t seq; /* of the CALL */
 	uint64_t len_bytes;
+	uint64_t done_bytes; /* delivered so far: DATA comes in pieces */
 	uint32_t fn_id;
 };
 

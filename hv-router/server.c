@@ -326,8 +326,10 @@ drop:
 }
 
 /*
- * DATA: the late bytes of a transfer the guest's CALL named, exactly once and
- * exactly of the size asked for (or, with a failure status, just the id).
+ * DATA: the late bytes of a transfer the guest's CALL named, in pieces of
+ * 1..AVA_WIRE_CHUNK_MAX_BYTES in order until exactly the size asked for
+ * (one empty frame for a 0-byte transfer), or, with a failure status before
+ * any piece, just the id. Each piece is forwarded as it comes.
  */
 static void handle_data(struct ava_router *r, struct ava_router_server *s,
 			struct ava_router_guest *g, const struct ava_wire_header *hdr,
@@ -347,15 +349,24 @@ static void handle_data(struct ava_router *r, struct ava_router_server *s,
 				 id, g->session);
 		goto drop;
 	}
-	uint64_t want = hdr->status == AVA_STATUS_OK ? t->len_bytes : 0;
-	if (hdr->call_id != t->fn_id || (uint64_t)(c.end - c.cur) != want) {
+	uint64_t n = (uint64_t)(c.end - c.cur), left = t->len_bytes - t->done_bytes;
+	int ok_piece =
+	    hdr->status == AVA_STATUS_OK
+		? (left == 0 ? n == 0 : n >= 1 && n <= left && n <= AVA_WIRE_CHUNK_MAX_BYTES)
+		: n == 0 && t->done_bytes == 0;
+	if (hdr->call_id != t->fn_id || !ok_piece) {
 		server_violation(r, s,
-				 "DATA for transfer %" PRIu64 " with call id %" PRIu32
-				 " and %zu bytes; the call (fn %" PRIu32 ") asked for %" PRIu64,
-				 id, hdr->call_id, (size_t)(c.end - c.cur), t->fn_id, want);
+				 "DATA for transfer %" PRIu64 " with call id %" PRIu32 ", status %s"
+				 " and %" PRIu64 " bytes; the call (fn %" PRIu32
+				 ") asked for %" PRIu64 " of which %" PRIu64
+				 " came (pieces of 1 to %u bytes)",
+				 id, hdr->call_id, ava_wire_status_name(hdr->status), n, t->fn_id,
+				 t->len_bytes, t->done_bytes, AVA_WIRE_CHUNK_MAX_BYTES);
 		goto drop;
 	}
-	free(ava_map_del(&g->transfers, id));
+	t->done_bytes += n;
+	if (hdr->status != AVA_STATUS_OK || t->done_bytes == t->len_bytes)
+		free(ava_map_del(&g->transfers, id));
 	ava_session_deliver(r, g, hdr, payload);
 	return;
 drop:
