@@ -570,9 +570,15 @@ void ava_server_on_events(struct ava_router *r, struct ava_router_server *s, uin
 		ava_server_check_throttle(r, s);
 	}
 	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+		/* a hangup is read even while held back: it would be reported again and again */
+		int hangup = (events & (EPOLLHUP | EPOLLERR)) != 0;
 		ava_conn_arm(&s->conn);
-		/* Bytes already staged are always consumed: nothing would wake us for them. */
-		for (int i = 0; (i < AVA_ROUTER_FRAMES_PER_WAKEUP || s->conn.stage) && s->conn_open;
+		/*
+		 * Bytes already staged are consumed unless a guest's backlog holds the
+		 * server back (then ava_server_resume reads them once it drains).
+		 */
+		for (int i = 0; (i < AVA_ROUTER_FRAMES_PER_WAKEUP || s->conn.stage) &&
+				s->conn_open && (!s->n_backlogged || hangup);
 		     i++) {
 			struct ava_wire_header hdr;
 			uint8_t *payload = NULL;
@@ -601,6 +607,15 @@ void ava_server_on_events(struct ava_router *r, struct ava_router_server *s, uin
 	}
 	if (s->conn_open)
 		ava_router_server_update_events(r, s);
+}
+
+void ava_server_resume(struct ava_router *r)
+{
+	r->resume_servers = 0;
+	for (struct ava_router_server *s = r->servers; s; s = s->next) {
+		if (s->conn_open && !s->n_backlogged && s->conn.stage)
+			ava_server_on_events(r, s, EPOLLIN);
+	}
 }
 
 void ava_server_reap(struct ava_router *r)

@@ -206,7 +206,8 @@ void ava_session_end(struct ava_router *r, struct ava_router_guest *g, unsigned 
 			       g->tenant->name, g->session, ava_session_api_name(g), reason);
 
 	enum ava_router_guest_state old_state = g->state;
-	g->state = AVA_GUEST_CLOSING; /* before anything below can re-enter */
+	g->state = AVA_GUEST_CLOSING;	 /* before anything below can re-enter */
+	ava_session_check_backlog(r, g); /* a closing guest holds its server back no more */
 	struct ava_router_server *s = g->server;
 	g->server = NULL;
 	if (s) {
@@ -284,7 +285,33 @@ void ava_session_deliver(struct ava_router *r, struct ava_router_guest *g,
 		ava_session_end(r, g, AVA_STATUS_OK, "write to guest failed", 0);
 		return;
 	}
+	ava_session_check_backlog(r, g);
 	ava_router_guest_update_events(r, g);
+}
+
+void ava_session_check_backlog(struct ava_router *r, struct ava_router_guest *g)
+{
+	struct ava_router_server *s = g->server;
+	int want = g->state == AVA_GUEST_OPEN && s &&
+		   g->conn.out_bytes >
+		       (g->backlogged ? AVA_ROUTER_GUEST_OUT_LOW : AVA_ROUTER_GUEST_OUT_HIGH);
+	if (want == g->backlogged || !s)
+		return;
+	g->backlogged = want;
+	if (want) {
+		s->n_backlogged++;
+		g->out_progress_ms = r->now_ms;
+	} else if (--s->n_backlogged == 0) {
+		r->resume_servers = 1;
+	}
+	if (r->verbose)
+		ava_router_log("avarouterd: tenant %s session %" PRIu32
+			       ": %s its server (%zu bytes "
+			       "queued to the guest)",
+			       g->tenant->name, g->session, want ? "holding back" : "resuming",
+			       g->conn.out_bytes);
+	if (s->conn_open)
+		ava_router_server_update_events(r, s);
 }
 
 /* Sends a router-originated control frame to the guest (HELLO_REPLY). */
@@ -846,10 +873,14 @@ void ava_session_on_events(struct ava_router *r, struct ava_router_guest *g, uin
 		return;
 	}
 	if (events & EPOLLOUT) {
+		size_t queued = g->conn.out_bytes;
 		if (ava_conn_flush(&g->conn) < 0) {
 			ava_session_end(r, g, AVA_STATUS_OK, "write to guest failed", 0);
 			return;
 		}
+		if (g->conn.out_bytes < queued)
+			g->out_progress_ms = r->now_ms;
+		ava_session_check_backlog(r, g);
 	}
 	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
 		read_frames(r, g);
@@ -890,6 +921,14 @@ void ava_session_tick(struct ava_router *r)
 					  AVA_ROUTER_HELLO_TIMEOUT_MS / 1000);
 			break;
 		case AVA_GUEST_OPEN:
+			if (g->backlogged &&
+			    r->now_ms - g->out_progress_ms >= AVA_ROUTER_STALL_TIMEOUT_MS) {
+				violation(r, g,
+					  "guest is not reading its replies (%zu bytes queued, no "
+					  "progress for %d s)",
+					  g->conn.out_bytes, AVA_ROUTER_STALL_TIMEOUT_MS / 1000);
+				break;
+			}
 			if (ava_conn_mid_frame(&g->conn) &&
 			    r->now_ms - g->progress_ms >= AVA_ROUTER_STALL_TIMEOUT_MS &&
 			    !(g->server && g->server->throttled))
