@@ -35,6 +35,7 @@
 #define AVA_ROUTER_MAX_GUESTS_PER_TENANT 1024
 #define AVA_ROUTER_HELLO_TIMEOUT_MS	 30000
 #define AVA_ROUTER_STALL_TIMEOUT_MS	 60000 /* a partial frame with no progress */
+#define AVA_ROUTER_BACKLOG_STALL_MS	 10000 /* a backlogged guest reading nothing */
 #define AVA_ROUTER_LINGER_MS		 5000  /* flushing a BYE to a closing guest */
 #define AVA_ROUTER_SHUTDOWN_GRACE_MS	 5000  /* SIGTERM to SIGKILL for servers at exit */
 #define AVA_ROUTER_FRAMES_PER_WAKEUP	 64

@@ -922,11 +922,11 @@ void ava_session_tick(struct ava_router *r)
 			break;
 		case AVA_GUEST_OPEN:
 			if (g->backlogged &&
-			    r->now_ms - g->out_progress_ms >= AVA_ROUTER_STALL_TIMEOUT_MS) {
+			    r->now_ms - g->out_progress_ms >= AVA_ROUTER_BACKLOG_STALL_MS) {
 				violation(r, g,
 					  "guest is not reading its replies (%zu bytes queued, no "
 					  "progress for %d s)",
-					  g->conn.out_bytes, AVA_ROUTER_STALL_TIMEOUT_MS / 1000);
+					  g->conn.out_bytes, AVA_ROUTER_BACKLOG_STALL_MS / 1000);
 				break;
 			}
 			if (ava_conn_mid_frame(&g->conn) &&
