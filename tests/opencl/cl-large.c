@@ -5,7 +5,8 @@
  *  - a 200 MiB buffer written and read back blocking, then non-blocking
  *    (the read waits on the write's event; its bytes are all in place once
  *    clWaitForEvents returns), then gated on a user event (nothing moves
- *    until it is set; clFinish then sees every byte);
+ *    until it is set; clFinish then sees every byte), and beside a second
+ *    queue whose gated write has the device;
  *  - a 100 MiB buffer created with CL_MEM_COPY_HOST_PTR;
  *  - a 96 MiB region mapped for reading, and an 80 MiB region mapped for
  *    writing whose bytes reach the buffer at the unmap;
@@ -115,6 +116,31 @@ int main(void)
 	report("gated write + read", dst, BIG_BYTES, holds(dst, BIG_BYTES, 0, 0x3333u));
 	CLT_CHECK(clReleaseEvent(rev));
 	CLT_CHECK(clReleaseEvent(gate));
+
+	/*
+	 * A blocking write on a second queue while a gated write on the first
+	 * has the device (remoted: the router holds the big write, and the
+	 * CHUNKs that follow it, until the device slot frees).
+	 */
+	cl_command_queue q2 = clCreateCommandQueueWithProperties(ctx, device, NULL, &err);
+	CLT_CHECK(err);
+	cl_mem small = clCreateBuffer(ctx, CL_MEM_READ_WRITE, 4096, NULL, &err);
+	CLT_CHECK(err);
+	static uint8_t small_src[4096];
+	gate = clCreateUserEvent(ctx, &err);
+	CLT_CHECK(err);
+	CLT_CHECK(clEnqueueWriteBuffer(q2, small, CL_FALSE, 0, sizeof(small_src), small_src, 1,
+				       &gate, NULL));
+	fill(src, BIG_BYTES, 0x4444u);
+	memset(dst, 0, BIG_BYTES);
+	CLT_CHECK(clEnqueueWriteBuffer(q, big, CL_TRUE, 0, BIG_BYTES, src, 0, NULL, NULL));
+	CLT_CHECK(clSetUserEventStatus(gate, CL_COMPLETE));
+	CLT_CHECK(clFinish(q2));
+	CLT_CHECK(clEnqueueReadBuffer(q, big, CL_TRUE, 0, BIG_BYTES, dst, 0, NULL, NULL));
+	report("write beside a gated queue", dst, BIG_BYTES, holds(dst, BIG_BYTES, 0, 0x4444u));
+	CLT_CHECK(clReleaseEvent(gate));
+	CLT_CHECK(clReleaseMemObject(small));
+	CLT_CHECK(clReleaseCommandQueue(q2));
 
 	/* CL_MEM_COPY_HOST_PTR of 100 MiB. */
 	fill(src, COPY_BYTES, 0x5555u);
