@@ -90,6 +90,7 @@ int main(void)
 
 	/* Non-blocking: the read waits on the write; its event's completion means every byte. */
 	cl_event wev, rev;
+	bool ok;
 	fill(src, BIG_BYTES, 0x2222u);
 	memset(dst, 0, BIG_BYTES);
 	CLT_CHECK(clEnqueueWriteBuffer(q, big, CL_FALSE, 0, BIG_BYTES, src, 0, NULL, &wev));
@@ -151,6 +152,16 @@ int main(void)
 	memset(dst, 0, COPY_BYTES);
 	CLT_CHECK(clEnqueueReadBuffer(q, copy, CL_TRUE, 0, COPY_BYTES, dst, 0, NULL, NULL));
 	report("CL_MEM_COPY_HOST_PTR", dst, COPY_BYTES, holds(dst, COPY_BYTES, 0, 0x5555u));
+	/* A size that is no multiple of a chunk, at an odd offset, non-blocking. */
+	const size_t odd_at = 4096 + 4, odd_bytes = COPY_BYTES - 8192 - 12;
+	memset(dst, 0, COPY_BYTES);
+	CLT_CHECK(clEnqueueReadBuffer(q, copy, CL_FALSE, odd_at, odd_bytes, dst, 0, NULL, &rev));
+	CLT_CHECK(clWaitForEvents(1, &rev));
+	CLT_CHECK(clReleaseEvent(rev));
+	ok = holds(dst, odd_bytes, odd_at, 0x5555u);
+	for (size_t i = odd_bytes; i < COPY_BYTES; i++)
+		ok = ok && dst[i] == 0;
+	report("odd-sized read", dst, COPY_BYTES, ok);
 	CLT_CHECK(clReleaseMemObject(copy));
 
 	/* Mapping for reading: the region's current contents. */
@@ -169,10 +180,10 @@ int main(void)
 	fill(m, MAP_W_BYTES, 0x7777u);
 	CLT_CHECK(clEnqueueUnmapMemObject(q, big, m, 0, NULL, NULL));
 	CLT_CHECK(clEnqueueReadBuffer(q, big, CL_TRUE, 0, BIG_BYTES, dst, 0, NULL, NULL));
-	bool ok = holds(dst, MAP_W_OFFSET, 0, 0x6666u) &&
-		  holds(dst + MAP_W_OFFSET, MAP_W_BYTES, 0, 0x7777u) &&
-		  holds(dst + MAP_W_OFFSET + MAP_W_BYTES, BIG_BYTES - MAP_W_OFFSET - MAP_W_BYTES,
-			MAP_W_OFFSET + MAP_W_BYTES, 0x6666u);
+	ok = holds(dst, MAP_W_OFFSET, 0, 0x6666u) &&
+	     holds(dst + MAP_W_OFFSET, MAP_W_BYTES, 0, 0x7777u) &&
+	     holds(dst + MAP_W_OFFSET + MAP_W_BYTES, BIG_BYTES - MAP_W_OFFSET - MAP_W_BYTES,
+		   MAP_W_OFFSET + MAP_W_BYTES, 0x6666u);
 	report("map for writing, then read", dst, BIG_BYTES, ok);
 
 	/* Past the end: the library's error, nothing moved. */
