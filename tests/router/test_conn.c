@@ -50,7 +50,8 @@ int main(void)
 	while (got < want) {
 		CHECK(ava_conn_flush(&c) >= 0);
 		/* read a little at a time, so the sender's buffer stays nearly full */
-		ssize_t n = recv(sv[1], in + got, want - got < 1500 ? want - got : 1500, MSG_DONTWAIT);
+		ssize_t n =
+		    recv(sv[1], in + got, want - got < 1500 ? want - got : 1500, MSG_DONTWAIT);
 		if (n < 0)
 			CHECK(errno == EAGAIN || errno == EWOULDBLOCK);
 		else
