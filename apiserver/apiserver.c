@@ -42,11 +42,17 @@
 #define MAX_HANDLES_PER_SESSION		 (1u << 20)
 #define MAX_CALLBACK_RECORDS_PER_SESSION 65536
 #define CB_RECORD_MAGIC			 0x41564143u
+/*
+ * Most bytes of streamed CALL arguments being reassembled at once, for all
+ * sessions of this server (so per tenant and API); docs/router.md, Limits.
+ */
+#define AVA_APISERVER_STREAM_CAP_BYTES (4ull << 30)
 
 struct frame {
 	struct frame *next;
 	struct ava_wire_header hdr;
 	uint8_t *payload;
+	uint8_t *bulk; /* a streamed argument's bytes (AVA_WIRE_F_STREAM), or NULL */
 };
 
 struct session;
@@ -508,33 +514,55 @@ void ava_apiserver_set_event_ops(const struct ava_apiserver_event_ops *ops)
 	g_event_ops = ops;
 }
 
-/* Sends the DATA frame of a late out buffer: its bytes, or (ok false) just the id. */
+static void put_le64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/*
+ * Sends the DATA of a late out buffer: its bytes in pieces of at most
+ * AVA_WIRE_CHUNK_MAX_BYTES, each frame the transfer id and the next piece
+ * (one frame with just the id for 0 bytes), or (ok false) one frame with
+ * just the id and a failure status. A failure is only ever sent before any
+ * piece, so the guest's buffer is either filled or left as it was.
+ */
 static void send_data(uint32_t session_id, uint32_t fn_id, uint64_t transfer_id, bool ok,
 		      const void *buf, size_t len_bytes)
 {
-	struct ava_wire_buf b;
-	ava_wire_buf_init(&b);
-	int r = ava_wire_put_u64(&b, transfer_id);
-	if (r == 0 && ok && len_bytes)
-		r = ava_wire_put_bytes(&b, buf, len_bytes);
+	size_t piece = len_bytes < AVA_WIRE_CHUNK_MAX_BYTES ? len_bytes : AVA_WIRE_CHUNK_MAX_BYTES;
+	uint8_t id_only[8];
+	uint8_t *frame = ok && len_bytes ? malloc(8 + piece) : id_only;
 	struct ava_wire_header hdr = {
 		.magic = AVA_WIRE_MAGIC,
 		.version = AVA_WIRE_VERSION,
 		.kind = AVA_WIRE_DATA,
-		.len_bytes = (uint32_t)b.len,
+		.len_bytes = 8,
 		.call_id = fn_id,
 		.status = ok ? AVA_STATUS_OK : AVA_STATUS_INTERNAL,
 		.session = session_id,
 	};
-	if (r < 0) { /* no memory for the bytes: the transfer fails, the id still goes */
-		b.len = 0;
-		r = ava_wire_put_u64(&b, transfer_id);
-		hdr.len_bytes = (uint32_t)b.len;
+	if (!frame) { /* no memory for the bytes: the transfer fails, the id still goes */
+		frame = id_only;
 		hdr.status = AVA_STATUS_NO_MEMORY;
 	}
-	if (r < 0 || ava_transport_send_frame(g_router, &hdr, b.data, b.len) < 0)
-		ava_transport_shutdown(g_router);
-	ava_wire_buf_fini(&b);
+	put_le64(frame, transfer_id);
+	if (frame == id_only) {
+		if (ava_transport_send_frame(g_router, &hdr, frame, 8) < 0)
+			ava_transport_shutdown(g_router);
+		return;
+	}
+	for (size_t off = 0; off < len_bytes;) {
+		size_t n = len_bytes - off < piece ? len_bytes - off : piece;
+		memcpy(frame + 8, (const uint8_t *)buf + off, n);
+		hdr.len_bytes = (uint32_t)(8 + n);
+		if (ava_transport_send_frame(g_router, &hdr, frame, 8 + n) < 0) {
+			ava_transport_shutdown(g_router);
+			break;
+		}
+		off += n;
+	}
+	free(frame);
 }
 
 static void late_kick(void)
@@ -1281,8 +1309,13 @@ static void clear_bits(void *p, uint8_t width, uint64_t mask)
 	}
 }
 
+/*
+ * Runs one CALL. bulk (owned; NULL when none) is the streamed argument's
+ * bytes, reassembled from its CHUNK frames; a CALL with a streamed argument
+ * and no bulk could not be reassembled (over the cap, out of memory).
+ */
 static void execute_call(struct session *s, const struct ava_wire_header *hdr,
-			 const uint8_t *payload)
+			 const uint8_t *payload, uint8_t *bulk)
 {
 	const struct ava_abi_api *abi = g_api->abi;
 	const bool async = (hdr->flags & AVA_WIRE_F_ASYNC) != 0;
@@ -1323,6 +1356,19 @@ static void execute_call(struct session *s, const struct ava_wire_header *hdr,
 		logmsg("session %u: %s: %s", s->id, fn->name, err);
 		status = AVA_STATUS_MALFORMED;
 		goto reply;
+	}
+	uint64_t bulk_bytes = 0;
+	int bulk_arg = ava_abi_streamed_arg(fn, views, &bulk_bytes);
+	if (bulk_arg >= 0) {
+		if (!bulk) {
+			status = AVA_STATUS_NO_MEMORY;
+			goto reply;
+		}
+		views[bulk_arg].data = bulk;
+		if (fn->args[bulk_arg].kind == AVA_ABI_UNMAP) {
+			owned[n_owned++] = bulk;
+			bulk = NULL;
+		}
 	}
 
 	memset(slots, 0, sizeof(slots));
@@ -1412,8 +1458,14 @@ static void execute_call(struct session *s, const struct ava_wire_header *hdr,
 			 * that are not plain pairs (OpenCL's partition by counts) still
 			 * end inside the buffer.
 			 */
-			uint8_t *p =
-			    calloc(1, bytes + ((v->flags & AVA_ABI_V_PROPS) ? v->size_bytes : 1));
+			uint8_t *p;
+			if (views[i].streamed) { /* reassembled with a spare zero byte */
+				p = bulk;
+				bulk = NULL;
+			} else {
+				p = calloc(
+				    1, bytes + ((v->flags & AVA_ABI_V_PROPS) ? v->size_bytes : 1));
+			}
 			if (!p) {
 				status = AVA_STATUS_NO_MEMORY;
 				break;
@@ -1438,7 +1490,8 @@ static void execute_call(struct session *s, const struct ava_wire_header *hdr,
 				break;
 			}
 			if ((v->dir & AVA_ABI_DIR_IN) && bytes) {
-				memcpy(p, views[i].data, bytes);
+				if (!views[i].streamed)
+					memcpy(p, views[i].data, bytes);
 				status = translate_in_buffer(s, v, p, views[i].count);
 				if (status == AVA_STATUS_OK && plan.handle_type[i] &&
 				    v->elem == AVA_ABI_ELEM_BYTES)
@@ -1668,6 +1721,7 @@ reply:
 	}
 	send_reply(s->id, hdr->seq, hdr->call_id, status, flags, out.data, out.len);
 out:
+	free(bulk);
 	for (unsigned i = 0; i < n_owned; i++)
 		free(owned[i]);
 	for (unsigned i = 0; i < AVA_ABI_MAX_ARGS; i++)
@@ -1720,7 +1774,7 @@ static void *worker_main(void *arg)
 			w->tail = NULL;
 		w->busy = true;
 		pthread_mutex_unlock(&g_lock);
-		execute_call(s, &f->hdr, f->payload);
+		execute_call(s, &f->hdr, f->payload, f->bulk);
 		free(f->payload);
 		free(f);
 	}
@@ -1730,11 +1784,15 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-/* Queues a CALL for the worker of its guest thread, creating it on first use. */
-static void dispatch_call(const struct ava_wire_header *hdr, uint8_t *payload)
+/*
+ * Queues a CALL for the worker of its guest thread, creating it on first
+ * use. Takes payload and bulk (a streamed argument's bytes, or NULL).
+ */
+static void dispatch_call(const struct ava_wire_header *hdr, uint8_t *payload, uint8_t *bulk)
 {
 	struct frame *f = calloc(1, sizeof(*f));
 	if (!f) {
+		free(bulk);
 		free(payload);
 		if (!(hdr->flags & AVA_WIRE_F_ASYNC))
 			send_reply(hdr->session, hdr->seq, hdr->call_id, AVA_STATUS_NO_MEMORY, 0,
@@ -1745,11 +1803,13 @@ static void dispatch_call(const struct ava_wire_header *hdr, uint8_t *payload)
 	}
 	f->hdr = *hdr;
 	f->payload = payload;
+	f->bulk = bulk;
 
 	pthread_mutex_lock(&g_lock);
 	struct session *s = session_find_locked(hdr->session);
 	if (!s || s->closing) {
 		pthread_mutex_unlock(&g_lock);
+		free(bulk);
 		free(payload);
 		free(f);
 		/* the router already ended this session; it still frees the call's device slot */
@@ -1804,6 +1864,7 @@ static void dispatch_call(const struct ava_wire_header *hdr, uint8_t *payload)
 				   NULL, 0);
 		if (is_device_time(hdr->call_id))
 			send_usage(hdr->session, hdr->call_id, hdr->seq, 0);
+		free(bulk);
 		free(payload);
 		free(f);
 		return;
@@ -1815,6 +1876,127 @@ static void dispatch_call(const struct ava_wire_header *hdr, uint8_t *payload)
 	w->tail = f;
 	pthread_cond_signal(&w->cond);
 	pthread_mutex_unlock(&g_lock);
+}
+
+/* ---- streamed arguments ---- */
+
+/*
+ * A CALL with a streamed argument (AVA_WIRE_F_STREAM) waits here, on the
+ * main thread only, until its CHUNK frames have brought every byte; then it
+ * goes to its worker with them. The router lets nothing else of the session
+ * come in between, so a session has at most one. Bytes being reassembled
+ * count against AVA_APISERVER_STREAM_CAP_BYTES for the whole server (one
+ * tenant's): past it, or without memory, the chunks are read and dropped and
+ * the call is answered NO_MEMORY once they have all come.
+ */
+struct stream {
+	struct stream *next;
+	struct ava_wire_header hdr; /* the CALL */
+	uint8_t *payload;
+	uint8_t *buf; /* len_bytes + a zero byte; NULL: dropping */
+	uint64_t len_bytes, got_bytes;
+};
+
+static struct stream *g_streams;
+static uint64_t g_stream_bytes; /* in the bufs of g_streams */
+
+static struct stream **stream_find(uint32_t session_id)
+{
+	struct stream **pp = &g_streams;
+	while (*pp && (*pp)->hdr.session != session_id)
+		pp = &(*pp)->next;
+	return pp;
+}
+
+static void stream_free(struct stream **pp)
+{
+	struct stream *st = *pp;
+	*pp = st->next;
+	if (st->buf)
+		g_stream_bytes -= st->len_bytes;
+	free(st->buf);
+	free(st->payload);
+	free(st);
+}
+
+/* A session closed: its half-streamed CALL never runs. */
+static void stream_drop(uint32_t session_id)
+{
+	struct stream **pp = stream_find(session_id);
+	if (*pp)
+		stream_free(pp);
+}
+
+static void stream_begin(const struct ava_wire_header *hdr, uint8_t *payload)
+{
+	const struct ava_abi_api *abi = g_api->abi;
+	struct ava_abi_view views[AVA_ABI_MAX_ARGS + 1];
+	uint64_t bytes = 0;
+	char err[200];
+	if (hdr->call_id >= abi->n_fns ||
+	    ava_abi_check_call(abi, &abi->fns[hdr->call_id], payload, hdr->len_bytes, views, err,
+			       sizeof(err)) < 0 ||
+	    ava_abi_streamed_arg(&abi->fns[hdr->call_id], views, &bytes) < 0) {
+		/* the worker answers MALFORMED; stray CHUNKs are dropped */
+		dispatch_call(hdr, payload, NULL);
+		return;
+	}
+	struct stream **pp = stream_find(hdr->session);
+	if (*pp) {
+		logmsg("session %u: a second streamed CALL before the first had all its bytes",
+		       hdr->session);
+		dispatch_call(&(*pp)->hdr, (*pp)->payload, NULL);
+		(*pp)->payload = NULL;
+		stream_free(pp);
+	}
+	struct stream *st = calloc(1, sizeof(*st));
+	if (!st) {
+		logmsg("session %u: no memory for a streamed CALL", hdr->session);
+		dispatch_call(hdr, payload, NULL); /* answered NO_MEMORY; its CHUNKs are dropped */
+		return;
+	}
+	st->hdr = *hdr;
+	st->payload = payload;
+	st->len_bytes = bytes; /* >= 1, bounded by the manifest's max */
+	if (bytes <= AVA_APISERVER_STREAM_CAP_BYTES - g_stream_bytes &&
+	    (st->buf = malloc((size_t)bytes + 1))) {
+		st->buf[bytes] = 0;
+		g_stream_bytes += bytes;
+	} else {
+		logmsg("session %u: %s: no room for %llu streamed bytes (%llu of %llu in use)",
+		       hdr->session, abi->fns[hdr->call_id].name, (unsigned long long)bytes,
+		       (unsigned long long)g_stream_bytes,
+		       (unsigned long long)AVA_APISERVER_STREAM_CAP_BYTES);
+	}
+	st->next = g_streams;
+	g_streams = st;
+}
+
+static void stream_chunk(const struct ava_wire_header *hdr, uint8_t *payload)
+{
+	struct stream **pp = stream_find(hdr->session);
+	struct stream *st = *pp;
+	if (!st || st->hdr.seq != hdr->seq || hdr->len_bytes > st->len_bytes - st->got_bytes) {
+		logmsg("session %u: a CHUNK for no streamed CALL (seq %llu); dropped", hdr->session,
+		       (unsigned long long)hdr->seq);
+		free(payload);
+		return;
+	}
+	if (st->buf && hdr->len_bytes)
+		memcpy(st->buf + st->got_bytes, payload, hdr->len_bytes);
+	st->got_bytes += hdr->len_bytes;
+	free(payload);
+	if (st->got_bytes < st->len_bytes)
+		return;
+	uint8_t *buf = st->buf;
+	struct ava_wire_header call = st->hdr;
+	uint8_t *call_payload = st->payload;
+	if (buf)
+		g_stream_bytes -= st->len_bytes;
+	st->buf = NULL;
+	st->payload = NULL;
+	stream_free(pp);
+	dispatch_call(&call, call_payload, buf);
 }
 
 /* ---- callbacks ---- */
@@ -2085,10 +2267,17 @@ int ava_apiserver_main(const struct ava_apiserver_api *api, int argc, char **arg
 			break;
 		case AVA_WIRE_SESSION_CLOSE:
 			free(payload);
+			stream_drop(hdr.session);
 			session_close(hdr.session);
 			break;
 		case AVA_WIRE_CALL:
-			dispatch_call(&hdr, payload);
+			if (hdr.flags & AVA_WIRE_F_STREAM)
+				stream_begin(&hdr, payload);
+			else
+				dispatch_call(&hdr, payload, NULL);
+			break;
+		case AVA_WIRE_CHUNK:
+			stream_chunk(&hdr, payload);
 			break;
 		case AVA_WIRE_CALLBACK_REPLY:
 			complete_callback(&hdr, payload);

@@ -13,6 +13,9 @@
  *   small call   clGetDeviceInfo(CL_DEVICE_NAME): median and p99 ns per call
  *   transfer     a blocking 64 MiB clEnqueueWriteBuffer, then a blocking 64 MiB
  *                clEnqueueReadBuffer: GiB/s, beside a 64 MiB memcpy
+ *   large        a blocking 256 MiB write then read of one buffer (more than one
+ *                frame: remoted, streamed in CHUNK frames and DATA pieces), time
+ *                of the pair
  *   kernel loop  a kernel of many fused multiply-adds per work-item, enqueued
  *                repeatedly, then clFinish: total time. The remote overhead is per
  *                call, not per FLOP, so this ratio should be near 1.
@@ -111,6 +114,8 @@ struct params {
 	size_t call_iters;
 	size_t xfer_iters;
 	size_t xfer_bytes;
+	size_t large_iters;
+	size_t large_bytes; /* 0: no large-transfer case */
 	size_t work_items;
 	int fmas; /* per work-item per enqueue, a multiple of N_CHAINS */
 	int enqueues;
@@ -118,6 +123,7 @@ struct params {
 
 struct results {
 	struct stats call, write, read;
+	struct stats large; /* write + read of large_bytes */
 	double kernel_ns;
 	uint64_t kernel_sum;
 	bool ok;
@@ -387,6 +393,52 @@ static bool bench_transfer(struct side *s, const struct params *p, unsigned char
 	return true;
 }
 
+/*
+ * The large case: a buffer of its own (created and released here, so it is
+ * not held through the rest), written and read back blocking per iteration,
+ * checked like bench_transfer; the pair is timed.
+ */
+static bool bench_large(struct side *s, const struct params *p, unsigned char *src,
+			unsigned char *dst, double *samples, struct results *r)
+{
+	cl_int err;
+	bool ok = false;
+	cl_mem m;
+
+	if (!p->large_bytes)
+		return true;
+	m = s->cl->CreateBuffer(s->context, CL_MEM_READ_WRITE, p->large_bytes, NULL, &err);
+	if (!cl_ok(s, err, "clCreateBuffer(large)"))
+		return false;
+	for (size_t i = 0; i < p->large_iters + 1; i++) {
+		uint64_t t0, t1;
+
+		fill_pattern(src, p->large_bytes, (uint32_t)i + 7);
+		memset(dst, 0, p->large_bytes);
+		t0 = now_ns();
+		err = s->cl->EnqueueWriteBuffer(s->queue, m, CL_TRUE, 0, p->large_bytes, src, 0,
+						NULL, NULL);
+		if (!cl_ok(s, err, "clEnqueueWriteBuffer(large)"))
+			goto out;
+		err = s->cl->EnqueueReadBuffer(s->queue, m, CL_TRUE, 0, p->large_bytes, dst, 0,
+					       NULL, NULL);
+		t1 = now_ns();
+		if (!cl_ok(s, err, "clEnqueueReadBuffer(large)"))
+			goto out;
+		if (memcmp(src, dst, p->large_bytes) != 0) {
+			fprintf(stderr, "bench-opencl: %s: large read-back differs\n", s->name);
+			goto out;
+		}
+		if (i > 0) /* iteration 0 warms up: first touch of the pages */
+			samples[i - 1] = (double)(t1 - t0);
+	}
+	r->large = summarize(samples, p->large_iters);
+	ok = true;
+out:
+	s->cl->ReleaseMemObject(m);
+	return ok;
+}
+
 static float kernel_input(size_t i)
 {
 	return (float)(i % 1000) * 0.001f;
@@ -521,29 +573,36 @@ static void print_side(const struct side *s, const struct params *p, const struc
 	print_xfer_row(label, p->xfer_bytes, r->write);
 	snprintf(label, sizeof(label), "read %zu MiB (blocking)", p->xfer_bytes >> 20);
 	print_xfer_row(label, p->xfer_bytes, r->read);
+	if (p->large_bytes) {
+		snprintf(label, sizeof(label), "write+read %zu MiB", p->large_bytes >> 20);
+		print_xfer_row(label, 2 * p->large_bytes, r->large);
+	}
 	printf("  %-28s total  %12.3f ms   checksum %016" PRIx64 "\n", "kernel loop",
 	       r->kernel_ns / 1e6, r->kernel_sum);
 }
 
 static bool run_side(struct side *s, const struct params *p, unsigned char *src, unsigned char *dst,
-		     float *host, double *samples, double *samples2, struct results *r)
+		     unsigned char *lsrc, unsigned char *ldst, float *host, double *samples,
+		     double *samples2, struct results *r)
 {
 	size_t batch = s->cl == &linked_api ? 1 : NATIVE_BATCH;
 
 	memset(r, 0, sizeof(*r));
 	r->call = bench_small_call(s, p->call_iters, batch, samples);
 	r->ok = r->call.valid && bench_transfer(s, p, src, dst, samples, samples2, r) &&
-		bench_kernel(s, p, host, r);
+		bench_large(s, p, lsrc, ldst, samples, r) && bench_kernel(s, p, host, r);
 	return r->ok;
 }
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: bench-opencl [--native-lib PATH] [--iters N] [--xfer-iters N]\n"
-		   "                    [--xfer-mib N] [--work-items N] [--fmas N] [--enqueues N]\n"
-		   "                    [--require-remote]\n"
-		   "  run remoted: ava-run -- bench-opencl --native-lib "
-		   "/usr/lib/x86_64-linux-gnu/libOpenCL.so.1.0.0\n");
+	fprintf(
+	    f, "usage: bench-opencl [--native-lib PATH] [--iters N] [--xfer-iters N]\n"
+	       "                    [--xfer-mib N] [--large-mib N] [--large-iters N]\n"
+	       "                    [--work-items N] [--fmas N] [--enqueues N] [--require-remote]\n"
+	       "  --large-mib 0 leaves out the large-transfer case (default 256 MiB)\n"
+	       "  run remoted: ava-run -- bench-opencl --native-lib "
+	       "/usr/lib/x86_64-linux-gnu/libOpenCL.so.1.0.0\n");
 }
 
 static bool parse_size(const char *s, size_t *ret)
@@ -564,18 +623,19 @@ int main(int argc, char **argv)
 		.call_iters = 20000,
 		.xfer_iters = 10,
 		.xfer_bytes = (size_t)64 << 20,
+		.large_iters = 3,
 		.work_items = (size_t)1 << 20,
 		.fmas = 4096,
 		.enqueues = 20,
 	};
-	size_t mib = 64, fmas = 4096, enqueues = 20;
+	size_t mib = 64, large_mib = 256, fmas = 4096, enqueues = 20;
 	bool require_remote = false, remoted;
 	struct cl_api native_api;
 	struct side native = { .name = "native", .cl = &native_api };
 	struct side remote = { .name = "remote", .cl = &linked_api };
 	struct results rn, rr;
 	struct stats mc;
-	unsigned char *src = NULL, *dst = NULL;
+	unsigned char *src = NULL, *dst = NULL, *lsrc = NULL, *ldst = NULL;
 	double *samples = NULL, *samples2 = NULL;
 	float *host = NULL;
 	int ret = 1, rc;
@@ -591,6 +651,12 @@ int main(int argc, char **argv)
 			ok = parse_size(argv[++i], &p.xfer_iters);
 		} else if (!strcmp(argv[i], "--xfer-mib") && i + 1 < argc) {
 			ok = parse_size(argv[++i], &mib) && mib <= 1024;
+		} else if (!strcmp(argv[i], "--large-mib") && i + 1 < argc) {
+			char *end;
+			large_mib = strtoull(argv[++i], &end, 10);
+			ok = *argv[i] && !*end && large_mib <= 2048;
+		} else if (!strcmp(argv[i], "--large-iters") && i + 1 < argc) {
+			ok = parse_size(argv[++i], &p.large_iters);
 		} else if (!strcmp(argv[i], "--work-items") && i + 1 < argc) {
 			ok = parse_size(argv[++i], &p.work_items);
 		} else if (!strcmp(argv[i], "--fmas") && i + 1 < argc) {
@@ -612,6 +678,7 @@ int main(int argc, char **argv)
 		}
 	}
 	p.xfer_bytes = mib << 20;
+	p.large_bytes = large_mib << 20;
 	p.fmas = (int)fmas;
 	p.enqueues = (int)enqueues;
 
@@ -631,10 +698,16 @@ int main(int argc, char **argv)
 	src = malloc(p.xfer_bytes);
 	dst = malloc(p.xfer_bytes);
 	host = malloc(p.work_items * sizeof(float));
-	samples =
-	    malloc((p.call_iters > p.xfer_iters ? p.call_iters : p.xfer_iters) * sizeof(*samples));
+	if (p.large_bytes) {
+		lsrc = malloc(p.large_bytes);
+		ldst = malloc(p.large_bytes);
+	}
+	size_t n_samples = p.call_iters > p.xfer_iters ? p.call_iters : p.xfer_iters;
+	if (p.large_iters > n_samples)
+		n_samples = p.large_iters;
+	samples = malloc(n_samples * sizeof(*samples));
 	samples2 = malloc(p.xfer_iters * sizeof(*samples2));
-	if (!src || !dst || !host || !samples || !samples2) {
+	if (!src || !dst || !host || !samples || !samples2 || (p.large_bytes && (!lsrc || !ldst))) {
 		fprintf(stderr, "bench-opencl: out of memory\n");
 		goto out;
 	}
@@ -650,9 +723,9 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	ret = 1;
-	if (!run_side(&native, &p, src, dst, host, samples, samples2, &rn))
+	if (!run_side(&native, &p, src, dst, lsrc, ldst, host, samples, samples2, &rn))
 		goto out;
-	if (remoted && !run_side(&remote, &p, src, dst, host, samples, samples2, &rr))
+	if (remoted && !run_side(&remote, &p, src, dst, lsrc, ldst, host, samples, samples2, &rr))
 		goto out;
 
 	printf("bench-opencl: %zu small calls (native timed in batches of %d), %zu x %zu MiB "
@@ -685,6 +758,12 @@ int main(int argc, char **argv)
 	       gib_per_s(p.xfer_bytes, rn.read), gib_per_s(p.xfer_bytes, mc));
 	printf("RATIO write-%zuMiB remote/memcpy = %.2f (time, median)\n", mib,
 	       rr.write.median_ns / mc.median_ns);
+	if (p.large_bytes)
+		printf("RATIO write+read-%zuMiB remote/native = %.2f (time, median); remote %.2f "
+		       "GiB/s, native %.2f GiB/s\n",
+		       large_mib, rr.large.median_ns / rn.large.median_ns,
+		       gib_per_s(2 * p.large_bytes, rr.large),
+		       gib_per_s(2 * p.large_bytes, rn.large));
 	printf("RATIO kernel-loop remote/native = %.3f (total)\n", rr.kernel_ns / rn.kernel_ns);
 	if (rr.kernel_sum != rn.kernel_sum) {
 		fprintf(stderr,
@@ -700,6 +779,8 @@ out:
 	side_fini(&native);
 	free(src);
 	free(dst);
+	free(lsrc);
+	free(ldst);
 	free(host);
 	free(samples);
 	free(samples2);

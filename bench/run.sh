@@ -10,7 +10,8 @@
 #   BENCH-ARGS    passed to the benchmark; needs --bench NAME
 #                 null-call: --iters N, --big-iters N
 #                 fairness:  --window SECONDS, --no-opencl (bench/fairness.sh)
-#                 opencl:    --iters N, --xfer-iters N, --xfer-mib N, --work-items N,
+#                 opencl:    --iters N, --xfer-iters N, --xfer-mib N, --large-mib N,
+#                            --large-iters N, --work-items N,
 #                            --fmas N, --enqueues N, --native-lib PATH
 # Exits 77 (skipped) when ava-run or the benchmark's API server or guest library
 # is not built (with --bench all: when every benchmark skipped), 1 if any failed.
@@ -134,7 +135,8 @@ run_opencl() {
 		args+=(--native-lib "$native")
 	fi
 	if [ $smoke -eq 1 ]; then
-		args+=(--iters 50 --xfer-iters 2 --xfer-mib 1 --work-items 4096 --fmas 64
+		args+=(--iters 50 --xfer-iters 2 --xfer-mib 1 --large-mib 80 --large-iters 1
+			--work-items 4096 --fmas 64
 			--enqueues 3)
 	fi
 	"$ava_run" -- "$bench" "${args[@]}" "${extra[@]}"

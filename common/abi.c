@@ -1792,6 +1792,8 @@ struct label {
 	const struct ava_abi_value *v;
 	char *errbuf;
 	size_t errbuf_len;
+	int may_stream;	      /* a CALL's argument: presence 2 / unmap mode 1 allowed */
+	unsigned *n_streamed; /* with may_stream: streamed values so far */
 };
 
 static int __attribute__((format(printf, 2, 3))) bad(const struct label *l, const char *fmt, ...)
@@ -2031,8 +2033,8 @@ static int decode_arg(const struct label *l, struct ava_wire_cursor *c, struct a
 		memset(view, 0, sizeof(*view));
 		if (ava_wire_get_u8(c, &present) < 0)
 			return bad(l, "truncated presence byte");
-		if (present > 1)
-			return bad(l, "presence byte %u is neither 0 nor 1", present);
+		if (present > 2)
+			return bad(l, "presence byte %u is not 0, 1 or 2", present);
 		if (!present)
 			return 0;
 		view->present = 1;
@@ -2041,6 +2043,24 @@ static int decode_arg(const struct label *l, struct ava_wire_cursor *c, struct a
 		if (view->count > v->max_count)
 			return bad(l, "count %" PRIu64 " exceeds max %" PRIu64, view->count,
 				   v->max_count);
+		if (present == 2) {
+			/* streamed: plain input bytes only, at least one, sent after the CALL */
+			if (!l->may_stream || v->dir != AVA_ABI_DIR_IN ||
+			    v->elem != AVA_ABI_ELEM_BYTES ||
+			    (v->flags & (AVA_ABI_V_SCAN | AVA_ABI_V_PROPS | AVA_ABI_V_BLOBS)))
+				return bad(l, "this value may not be streamed");
+			if (*l->n_streamed)
+				return bad(l, "a second streamed value");
+			uint64_t n_bytes;
+			if (__builtin_mul_overflow(view->count, (uint64_t)v->size_bytes,
+						   &n_bytes) ||
+			    n_bytes == 0 || n_bytes >= SIZE_MAX)
+				return bad(l, "streamed count %" PRIu64 " is not a usable size",
+					   view->count);
+			(*l->n_streamed)++;
+			view->streamed = 1;
+			return 0;
+		}
 		if ((v->flags & AVA_ABI_V_LATE) && v->dir == AVA_ABI_DIR_OUT) {
 			if (ava_wire_get_u64(c, &view->u64) < 0)
 				return bad(l, "truncated transfer id");
@@ -2062,7 +2082,20 @@ static int decode_arg(const struct label *l, struct ava_wire_cursor *c, struct a
 			return bad(l, "count %" PRIu64 " exceeds max %" PRIu64, view->count,
 				   v->max_count);
 		view->present = 1;
-		if (view->count && ava_wire_get_bytes(c, (size_t)view->count, &view->data) < 0)
+		if (!view->count)
+			return 0;
+		if (ava_wire_get_u8(c, &present) < 0)
+			return bad(l, "truncated mode");
+		if (present > 1)
+			return bad(l, "mode %u is neither 0 nor 1", present);
+		if (present == 1) {
+			if (!l->may_stream || *l->n_streamed)
+				return bad(l, "this value may not be streamed");
+			(*l->n_streamed)++;
+			view->streamed = 1;
+			return 0;
+		}
+		if (ava_wire_get_bytes(c, (size_t)view->count, &view->data) < 0)
 			return bad(l, "truncated: %" PRIu64 " bytes, %zu left", view->count,
 				   (size_t)(c->end - c->cur));
 		return 0;
@@ -2093,6 +2126,7 @@ int ava_abi_check_args(const struct ava_abi_api *api, uint16_t n_args,
 {
 	struct ava_wire_cursor c = { payload, payload ? payload + len : payload };
 	struct ava_abi_view scratch;
+	unsigned n_streamed = 0;
 	uint16_t i;
 	int r;
 
@@ -2110,13 +2144,27 @@ int ava_abi_check_args(const struct ava_abi_api *api, uint16_t n_args,
 		}
 	}
 	for (i = 0; i < n_args; i++) {
-		struct label l = { "argument", i, &args[i], errbuf, errbuf_len };
+		struct label l = { "argument", i,	   &args[i],   errbuf,
+				   errbuf_len, !has_token, &n_streamed };
 
 		r = decode_arg(&l, &c, views ? &views[i] : &scratch);
 		if (r < 0)
 			return r;
 	}
 	return at_end(&c, errbuf, errbuf_len);
+}
+
+int ava_abi_streamed_arg(const struct ava_abi_fn *fn, const struct ava_abi_view *views,
+			 uint64_t *ret_bytes)
+{
+	for (uint16_t i = 0; fn && views && i < fn->n_args; i++) {
+		if (!views[i].streamed)
+			continue;
+		*ret_bytes = sat_bytes(&fn->args[i], views[i].count);
+		return i;
+	}
+	*ret_bytes = 0;
+	return -1;
 }
 
 int ava_abi_check_call(const struct ava_abi_api *api, const struct ava_abi_fn *fn,
@@ -2212,7 +2260,7 @@ int ava_abi_check_reply(const struct ava_abi_api *api, const struct ava_abi_fn *
 		memset(ret_deferred, 0, sizeof(*ret_deferred));
 
 	{
-		struct label l = { "result", -1, &fn->ret, errbuf, errbuf_len };
+		struct label l = { "result", -1, &fn->ret, errbuf, errbuf_len, 0, NULL };
 
 		r = decode_plain(&l, &c, ret_views ? &ret_views[0] : &scratch);
 		if (r < 0)
@@ -2221,7 +2269,7 @@ int ava_abi_check_reply(const struct ava_abi_api *api, const struct ava_abi_fn *
 	for (i = 0; i < fn->n_args; i++) {
 		const struct ava_abi_value *v = &fn->args[i];
 		struct ava_abi_view *view = ret_views ? &ret_views[1 + i] : &scratch;
-		struct label l = { "argument", i, v, errbuf, errbuf_len };
+		struct label l = { "argument", i, v, errbuf, errbuf_len, 0, NULL };
 
 		memset(view, 0, sizeof(*view));
 		if (v->kind != AVA_ABI_BUFFER || !(v->dir & AVA_ABI_DIR_OUT) ||
@@ -2261,7 +2309,8 @@ int ava_abi_check_reply(const struct ava_abi_api *api, const struct ava_abi_fn *
 			return -EPROTO;
 		}
 		{
-			struct label l = { "deferred result", -1, &dfn->ret, errbuf, errbuf_len };
+			struct label l = { "deferred result", -1, &dfn->ret, errbuf,
+					   errbuf_len,	      0,  NULL };
 
 			r = decode_plain(&l, &c, ret_deferred ? ret_deferred : &scratch);
 			if (r < 0)
@@ -2279,7 +2328,7 @@ int ava_abi_check_result(const struct ava_abi_api *api, const struct ava_abi_val
 {
 	struct ava_wire_cursor c = { payload, payload ? payload + len : payload };
 	struct ava_abi_view scratch;
-	struct label l = { "result", -1, ret, errbuf, errbuf_len };
+	struct label l = { "result", -1, ret, errbuf, errbuf_len, 0, NULL };
 	int r;
 
 	(void)api;

@@ -71,6 +71,28 @@ void ava_gen_rect_pack(const struct ava_gen_rect *r, const void *app, void *pack
 			memcpy(dst, src + j * r->slice_pitch + k * r->row_pitch, r->row_bytes);
 }
 
+void ava_gen_rect_unpack_part(const struct ava_gen_rect *r, const void *piece,
+			      uint64_t offset_bytes, uint64_t len_bytes, void *app)
+{
+	const unsigned char *src = piece;
+	unsigned char *base = (unsigned char *)app + r->offset_bytes;
+
+	if (r->row_bytes == 0)
+		return;
+	while (len_bytes > 0) {
+		uint64_t row = offset_bytes / r->row_bytes, in_row = offset_bytes % r->row_bytes;
+		uint64_t n = r->row_bytes - in_row;
+		if (n > len_bytes)
+			n = len_bytes;
+		memcpy(base + (row / r->rows) * r->slice_pitch + (row % r->rows) * r->row_pitch +
+			   in_row,
+		       src, n);
+		src += n;
+		offset_bytes += n;
+		len_bytes -= n;
+	}
+}
+
 void ava_gen_rect_unpack(const struct ava_gen_rect *r, const void *packed, void *app)
 {
 	const unsigned char *src = packed;

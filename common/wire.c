@@ -107,6 +107,7 @@ static const char *const kind_names[AVA_WIRE_KIND_MAX + 1] = {
 	[AVA_WIRE_USAGE] = "USAGE",
 	[AVA_WIRE_DATA] = "DATA",
 	[AVA_WIRE_OUTPUT] = "OUTPUT",
+	[AVA_WIRE_CHUNK] = "CHUNK",
 };
 
 bool ava_wire_kind_known(unsigned kind)

@@ -77,6 +77,7 @@ struct transfer {
 	uint64_t seq; /* of the CALL */
 	void *dst;
 	size_t len_bytes;
+	size_t done_bytes; /* DATA comes in pieces, in order */
 	uint32_t fn_id;
 	bool rect; /* the bytes are packed: unpacked into dst as shape says */
 	struct ava_gen_rect shape;
@@ -116,6 +117,11 @@ struct conn {
 	uint16_t dead_status;
 	bool dead_reported;
 	ava_transport *t;
+	/*
+	 * Held around every frame sent after HELLO, and across a streamed CALL
+	 * and all its CHUNKs, which nothing else may come between.
+	 */
+	pthread_mutex_t send_lock;
 	pthread_t rx_thread;
 	struct waiter *waiters;
 	atomic_uint_fast64_t next_seq;
@@ -500,16 +506,26 @@ static int take_data(struct conn *c, const struct ava_wire_header *hdr, const ui
 		*ret_why = "DATA for a transfer that is not outstanding";
 		return -EPROTO;
 	}
-	if (hdr->call_id != t->fn_id || n != (hdr->status == AVA_STATUS_OK ? t->len_bytes : 0)) {
+	size_t left = t->len_bytes - t->done_bytes;
+	bool ok_piece =
+	    hdr->status == AVA_STATUS_OK
+		? (left == 0 ? n == 0 : n >= 1 && n <= left && n <= AVA_WIRE_CHUNK_MAX_BYTES)
+		: n == 0 && t->done_bytes == 0;
+	if (hdr->call_id != t->fn_id || !ok_piece) {
 		pthread_mutex_unlock(&c->lock);
 		*ret_why = "DATA of the wrong function or size for its transfer";
 		return -EPROTO;
 	}
-	*pp = t->next;
 	if (n && t->rect)
-		ava_gen_rect_unpack(&t->shape, cur.cur, t->dst);
+		ava_gen_rect_unpack_part(&t->shape, cur.cur, t->done_bytes, n, t->dst);
 	else if (n)
-		memcpy(t->dst, cur.cur, n);
+		memcpy((uint8_t *)t->dst + t->done_bytes, cur.cur, n);
+	t->done_bytes += n;
+	if (hdr->status == AVA_STATUS_OK && t->done_bytes < t->len_bytes) {
+		pthread_mutex_unlock(&c->lock);
+		return 0; /* more pieces follow */
+	}
+	*pp = t->next;
 	pthread_mutex_unlock(&c->lock);
 	if (hdr->status != AVA_STATUS_OK && debug_enabled())
 		say("a late transfer of %s failed remotely (%s)", c->api->abi->fns[t->fn_id].name,
@@ -720,6 +736,44 @@ static void *rx_thread_main(void *arg)
 	}
 }
 
+/* Sends one frame after HELLO. Returns 0 or < 0 (the caller marks the connection dead). */
+static int conn_send(struct conn *c, const struct ava_wire_header *hdr, const void *payload,
+		     size_t len)
+{
+	pthread_mutex_lock(&c->send_lock);
+	int r = ava_transport_send_frame(c->t, hdr, payload, len);
+	pthread_mutex_unlock(&c->send_lock);
+	return r;
+}
+
+/*
+ * Sends a CALL whose one streamed argument (bulk, len bytes, straight from
+ * the application's memory) follows in CHUNK frames of at most
+ * AVA_WIRE_CHUNK_MAX_BYTES, with nothing of this connection in between.
+ */
+static int conn_send_streamed(struct conn *c, const struct ava_wire_header *call,
+			      const void *payload, size_t payload_len, const void *bulk, size_t len)
+{
+	struct ava_wire_header h = {
+		.magic = AVA_WIRE_MAGIC,
+		.version = AVA_WIRE_VERSION,
+		.kind = AVA_WIRE_CHUNK,
+		.call_id = call->call_id,
+		.seq = call->seq,
+	};
+	pthread_mutex_lock(&c->send_lock);
+	int r = ava_transport_send_frame(c->t, call, payload, payload_len);
+	for (size_t off = 0; r == 0 && off < len;) {
+		size_t n =
+		    len - off < AVA_WIRE_CHUNK_MAX_BYTES ? len - off : AVA_WIRE_CHUNK_MAX_BYTES;
+		h.len_bytes = (uint32_t)n;
+		r = ava_transport_send_frame(c->t, &h, (const uint8_t *)bulk + off, n);
+		off += n;
+	}
+	pthread_mutex_unlock(&c->send_lock);
+	return r;
+}
+
 /* Runs one forwarded callback and answers it. */
 static void run_callback(struct conn *c, struct cb_item *it)
 {
@@ -822,7 +876,7 @@ static void run_callback(struct conn *c, struct cb_item *it)
 			.call_id = it->hdr.call_id,
 			.seq = it->hdr.seq,
 		};
-		if (ava_transport_send_frame(c->t, &hdr, b.data, b.len) < 0)
+		if (conn_send(c, &hdr, b.data, b.len) < 0)
 			mark_dead(c, AVA_STATUS_SERVER_GONE, "could not answer a callback");
 	}
 	ava_wire_buf_fini(&b);
@@ -919,6 +973,7 @@ static void atfork_child(void)
 			ava_transport_free(c->t); /* closes only the child's copy */
 		c->t = NULL;
 		pthread_mutex_init(&c->lock, NULL);
+		pthread_mutex_init(&c->send_lock, NULL);
 		pthread_cond_init(&c->cb_cond, NULL);
 		c->state = 0;
 		c->dead_reported = false;
@@ -975,6 +1030,7 @@ static struct conn *get_conn(const struct ava_guestlib_api *api, bool quiet, uin
 		if (c) {
 			c->api = api;
 			pthread_mutex_init(&c->lock, NULL);
+			pthread_mutex_init(&c->send_lock, NULL);
 			pthread_cond_init(&c->cb_cond, NULL);
 			pthread_mutex_init(&c->proxies.lock, NULL);
 			atomic_init(&c->next_seq, 1);
@@ -1315,10 +1371,12 @@ static int encode_args(struct conn *c, const struct ava_guestlib_fn *gf,
 		       const struct ava_gen_plan *plan, void *const *args,
 		       uint64_t *const *blob_caps, struct ava_wire_buf *b,
 		       struct ava_abi_view *views, const struct mapping *unmapping,
-		       const char **ret_why)
+		       const void **ret_bulk, size_t *ret_bulk_len, const char **ret_why)
 {
 	const struct ava_abi_fn *fn = gf->abi;
 	int r = 0;
+	*ret_bulk = NULL;
+	*ret_bulk_len = 0;
 	for (unsigned i = 0; i < fn->n_args && r == 0; i++) {
 		const struct ava_abi_value *v = &fn->args[i];
 		struct ava_abi_view *vw = &views[i];
@@ -1374,6 +1432,25 @@ static int encode_args(struct conn *c, const struct ava_guestlib_fn *gf,
 				return -EMSGSIZE;
 			}
 			vw->count = count;
+			/*
+			 * Plain input bytes larger than one chunk are streamed after
+			 * the CALL (the first such argument; docs/wire-protocol.md 7.8).
+			 * Not a rect: its packed copy is gone before the CHUNKs go (a
+			 * rect is at most one frame).
+			 */
+			if (!*ret_bulk && v->dir == AVA_ABI_DIR_IN &&
+			    v->elem == AVA_ABI_ELEM_BYTES &&
+			    !(v->flags & (AVA_ABI_V_SCAN | AVA_ABI_V_PROPS | AVA_ABI_V_BLOBS |
+					  AVA_ABI_V_RECT)) &&
+			    !plan->handle_type[i] && bytes > AVA_WIRE_CHUNK_MAX_BYTES) {
+				vw->streamed = 1;
+				*ret_bulk = p;
+				*ret_bulk_len = bytes;
+				r = ava_wire_put_u8(b, 2);
+				if (r == 0)
+					r = ava_wire_put_u64(b, count);
+				break;
+			}
 			r = ava_wire_put_u8(b, 1);
 			if (r == 0)
 				r = ava_wire_put_u64(b, count);
@@ -1417,6 +1494,16 @@ static int encode_args(struct conn *c, const struct ava_guestlib_fn *gf,
 			r = ava_wire_put_u64(b, unmapping->id);
 			if (r == 0)
 				r = ava_wire_put_u64(b, n);
+			/* (a rect mapping's bytes go packed, in the CALL) */
+			if (r == 0 && n && !packed && !*ret_bulk && n > AVA_WIRE_CHUNK_MAX_BYTES) {
+				vw->streamed = 1; /* mode 1: the bytes are streamed */
+				*ret_bulk = unmapping->ptr;
+				*ret_bulk_len = n;
+				r = ava_wire_put_u8(b, 1);
+				break;
+			}
+			if (r == 0 && n)
+				r = ava_wire_put_u8(b, 0);
 			if (r == 0 && n)
 				r = ava_wire_put_bytes(b, packed ? packed : unmapping->ptr, n);
 			free(packed);
@@ -1966,8 +2053,11 @@ void ava_guestlib_call(const struct ava_guestlib_api *api, uint32_t fn_id, void 
 	struct ava_abi_view views[AVA_ABI_MAX_ARGS];
 	struct ava_wire_buf b;
 	const char *why = NULL;
+	const void *bulk = NULL;
+	size_t bulk_len = 0;
 	ava_wire_buf_init(&b);
-	int er = encode_args(c, gf, &plan, send_args, blob_caps, &b, views, unmapping, &why);
+	int er = encode_args(c, gf, &plan, send_args, blob_caps, &b, views, unmapping, &bulk,
+			     &bulk_len, &why);
 	for (unsigned k = 0; k < n_xowned; k++)
 		free(xowned[k]);
 	for (unsigned k = 0; k < fn->n_args; k++)
@@ -2005,7 +2095,8 @@ void ava_guestlib_call(const struct ava_guestlib_api *api, uint32_t fn_id, void 
 		.call_id = fn_id,
 		.seq = atomic_fetch_add(&c->next_seq, 1),
 		.thread_id = thread_id(),
-		.flags = plan.async ? AVA_WIRE_F_ASYNC : 0,
+		.flags = (uint16_t)((plan.async ? AVA_WIRE_F_ASYNC : 0) |
+				    (bulk ? AVA_WIRE_F_STREAM : 0)),
 	};
 	if (b.len > AVA_WIRE_MAX_PAYLOAD_BYTES) {
 		say("%s: arguments of %zu bytes exceed the %u-byte frame limit", fn->name, b.len,
@@ -2018,7 +2109,8 @@ void ava_guestlib_call(const struct ava_guestlib_api *api, uint32_t fn_id, void 
 	}
 
 	if (plan.async) {
-		int r = ava_transport_send_frame(c->t, &hdr, b.data, b.len);
+		int r = bulk ? conn_send_streamed(c, &hdr, b.data, b.len, bulk, bulk_len)
+			     : conn_send(c, &hdr, b.data, b.len);
 		ava_wire_buf_fini(&b);
 		if (r < 0) {
 			mark_dead(c, AVA_STATUS_SERVER_GONE, "sending to the router failed");
@@ -2066,7 +2158,8 @@ void ava_guestlib_call(const struct ava_guestlib_api *api, uint32_t fn_id, void 
 	}
 	pthread_mutex_unlock(&c->lock);
 
-	if (ava_transport_send_frame(c->t, &hdr, b.data, b.len) < 0)
+	if ((bulk ? conn_send_streamed(c, &hdr, b.data, b.len, bulk, bulk_len)
+		  : conn_send(c, &hdr, b.data, b.len)) < 0)
 		mark_dead(c, AVA_STATUS_SERVER_GONE, "sending to the router failed");
 
 	pthread_mutex_lock(&c->lock);

@@ -235,8 +235,9 @@ int ava_conn_flush(struct ava_conn *c)
 	while (c->out_head) {
 		struct iovec iov[2 * CONN_FLUSH_BATCH];
 		int n_iov = 0;
-		for (struct ava_conn_chunk *ch = c->out_head; ch && n_iov < 2 * CONN_FLUSH_BATCH;
-		     ch = ch->next) {
+		/* each chunk takes up to 2 entries: stop while 2 are still free */
+		for (struct ava_conn_chunk *ch = c->out_head;
+		     ch && n_iov + 2 <= 2 * CONN_FLUSH_BATCH; ch = ch->next) {
 			if (ch->sent < AVA_WIRE_HEADER_BYTES) {
 				iov[n_iov].iov_base = ch->hdr + ch->sent;
 				iov[n_iov].iov_len = AVA_WIRE_HEADER_BYTES - ch->sent;

@@ -31,6 +31,13 @@ enum held_stage {
 	HELD_DEVICE,   /* queued in a device's fair queue */
 };
 
+/* A CHUNK of a held streamed CALL, kept behind it in arrival order. */
+struct held_chunk {
+	struct held_chunk *next;
+	struct ava_wire_header hdr;
+	uint8_t *payload;
+};
+
 struct ava_enforce_held {
 	struct ava_enforce_held *g_prev, *g_next; /* the session's held frames */
 	struct ava_enforce_held *rate_next;	  /* the tenant's rate FIFO */
@@ -43,7 +50,22 @@ struct ava_enforce_held {
 	uint64_t since_ns;
 	struct ava_router_device *dev; /* HELD_DEVICE */
 	struct ava_fairq_item *item;   /* HELD_DEVICE */
+	uint64_t cost_bytes;	       /* byte_rate tokens: the payload and any streamed bytes */
+	struct held_chunk *chunks, **chunks_tail; /* a streamed CALL's CHUNKs so far */
+	uint64_t chunk_bytes;
 };
+
+static void held_chunks_free(struct ava_enforce_held *h)
+{
+	while (h->chunks) {
+		struct held_chunk *c = h->chunks;
+		h->chunks = c->next;
+		free(c->payload);
+		free(c);
+	}
+	h->chunks_tail = &h->chunks;
+	h->chunk_bytes = 0;
+}
 
 /* A device-time call in flight, by its seq in g->enforce.dispatched. */
 struct dispatched {
@@ -233,27 +255,80 @@ static void held_unlink_guest(struct ava_router *r, struct ava_enforce_held *h)
 	if (h->g_next)
 		h->g_next->g_prev = h->g_prev;
 	h->g_prev = h->g_next = NULL;
-	e->held_bytes -= h->hdr.len_bytes;
+	e->held_bytes -= h->hdr.len_bytes + h->chunk_bytes;
 	if (h->hdr.flags & AVA_WIRE_F_ASYNC)
 		e->held_async--;
 	g->tenant->enforce.held_now--;
 	guest_unpause_maybe(r, g);
 }
 
-/* Sends a held frame's CALL to the session's server; frees h. */
+/*
+ * Sends a held frame's CALL to the session's server, then the CHUNKs of it
+ * that came meanwhile (later ones go straight on: session.c); frees h.
+ */
 static void held_forward(struct ava_router *r, struct ava_enforce_held *h)
 {
 	struct ava_router_guest *g = h->g;
 	struct ava_wire_header hdr = h->hdr;
 	uint8_t *payload = h->payload;
+	struct held_chunk *chunks = h->chunks;
 	free(h);
 	if (g->state != AVA_GUEST_OPEN || !g->server) {
 		free(payload);
-		return;
+		goto out;
 	}
 	hdr.session = g->session;
 	g->tenant->stats.calls++;
 	(void)ava_server_send(r, g->server, &hdr, payload, hdr.len_bytes);
+out:
+	while (chunks) {
+		struct held_chunk *c = chunks;
+		chunks = c->next;
+		/* a send that failed ended the session: the rest is dropped */
+		if (g->state == AVA_GUEST_OPEN && g->server) {
+			c->hdr.session = g->session;
+			(void)ava_server_send(r, g->server, &c->hdr, c->payload, c->hdr.len_bytes);
+		} else {
+			free(c->payload);
+		}
+		free(c);
+	}
+}
+
+static struct ava_enforce_held *held_find(const struct ava_router_guest *g, uint64_t seq)
+{
+	for (struct ava_enforce_held *h = g->enforce.held; h; h = h->g_next)
+		if (h->hdr.seq == seq)
+			return h;
+	return NULL;
+}
+
+int ava_enforce_is_held(const struct ava_router_guest *g, uint64_t seq)
+{
+	return held_find(g, seq) != NULL;
+}
+
+int ava_enforce_hold_chunk(struct ava_router *r, struct ava_router_guest *g,
+			   const struct ava_wire_header *hdr, uint8_t *payload)
+{
+	struct ava_enforce_held *h = held_find(g, hdr->seq);
+	if (!h)
+		return -ENOENT;
+	struct held_chunk *c = malloc(sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->next = NULL;
+	c->hdr = *hdr;
+	c->payload = payload;
+	*h->chunks_tail = c;
+	h->chunks_tail = &c->next;
+	h->chunk_bytes += hdr->len_bytes;
+	g->enforce.held_bytes += hdr->len_bytes;
+	if (g->enforce.held_bytes > AVA_ENFORCE_HELD_HIGH && !g->enforce.paused) {
+		g->enforce.paused = 1;
+		ava_router_guest_update_events(r, g);
+	}
+	return 0;
 }
 
 /* Forwards what the device's fair queue lets run now. */
@@ -317,7 +392,7 @@ static int rate_take(struct ava_router_tenant *t, struct ava_enforce_held *h, ui
 			return -EAGAIN;
 		h->call_token_taken = 1;
 	}
-	if (ava_ratelimit_take(&e->byte_rl, h->hdr.len_bytes, now, ret_wait_ns) < 0)
+	if (ava_ratelimit_take(&e->byte_rl, h->cost_bytes, now, ret_wait_ns) < 0)
 		return -EAGAIN;
 	return 0;
 }
@@ -400,7 +475,7 @@ enum ava_enforce_verdict ava_enforce_call(struct ava_router *r, struct ava_route
 				 l->memory_quota);
 			refuse(r, g, hdr, fn, AVA_REFUSAL_MEMORY_QUOTA, reason);
 			free(payload);
-			return AVA_ENFORCE_TAKEN;
+			return AVA_ENFORCE_REFUSED;
 		}
 		if (ret == -ENOSPC) {
 			snprintf(reason, sizeof(reason),
@@ -409,14 +484,16 @@ enum ava_enforce_verdict ava_enforce_call(struct ava_router *r, struct ava_route
 				 e->quota.n_objects, l->max_objects);
 			refuse(r, g, hdr, fn, AVA_REFUSAL_OBJECTS, reason);
 			free(payload);
-			return AVA_ENFORCE_TAKEN;
+			return AVA_ENFORCE_REFUSED;
 		}
 		if (ret < 0)
 			call->resv = NULL; /* out of memory: unaccounted rather than refused */
 	}
 
 	/* 2. Rate limits: the FIFO keeps the tenant's calls in order. */
-	struct ava_enforce_held tmp = { .hdr = *hdr };
+	uint64_t streamed = 0;
+	(void)ava_abi_streamed_arg(fn, views, &streamed);
+	struct ava_enforce_held tmp = { .hdr = *hdr, .cost_bytes = hdr->len_bytes + streamed };
 	uint64_t wait = 0;
 	int over = e->rate_head != NULL;
 	int token_taken = 0;
@@ -434,7 +511,7 @@ enum ava_enforce_verdict ava_enforce_call(struct ava_router *r, struct ava_route
 			refuse(r, g, hdr, fn,
 			       by_bytes ? AVA_REFUSAL_BYTE_RATE : AVA_REFUSAL_CALL_RATE, reason);
 			free(payload);
-			return AVA_ENFORCE_TAKEN;
+			return AVA_ENFORCE_REFUSED;
 		}
 	}
 	if (!over && !(fn->flags & AVA_ABI_FN_DEVICE_TIME))
@@ -452,6 +529,8 @@ enum ava_enforce_verdict ava_enforce_call(struct ava_router *r, struct ava_route
 	h->fn = fn;
 	h->since_ns = now;
 	h->call_token_taken = token_taken;
+	h->cost_bytes = tmp.cost_bytes;
+	h->chunks_tail = &h->chunks;
 	h->g_next = g->enforce.held;
 	if (h->g_next)
 		h->g_next->g_prev = h;
@@ -572,6 +651,7 @@ void ava_enforce_guest_end(struct ava_router *r, struct ava_router_guest *g)
 		}
 		e->held = h->g_next;
 		t->enforce.held_now--;
+		held_chunks_free(h);
 		free(h->payload);
 		free(h);
 	}

@@ -76,7 +76,8 @@ struct ava_enforce_guest {
 
 enum ava_enforce_verdict {
 	AVA_ENFORCE_FORWARD = 0, /* forward the frame now */
-	AVA_ENFORCE_TAKEN,	 /* enforcement owns the payload (held, or refused and answered) */
+	AVA_ENFORCE_TAKEN,	 /* enforcement owns the payload (held, or already forwarded) */
+	AVA_ENFORCE_REFUSED,	 /* enforcement owns the payload; refused and answered */
 };
 
 /* Sets up the router's quota table and devices from r->policy. Returns 0 or -ENOMEM. */
@@ -102,10 +103,10 @@ void ava_enforce_guest_end(struct ava_router *r, struct ava_router_guest *g);
 
 /*
  * A validated CALL of fn (views from ava_abi_check_args; call is its
- * outstanding entry, NULL for an async call). Returns FORWARD, or TAKEN when
+ * outstanding entry, NULL for an async call). Returns FORWARD, TAKEN when
  * enforcement now owns payload (the call is held and will be forwarded
- * later, or was refused: then its outstanding entry is gone and the guest
- * has its answer).
+ * later, or was forwarded already), or REFUSED (enforcement owns payload;
+ * the call's outstanding entry is gone and the guest has its answer).
  */
 enum ava_enforce_verdict ava_enforce_call(struct ava_router *r, struct ava_router_guest *g,
 					  const struct ava_wire_header *hdr, uint8_t *payload,
@@ -121,6 +122,19 @@ enum ava_enforce_verdict ava_enforce_call(struct ava_router *r, struct ava_route
 void ava_enforce_reply(struct ava_router *r, struct ava_router_guest *g,
 		       struct ava_router_call *call, const struct ava_abi_fn *fn,
 		       const struct ava_wire_header *hdr, const struct ava_abi_view *reply_views);
+
+/* Whether the CALL with this seq is held (waiting for tokens or a device slot). */
+int ava_enforce_is_held(const struct ava_router_guest *g, uint64_t seq);
+
+/*
+ * A validated CHUNK of a streamed CALL: kept behind that CALL while it is
+ * held (counted in the session's held bytes), forwarded with it. Returns 0
+ * when enforcement took payload, -ENOENT when the CALL is not held (the
+ * caller forwards the CHUNK itself), -ENOMEM.
+ */
+int ava_enforce_hold_chunk(struct ava_router *r, struct ava_router_guest *g,
+			   const struct ava_wire_header *hdr, uint8_t *payload)
+    __attribute__((warn_unused_result));
 
 /* The outstanding call is being freed without a REPLY: aborts its reservation. */
 void ava_enforce_call_dropped(struct ava_router_call *call);

@@ -90,7 +90,7 @@ void ava_router_server_update_events(struct ava_router *r, struct ava_router_ser
 {
 	if (!s->registered)
 		return;
-	uint32_t want = EPOLLIN | (s->conn.out_bytes ? EPOLLOUT : 0);
+	uint32_t want = (s->n_backlogged ? 0 : EPOLLIN) | (s->conn.out_bytes ? EPOLLOUT : 0);
 	epoll_set(r, s->conn.fd, &s->ep_events, want, s);
 }
 
@@ -429,6 +429,8 @@ static int run(struct ava_router *r, int ready_fd)
 			(void)ava_enforce_tick(r);
 		if (r->resume_guests)
 			ava_session_resume(r);
+		if (r->resume_servers)
+			ava_server_resume(r);
 		if (r->now_ms >= next_tick) {
 			resume_listeners(r);
 			ava_session_tick(r);

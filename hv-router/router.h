@@ -27,12 +27,15 @@
 #define AVA_ROUTER_MAX_TENANT_NAME	 64
 #define AVA_ROUTER_MAX_OUTSTANDING	 4096	       /* sync calls / callbacks per session */
 #define AVA_ROUTER_GUEST_OUT_CAP	 (256u << 20)  /* server -> guest queue */
+#define AVA_ROUTER_GUEST_OUT_HIGH	 (64u << 20)   /* stop reading its server above this */
+#define AVA_ROUTER_GUEST_OUT_LOW	 (16u << 20)   /* read it again below this */
 #define AVA_ROUTER_SERVER_OUT_CAP	 (1024u << 20) /* guest -> server queue, hard cap */
 #define AVA_ROUTER_SERVER_OUT_HIGH	 (64u << 20)   /* pause reading guests above this */
 #define AVA_ROUTER_SERVER_OUT_LOW	 (16u << 20)   /* resume below this */
 #define AVA_ROUTER_MAX_GUESTS_PER_TENANT 1024
 #define AVA_ROUTER_HELLO_TIMEOUT_MS	 30000
 #define AVA_ROUTER_STALL_TIMEOUT_MS	 60000 /* a partial frame with no progress */
+#define AVA_ROUTER_BACKLOG_STALL_MS	 10000 /* a backlogged guest reading nothing */
 #define AVA_ROUTER_LINGER_MS		 5000  /* flushing a BYE to a closing guest */
 #define AVA_ROUTER_SHUTDOWN_GRACE_MS	 5000  /* SIGTERM to SIGKILL for servers at exit */
 #define AVA_ROUTER_FRAMES_PER_WAKEUP	 64
@@ -149,6 +152,24 @@ struct ava_router_guest {
 	const char *listener_label; /* its label (--listen PATH=LABEL), or NULL */
 	uint32_t refusals_logged;   /* refused calls logged for this session */
 	struct ava_enforce_guest enforce; /* enforce.c: held frames, device calls in flight */
+	/*
+	 * Its output queue passed AVA_ROUTER_GUEST_OUT_HIGH: its server is not
+	 * read until the queue drains below AVA_ROUTER_GUEST_OUT_LOW (bulk DATA
+	 * comes faster than a guest takes it). out_progress_ms: the last write.
+	 */
+	int backlogged;
+	int64_t out_progress_ms;
+	/*
+	 * A streamed CALL argument still arriving (docs/wire-protocol.md 7.7):
+	 * until left_bytes reach 0 the guest may send only its CHUNKs.
+	 */
+	struct {
+		int active;
+		int discard; /* the CALL was refused: its CHUNKs go nowhere */
+		uint64_t seq;
+		uint32_t fn_id;
+		uint64_t left_bytes;
+	} stream;
 };
 
 /*
@@ -159,6 +180,7 @@ struct ava_router_guest {
 struct ava_router_transfer {
 	uint64_t seq; /* of the CALL */
 	uint64_t len_bytes;
+	uint64_t done_bytes; /* delivered so far: DATA comes in pieces */
 	uint32_t fn_id;
 };
 
@@ -186,6 +208,7 @@ struct ava_router_server {
 	int reaped;
 	int throttled;		 /* guests paused: the queue to this server is past the high mark */
 	struct ava_map sessions; /* session id -> guest */
+	uint32_t n_backlogged;	 /* its guests with a backlogged output queue: not read */
 	uint32_t ep_events;
 	int registered;
 };
@@ -208,6 +231,7 @@ struct ava_router {
 	uint32_t next_session;
 	struct ava_map sessions; /* session id -> guest, every live id (for uniqueness) */
 	int resume_guests;	 /* a server was unthrottled: run ava_session_resume */
+	int resume_servers;	 /* a guest drained: read what servers left staged */
 	int64_t now_ms;
 	int64_t start_ms;
 	struct ava_admin *admin; /* the admin socket (admin.c); NULL before it is open */
@@ -293,6 +317,11 @@ void ava_session_deliver(struct ava_router *r, struct ava_router_guest *g,
 void ava_session_refuse_call(struct ava_router *r, struct ava_router_guest *g,
 			     const struct ava_wire_header *hdr, const struct ava_abi_fn *fn,
 			     enum ava_router_refusal why, const char *reason);
+/*
+ * Re-evaluates whether g's output queue holds its server back (above the high
+ * mark: the server is not read; below the low mark again: it is).
+ */
+void ava_session_check_backlog(struct ava_router *r, struct ava_router_guest *g);
 /* Reads frames a throttled server left staged in its guests' connections. */
 void ava_session_resume(struct ava_router *r);
 /* Periodic deadlines (HELLO, stalled frames, linger). */
@@ -317,6 +346,8 @@ void ava_server_fail(struct ava_router *r, struct ava_router_server *s, const ch
 void ava_server_collect(struct ava_router *r);
 /* At exit: SIGTERM all servers, wait up to the grace period, SIGKILL the rest. */
 void ava_server_stop_all(struct ava_router *r);
+/* Reads what servers no longer held back by a guest's backlog left staged. */
+void ava_server_resume(struct ava_router *r);
 /* Re-evaluates throttling of s's guests after its queue changed. */
 void ava_server_check_throttle(struct ava_router *r, struct ava_router_server *s);
 

@@ -326,8 +326,10 @@ drop:
 }
 
 /*
- * DATA: the late bytes of a transfer the guest's CALL named, exactly once and
- * exactly of the size asked for (or, with a failure status, just the id).
+ * DATA: the late bytes of a transfer the guest's CALL named, in pieces of
+ * 1..AVA_WIRE_CHUNK_MAX_BYTES in order until exactly the size asked for
+ * (one empty frame for a 0-byte transfer), or, with a failure status before
+ * any piece, just the id. Each piece is forwarded as it comes.
  */
 static void handle_data(struct ava_router *r, struct ava_router_server *s,
 			struct ava_router_guest *g, const struct ava_wire_header *hdr,
@@ -347,15 +349,24 @@ static void handle_data(struct ava_router *r, struct ava_router_server *s,
 				 id, g->session);
 		goto drop;
 	}
-	uint64_t want = hdr->status == AVA_STATUS_OK ? t->len_bytes : 0;
-	if (hdr->call_id != t->fn_id || (uint64_t)(c.end - c.cur) != want) {
+	uint64_t n = (uint64_t)(c.end - c.cur), left = t->len_bytes - t->done_bytes;
+	int ok_piece =
+	    hdr->status == AVA_STATUS_OK
+		? (left == 0 ? n == 0 : n >= 1 && n <= left && n <= AVA_WIRE_CHUNK_MAX_BYTES)
+		: n == 0 && t->done_bytes == 0;
+	if (hdr->call_id != t->fn_id || !ok_piece) {
 		server_violation(r, s,
-				 "DATA for transfer %" PRIu64 " with call id %" PRIu32
-				 " and %zu bytes; the call (fn %" PRIu32 ") asked for %" PRIu64,
-				 id, hdr->call_id, (size_t)(c.end - c.cur), t->fn_id, want);
+				 "DATA for transfer %" PRIu64 " with call id %" PRIu32 ", status %s"
+				 " and %" PRIu64 " bytes; the call (fn %" PRIu32
+				 ") asked for %" PRIu64 " of which %" PRIu64
+				 " came (pieces of 1 to %u bytes)",
+				 id, hdr->call_id, ava_wire_status_name(hdr->status), n, t->fn_id,
+				 t->len_bytes, t->done_bytes, AVA_WIRE_CHUNK_MAX_BYTES);
 		goto drop;
 	}
-	free(ava_map_del(&g->transfers, id));
+	t->done_bytes += n;
+	if (hdr->status != AVA_STATUS_OK || t->done_bytes == t->len_bytes)
+		free(ava_map_del(&g->transfers, id));
 	ava_session_deliver(r, g, hdr, payload);
 	return;
 drop:
@@ -559,9 +570,15 @@ void ava_server_on_events(struct ava_router *r, struct ava_router_server *s, uin
 		ava_server_check_throttle(r, s);
 	}
 	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+		/* a hangup is read even while held back: it would be reported again and again */
+		int hangup = (events & (EPOLLHUP | EPOLLERR)) != 0;
 		ava_conn_arm(&s->conn);
-		/* Bytes already staged are always consumed: nothing would wake us for them. */
-		for (int i = 0; (i < AVA_ROUTER_FRAMES_PER_WAKEUP || s->conn.stage) && s->conn_open;
+		/*
+		 * Bytes already staged are consumed unless a guest's backlog holds the
+		 * server back (then ava_server_resume reads them once it drains).
+		 */
+		for (int i = 0; (i < AVA_ROUTER_FRAMES_PER_WAKEUP || s->conn.stage) &&
+				s->conn_open && (!s->n_backlogged || hangup);
 		     i++) {
 			struct ava_wire_header hdr;
 			uint8_t *payload = NULL;
@@ -590,6 +607,15 @@ void ava_server_on_events(struct ava_router *r, struct ava_router_server *s, uin
 	}
 	if (s->conn_open)
 		ava_router_server_update_events(r, s);
+}
+
+void ava_server_resume(struct ava_router *r)
+{
+	r->resume_servers = 0;
+	for (struct ava_router_server *s = r->servers; s; s = s->next) {
+		if (s->conn_open && !s->n_backlogged && s->conn.stage)
+			ava_server_on_events(r, s, EPOLLIN);
+	}
 }
 
 void ava_server_reap(struct ava_router *r)

@@ -206,7 +206,8 @@ void ava_session_end(struct ava_router *r, struct ava_router_guest *g, unsigned 
 			       g->tenant->name, g->session, ava_session_api_name(g), reason);
 
 	enum ava_router_guest_state old_state = g->state;
-	g->state = AVA_GUEST_CLOSING; /* before anything below can re-enter */
+	g->state = AVA_GUEST_CLOSING;	 /* before anything below can re-enter */
+	ava_session_check_backlog(r, g); /* a closing guest holds its server back no more */
 	struct ava_router_server *s = g->server;
 	g->server = NULL;
 	if (s) {
@@ -284,7 +285,33 @@ void ava_session_deliver(struct ava_router *r, struct ava_router_guest *g,
 		ava_session_end(r, g, AVA_STATUS_OK, "write to guest failed", 0);
 		return;
 	}
+	ava_session_check_backlog(r, g);
 	ava_router_guest_update_events(r, g);
+}
+
+void ava_session_check_backlog(struct ava_router *r, struct ava_router_guest *g)
+{
+	struct ava_router_server *s = g->server;
+	int want = g->state == AVA_GUEST_OPEN && s &&
+		   g->conn.out_bytes >
+		       (g->backlogged ? AVA_ROUTER_GUEST_OUT_LOW : AVA_ROUTER_GUEST_OUT_HIGH);
+	if (want == g->backlogged || !s)
+		return;
+	g->backlogged = want;
+	if (want) {
+		s->n_backlogged++;
+		g->out_progress_ms = r->now_ms;
+	} else if (--s->n_backlogged == 0) {
+		r->resume_servers = 1;
+	}
+	if (r->verbose)
+		ava_router_log("avarouterd: tenant %s session %" PRIu32
+			       ": %s its server (%zu bytes "
+			       "queued to the guest)",
+			       g->tenant->name, g->session, want ? "holding back" : "resuming",
+			       g->conn.out_bytes);
+	if (s->conn_open)
+		ava_router_server_update_events(r, s);
 }
 
 /* Sends a router-originated control frame to the guest (HELLO_REPLY). */
@@ -498,6 +525,7 @@ static int record_transfers(struct ava_router *r, struct ava_router_guest *g,
 		}
 		t->seq = seq;
 		t->len_bytes = views[i].count * v->size_bytes; /* bounded by check_args */
+		t->done_bytes = 0;
 		t->fn_id = fn->id;
 	}
 	return 0;
@@ -532,7 +560,7 @@ static void handle_call(struct ava_router *r, struct ava_router_guest *g,
 		violation(r, g, "CALL of %s, which the spec does not support", fn->name);
 		goto out;
 	}
-	if (hdr->flags & ~AVA_WIRE_F_ASYNC) {
+	if (hdr->flags & ~(AVA_WIRE_F_ASYNC | AVA_WIRE_F_STREAM)) {
 		violation(r, g, "CALL of %s with flags 0x%x", fn->name, hdr->flags);
 		goto out;
 	}
@@ -556,8 +584,25 @@ static void handle_call(struct ava_router *r, struct ava_router_guest *g,
 		violation(r, g, "CALL of %s: %s", fn->name, err);
 		goto out;
 	}
+	uint64_t stream_bytes = 0;
+	int streamed = ava_abi_streamed_arg(fn, views, &stream_bytes) >= 0;
+	if (streamed != ((hdr->flags & AVA_WIRE_F_STREAM) != 0)) {
+		violation(r, g, "CALL of %s: %s", fn->name,
+			  streamed ? "a streamed argument without the STREAM flag"
+				   : "the STREAM flag without a streamed argument");
+		goto out;
+	}
+	if (streamed) {
+		/* Whatever happens to the CALL now, its CHUNKs come next. */
+		g->stream.active = 1;
+		g->stream.discard = 0;
+		g->stream.seq = hdr->seq;
+		g->stream.fn_id = fn->id;
+		g->stream.left_bytes = stream_bytes;
+	}
 	uint8_t *denied = g->tenant->fn_denied[g->api - r->apis];
 	if (denied && denied[fn->id]) {
+		g->stream.discard = 1;
 		ava_session_refuse_call(r, g, hdr, fn, AVA_REFUSAL_FUNCTION,
 					"its function filter denies it");
 		goto out;
@@ -596,8 +641,13 @@ static void handle_call(struct ava_router *r, struct ava_router_guest *g,
 		if (record_transfers(r, g, fn, hdr->seq, views) < 0)
 			goto out;
 	}
-	if (ava_enforce_call(r, g, hdr, payload, fn, views, call) == AVA_ENFORCE_TAKEN)
+	enum ava_enforce_verdict verdict = ava_enforce_call(r, g, hdr, payload, fn, views, call);
+	if (verdict != AVA_ENFORCE_FORWARD) {
+		/* held or sent (CHUNKs wait behind a held CALL), or refused and answered */
+		if (verdict == AVA_ENFORCE_REFUSED)
+			g->stream.discard = 1;
 		return;
+	}
 	struct ava_wire_header h = *hdr;
 	h.session = g->session;
 	g->tenant->stats.calls++;
@@ -648,6 +698,59 @@ out:
 	free(payload);
 }
 
+/*
+ * CHUNK: the next piece of the streamed argument of the session's last
+ * CALL, in order and no more than it announced; forwarded (or held behind a
+ * held CALL, or dropped after a refusal) one at a time, so the router never
+ * holds more than a frame of it per session.
+ */
+static void handle_chunk(struct ava_router *r, struct ava_router_guest *g,
+			 const struct ava_wire_header *hdr, uint8_t *payload)
+{
+	if (!g->stream.active) {
+		violation(r, g, "CHUNK with no streamed CALL in progress");
+		goto out;
+	}
+	const char *fn_name = g->api->abi->fns[g->stream.fn_id].name;
+	if (hdr->seq != g->stream.seq || hdr->call_id != g->stream.fn_id) {
+		violation(r, g,
+			  "CHUNK for seq %" PRIu64 " call id %" PRIu32
+			  " while the CALL of %s with seq %" PRIu64 " is streaming",
+			  hdr->seq, hdr->call_id, fn_name, g->stream.seq);
+		goto out;
+	}
+	if (hdr->flags || hdr->status || hdr->thread_id) {
+		violation(r, g, "CHUNK of %s with flags, status or a thread id", fn_name);
+		goto out;
+	}
+	if (hdr->len_bytes == 0 || hdr->len_bytes > AVA_WIRE_CHUNK_MAX_BYTES ||
+	    hdr->len_bytes > g->stream.left_bytes) {
+		violation(r, g,
+			  "CHUNK of %s with %" PRIu32 " bytes (1 to %u allowed, %" PRIu64
+			  " left in the stream)",
+			  fn_name, hdr->len_bytes, AVA_WIRE_CHUNK_MAX_BYTES, g->stream.left_bytes);
+		goto out;
+	}
+	g->stream.left_bytes -= hdr->len_bytes;
+	if (g->stream.left_bytes == 0)
+		g->stream.active = 0;
+	if (g->stream.discard)
+		goto out;
+	struct ava_wire_header h = *hdr;
+	h.session = g->session;
+	int held = ava_enforce_hold_chunk(r, g, &h, payload);
+	if (held == 0)
+		return;
+	if (held == -ENOMEM) {
+		ava_session_end(r, g, AVA_STATUS_NO_MEMORY, "router out of memory", 1);
+		goto out;
+	}
+	(void)ava_server_send(r, g->server, &h, payload, h.len_bytes);
+	return;
+out:
+	free(payload);
+}
+
 /* Handles one complete frame from g. Takes payload. */
 static void handle_frame(struct ava_router *r, struct ava_router_guest *g,
 			 const struct ava_wire_header *hdr, uint8_t *payload)
@@ -675,9 +778,20 @@ static void handle_frame(struct ava_router *r, struct ava_router_guest *g,
 		handle_hello(r, g, hdr, payload);
 		goto drop;
 	}
+	if (g->stream.active && hdr->kind != AVA_WIRE_CHUNK) {
+		violation(r, g,
+			  "%s while the CALL of %s with seq %" PRIu64 " still streams %" PRIu64
+			  " bytes",
+			  ava_wire_kind_name(hdr->kind), g->api->abi->fns[g->stream.fn_id].name,
+			  g->stream.seq, g->stream.left_bytes);
+		goto drop;
+	}
 	switch (hdr->kind) {
 	case AVA_WIRE_CALL:
 		handle_call(r, g, hdr, payload);
+		return;
+	case AVA_WIRE_CHUNK:
+		handle_chunk(r, g, hdr, payload);
 		return;
 	case AVA_WIRE_CALLBACK_REPLY:
 		handle_callback_reply(r, g, hdr, payload);
@@ -715,10 +829,19 @@ static void read_frames(struct ava_router *r, struct ava_router_guest *g)
 		if (ret == 0)
 			return;
 		if (ret == -EPIPE) {
-			ava_session_end(r, g, AVA_STATUS_OK,
-					ava_conn_mid_frame(&g->conn) ? "disconnected mid-frame"
-								     : "disconnected",
-					0);
+			char why[160];
+			if (g->stream.active)
+				snprintf(why, sizeof(why),
+					 "disconnected with %" PRIu64
+					 " bytes of a streamed CALL of %s still to come; the call "
+					 "never runs",
+					 g->stream.left_bytes,
+					 g->api->abi->fns[g->stream.fn_id].name);
+			else
+				snprintf(why, sizeof(why), "%s",
+					 ava_conn_mid_frame(&g->conn) ? "disconnected mid-frame"
+								      : "disconnected");
+			ava_session_end(r, g, AVA_STATUS_OK, why, 0);
 			return;
 		}
 		if (ret == -EPROTO || ret == -EMSGSIZE) {
@@ -750,10 +873,14 @@ void ava_session_on_events(struct ava_router *r, struct ava_router_guest *g, uin
 		return;
 	}
 	if (events & EPOLLOUT) {
+		size_t queued = g->conn.out_bytes;
 		if (ava_conn_flush(&g->conn) < 0) {
 			ava_session_end(r, g, AVA_STATUS_OK, "write to guest failed", 0);
 			return;
 		}
+		if (g->conn.out_bytes < queued)
+			g->out_progress_ms = r->now_ms;
+		ava_session_check_backlog(r, g);
 	}
 	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
 		read_frames(r, g);
@@ -794,6 +921,14 @@ void ava_session_tick(struct ava_router *r)
 					  AVA_ROUTER_HELLO_TIMEOUT_MS / 1000);
 			break;
 		case AVA_GUEST_OPEN:
+			if (g->backlogged &&
+			    r->now_ms - g->out_progress_ms >= AVA_ROUTER_BACKLOG_STALL_MS) {
+				violation(r, g,
+					  "guest is not reading its replies (%zu bytes queued, no "
+					  "progress for %d s)",
+					  g->conn.out_bytes, AVA_ROUTER_BACKLOG_STALL_MS / 1000);
+				break;
+			}
 			if (ava_conn_mid_frame(&g->conn) &&
 			    r->now_ms - g->progress_ms >= AVA_ROUTER_STALL_TIMEOUT_MS &&
 			    !(g->server && g->server->throttled))

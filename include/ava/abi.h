@@ -32,11 +32,16 @@ extern "C" {
 
 /* How one value (argument or result) travels. */
 enum ava_abi_kind {
-	AVA_ABI_VOID = 0,     /* results only: nothing */
-	AVA_ABI_SCALAR = 1,   /* size_bytes raw little-endian bytes */
-	AVA_ABI_HANDLE = 2,   /* u64 handle id (0 = NULL) */
-	AVA_ABI_STRING = 3,   /* in: u32 n (0 = NULL pointer), then n bytes, the last one NUL */
-	AVA_ABI_BUFFER = 4,   /* u8 present; if 1: u64 count, then (if dir has IN) the elements */
+	AVA_ABI_VOID = 0,   /* results only: nothing */
+	AVA_ABI_SCALAR = 1, /* size_bytes raw little-endian bytes */
+	AVA_ABI_HANDLE = 2, /* u64 handle id (0 = NULL) */
+	AVA_ABI_STRING = 3, /* in: u32 n (0 = NULL pointer), then n bytes, the last one NUL */
+	/*
+	 * u8 present; if 1: u64 count, then (if dir has IN) the elements; if 2
+	 * (a streamed IN bytes buffer, at most one per CALL): u64 count, and the
+	 * elements follow the CALL in CHUNK frames.
+	 */
+	AVA_ABI_BUFFER = 4,
 	AVA_ABI_CALLBACK = 5, /* u64 guest token of a function pointer (0 = NULL) */
 	AVA_ABI_USERDATA = 6, /* u64 guest token of a user_data pointer (opaque) */
 	/*
@@ -52,8 +57,9 @@ enum ava_abi_kind {
 	/*
 	 * Arguments only: the pointer a MAP result returned, given back
 	 * (clEnqueueUnmapMemObject's mapped_ptr): u64 mapping id (non-zero),
-	 * u64 count (<= max_count), then count bytes: the mapping's contents
-	 * when it was mapped for writing, else count is 0.
+	 * u64 count (<= max_count), then, when count is not 0, u8 mode and (mode
+	 * 0) count bytes: the mapping's contents when it was mapped for writing
+	 * (else count is 0); in mode 1 the bytes are streamed like a buffer's.
 	 */
 	AVA_ABI_UNMAP = 8,
 };
@@ -256,6 +262,11 @@ struct ava_abi_view {
 				the transfer id; UNMAP: the mapping id; MAP (in a CALL): the
 				transfer id, 0 without READ; MAP (in a REPLY): the mapping id */
 	uint8_t access;	     /* MAP in a CALL: AVA_ABI_MAP_* */
+	/*
+	 * BUFFER, UNMAP in a CALL: the bytes (count x size, >= 1) follow the
+	 * CALL in CHUNK frames; data is NULL. At most one value per CALL.
+	 */
+	uint8_t streamed;
 };
 
 /* Handle ids: bits 0-23 index, 24-47 generation, 48-55 type tag, 56-63 epoch. */
@@ -274,6 +285,14 @@ int ava_abi_check_args(const struct ava_abi_api *api, uint16_t n_args,
 		       const struct ava_abi_value *args, int has_token, const uint8_t *payload,
 		       size_t len, struct ava_abi_view *views, char *errbuf, size_t errbuf_len)
     __attribute__((warn_unused_result));
+
+/*
+ * The streamed value of a CALL whose views ava_abi_check_call (or
+ * ava_abi_check_args) filled: its index, with its bytes in *ret_bytes, or -1
+ * when no value is streamed.
+ */
+int ava_abi_streamed_arg(const struct ava_abi_fn *fn, const struct ava_abi_view *views,
+			 uint64_t *ret_bytes);
 
 /*
  * Validates the payload of a CALL of fn: ava_abi_check_args over its

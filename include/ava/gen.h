@@ -151,6 +151,13 @@ int ava_gen_rect_extent(const struct ava_gen_rect *r, uint64_t *ret_bytes)
 /* Copies the rect of app (laid out as r says) into packed, or (unpack) back. */
 void ava_gen_rect_pack(const struct ava_gen_rect *r, const void *app, void *packed);
 void ava_gen_rect_unpack(const struct ava_gen_rect *r, const void *packed, void *app);
+/*
+ * Unpacks len_bytes of the packed rect, from offset_bytes into it (a DATA
+ * piece), into app; the caller keeps offset_bytes + len_bytes within the
+ * packed size.
+ */
+void ava_gen_rect_unpack_part(const struct ava_gen_rect *r, const void *piece,
+			      uint64_t offset_bytes, uint64_t len_bytes, void *app);
 
 /* args[i] points at argument i (server: only scalar arguments are valid). */
 typedef void (*ava_gen_plan_fn)(void *const *args, struct ava_gen_plan *plan);

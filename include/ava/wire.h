@@ -47,8 +47,11 @@ enum ava_wire_kind {
 	 * S->R->G: the contents of a late out buffer (AVA_ABI_V_LATE), sent once
 	 * its call's event completed and before any later frame of the session
 	 * that could show the completion. Payload: u64 transfer id (from the
-	 * CALL), then the bytes when status is OK; just the id when the transfer
-	 * failed (status not OK). call_id = the function id.
+	 * CALL), then the next 1..AVA_WIRE_CHUNK_MAX_BYTES bytes when status is
+	 * OK (several frames, in order, until the transfer's size has come; one
+	 * frame with just the id for a 0-byte transfer); just the id when the
+	 * transfer failed (status not OK, before any of its bytes).
+	 * call_id = the function id.
 	 */
 	AVA_WIRE_DATA = 11,
 	/*
@@ -58,11 +61,26 @@ enum ava_wire_kind {
 	 * status 0. Sent before any later REPLY or CALLBACK of the session.
 	 */
 	AVA_WIRE_OUTPUT = 12,
+	/*
+	 * G->R->S: a piece of the one streamed argument of the CALL that came
+	 * before it (the CALL has AVA_WIRE_F_STREAM). call_id and seq are the
+	 * CALL's; thread_id, flags and status 0. Payload: 1 to
+	 * AVA_WIRE_CHUNK_MAX_BYTES bytes, in order, until the argument's
+	 * count x element size bytes have come. Nothing else of the session
+	 * comes between the CALL and its last CHUNK.
+	 */
+	AVA_WIRE_CHUNK = 13,
 };
-#define AVA_WIRE_KIND_MAX 12
+#define AVA_WIRE_KIND_MAX 13
 
 /* The largest OUTPUT payload; longer output travels as several frames. */
 #define AVA_WIRE_OUTPUT_MAX_BYTES 65536u
+/*
+ * Bulk data travels in pieces of at most this many bytes: a streamed CALL
+ * argument's CHUNK frames, and the DATA frames of one late transfer (a DATA
+ * payload is the u64 transfer id and at most this many bytes).
+ */
+#define AVA_WIRE_CHUNK_MAX_BYTES (8u * 1024u * 1024u)
 
 /* Whether kind is one of the frame kinds above (a kind without a name is unknown). */
 bool ava_wire_kind_known(unsigned kind);
@@ -70,7 +88,8 @@ bool ava_wire_kind_known(unsigned kind);
 /* Header flags. Unknown bits are a protocol error. */
 #define AVA_WIRE_F_ASYNC	  0x0001u /* CALL: no REPLY will be sent */
 #define AVA_WIRE_F_DEFERRED_ERROR 0x0002u /* REPLY: trailer carries an earlier async failure */
-#define AVA_WIRE_F_KNOWN	  0x0003u
+#define AVA_WIRE_F_STREAM	  0x0004u /* CALL: one argument's bytes follow in CHUNK frames */
+#define AVA_WIRE_F_KNOWN	  0x0007u
 
 /*
  * Status carried in the header of HELLO_REPLY, REPLY and BYE. Explicit

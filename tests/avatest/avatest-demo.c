@@ -20,9 +20,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#define N_THREADS   4
-#define SCALE_BIG_N ((size_t)1 << 18) /* 262144 floats = 1 MiB */
-#define WATCHDOG_S  120		      /* a deadlock fails the run instead of hanging it */
+#define N_THREADS    4
+#define SCALE_BIG_N  ((size_t)1 << 18) /* 262144 floats = 1 MiB */
+#define SCALE_HUGE_N ((size_t)3 << 20) /* 3145728 floats = 12 MiB: streamed */
+#define WATCHDOG_S   120	       /* a deadlock fails the run instead of hanging it */
 
 static int n_checks;
 static int n_failed;
@@ -262,6 +263,25 @@ static void demo_buffers(avatest_device devs[AVATEST_MAX_DEVICES])
 	       (double)big_out[0], (double)big_out[SCALE_BIG_N - 1], sum,
 	       fnv1a(big_out, SCALE_BIG_N * sizeof(float)));
 	check(big_out[SCALE_BIG_N - 1] == big_in[SCALE_BIG_N - 1] * 3.0f + 0.5f, "big scale");
+
+	/* More than one 8 MiB chunk: remoted, the input is streamed after the CALL. */
+	section("12 MiB scale");
+	free(big_in);
+	free(big_out);
+	big_in = malloc(SCALE_HUGE_N * sizeof(float));
+	big_out = malloc(SCALE_HUGE_N * sizeof(float));
+	if (!big_in || !big_out) {
+		check(false, "malloc");
+		goto out;
+	}
+	for (size_t i = 0; i < SCALE_HUGE_N; i++)
+		big_in[i] = (float)(i % 4093) * 0.5f;
+	memset(big_out, 0, SCALE_HUGE_N * sizeof(float));
+	expect("scale(dev1, 3145728 floats, factor 2)",
+	       avatest_scale(devs[1], big_in, big_out, SCALE_HUGE_N, 2.0f), AVATEST_OK);
+	printf("  out[1] = %.3f, out[last] = %.3f, fnv1a = %016" PRIx64 "\n", (double)big_out[1],
+	       (double)big_out[SCALE_HUGE_N - 1], fnv1a(big_out, SCALE_HUGE_N * sizeof(float)));
+	check(big_out[SCALE_HUGE_N - 1] == big_in[SCALE_HUGE_N - 1] * 2.0f + 0.5f, "huge scale");
 out:
 	free(big_in);
 	free(big_out);

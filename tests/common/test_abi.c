@@ -891,8 +891,49 @@ static void test_check_args(void)
 	put8(&b, 0);
 	expect_args_error(4, &b, "argument 1 (buffer): count 101 exceeds max 100");
 	b.len = 0;
+	put8(&b, 3);
+	expect_args_error(4, &b, "argument 0 (buffer): presence byte 3");
+
+	/* Streamed (presence 2): plain IN bytes only, a count and no elements. */
+	b.len = 0;
 	put8(&b, 2);
-	expect_args_error(4, &b, "argument 0 (buffer): presence byte 2");
+	put64(&b, 3);
+	put8(&b, 0);
+	put8(&b, 0);
+	accept_strictly(4, &b, v);
+	CHECK(v[0].present && v[0].streamed && v[0].count == 3 && v[0].data == NULL);
+	CHECK(!v[1].streamed && !v[2].streamed);
+	{
+		uint64_t bytes = 0;
+		CHECK(ava_abi_streamed_arg(&fns[4], v, &bytes) == 0 && bytes == 12);
+		v[0].streamed = 0;
+		CHECK(ava_abi_streamed_arg(&fns[4], v, &bytes) == -1 && bytes == 0);
+	}
+	b.len = 0;
+	put8(&b, 2);
+	put64(&b, 0);
+	put8(&b, 0);
+	put8(&b, 0);
+	expect_args_error(4, &b, "argument 0 (buffer): streamed count 0 is not a usable size");
+	b.len = 0;
+	put8(&b, 2);
+	put64(&b, 65);
+	expect_args_error(4, &b, "argument 0 (buffer): count 65 exceeds max 64");
+	b.len = 0;
+	put8(&b, 0);
+	put8(&b, 0);
+	put8(&b, 2);
+	put64(&b, 1);
+	expect_args_error(4, &b, "argument 2 (buffer): this value may not be streamed");
+	b.len = 0;
+	put8(&b, 0);
+	put8(&b, 2);
+	put64(&b, 1);
+	expect_args_error(4, &b, "argument 1 (buffer): this value may not be streamed");
+	b.len = 0;
+	put8(&b, 2);
+	put64(&b, UINT64_MAX / 4);
+	expect_args_error(11, &b, "not a usable size");
 
 	/* count * size overflow, and a huge count that does not overflow but is not there. */
 	b.len = 0;

@@ -64,7 +64,9 @@ static void test_round_trip(void)
 		CHECK_INT(d.kind, k);
 	}
 	CHECK(ava_wire_kind_known(AVA_WIRE_DATA) && ava_wire_kind_known(AVA_WIRE_OUTPUT));
-	CHECK(n_known >= 12);
+	CHECK(ava_wire_kind_known(AVA_WIRE_CHUNK));
+	CHECK_HAS(ava_wire_kind_name(AVA_WIRE_CHUNK), "CHUNK");
+	CHECK(n_known >= 13);
 }
 
 /* Encodes h with one field broken and expects decode to fail without touching the output. */
@@ -101,8 +103,17 @@ static void test_rejections(void)
 	h.kind = 0xffff;
 	expect_reject(&h, UINT32_MAX, -EPROTO, "kind");
 	h = sample_header();
-	h.flags = 0x0004;
+	h.flags = 0x0008;
 	expect_reject(&h, UINT32_MAX, -EPROTO, "flag");
+	{
+		uint8_t raw[AVA_WIRE_HEADER_BYTES];
+		struct ava_wire_header d;
+
+		h.flags = AVA_WIRE_F_STREAM;
+		ava_wire_header_encode(&h, raw);
+		CHECK_INT(ava_wire_header_decode(raw, UINT32_MAX, &d, NULL), 0);
+		CHECK_INT(d.flags, AVA_WIRE_F_STREAM);
+	}
 	h.flags = 0x8001;
 	expect_reject(&h, UINT32_MAX, -EPROTO, "flag");
 	h = sample_header();

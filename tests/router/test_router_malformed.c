@@ -232,6 +232,113 @@ static void bad_count_over_max(int fd)
 	ava_wire_buf_fini(&b);
 }
 
+/*
+ * avatest_scale(dev = 0, in = 4 elements, out = 4, n = 4, factor = 2) with
+ * its input buffer streamed (presence 2, 16 bytes to follow in CHUNKs).
+ */
+static struct ava_wire_buf scale_streamed_args(uint8_t presence)
+{
+	struct ava_wire_buf b;
+	ava_wire_buf_init(&b);
+	rt_put_u64(&b, 0);
+	RT_CHECK(ava_wire_put_u8(&b, presence) == 0, "put");
+	rt_put_u64(&b, 4);
+	if (presence == 1)
+		RT_CHECK(ava_wire_put_bytes(&b, "0123456789abcdef", 16) == 0, "put");
+	rt_put_out_buffer(&b, 4);
+	rt_put_u64(&b, 4);
+	rt_put_i32(&b, 2);
+	return b;
+}
+
+static struct ava_wire_header chunk_hdr(uint64_t seq)
+{
+	struct ava_wire_header h = {
+		.kind = AVA_WIRE_CHUNK,
+		.call_id = rt_fn(g_abi, "avatest_scale")->id,
+		.seq = seq,
+	};
+	return h;
+}
+
+static void send_streamed_scale(int fd, uint64_t seq)
+{
+	struct ava_wire_buf b = scale_streamed_args(2);
+	struct ava_wire_header h = call_hdr("avatest_scale", seq);
+	h.flags = AVA_WIRE_F_STREAM;
+	send_hdr(fd, h, b.data, b.len);
+	ava_wire_buf_fini(&b);
+}
+
+static void bad_chunk_alone(int fd)
+{
+	send_hdr(fd, chunk_hdr(5), "abcd", 4);
+}
+
+static void bad_stream_flag_only(int fd)
+{
+	struct ava_wire_buf b = scale_streamed_args(1);
+	struct ava_wire_header h = call_hdr("avatest_scale", 5);
+	h.flags = AVA_WIRE_F_STREAM;
+	send_hdr(fd, h, b.data, b.len);
+	ava_wire_buf_fini(&b);
+}
+
+static void bad_streamed_no_flag(int fd)
+{
+	struct ava_wire_buf b = scale_streamed_args(2);
+	send_hdr(fd, call_hdr("avatest_scale", 5), b.data, b.len);
+	ava_wire_buf_fini(&b);
+}
+
+static void bad_stream_interleaved(int fd)
+{
+	send_streamed_scale(fd, 5);
+	send_hdr(fd, chunk_hdr(5), "01234567", 8);
+	send_hdr(fd, call_hdr("avatest_null", 6), NULL, 0); /* 8 bytes still to come */
+}
+
+static void bad_chunk_too_long(int fd)
+{
+	send_streamed_scale(fd, 5);
+	send_hdr(fd, chunk_hdr(5), "0123456789", 10);
+	send_hdr(fd, chunk_hdr(5), "0123456789", 10); /* 20 of 16 bytes */
+}
+
+static void bad_chunk_other_seq(int fd)
+{
+	send_streamed_scale(fd, 5);
+	send_hdr(fd, chunk_hdr(6), "0123456789abcdef", 16);
+}
+
+static void bad_chunk_empty(int fd)
+{
+	send_streamed_scale(fd, 5);
+	send_hdr(fd, chunk_hdr(5), NULL, 0);
+}
+
+static void bad_chunk_flags(int fd)
+{
+	send_streamed_scale(fd, 5);
+	struct ava_wire_header h = chunk_hdr(5);
+	h.thread_id = 1;
+	send_hdr(fd, h, "0123456789abcdef", 16);
+}
+
+static void bad_streamed_out_buffer(int fd)
+{
+	/* avatest_add_one(x, y) with its out buffer marked streamed */
+	struct ava_wire_buf b;
+	ava_wire_buf_init(&b);
+	rt_put_i32(&b, 1);
+	RT_CHECK(ava_wire_put_u8(&b, 2) == 0, "put");
+	rt_put_u64(&b, 1);
+	struct ava_wire_header h = call_hdr("avatest_add_one", 5);
+	h.flags = AVA_WIRE_F_STREAM;
+	send_hdr(fd, h, b.data, b.len);
+	ava_wire_buf_fini(&b);
+}
+
 static void bad_hello_payload(int fd)
 {
 	uint8_t payload[4] = { 200, 0, 0, 0 }; /* name_len 200, nothing after */
@@ -275,6 +382,19 @@ static const struct bad_case cases[] = {
 	{ "string without NUL", "CALL of avatest_device_set_label", 0, bad_string_unterminated },
 	{ "count over max", "CALL of avatest_add_one", 0, bad_count_over_max },
 	{ "malformed HELLO", "malformed HELLO", 1, bad_hello_payload },
+	{ "CHUNK without a streamed CALL", "CHUNK with no streamed CALL", 0, bad_chunk_alone },
+	{ "STREAM flag, nothing streamed", "the STREAM flag without a streamed", 0,
+	  bad_stream_flag_only },
+	{ "streamed value without the flag", "a streamed argument without the STREAM", 0,
+	  bad_streamed_no_flag },
+	{ "CALL inside a stream", "CALL while the CALL of avatest_scale", 0,
+	  bad_stream_interleaved },
+	{ "CHUNKs past the streamed size", "CHUNK of avatest_scale with 10 bytes", 0,
+	  bad_chunk_too_long },
+	{ "CHUNK of another seq", "CHUNK for seq 6", 0, bad_chunk_other_seq },
+	{ "empty CHUNK", "CHUNK of avatest_scale with 0 bytes", 0, bad_chunk_empty },
+	{ "CHUNK with a thread id", "CHUNK of avatest_scale with flags", 0, bad_chunk_flags },
+	{ "streamed out buffer", "may not be streamed", 0, bad_streamed_out_buffer },
 };
 
 int main(int argc, char **argv)
@@ -354,6 +474,40 @@ int main(int argc, char **argv)
 		close(fresh);
 		fprintf(stderr, "ok: %s -> %s (%s)\n", c->name,
 			st == -EPIPE ? "EOF" : "BYE(MALFORMED)", why);
+	}
+
+	/* A well-formed stream goes through: the CALL, two CHUNKs, its REPLY. */
+	{
+		int fd = rt_connect(&g_r, SOCK_B);
+		RT_CHECK(rt_hello(fd, "avatest", abi->hash) == AVA_STATUS_OK, "HELLO on B");
+		send_streamed_scale(fd, 5);
+		send_hdr(fd, chunk_hdr(5), "01234567", 8);
+		send_hdr(fd, chunk_hdr(5), "89abcdef", 8);
+		struct ava_wire_header h;
+		uint8_t *p = NULL;
+		RT_CHECK(rt_recv_frame(fd, RT_TIMEOUT_MS, &h, &p) == 0 &&
+			     h.kind == AVA_WIRE_REPLY && h.seq == 5 && h.status == AVA_STATUS_OK,
+			 "streamed CALL got no REPLY");
+		free(p);
+		RT_CHECK(rt_add_one(fd, abi, 7, 6) == 0, "a call after the stream failed");
+		close(fd);
+	}
+
+	/* A guest that disconnects mid-stream: only its session ends, with a line saying so. */
+	{
+		int fd = rt_connect(&g_r, SOCK_B);
+		RT_CHECK(rt_hello(fd, "avatest", abi->hash) == AVA_STATUS_OK, "HELLO on B");
+		send_streamed_scale(fd, 5);
+		send_hdr(fd, chunk_hdr(5), "01234567", 8);
+		close(fd);
+		char line[1024];
+		RT_CHECK(rt_log_find(
+			     &g_r, RT_TIMEOUT_MS, line, sizeof(line), "tenant tenantB session ",
+			     "disconnected with 8 bytes of a streamed CALL of avatest_scale", NULL),
+			 "no log line for the disconnect mid-stream");
+		RT_CHECK(rt_add_one(a, abi, 3, g_seq_a++) == 0,
+			 "tenant A's call failed after B disconnected mid-stream");
+		fprintf(stderr, "ok: disconnect mid-stream (%s)\n", line);
 	}
 
 	/* A frame split into single bytes is still one frame (incremental reads). */

@@ -9,7 +9,8 @@
  * call payload and the reply payload. The first 40 bytes are also decoded as
  * a header. Beyond the sanitizers, accepted input is checked: a decoded
  * header re-encodes to the same bytes, and every view points inside its
- * payload with counts within the declared maxima.
+ * payload with counts within the declared maxima; a streamed value (presence
+ * 2) is plain IN bytes with no data in the payload, at most one per CALL.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -79,6 +80,13 @@ static void check_view(const struct ava_abi_value *v, const struct ava_abi_view 
 			break;
 		}
 		ORACLE(view->count <= v->max_count);
+		if (view->streamed) {
+			/* streamed (presence 2): plain IN bytes, no elements in the payload */
+			ORACLE(!is_reply && v->dir == AVA_ABI_DIR_IN &&
+			       v->elem == AVA_ABI_ELEM_BYTES);
+			ORACLE(view->count >= 1 && view->data == NULL);
+			break;
+		}
 		if ((is_reply ? (v->dir & AVA_ABI_DIR_OUT) : (v->dir & AVA_ABI_DIR_IN)) &&
 		    view->count) {
 			ORACLE(view->count <= len / v->size_bytes);
@@ -141,8 +149,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (ava_abi_check_args(api, fn->n_args, fn->args, 0, call, call_len, views, err,
 				       sizeof(err)) != 0)
 			return 0;
-		for (uint16_t i = 0; i < fn->n_args; i++)
+		unsigned n_streamed = 0;
+		uint64_t streamed_bytes = 0;
+		for (uint16_t i = 0; i < fn->n_args; i++) {
 			check_view(&fn->args[i], &views[i], 0, call, call_len);
+			n_streamed += views[i].streamed;
+		}
+		/* at most one streamed value, and the lookup finds it */
+		ORACLE(n_streamed <= 1);
+		ORACLE((ava_abi_streamed_arg(fn, views, &streamed_bytes) >= 0) ==
+		       (n_streamed == 1));
+		ORACLE(n_streamed == 0 || streamed_bytes >= 1);
 		if (ava_abi_check_reply(api, fn, views, flags, reply, reply_len, rviews, &dfn,
 					&dview, err, sizeof(err)) != 0)
 			return 0;

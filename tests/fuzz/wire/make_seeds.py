@@ -54,6 +54,8 @@ seeds = [
     ("set_label_null", 6, DEV(1) + u32(0), S4),
     ("scale", 7, DEV(1) + buf_in([b"\0\0\x80\x3f"] * 4) + buf_out(4) + u64(4) + u32(0x40000000),
      S4 + reply_out([b"\0\0\0\x40"] * 4)),
+    ("scale_streamed", 7, DEV(1) + u8(2) + u64(4) + buf_out(4) + u64(4) + u32(0x40000000),
+     S4 + reply_out([b"\0\0\0\x40"] * 4)),
     ("increment", 8, buf_in([u32(i) for i in range(3)]) + u64(3) + u32(1),
      S4 + reply_out([u32(i + 1) for i in range(3)])),
     ("sum_indices", 9, buf_in([DEV(1), DEV(2), u64(0)]) + u64(3) + buf_out(1),
@@ -82,4 +84,9 @@ for name, target, call, reply in seeds:
 # A valid frame header (CALL of fn 7 with a 64-byte payload) as its own seed.
 hdr = struct.pack("<IHHIIQIHHII", 0x31415641, 1, 3, 64, 7, 1, 1, 0, 0, 0, 0)
 with open("corpus/fuzz_frame/header_call", "wb") as f:
+    f.write(hdr + b"\0" * 8)
+
+# A CHUNK header (kind 13, 8 bytes of a streamed argument of fn 7's seq 1).
+hdr = struct.pack("<IHHIIQIHHII", 0x31415641, 1, 13, 8, 7, 1, 0, 0, 0, 0, 0)
+with open("corpus/fuzz_frame/header_chunk", "wb") as f:
     f.write(hdr + b"\0" * 8)
