@@ -118,9 +118,9 @@ struct ava_codegen_type {
 	struct ava_codegen_handle_value {
 		uint16_t handle_type;
 		char *value;
-	} *handle_values;
+	} * handle_values;
 	size_t n_handle_values;
-	bool used;				    /* some function refers to it */
+	bool used; /* some function refers to it */
 };
 
 struct ava_codegen_callback {

@@ -730,7 +730,8 @@ static void emit_errors(struct emitter *e)
 			for (uint16_t tag = 1; tag < n_tags; tag++)
 				for (m = 0; m < ty->n_handle_values; m++)
 					if (ty->handle_values[m].handle_type == tag)
-						put(e, 1, "[%u] = &ava_gen__%s__bad_handle__%s__%u,",
+						put(e, 1,
+						    "[%u] = &ava_gen__%s__bad_handle__%s__%u,",
 						    (unsigned)tag, e->id, ty->ident, (unsigned)tag);
 			put(e, 0, "};");
 		}

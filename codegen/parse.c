@@ -2854,10 +2854,11 @@ static void read_fn(struct parser *p, struct ava_codegen_fn *fn, CXCursor hdr, C
 
 		settle_value(p, v, &b.args[i], t, b.params[i], ROLE_ARG, fn->name);
 		if (b.args[i].bad_handle) {
-			bool holds = v->abi.kind == AVA_ABI_HANDLE ||
-				     (v->abi.kind == AVA_ABI_BUFFER && (v->abi.dir & AVA_ABI_DIR_IN) &&
-				      (v->abi.elem == AVA_ABI_ELEM_HANDLE ||
-				       (v->abi.elem == AVA_ABI_ELEM_STRUCT && v->abi.n_fields > 0)));
+			bool holds =
+			    v->abi.kind == AVA_ABI_HANDLE ||
+			    (v->abi.kind == AVA_ABI_BUFFER && (v->abi.dir & AVA_ABI_DIR_IN) &&
+			     (v->abi.elem == AVA_ABI_ELEM_HANDLE ||
+			      (v->abi.elem == AVA_ABI_ELEM_STRUCT && v->abi.n_fields > 0)));
 			if (!holds)
 				error_loc(p, b.args[i].bad_handle_where,
 					  "ava_invalid_handle_error on '%s' of %s: only a handle "

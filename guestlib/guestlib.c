@@ -1918,8 +1918,7 @@ void ava_guestlib_call(const struct ava_guestlib_api *api, uint32_t fn_id, void 
 	void *const *send_args = args;
 	struct bad_handle bad = { .arg = -1 };
 	if (api->proxy_dispatch && fn->n_args) {
-		int st = proxies_to_ids(c, fn, &plan, args, xargs, xslots, xowned, &n_xowned,
-					&bad);
+		int st = proxies_to_ids(c, fn, &plan, args, xargs, xslots, xowned, &n_xowned, &bad);
 		if (st != AVA_STATUS_OK) {
 			for (unsigned k = 0; k < n_xowned; k++)
 				free(xowned[k]);

@@ -266,8 +266,8 @@ void __ava_device_time_until(const char *fn_src, const char *param_src, ...);
  * both for that argument (a wait list of events: CL_INVALID_EVENT_WAIT_LIST).
  */
 #define ava_invalid_handle_error_of(H, v) __ava_invalid_handle_error_of(#H, #v, (H)0, (v))
-#define ava_refuse_with(v)	    __ava_refuse_with(#v, (v))
-#define ava_over_quota_error(v)	    __ava_over_quota_error(#v, (v))
+#define ava_refuse_with(v)		  __ava_refuse_with(#v, (v))
+#define ava_over_quota_error(v)		  __ava_over_quota_error(#v, (v))
 
 /* ---- resources, for the router's policy ---- */
 #define ava_consumes_resource(res, n) \
