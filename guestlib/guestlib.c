@@ -233,19 +233,26 @@ static void set_success(const struct ava_guestlib_fn *gf, void *ret)
 
 /* ---- proxies ---- */
 
-static _Atomic(ava_guestlib_handle_gone_fn) g_handle_gone;
+static _Atomic(ava_guestlib_handle_gone_fn) g_handle_gone[AVA_GUESTLIB_MAX_HOOKS];
 
-void ava_guestlib_set_handle_gone(ava_guestlib_handle_gone_fn gone)
+void ava_guestlib_add_handle_gone(ava_guestlib_handle_gone_fn gone)
 {
-	atomic_store(&g_handle_gone, gone);
+	for (unsigned i = 0; i < AVA_GUESTLIB_MAX_HOOKS; i++) {
+		ava_guestlib_handle_gone_fn none = NULL;
+		if (atomic_compare_exchange_strong(&g_handle_gone[i], &none, gone))
+			return;
+	}
+	say("more than %d handle-gone hooks; one is ignored", AVA_GUESTLIB_MAX_HOOKS);
 }
 
-/* Tells the API's guest source that the application's handle p is gone (no lock held). */
+/* Tells the API's guest sources that the application's handle p is gone (no lock held). */
 static void proxy_tell_gone(struct conn *c, const struct proxy *p, uint64_t id)
 {
-	ava_guestlib_handle_gone_fn gone = atomic_load(&g_handle_gone);
-	if (gone)
-		gone(c->api->abi, (uint16_t)AVA_HANDLE_TYPE_OF(id), p);
+	for (unsigned i = 0; i < AVA_GUESTLIB_MAX_HOOKS; i++) {
+		ava_guestlib_handle_gone_fn gone = atomic_load(&g_handle_gone[i]);
+		if (gone)
+			gone(c->api->abi, (uint16_t)AVA_HANDLE_TYPE_OF(id), p);
+	}
 }
 
 static pthread_mutex_t quarantine_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -1697,11 +1704,30 @@ void ava_guestlib_set_map_placer(ava_guestlib_map_placer_fn placer)
 	g_map_placer = placer;
 }
 
-static _Atomic(ava_guestlib_call_observer_fn) g_call_observer;
+static _Atomic(ava_guestlib_call_observer_fn) g_call_observers[AVA_GUESTLIB_MAX_HOOKS];
+static atomic_bool g_have_observer;
 
-void ava_guestlib_set_call_observer(ava_guestlib_call_observer_fn observer)
+void ava_guestlib_add_call_observer(ava_guestlib_call_observer_fn observer)
 {
-	atomic_store(&g_call_observer, observer);
+	for (unsigned i = 0; i < AVA_GUESTLIB_MAX_HOOKS; i++) {
+		ava_guestlib_call_observer_fn none = NULL;
+		if (atomic_compare_exchange_strong(&g_call_observers[i], &none, observer)) {
+			atomic_store(&g_have_observer, true);
+			return;
+		}
+	}
+	say("more than %d call observers; one is ignored", AVA_GUESTLIB_MAX_HOOKS);
+}
+
+/* Shows a finished call to every observer, in the order they were added. */
+static void observe_call(const struct ava_abi_api *abi, uint32_t fn_id, void *const *args,
+			 void *ret)
+{
+	for (unsigned i = 0; i < AVA_GUESTLIB_MAX_HOOKS; i++) {
+		ava_guestlib_call_observer_fn f = atomic_load(&g_call_observers[i]);
+		if (f)
+			f(abi, fn_id, args, ret);
+	}
 }
 
 /* The application's scalar arguments, kept before a plan's overrides rewrite args. */
@@ -1897,7 +1923,7 @@ void ava_guestlib_call(const struct ava_guestlib_api *api, uint32_t fn_id, void 
 		return;
 	}
 
-	ava_guestlib_call_observer_fn observer = atomic_load(&g_call_observer);
+	bool observer = atomic_load(&g_have_observer);
 	union app_slot app_slots[AVA_ABI_MAX_ARGS];
 	void *app_args[AVA_ABI_MAX_ARGS];
 	if (observer)
@@ -2120,7 +2146,7 @@ void ava_guestlib_call(const struct ava_guestlib_api *api, uint32_t fn_id, void 
 		if (api->proxy_dispatch)
 			proxies_count_call(c, fn, args);
 		if (observer)
-			observer(api->abi, fn_id, app_args, ret);
+			observe_call(api->abi, fn_id, app_args, ret);
 		return;
 	}
 
@@ -2214,5 +2240,5 @@ fail:
 		}
 	}
 	if (observer)
-		observer(api->abi, fn_id, app_args, ret);
+		observe_call(api->abi, fn_id, app_args, ret);
 }

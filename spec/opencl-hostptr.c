@@ -721,6 +721,6 @@ __attribute__((constructor)) static void hostptr_init(void)
 	hostptr_no_refresh = v && strcmp(v, "0") == 0;
 	pthread_atfork(NULL, NULL, hostptr_atfork_child);
 	ava_guestlib_set_map_placer(hostptr_place);
-	ava_guestlib_set_call_observer(hostptr_observe);
-	ava_guestlib_set_handle_gone(hostptr_gone);
+	ava_guestlib_add_call_observer(hostptr_observe);
+	ava_guestlib_add_handle_gone(hostptr_gone);
 }

@@ -92,8 +92,14 @@ void ava_guestlib_set_map_placer(ava_guestlib_map_placer_fn placer);
 typedef void (*ava_guestlib_call_observer_fn)(const struct ava_abi_api *abi, uint32_t fn_id,
 					      void *const *args, void *ret);
 
-/* Registers the API's call observer (a hand-written guest source, from a constructor). */
-void ava_guestlib_set_call_observer(ava_guestlib_call_observer_fn observer);
+/* Most call observers, and most handle_gone hooks, one process may add. */
+#define AVA_GUESTLIB_MAX_HOOKS 4
+
+/*
+ * Adds a call observer (a hand-written guest source, from a constructor);
+ * observers see each call in the order they were added.
+ */
+void ava_guestlib_add_call_observer(ava_guestlib_call_observer_fn observer);
 
 /*
  * Told when a handle the application held means nothing any more: with
@@ -107,8 +113,8 @@ void ava_guestlib_set_call_observer(ava_guestlib_call_observer_fn observer);
 typedef void (*ava_guestlib_handle_gone_fn)(const struct ava_abi_api *abi, uint16_t handle_type,
 					    const void *handle);
 
-/* Registers the API's handle_gone hook (a hand-written guest source, from a constructor). */
-void ava_guestlib_set_handle_gone(ava_guestlib_handle_gone_fn gone);
+/* Adds a handle_gone hook (a hand-written guest source, from a constructor). */
+void ava_guestlib_add_handle_gone(ava_guestlib_handle_gone_fn gone);
 
 /*
  * Registers the API's rect shapes (ava_rect buffers; a hand-written guest

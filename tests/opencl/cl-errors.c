@@ -77,7 +77,6 @@ static void context_and_queue_errors(cl_platform_id platform, cl_device_id devic
 	cl_uint v = 0;
 	cl_int err = 0;
 
-	(void)platform;
 	c = clCreateContext(NULL, 0, NULL, NULL, NULL, &err);
 	expect("clCreateContext(no devices)", err, CL_INVALID_VALUE);
 	CLT_ASSERT(c == NULL, "clCreateContext failed but returned a context");
@@ -91,6 +90,27 @@ static void context_and_queue_errors(cl_platform_id platform, cl_device_id devic
 	       CL_INVALID_CONTEXT);
 	expect("clGetContextInfo(unknown param)",
 	       clGetContextInfo(ctx, 0x7fff, sizeof(v), &v, NULL), CL_INVALID_VALUE);
+	{
+		/* CL_CONTEXT_PROPERTIES: the list as created ({PLATFORM, platform, 0}), or none */
+		cl_context_properties got[8] = { 0 };
+		size_t n = 0;
+		expect("clGetContextInfo(CL_CONTEXT_PROPERTIES)",
+		       clGetContextInfo(ctx, CL_CONTEXT_PROPERTIES, sizeof(got), got, &n),
+		       CL_SUCCESS);
+		printf("  %zu bytes, {PLATFORM, the platform, 0}: %s\n", n,
+		       clt_yes(n == 3 * sizeof(got[0]) && got[0] == CL_CONTEXT_PLATFORM &&
+			       got[1] == (cl_context_properties)platform && got[2] == 0));
+		expect("clGetContextInfo(CL_CONTEXT_PROPERTIES, 2 words)",
+		       clGetContextInfo(ctx, CL_CONTEXT_PROPERTIES, 2 * sizeof(got[0]), got, NULL),
+		       CL_INVALID_VALUE);
+		c = clCreateContext(NULL, 1, &device, NULL, NULL, &err);
+		CLT_CHECK(err);
+		n = 99;
+		expect("clGetContextInfo(CL_CONTEXT_PROPERTIES, NULL properties)",
+		       clGetContextInfo(c, CL_CONTEXT_PROPERTIES, 0, NULL, &n), CL_SUCCESS);
+		printf("  %zu bytes\n", n);
+		CLT_CHECK(clReleaseContext(c));
+	}
 	expect("clRetainContext(NULL)", clRetainContext(NULL), CL_INVALID_CONTEXT);
 	expect("clReleaseContext(NULL)", clReleaseContext(NULL), CL_INVALID_CONTEXT);
 
