@@ -9,7 +9,8 @@
  * map; clEnqueueSVMMemcpy host to SVM, SVM to host and SVM to SVM,
  * blocking and non-blocking with events; clEnqueueSVMMemFill;
  * clEnqueueSVMMigrateMem; clEnqueueSVMFree with a callback (its arguments,
- * as equalities) and without; the errors the library gives for NULL
+ * as equalities) and without; an allocation where the application has just
+ * mapped memory of its own goes elsewhere; the errors the library gives for NULL
  * pointers, empty sizes, bad patterns, overlaps, bad indexes and bad flags;
  * an allocation left at exit. The capability query prints only the
  * coarse-grained buffer bit: remoted, the device reports no fine-grained
@@ -25,6 +26,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE 0x100000
+#endif
 
 #define N_NODES 24
 #define N	4096 /* ints of the kernel-written region */
@@ -284,6 +291,47 @@ static void free_with_callback(cl_context ctx, cl_command_queue q)
 	clt_waiter_free(freed.done);
 }
 
+/*
+ * An allocation never lands on memory the application uses: a big one
+ * (mapped apart by the library) is freed and the application maps its
+ * range itself, so the library's next allocation of that size, which is
+ * likely to come back there, must go elsewhere (remoted: the guest finds
+ * the range taken and tries another).
+ */
+static void beside_own_mapping(cl_context ctx)
+{
+	size_t size = (size_t)40 << 20;
+	char *a = clSVMAlloc(ctx, CL_MEM_READ_WRITE, size, 0);
+
+	CLT_ASSERT(a, "clSVMAlloc of 40 MiB failed");
+	clSVMFree(ctx, a);
+	long page = sysconf(_SC_PAGESIZE);
+	char *lo = (char *)((uintptr_t)a & ~(uintptr_t)(page - 1));
+	size_t len = (size_t)(a + size - lo);
+	void *own = mmap(lo, len, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	if (own != lo) {
+		if (own != MAP_FAILED)
+			munmap(own, len);
+		own = NULL; /* the range is in use already: what follows still holds */
+	}
+	if (own)
+		memset(own, 0x5a, len);
+	char *b = clSVMAlloc(ctx, CL_MEM_READ_WRITE, size, 0);
+	bool apart = b && (b + size <= lo || b >= lo + len);
+	printf("allocation beside the application's own mapping: %s\n",
+	       b ? (apart ? "apart" : "overlapping") : "NULL");
+	CLT_ASSERT(b && apart, "the allocation overlaps the application's memory");
+	bool intact = true;
+	for (size_t i = 0; own && i < len; i += (size_t)page)
+		intact = intact && lo[i] == 0x5a;
+	printf("the application's own mapping intact: %s\n", clt_yes(intact));
+	CLT_ASSERT(intact, "the application's memory changed");
+	clSVMFree(ctx, b);
+	if (own)
+		munmap(own, len);
+}
+
 static void errors(cl_context ctx, cl_command_queue q, cl_kernel walk)
 {
 	cl_int *p = clSVMAlloc(ctx, CL_MEM_READ_WRITE, 256, 0);
@@ -420,6 +468,7 @@ int main(int argc, char **argv)
 	kernel_writes(ctx, q, fill);
 	copies(ctx, q);
 	free_with_callback(ctx, q);
+	beside_own_mapping(ctx);
 	errors(ctx, q, walk);
 	if (remote)
 		remote_guards(ctx, q, walk, caps);
