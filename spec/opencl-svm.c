@@ -30,7 +30,8 @@
  *
  * Which pointer is SVM is decided by its start: one inside a live
  * allocation of this process is; the server checks the whole range.
- * Thread-safe: one lock over the tables, never held across a call.
+ * Thread-safe: one lock over the tables, never held across a call. A
+ * forked child forgets the parent's allocations (its session has none).
  */
 #define _GNU_SOURCE
 #define CL_TARGET_OPENCL_VERSION 300
@@ -464,10 +465,29 @@ static int svm_filter(const struct ava_guestlib_api *api, uint32_t fn_id, void *
 	}
 }
 
+/*
+ * A forked child's session has none of the parent's allocations: it
+ * forgets them (their pages stay, plain memory of the child), and the lock
+ * a parent thread may have held.
+ */
+static void svm_atfork_child(void)
+{
+	pthread_mutex_init(&svm_lock, NULL);
+	free(svm_ranges);
+	svm_ranges = NULL;
+	svm_n_ranges = svm_cap_ranges = 0;
+	while (svm_maps) {
+		struct svm_map *m = svm_maps;
+		svm_maps = m->next;
+		free(m);
+	}
+}
+
 __attribute__((constructor)) static void svm_init(void)
 {
 	long page = sysconf(_SC_PAGESIZE);
 
 	svm_page_mask = (uintptr_t)(page > 0 ? page : 4096) - 1;
+	pthread_atfork(NULL, NULL, svm_atfork_child);
 	ava_guestlib_set_call_filter(svm_filter);
 }
