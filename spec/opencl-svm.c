@@ -340,10 +340,11 @@ static cl_int svm_unmap(cl_command_queue q, void *ptr, cl_uint n, const cl_event
 	cl_int err;
 
 	pthread_mutex_lock(&svm_lock);
-	for (struct svm_map **pp = &svm_maps; *pp && !m; pp = &(*pp)->next)
+	for (struct svm_map **pp = &svm_maps; *pp; pp = &(*pp)->next)
 		if ((*pp)->ptr == (uintptr_t)ptr) {
 			m = *pp;
 			*pp = m->next; /* taken: another thread's unmap of it finds none */
+			break;
 		}
 	pthread_mutex_unlock(&svm_lock);
 	if (m && m->writable) {
