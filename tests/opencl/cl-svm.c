@@ -29,6 +29,17 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#if defined(__SANITIZE_ADDRESS__)
+#define CLT_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CLT_ASAN 1
+#endif
+#endif
+#ifndef CLT_ASAN
+#define CLT_ASAN 0
+#endif
+
 #ifndef MAP_FIXED_NOREPLACE
 #define MAP_FIXED_NOREPLACE 0x100000
 #endif
@@ -458,6 +469,22 @@ int main(int argc, char **argv)
 	cl_context ctx = clt_context_new(platform, device);
 	cl_command_queue q = clCreateCommandQueueWithProperties(ctx, device, NULL, &err);
 	CLT_CHECK(err);
+#if CLT_ASAN
+	/*
+	 * Under AddressSanitizer the library's allocations lie in the
+	 * sanitizer's allocator region, at the same fixed addresses in every
+	 * instrumented process: remoted, the application has that region
+	 * reserved for its own allocator, and no SVM range can be mapped there.
+	 */
+	void *first = clSVMAlloc(ctx, CL_MEM_READ_WRITE, 64, 0);
+	if (!first) {
+		fprintf(stderr,
+			"cl-svm: skipped: no SVM allocation can be reserved in this "
+			"process (AddressSanitizer's allocator region holds the server's)\n");
+		return CLT_SKIP;
+	}
+	clSVMFree(ctx, first);
+#endif
 	cl_program prog = clt_program_build(ctx, device, src, "-cl-std=CL2.0");
 	cl_kernel walk = clCreateKernel(prog, "walk", &err);
 	CLT_CHECK(err);
