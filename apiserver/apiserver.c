@@ -151,6 +151,8 @@ static atomic_uint_fast64_t g_next_cb_seq = 1;
 static const char *g_tenant = "?";
 static const struct ava_apiserver_event_ops *g_event_ops; /* late buffers; NULL: none */
 static const struct ava_gen_rect_ops *g_rect_ops;	  /* rect buffers; NULL: none */
+static ava_apiserver_call_wrapper_fn g_call_wrapper;	  /* NULL: invoke directly */
+static ava_apiserver_session_end_fn g_session_end;	  /* NULL: nothing to tell */
 
 __attribute__((format(printf, 1, 2))) static void logmsg(const char *fmt, ...)
 {
@@ -202,6 +204,8 @@ static void session_unref(struct session *s)
 	pthread_mutex_unlock(&g_lock);
 	if (!last)
 		return;
+	if (g_session_end)
+		g_session_end(s->id); /* before the objects its state may need go */
 	unsigned n = 0;
 	while (s->maps) {
 		struct mapping *m = s->maps;
@@ -710,6 +714,16 @@ union slot {
 	void *p;
 	long double ld;
 };
+
+void ava_apiserver_set_call_wrapper(ava_apiserver_call_wrapper_fn wrapper)
+{
+	g_call_wrapper = wrapper;
+}
+
+void ava_apiserver_set_session_end(ava_apiserver_session_end_fn end)
+{
+	g_session_end = end;
+}
 
 void ava_apiserver_set_rect_ops(const struct ava_gen_rect_ops *ops)
 {
@@ -1567,7 +1581,11 @@ static void execute_call(struct session *s, const struct ava_wire_header *hdr,
 	if (fn->flags & AVA_ABI_FN_DEVICE_TIME)
 		ava_apiserver_output_attribute(s->id); /* what the device prints now is s's */
 	done.start_ns = now_ns();
-	sf->invoke(argv, fn->ret.kind == AVA_ABI_VOID ? NULL : &retslot);
+	if (g_call_wrapper)
+		g_call_wrapper(s->id, fn, sf->invoke, argv,
+			       fn->ret.kind == AVA_ABI_VOID ? NULL : &retslot);
+	else
+		sf->invoke(argv, fn->ret.kind == AVA_ABI_VOID ? NULL : &retslot);
 	done.end_ns = now_ns();
 
 	const bool success = result_is_success(sf, argv, &retslot);

@@ -1730,6 +1730,14 @@ static void observe_call(const struct ava_abi_api *abi, uint32_t fn_id, void *co
 	}
 }
 
+static _Atomic(ava_guestlib_call_filter_fn) g_call_filter;
+static _Thread_local bool in_call_filter; /* its own calls are not filtered again */
+
+void ava_guestlib_set_call_filter(ava_guestlib_call_filter_fn filter)
+{
+	atomic_store(&g_call_filter, filter);
+}
+
 /* The application's scalar arguments, kept before a plan's overrides rewrite args. */
 union app_slot {
 	uint8_t b[AVA_ABI_MAX_SCALAR_BYTES];
@@ -1914,6 +1922,15 @@ void ava_guestlib_call(const struct ava_guestlib_api *api, uint32_t fn_id, void 
 			    fn->name, api->abi->name);
 		set_error(gf, args, ret, AVA_STATUS_UNSUPPORTED);
 		return;
+	}
+
+	ava_guestlib_call_filter_fn filter = atomic_load(&g_call_filter);
+	if (filter && !in_call_filter) {
+		in_call_filter = true;
+		bool answered = filter(api, fn_id, args, ret) != 0;
+		in_call_filter = false;
+		if (answered)
+			return;
 	}
 
 	uint16_t status = AVA_STATUS_OK;

@@ -87,6 +87,27 @@ void ava_apiserver_set_event_ops(const struct ava_apiserver_event_ops *ops);
  */
 void ava_apiserver_set_rect_ops(const struct ava_gen_rect_ops *ops);
 
+/*
+ * Runs each call of a session in place of the function's invoke (state an
+ * API keeps per session that no handle holds: OpenCL's SVM allocations,
+ * spec/opencl-svm-server.c). It may check args and answer in ret itself, or
+ * call invoke(args, ret), possibly with arguments of its own; what it leaves
+ * in args and ret is what the reply says. Called on the session's worker
+ * thread. Registered before main runs.
+ */
+typedef void (*ava_apiserver_call_wrapper_fn)(uint32_t session_id, const struct ava_abi_fn *fn,
+					      ava_apiserver_invoke_fn invoke, void *const *args,
+					      void *ret);
+void ava_apiserver_set_call_wrapper(ava_apiserver_call_wrapper_fn wrapper);
+
+/*
+ * Told when a session has ended and none of its calls runs any more, before
+ * the objects it still holds are released (so state kept per session can be
+ * let go while they live). Registered before main runs.
+ */
+typedef void (*ava_apiserver_session_end_fn)(uint32_t session_id);
+void ava_apiserver_set_session_end(ava_apiserver_session_end_fn end);
+
 /* Entry point of a generated server's main(). Returns the process exit code. */
 int ava_apiserver_main(const struct ava_apiserver_api *api, int argc, char **argv);
 

@@ -102,6 +102,22 @@ typedef void (*ava_guestlib_call_observer_fn)(const struct ava_abi_api *abi, uin
 void ava_guestlib_add_call_observer(ava_guestlib_call_observer_fn observer);
 
 /*
+ * Sees each call of a supported function before the runtime sends it, on the
+ * calling thread, with the application's arguments: returns 0 to let the
+ * runtime make the call as it is, or 1 when it answered the call itself
+ * (ret and the out buffers hold what the application gets). It may make
+ * calls of the API meanwhile, with arguments of its own (ava_guestlib_call
+ * or the API's functions), which it does not see again. OpenCL's SVM
+ * (spec/opencl-svm.c) decides there which of a call's pointers are the
+ * session's shared memory.
+ */
+typedef int (*ava_guestlib_call_filter_fn)(const struct ava_guestlib_api *api, uint32_t fn_id,
+					   void *const *args, void *ret);
+
+/* Registers the API's call filter (a hand-written guest source, from a constructor). */
+void ava_guestlib_set_call_filter(ava_guestlib_call_filter_fn filter);
+
+/*
  * Told when a handle the application held means nothing any more: with
  * ava_handle_proxy, when the guest's last reference to the object is gone
  * (an ava_deallocates call dropped the count the ava_allocates results and

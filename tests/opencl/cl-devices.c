@@ -4,13 +4,14 @@
  * callbacks, the deprecated 1.x commands, and what a device reports and
  * answers about shared virtual memory and native kernels.
  *
- * The remoting cannot offer SVM (server addresses in guest pointers) or
- * native kernels (guest functions), so a remoted device reports neither
- * (CL_DEVICE_SVM_CAPABILITIES 0, CL_DEVICE_EXECUTION_CAPABILITIES without
- * CL_EXEC_NATIVE_KERNEL) and the SVM and native-kernel functions answer as
- * they must for such a device. This program prints those answers only where
- * they follow from what the device reports, so native and remoted agree:
- * with SVM reported (natively, on PoCL) the SVM calls are not made.
+ * The remoting cannot offer native kernels (guest functions), so a remoted
+ * device reports CL_DEVICE_EXECUTION_CAPABILITIES without
+ * CL_EXEC_NATIVE_KERNEL and clEnqueueNativeKernel answers as it must for
+ * such a device; a device without SVM at all (CL_DEVICE_SVM_CAPABILITIES 0)
+ * gets the SVM functions' answers for that checked. This program prints
+ * those answers only where they follow from what the device reports, so
+ * native and remoted agree: with SVM reported (PoCL natively and remoted,
+ * coarse-grained buffers: cl-svm) the SVM calls are not made.
  */
 #define CL_USE_DEPRECATED_OPENCL_1_1_APIS
 #define CL_USE_DEPRECATED_OPENCL_1_2_APIS
@@ -103,8 +104,9 @@ int main(void)
 	cl_command_queue q = clCreateCommandQueueWithProperties(ctx, dev, NULL, &err);
 	CLT_CHECK(err);
 	/*
-	 * Natively PoCL offers SVM and native kernels; remoted it offers neither.
-	 * So the answers are checked, not printed: stdout must agree.
+	 * Natively PoCL offers SVM and native kernels; remoted it offers
+	 * coarse-grained SVM only. So the answers are checked, not printed:
+	 * stdout must agree.
 	 */
 	if (!svm) {
 		void *p = clSVMAlloc(ctx, CL_MEM_READ_WRITE, 4096, 0);

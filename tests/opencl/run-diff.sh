@@ -14,8 +14,8 @@
 # A PROG without a slash is looked up on PATH (clinfo) and skips when absent.
 #
 # Exit 77 (skipped), with the reason, when ava-run, the OpenCL API server or the
-# OpenCL guest library is not built, PROG is not installed, or there is no
-# OpenCL device natively.
+# OpenCL guest library is not built, PROG is not installed, there is no OpenCL
+# device natively, or the remoted PROG exits 77 itself (saying why).
 set -u
 
 usage() {
@@ -121,6 +121,12 @@ fi
 
 timeout -k 5 120 "${launch[@]}" "$prog" "$@" >"$tmp/remote.out" 2>"$tmp/remote.err"
 rc=$?
+if [ $rc -eq 77 ]; then
+	# the program itself found the remoted run cannot test it (its stderr says why)
+	echo "skipped: the remoted run of $name ($mode) skipped itself:" >&2
+	cat "$tmp/remote.err" >&2
+	exit 77
+fi
 if ! cmp -s "$tmp/native.out" "$tmp/remote.out"; then
 	echo "FAIL: remoted output of $name ($mode) differs from native output:" >&2
 	diff -u --label native --label "remoted ($mode)" "$tmp/native.out" "$tmp/remote.out" >&2
