@@ -2751,11 +2751,17 @@ static void read_resources(struct parser *p, struct ava_codegen_fn *fn, struct b
 		alloc_ok = v->elem == AVA_ABI_ELEM_HANDLE && v->max_count == 1;
 	}
 	if (b->has_mem) {
-		if (n_alloc != 1 || !alloc_ok)
+		/*
+		 * No handle at all (OpenCL's clSVMAlloc: an address) is allowed:
+		 * the router cannot account it, and refuses it for a tenant with a
+		 * memory quota.
+		 */
+		if (n_alloc > 1 || (n_alloc == 1 && !alloc_ok))
 			error_loc(p, b->mem_where,
-				  "ava_allocates_resource on %s, which does not create exactly one "
-				  "handle to charge it to (an ava_allocates result, or an out "
-				  "buffer of one ava_allocates handle)",
+				  "ava_allocates_resource on %s, which creates more than one "
+				  "handle, or not one it can charge the memory to (an "
+				  "ava_allocates result, or an out buffer of one ava_allocates "
+				  "handle)",
 				  fn->name);
 		fn->mem_from = b->mem_from;
 		fn->mem_arg = b->mem_arg;

@@ -354,8 +354,9 @@ static bool check_fn_extra(const struct ava_abi_fn *fn, char *why, size_t why_le
 			n_alloc++;
 			alloc_ok = v->elem == AVA_ABI_ELEM_HANDLE && v->max_count == 1;
 		}
-		if (n_alloc != 1 || !alloc_ok)
-			FAIL("device_memory needs exactly one :alloc value, a handle result or an "
+		/* none: an allocation the router cannot account (refused under a quota) */
+		if (n_alloc > 1 || (n_alloc == 1 && !alloc_ok))
+			FAIL("device_memory needs at most one :alloc value, a handle result or an "
 			     "out buffer of max 1 handle");
 	}
 

@@ -489,6 +489,27 @@ enum ava_enforce_verdict ava_enforce_call(struct ava_router *r, struct ava_route
 		if (ret < 0)
 			call->resv = NULL; /* out of memory: unaccounted rather than refused */
 	}
+	/*
+	 * Device memory that no handle will hold (clSVMAlloc returns an
+	 * address): the router could not give it back, so a tenant with a
+	 * memory quota is refused it; without one it is not counted.
+	 */
+	if (call && !fn_makes_object(fn) && fn->mem_from != AVA_ABI_AMOUNT_NONE &&
+	    l->memory_quota != AVA_QUOTA_UNLIMITED) {
+		uint64_t bytes = 0;
+		if (ava_abi_mem_amount(fn, views, &bytes) < 0)
+			bytes = 0;
+		if (bytes > 0) {
+			snprintf(reason, sizeof(reason),
+				 "%" PRIu64 " bytes of %s cannot be accounted against its memory "
+				 "quota (%" PRIu64 ")",
+				 bytes, fn->name, l->memory_quota);
+			e->quota.n_refused++;
+			refuse(r, g, hdr, fn, AVA_REFUSAL_MEMORY_QUOTA, reason);
+			free(payload);
+			return AVA_ENFORCE_REFUSED;
+		}
+	}
 
 	/* 2. Rate limits: the FIFO keeps the tenant's calls in order. */
 	uint64_t streamed = 0;

@@ -463,10 +463,11 @@ static void test_parse_errors(void)
 		  "t.abi:5:6:", "is not a scalar of at most 8 bytes" },
 		{ "fn 0 f ret=handle:1:alloc args=scalar:16 device_memory=arg:0",
 		  "t.abi:5:6:", "is not a scalar of at most 8 bytes" },
-		{ "fn 0 f ret=scalar:4 args=scalar:8 device_memory=arg:0",
-		  "t.abi:5:6:", "exactly one :alloc value" },
+		{ "fn 0 f ret=handle:1:alloc args=buffer:out:handle:1:max=1:alloc "
+		  "device_memory=const:1",
+		  "t.abi:5:6:", "at most one :alloc value" },
 		{ "fn 0 f ret=scalar:4 args=buffer:out:handle:1:max=2:alloc device_memory=const:1",
-		  "t.abi:5:6:", "exactly one :alloc value" },
+		  "t.abi:5:6:", "at most one :alloc value" },
 		{ "fn 0 f ret=handle:1:alloc args=scalar:8 device_memory=size:0",
 		  "t.abi:5:55:", "expected 'arg:' or 'const:'" },
 		{ "fn 0 f ret=handle:1:alloc args=scalar:8 device_memory=const:", "t.abi:5:61:",
@@ -698,8 +699,8 @@ static void test_api_check(void)
 	f[1].mem_bytes = 5;
 	expect_bad_api(&api, "no device_memory amount, but non-zero amount fields");
 	RESET();
-	f[1].mem_from = AVA_ABI_AMOUNT_CONST;
-	expect_bad_api(&api, "fn 1 (f_scalar): device_memory needs exactly one :alloc value");
+	f[5].mem_from = AVA_ABI_AMOUNT_CONST; /* its :alloc buffer holds up to 4 handles */
+	expect_bad_api(&api, "fn 5 (f_handle_bufs): device_memory needs at most one :alloc value");
 	RESET();
 	f[10].flags |= AVA_ABI_FN_DEVICE_TIME;
 	expect_bad_api(&api, "fn 10 (f_unsup): an unsupported function uses no resources");

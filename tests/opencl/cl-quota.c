@@ -10,10 +10,12 @@
  *   the sub-buffer released: now it fits.
  *
  * Natively (no quota) every allocation succeeds; the script only runs it remoted.
+ * `cl-quota svm` makes one SVM allocation instead (see svm()).
  */
 #include "clt.h"
 
 #include <stdio.h>
+#include <string.h>
 
 static cl_mem buffer(cl_context ctx, size_t size, const char *what)
 {
@@ -23,12 +25,16 @@ static cl_mem buffer(cl_context ctx, size_t size, const char *what)
 	return m;
 }
 
-int main(void)
+static int svm(void);
+
+int main(int argc, char **argv)
 {
 	cl_platform_id platform;
 	cl_device_id device;
 
 	clt_init(60);
+	if (argc > 1 && strcmp(argv[1], "svm") == 0)
+		return svm();
 	clt_pick_device(&platform, &device);
 	cl_context ctx = clt_context_new(platform, device);
 
@@ -53,6 +59,27 @@ int main(void)
 	cl_mem fourth = buffer(ctx, 768 << 10, "768 KiB after the sub-buffer went");
 	if (fourth)
 		clReleaseMemObject(fourth);
+	clReleaseContext(ctx);
+	return 0;
+}
+
+/*
+ * cl-quota svm: one 64 KiB SVM allocation, freed again. The router cannot
+ * account SVM, so under a memory quota it refuses it (NULL); the script
+ * reads the router's refusal count, which tells that apart from a device
+ * without coarse-grained SVM.
+ */
+static int svm(void)
+{
+	cl_platform_id platform;
+	cl_device_id device;
+
+	clt_pick_device(&platform, &device);
+	cl_context ctx = clt_context_new(platform, device);
+	void *p = clSVMAlloc(ctx, CL_MEM_READ_WRITE, 64 << 10, 0);
+	printf("64 KiB SVM allocation: %s\n", p ? "allocated" : "NULL");
+	if (p)
+		clSVMFree(ctx, p);
 	clReleaseContext(ctx);
 	return 0;
 }

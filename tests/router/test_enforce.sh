@@ -112,6 +112,15 @@ field() {
 	echo "$json" | grep "{\"name\": \"$1\"" | sed -n "s/.*\"$2\": \([0-9]*\).*/\1/p"
 }
 
+# refusal TENANT REASON: how many calls of the tenant were refused for REASON (0 if none).
+refusal() {
+	local json n
+	json=$("$avactl" --admin "$work/admin.sock" status --json) || fail "avactl status: $json"
+	n=$(echo "$json" | grep "{\"name\": \"$1\"" | sed -n 's/.*"refusals": {\([^}]*\)}.*/\1/p' |
+		sed -n "s/.*\"$2\": \([0-9]*\).*/\1/p")
+	echo "${n:-0}"
+}
+
 # wait_field TENANT NAME VALUE: until the router has processed a disconnect (at most 10 s).
 wait_field() {
 	local i v
@@ -211,6 +220,19 @@ $out
 expected
 $expect"
 	wait_field alice memory_used 0
+	# SVM cannot be accounted: refused under the quota (counted as a
+	# memory_quota refusal), not refused without one.
+	local before after
+	before=$(refusal alice memory_quota)
+	out=$(run_prog a.sock "$prog" svm) || fail "quota-opencl svm: $out"
+	[ "$out" = "64 KiB SVM allocation: NULL" ] || fail "quota-opencl svm under a quota: $out"
+	after=$(refusal alice memory_quota)
+	[ "$after" = $((before + 1)) ] ||
+		fail "quota-opencl svm: memory_quota refusals $before, then $after"
+	start_router 'version: 1'
+	out=$(run_prog a.sock "$prog" svm) || fail "quota-opencl svm without a quota: $out"
+	[ "$(refusal alice memory_quota)" = 0 ] ||
+		fail "quota-opencl svm: refused without a quota ($out)"
 }
 
 # cl-crash is built next to cl-spin.
