@@ -30,13 +30,8 @@
 #include <ava/transport.h>
 #include <ava/wire.h>
 
-#define CHECK(cond)                                                                              \
-	do {                                                                                     \
-		if (!(cond)) {                                                                   \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-			exit(1);                                                                 \
-		}                                                                                \
-	} while (0)
+#include "check.h"
+
 
 #define CL_INVALID_COMMAND_QUEUE (-36)
 
