@@ -18,6 +18,8 @@ packages=(
 	libffi-dev libprotobuf-c-dev protobuf-c-compiler libyaml-dev
 	# OpenCL: ICD loader, headers, a CPU implementation (PoCL) to remote, tools
 	ocl-icd-libopencl1 ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo clpeak
+	# a real OpenCL application for the tests (tests/opencl/pyopencl.sh)
+	python3-pyopencl
 )
 
 if [ -r /etc/os-release ]; then

@@ -48,6 +48,7 @@ const struct _cl_icd_dispatch ava_opencl_icd_dispatch = {
 	.clReleaseContext = clReleaseContext,
 	.clGetContextInfo = clGetContextInfo,
 	.clCreateCommandQueue = clCreateCommandQueue,
+	.clSetCommandQueueProperty = clSetCommandQueueProperty,
 	.clRetainCommandQueue = clRetainCommandQueue,
 	.clReleaseCommandQueue = clReleaseCommandQueue,
 	.clGetCommandQueueInfo = clGetCommandQueueInfo,
@@ -347,4 +348,33 @@ __attribute__((visibility("default"))) cl_int clEnqueueWaitForEvents(cl_command_
 		return CL_INVALID_VALUE;
 	cl_int err = clEnqueueBarrierWithWaitList(command_queue, num_events, event_list, NULL);
 	return err == CL_INVALID_EVENT_WAIT_LIST ? CL_INVALID_EVENT : err;
+}
+
+/*
+ * Removed in OpenCL 1.1 and not in the spec's headers (CL/cl.h declares it
+ * only with CL_USE_DEPRECATED_OPENCL_1_0_APIS, and defining that there
+ * would renumber the API), but ocl-icd's libOpenCL.so.1 exports it: done
+ * here. A queue's properties cannot change after creation, so a request
+ * that would change them is CL_INVALID_OPERATION; one that changes nothing
+ * succeeds; old_properties gets the queue's properties either way. (PoCL
+ * behind ocl-icd crashes on it natively.)
+ */
+__attribute__((visibility("default"))) cl_int
+clSetCommandQueueProperty(cl_command_queue command_queue, cl_command_queue_properties properties,
+			  cl_bool enable, cl_command_queue_properties *old_properties)
+{
+	cl_command_queue_properties now = 0;
+	cl_int err =
+	    clGetCommandQueueInfo(command_queue, CL_QUEUE_PROPERTIES, sizeof(now), &now, NULL);
+
+	if (err != CL_SUCCESS)
+		return err;
+	if (old_properties)
+		*old_properties = now;
+	if (properties & ~(cl_command_queue_properties)(CL_QUEUE_OUT_OF_ORDER_EXEC_MODE_ENABLE |
+							CL_QUEUE_PROFILING_ENABLE))
+		return CL_INVALID_VALUE;
+	if ((enable ? (now & properties) == properties : (now & properties) == 0))
+		return CL_SUCCESS;
+	return CL_INVALID_OPERATION;
 }
