@@ -32,7 +32,6 @@
 
 #include "check.h"
 
-
 #define CL_INVALID_COMMAND_QUEUE (-36)
 
 static ava_transport *t;
