@@ -629,17 +629,6 @@ static void type_value(struct body *b, CXCursor c, const char *name)
 	}
 }
 
-/* The spec's name of parameter i of the body, for messages (static storage). */
-static const char *cursor_name_of_param(struct body *b, int i)
-{
-	static char name[128];
-	char *n = cursor_name(b->params[i]);
-
-	snprintf(name, sizeof(name), "%s", n ? n : "?");
-	free(n);
-	return name;
-}
-
 /*
  * ava_invalid_handle_error_of(H, v) inside ava_type(T): T's value when a
  * handle of type H names no live object. H arrives as the cast `(H)0`.
@@ -1056,8 +1045,11 @@ static void annotation(struct body *b, CXCursor c, struct scope sc)
 	if (strcmp(name, "__ava_invalid_handle_error") == 0 && b->kind == BODY_FN && v &&
 	    sc.arg >= 0 && !sc.element) {
 		if (v->bad_handle) {
+			char *pn = cursor_name(b->params[sc.arg]);
+
 			error_at(b->p, c, "duplicate ava_invalid_handle_error for '%s' of %s",
-				 cursor_name_of_param(b, sc.arg), b->owner);
+				 pn ? pn : "?", b->owner);
+			free(pn);
 			goto out;
 		}
 		v->bad_handle = string_literal(call_arg(c, 0));
