@@ -62,7 +62,7 @@ struct ava_apiserver_api {
 /*
  * An API's completion events, which late buffers (AVA_ABI_V_LATE, the spec's
  * ava_late_data) wait for. Hand-written per API next to its spec
- * (spec/opencl-events.c) and registered before main runs. Every function
+ * (spec/opencl/events.c) and registered before main runs. Every function
  * may be called from any thread.
  */
 struct ava_apiserver_event_ops {
@@ -90,7 +90,7 @@ void ava_apiserver_set_rect_ops(const struct ava_gen_rect_ops *ops);
 /*
  * Runs each call of a session in place of the function's invoke (state an
  * API keeps per session that no handle holds: OpenCL's SVM allocations,
- * spec/opencl-svm-server.c). It may check args and answer in ret itself, or
+ * spec/opencl/svm-server.c). It may check args and answer in ret itself, or
  * call invoke(args, ret), possibly with arguments of its own; what it leaves
  * in args and ret is what the reply says. Called on the session's worker
  * thread. Registered before main runs.

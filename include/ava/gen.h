@@ -93,7 +93,7 @@ struct ava_gen_rect {
 };
 
 /*
- * An API's rect shapes, hand-written next to its spec (spec/opencl-rect.c),
+ * An API's rect shapes, hand-written next to its spec (spec/opencl/rect.c),
  * registered with each runtime from a constructor. Called with the call's
  * arguments (guest: the application's; server: the library's, after handle
  * translation) for argument arg of fn.

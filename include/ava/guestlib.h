@@ -108,7 +108,7 @@ void ava_guestlib_add_call_observer(ava_guestlib_call_observer_fn observer);
  * (ret and the out buffers hold what the application gets). It may make
  * calls of the API meanwhile, with arguments of its own (ava_guestlib_call
  * or the API's functions), which it does not see again. OpenCL's SVM
- * (spec/opencl-svm.c) decides there which of a call's pointers are the
+ * (spec/opencl/svm.c) decides there which of a call's pointers are the
  * session's shared memory.
  */
 typedef int (*ava_guestlib_call_filter_fn)(const struct ava_guestlib_api *api, uint32_t fn_id,

@@ -4,7 +4,7 @@
  * the library is one of its own allocations.
  *
  * spec/opencl.spec passes SVM pointers as their values (the guest reserves
- * the very addresses the library returned, spec/opencl-svm.c), so a tenant
+ * the very addresses the library returned, spec/opencl/svm.c), so a tenant
  * could name any address of this process. This source keeps each session's
  * live clSVMAlloc results (context, base, size) and, through the runtime's
  * call wrapper, checks every SVM pointer before the library sees it:
@@ -40,7 +40,7 @@
 
 #include <ava/apiserver.h>
 
-#include "opencl-svm-wire.h"
+#include "opencl/svm-wire.h"
 
 struct svm_alloc {
 	struct svm_alloc *next;

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* OpenCL's rect shapes (spec/opencl-rect.c), for both runtimes. */
+/* OpenCL's rect shapes (spec/opencl/rect.c), for both runtimes. */
 #ifndef AVA_SPEC_OPENCL_RECT_H
 #define AVA_SPEC_OPENCL_RECT_H
 

@@ -11,7 +11,7 @@
 
 #include <ava/apiserver.h>
 
-#include "opencl-rect.h"
+#include "opencl/rect.h"
 
 static int opencl_event_status(void *event)
 {
@@ -63,5 +63,5 @@ static const struct ava_apiserver_event_ops opencl_event_ops = {
 __attribute__((constructor)) static void opencl_events_register(void)
 {
 	ava_apiserver_set_event_ops(&opencl_event_ops);
-	ava_apiserver_set_rect_ops(&ava_opencl_rect_ops); /* spec/opencl-rect.c */
+	ava_apiserver_set_rect_ops(&ava_opencl_rect_ops); /* spec/opencl/rect.c */
 }

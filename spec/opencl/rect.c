@@ -9,9 +9,9 @@
  * image's element size, 1D image arrays stepping by the slice pitch); the
  * packing, the size checks and the late delivery are the runtimes'.
  *
- * The same source is in the guest library (registered by opencl-icd.c),
+ * The same source is in the guest library (registered by opencl/icd.c),
  * where clGetImageInfo and clGetMemObjectInfo are remote calls, and in the
- * API server (registered by opencl-events.c), where they are the library's.
+ * API server (registered by opencl/events.c), where they are the library's.
  */
 #define CL_TARGET_OPENCL_VERSION 300
 #include <errno.h>
@@ -22,7 +22,7 @@
 
 #include <ava/gen.h>
 
-#include "opencl-rect.h"
+#include "opencl/rect.h"
 
 /* Argument positions, from CL/cl.h. */
 enum {

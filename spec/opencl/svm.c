@@ -48,7 +48,7 @@
 
 #include <ava/guestlib.h>
 
-#include "opencl-svm-wire.h"
+#include "opencl/svm-wire.h"
 
 #ifndef MAP_FIXED_NOREPLACE
 #define MAP_FIXED_NOREPLACE 0x100000

@@ -2,8 +2,8 @@
 /*
  * Two wire-only functions of the OpenCL spec: how coarse-grained SVM bytes
  * travel between the guest's reservation of an SVM range and the server's
- * allocation (spec/opencl-svm.c calls them for clEnqueueSVMMap, Unmap and
- * Memcpy with a host side; spec/opencl-svm-server.c runs them as
+ * allocation (spec/opencl/svm.c calls them for clEnqueueSVMMap, Unmap and
+ * Memcpy with a host side; spec/opencl/svm-server.c runs them as
  * clEnqueueSVMMemcpy on the server). Applications do not call them; the
  * guest library exports them only because every function of the spec's
  * headers is part of the API.

@@ -30,7 +30,7 @@
 
 #include <ava/guestlib.h>
 
-#include "opencl-rect.h"
+#include "opencl/rect.h"
 
 /* The generated API description (spec/opencl.spec), for connecting early. */
 extern const struct ava_guestlib_api ava_gen__opencl__guest_api;
@@ -326,7 +326,7 @@ __attribute__((visibility("default"))) void *clGetExtensionFunctionAddress(const
 	return clGetExtensionFunctionAddressForPlatform(platform, func_name);
 }
 
-/* Rect transfers (ava_rect): the shapes of spec/opencl-rect.c. */
+/* Rect transfers (ava_rect): the shapes of spec/opencl/rect.c. */
 __attribute__((constructor)) static void opencl_icd_register_rects(void)
 {
 	ava_guestlib_set_rect_ops(&ava_opencl_rect_ops);
