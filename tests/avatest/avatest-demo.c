@@ -49,6 +49,8 @@ static const char *status_name(avatest_status st)
 		return "ERR_TOO_SMALL";
 	case AVATEST_ERR_OVER_QUOTA:
 		return "ERR_OVER_QUOTA";
+	case AVATEST_ERR_INVALID_EVENT:
+		return "ERR_INVALID_EVENT";
 	}
 	return "unknown";
 }
