@@ -14,6 +14,7 @@
  */
 #define _GNU_SOURCE
 #include "avatest.h"
+#include "avatest-icd.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -30,8 +31,13 @@ enum avatest_kind {
 	AVATEST_KIND_EVENT = 4,
 };
 
-/* Header shared by every registered object; first member of each object. */
+/*
+ * Header shared by every registered object; first member of each object.
+ * It starts with the dispatch table, as an ICD-style library's objects do
+ * (avatest-icd.h).
+ */
 struct avatest_obj {
+	const struct avatest_icd_dispatch *dispatch;
 	enum avatest_kind kind;
 	uint64_t serial;   /* unique per object, never reused */
 	unsigned refs;	   /* guarded by registry_lock */
@@ -161,8 +167,11 @@ static void obj_destroy(struct avatest_obj *obj)
 	}
 }
 
+static const struct avatest_icd_dispatch avatest_dispatch;
+
 static void registry_add(struct avatest_obj *obj, enum avatest_kind kind)
 {
+	obj->dispatch = &avatest_dispatch;
 	obj->kind = kind;
 	obj->refs = 1; /* the registry's own reference */
 	obj->api_refs = 1;
@@ -1511,4 +1520,20 @@ avatest_status avatest_event_on_complete(avatest_event handle, avatest_event_fn 
 	}
 	event_put(ev);
 	return AVATEST_OK;
+}
+
+static const struct avatest_icd_dispatch avatest_dispatch = {
+	.device_close = avatest_device_close,
+	.device_retain = avatest_device_retain,
+	.device_name = avatest_device_name,
+	.device_get_info = avatest_device_get_info,
+	.buffer_size = avatest_buffer_size,
+	.buffer_release = avatest_buffer_release,
+	.event_status = avatest_event_status,
+	.event_release = avatest_event_release,
+};
+
+const struct avatest_icd_dispatch *avatest_icd_get_dispatch(void)
+{
+	return &avatest_dispatch;
 }
