@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * avatest-demo: exercises every avatest call and prints every result.
+ * avatest-demo: exercises every avatest call up to avatest_sync (the calls
+ * after it, one per remaining feature of the spec language, are
+ * avatest-features.c's) and prints every result.
  *
  * The output is deterministic and identical whether the library is the real
  * one or the remoted guest stub (`ava-run -- avatest-demo`): no handle
