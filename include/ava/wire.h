@@ -92,7 +92,7 @@ bool ava_wire_kind_known(unsigned kind);
 #define AVA_WIRE_F_KNOWN	  0x0007u
 
 /*
- * Status carried in the header of HELLO_REPLY, REPLY and BYE. Explicit
+ * Status carried in the header of HELLO_REPLY, REPLY, BYE and DATA. Explicit
  * numbers; errno never crosses the wire. The guest stub maps each to the
  * API's native error from the spec (ava_failure, ava_unsupported_error, ...).
  */

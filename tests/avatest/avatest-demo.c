@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * avatest-demo: exercises every avatest call and prints every result.
+ * avatest-demo: exercises every avatest call up to avatest_sync (the calls
+ * after it, one per remaining feature of the spec language, are
+ * avatest-features.c's) and prints every result.
  *
  * The output is deterministic and identical whether the library is the real
  * one or the remoted guest stub (`ava-run -- avatest-demo`): no handle
@@ -49,6 +51,8 @@ static const char *status_name(avatest_status st)
 		return "ERR_TOO_SMALL";
 	case AVATEST_ERR_OVER_QUOTA:
 		return "ERR_OVER_QUOTA";
+	case AVATEST_ERR_INVALID_EVENT:
+		return "ERR_INVALID_EVENT";
 	}
 	return "unknown";
 }

@@ -16,6 +16,9 @@
 
 static int failures;
 
+/* The spec's ava_handle_proxy symbol, which a guest source of the API defines. */
+const char mini_dispatch[] = "mini's dispatch table";
+
 #define CHECK(cond)                                                                              \
 	do {                                                                                     \
 		if (!(cond)) {                                                                   \
@@ -378,6 +381,88 @@ int main(void)
 	/* Without such a parameter, nothing: mini_missing has none. */
 	mini_missing(ctx);
 	CHECK(last.api->fns[last.fn_id].errors.errcode_arg == -1);
+
+	/* ava_handle_proxy: the runtime is told what every proxy starts with. */
+	CHECK(last.api->proxy_dispatch == mini_dispatch);
+
+	/* Late data: the bytes wait for the fence, an out handle marked :event. */
+	{
+		const struct ava_abi_fn *f;
+		mini_buf fence = NULL;
+		uint8_t data[16];
+
+		mini_read_late(buf, sizeof(data), data, &fence);
+		f = &last.api->abi->fns[last.fn_id];
+		CHECK(f->args[2].dir == AVA_ABI_DIR_OUT && f->args[2].flags == AVA_ABI_V_LATE);
+		CHECK(f->args[3].flags == (AVA_ABI_V_ALLOCATES | AVA_ABI_V_EVENT));
+		CHECK(last.plan.count[2] == sizeof(data) && last.plan.count[3] == 1);
+		mini_write_late(buf, sizeof(data), data, &fence);
+		f = &last.api->abi->fns[last.fn_id];
+		CHECK(f->args[2].dir == AVA_ABI_DIR_IN && f->args[2].flags == AVA_ABI_V_LATE);
+	}
+
+	/* ava_rect: the count is the shape's, so the plan leaves it to the runtime. */
+	{
+		const size_t region[2] = { 4, 2 };
+		const struct ava_abi_fn *f;
+		mini_buf fence = NULL;
+		uint8_t data[16];
+
+		mini_write_rect(buf, region, 8, data);
+		f = &last.api->abi->fns[last.fn_id];
+		CHECK(f->args[3].flags == AVA_ABI_V_RECT && f->args[3].dir == AVA_ABI_DIR_IN);
+		CHECK(last.plan.count[3] == AVA_GEN_COUNT_FROM_WIRE && last.plan.count[1] == 2);
+		mini_read_rect(buf, region, 8, data, &fence);
+		f = &last.api->abi->fns[last.fn_id];
+		CHECK(f->args[3].flags == (AVA_ABI_V_LATE | AVA_ABI_V_RECT));
+	}
+
+	/* ava_mapping and ava_unmaps. */
+	{
+		const struct ava_abi_fn *f;
+		mini_buf fence = NULL;
+		uint8_t data[4];
+
+		(void)mini_map_bytes(buf, MINI_MAP_READ | MINI_MAP_WRITE, 32, &fence, &err);
+		f = &last.api->abi->fns[last.fn_id];
+		CHECK(f->ret.kind == AVA_ABI_MAP);
+		CHECK(last.plan.map_count == 32 &&
+		      last.plan.map_access == (AVA_ABI_MAP_READ | AVA_ABI_MAP_WRITE));
+		(void)mini_map_bytes(buf, MINI_MAP_READ, 8, &fence, &err);
+		CHECK(last.plan.map_count == 8 && last.plan.map_access == AVA_ABI_MAP_READ);
+		mini_unmap(buf, data);
+		CHECK(last.api->abi->fns[last.fn_id].args[1].kind == AVA_ABI_UNMAP);
+	}
+
+	/* ava_parent. */
+	(void)mini_sub(buf, 0, 8, &err);
+	CHECK(last.api->abi->fns[last.fn_id].args[0].flags == AVA_ABI_V_PARENT);
+
+	/* ava_blobs_sized_by and ava_clear_bits, each under its condition. */
+	{
+		void *blobs[2] = { NULL, NULL };
+		uint16_t caps = 0;
+
+		mini_prog_info_get(ctx, MINI_PROG_BLOBS, sizeof(blobs), blobs);
+		CHECK(last.plan.blobs_arg[3] == 1 + 1 &&
+		      last.plan.blobs_value[3] == MINI_PROG_SIZES);
+		CHECK(last.plan.clear_width[3] == 0);
+		CHECK(last.api->abi->fns[last.fn_id].args[3].flags == AVA_ABI_V_BLOBS);
+		mini_prog_info_get(ctx, MINI_PROG_CAPS, sizeof(caps), &caps);
+		CHECK(last.plan.blobs_arg[3] == 0);
+		CHECK(last.plan.clear_width[3] == 2 && last.plan.clear_bits[3] == MINI_CAP_SHARED);
+	}
+
+	/* ava_over_quota_error: mini_qerr's own value. */
+	{
+		const struct ava_gen_errors *e;
+
+		(void)mini_reserve(ctx, 1);
+		e = last.api->fns[last.fn_id].errors.ret;
+		CHECK(e &&
+		      *(const mini_qerr *)e->on_status[AVA_STATUS_OVER_QUOTA] == MINI_Q_OVER_QUOTA);
+		CHECK(e && *(const mini_qerr *)e->on_status[AVA_STATUS_REFUSED] == MINI_Q_FAILED);
+	}
 
 	if (failures)
 		fprintf(stderr, "%d checks failed\n", failures);

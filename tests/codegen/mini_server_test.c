@@ -310,6 +310,95 @@ mini_err mini_on_notify(mini_ctx ctx, mini_notify_fn fn, void *user)
 	return MINI_OK;
 }
 
+mini_err mini_read_late(mini_buf buf, size_t size, void *data, mini_buf *ret_fence)
+{
+	SEEN("mini_read_late");
+	seen.a[0] = (uintptr_t)buf;
+	seen.a[1] = size;
+	seen.a[2] = (uintptr_t)data;
+	seen.a[3] = (uintptr_t)ret_fence;
+	return MINI_OK;
+}
+
+mini_err mini_write_late(mini_buf buf, size_t size, const void *data, mini_buf *ret_fence)
+{
+	SEEN("mini_write_late");
+	seen.a[0] = (uintptr_t)buf;
+	seen.a[1] = size;
+	seen.a[2] = (uintptr_t)data;
+	seen.a[3] = (uintptr_t)ret_fence;
+	return MINI_OK;
+}
+
+mini_err mini_write_rect(mini_buf buf, const size_t *region, size_t pitch, const void *data)
+{
+	SEEN("mini_write_rect");
+	seen.a[0] = (uintptr_t)buf;
+	seen.a[1] = (uintptr_t)region;
+	seen.a[2] = pitch;
+	seen.a[3] = (uintptr_t)data;
+	return MINI_OK;
+}
+
+mini_err mini_read_rect(mini_buf buf, const size_t *region, size_t pitch, void *data,
+			mini_buf *ret_fence)
+{
+	SEEN("mini_read_rect");
+	seen.a[0] = (uintptr_t)buf;
+	seen.a[1] = (uintptr_t)region;
+	seen.a[2] = pitch;
+	seen.a[3] = (uintptr_t)data;
+	seen.a[4] = (uintptr_t)ret_fence;
+	return MINI_OK;
+}
+
+void *mini_map_bytes(mini_buf buf, uint32_t flags, size_t size, mini_buf *ret_fence, mini_err *err)
+{
+	SEEN("mini_map_bytes");
+	seen.a[0] = (uintptr_t)buf;
+	seen.a[1] = flags;
+	seen.a[2] = size;
+	seen.a[3] = (uintptr_t)ret_fence;
+	seen.a[4] = (uintptr_t)err;
+	return NULL;
+}
+
+mini_err mini_unmap(mini_buf buf, void *mapped)
+{
+	SEEN("mini_unmap");
+	seen.a[0] = (uintptr_t)buf;
+	seen.a[1] = (uintptr_t)mapped;
+	return MINI_OK;
+}
+
+mini_buf mini_sub(mini_buf parent, size_t offset, size_t size, mini_err *err)
+{
+	SEEN("mini_sub");
+	seen.a[0] = (uintptr_t)parent;
+	seen.a[1] = offset;
+	seen.a[2] = size;
+	seen.a[3] = (uintptr_t)err;
+	return NULL;
+}
+
+mini_err mini_prog_info_get(mini_ctx ctx, mini_prog_info what, size_t size, void *value)
+{
+	SEEN("mini_prog_info_get");
+	seen.a[0] = (uintptr_t)ctx;
+	seen.a[1] = (uintptr_t)what;
+	seen.a[2] = size;
+	seen.a[3] = (uintptr_t)value;
+	return MINI_OK;
+}
+
+mini_qerr mini_reserve(mini_ctx ctx, size_t bytes)
+{
+	SEEN("mini_reserve");
+	seen.a[0] = (uintptr_t)ctx;
+	seen.a[1] = bytes;
+	return MINI_Q_OK;
+}
+
 /* ---- stand-in server runtime ---- */
 
 static struct {
@@ -560,6 +649,39 @@ int ava_apiserver_main(const struct ava_apiserver_api *api, int argc, char **arg
 		CHECK(api->retain != NULL && api->retain[0] == NULL && api->retain[1] == NULL);
 		api->retain[2]((void *)(uintptr_t)0x34);
 		CHECK(strcmp(seen.fn, "mini_buf_retain") == 0 && seen.a[0] == 0x34);
+	}
+
+	/* ava_clear_bits is the server's: its plan names the bits, under the condition. */
+	{
+		const struct ava_apiserver_fn *pi = fn_named(api, "mini_prog_info_get");
+		mini_prog_info what = MINI_PROG_CAPS;
+		size_t size = 2;
+		void *const scalars[] = { NULL, &what, &size, NULL };
+		struct ava_gen_plan plan;
+
+		memset(&plan, 0, sizeof(plan));
+		pi->plan(scalars, &plan);
+		CHECK(plan.count[3] == 2 && plan.clear_width[3] == 2 &&
+		      plan.clear_bits[3] == MINI_CAP_SHARED);
+		what = MINI_PROG_SIZES;
+		memset(&plan, 0, sizeof(plan));
+		pi->plan(scalars, &plan);
+		CHECK(plan.clear_width[3] == 0 && plan.blobs_arg[3] == 0);
+	}
+
+	/* A mapping function's invoke returns the library's pointer as it is. */
+	{
+		mini_buf buf = (mini_buf)(uintptr_t)0x40;
+		uint32_t flags = MINI_MAP_READ;
+		size_t size = 64;
+		mini_buf fence = NULL, *ret_fence = &fence;
+		mini_err err = MINI_OK, *errp = &err;
+		void *const args[] = { &buf, &flags, &size, &ret_fence, &errp };
+		void *mapped = (void *)1;
+
+		fn_named(api, "mini_map_bytes")->invoke(args, &mapped);
+		CHECK(strcmp(seen.fn, "mini_map_bytes") == 0 && seen.a[0] == 0x40 &&
+		      seen.a[1] == MINI_MAP_READ && seen.a[2] == 64 && mapped == NULL);
 	}
 
 	if (failures)

@@ -114,4 +114,36 @@ mini_buf mini_import(mini_ctx ctx, int32_t fd, mini_err *err);
 /* Returns once the device work queued on buf is done (mini_read's completion). */
 mini_err mini_buf_finish(mini_buf buf);
 
+/*
+ * Late data, rects, mappings, sub-buffers, blobs and cleared bits. mini's
+ * completion events are buffers (a fence is a mini_buf), so the handle types
+ * stay two.
+ */
+mini_err mini_read_late(mini_buf buf, size_t size, void *data, mini_buf *ret_fence);
+mini_err mini_write_late(mini_buf buf, size_t size, const void *data, mini_buf *ret_fence);
+/* region: {row bytes, rows}; rows pitch bytes apart at data. */
+mini_err mini_write_rect(mini_buf buf, const size_t *region, size_t pitch, const void *data);
+mini_err mini_read_rect(mini_buf buf, const size_t *region, size_t pitch, void *data,
+			mini_buf *ret_fence);
+#define MINI_MAP_READ  0x1u
+#define MINI_MAP_WRITE 0x2u
+void *mini_map_bytes(mini_buf buf, uint32_t flags, size_t size, mini_buf *ret_fence, mini_err *err);
+mini_err mini_unmap(mini_buf buf, void *mapped);
+mini_buf mini_sub(mini_buf parent, size_t offset, size_t size, mini_err *err);
+#define MINI_CAP_SHARED 0x4u
+typedef enum mini_prog_info {
+	MINI_PROG_SIZES = 1, /* size_t per blob */
+	MINI_PROG_BLOBS = 2, /* a pointer per blob */
+	MINI_PROG_CAPS = 3,  /* uint16_t */
+} mini_prog_info;
+mini_err mini_prog_info_get(mini_ctx ctx, mini_prog_info what, size_t size, void *value);
+
+/* A status of its own, whose ava_type has an over-quota value. */
+typedef enum mini_qerr {
+	MINI_Q_OK = 0,
+	MINI_Q_FAILED = 1,
+	MINI_Q_OVER_QUOTA = 2,
+} mini_qerr;
+mini_qerr mini_reserve(mini_ctx ctx, size_t bytes);
+
 #endif /* MINI_H */

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * avatest's hand-written server source: how an avatest event reports
+ * completion (the late buffers of avatest_buffer_read/write and the
+ * mappings of avatest_buffer_map wait for it) and the rect shapes. The rest
+ * (DATA frames, keeping buffers alive, flushing before replies) is the
+ * generic runtime's. Everything is registered here, in one constructor.
+ */
+#include <ava/apiserver.h>
+
+#include "avatest.h"
+#include "avatest-rect.h"
+
+static int avatest_server_event_status(void *event)
+{
+	int32_t st = AVATEST_EVENT_QUEUED;
+
+	if (avatest_event_status((avatest_event)event, &st) != AVATEST_OK)
+		return -1;
+	return st == AVATEST_EVENT_COMPLETE ? 1 : 0;
+}
+
+/* The runtime passes the same notify function every time; callbacks need a plain pointer. */
+static void (*avatest_server_notify)(void);
+
+static void avatest_server_event_done(avatest_event event, void *user_data)
+{
+	(void)event;
+	(void)user_data;
+	if (avatest_server_notify)
+		avatest_server_notify();
+}
+
+static int avatest_server_event_on_complete(void *event, void (*notify)(void))
+{
+	avatest_server_notify = notify;
+	return avatest_event_on_complete((avatest_event)event, avatest_server_event_done, NULL) ==
+		       AVATEST_OK
+		   ? 0
+		   : -1;
+}
+
+static void avatest_server_event_retain(void *event)
+{
+	(void)avatest_event_retain((avatest_event)event);
+}
+
+static void avatest_server_event_release(void *event)
+{
+	(void)avatest_event_release((avatest_event)event);
+}
+
+static const struct ava_apiserver_event_ops avatest_server_event_ops = {
+	.status = avatest_server_event_status,
+	.on_complete = avatest_server_event_on_complete,
+	.retain = avatest_server_event_retain,
+	.release = avatest_server_event_release,
+};
+
+__attribute__((constructor)) static void avatest_server_register(void)
+{
+	ava_apiserver_set_event_ops(&avatest_server_event_ops);
+	ava_apiserver_set_rect_ops(&ava_avatest_rect_ops); /* avatest-rect.c */
+}
