@@ -34,10 +34,11 @@ struct cb_record {
 	struct cb_record *next; /* in g_records */
 };
 
-/* All sessions' records (under ava_apiserver_server.lock, like each session's n_cb_records). */
+/* All sessions' records, and each session's n_cb_records; a leaf lock (server.h). */
 static struct {
+	pthread_mutex_t lock;
 	struct cb_record *head;
-} g_records;
+} g_records = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 /* A trampoline waiting for the guest to finish a callback (under ava_apiserver_server.lock). */
 struct cb_waiter {
@@ -58,7 +59,7 @@ static atomic_bool g_oversize_logged;
 static struct cb_record *record_get(struct session *s, uint32_t cb_id, uint64_t fn,
 				    uint64_t userdata)
 {
-	pthread_mutex_lock(&ava_apiserver_server.lock);
+	pthread_mutex_lock(&g_records.lock);
 	struct cb_record *rec;
 	for (rec = g_records.head; rec; rec = rec->next)
 		if (rec->session_id == s->id && rec->callback_id == cb_id && rec->guest_fn == fn &&
@@ -77,7 +78,7 @@ static struct cb_record *record_get(struct session *s, uint32_t cb_id, uint64_t 
 			s->n_cb_records++;
 		}
 	}
-	pthread_mutex_unlock(&ava_apiserver_server.lock);
+	pthread_mutex_unlock(&g_records.lock);
 	return rec;
 }
 

@@ -12,13 +12,13 @@ void ava_apiserver_deferred_remember(struct session *s, const struct ava_apiserv
 {
 	if (sf->abi->ret.kind != AVA_ABI_SCALAR)
 		return;
-	pthread_mutex_lock(&ava_apiserver_server.lock);
+	pthread_mutex_lock(&s->lock);
 	if (!s->deferred_pending) {
 		s->deferred_pending = true;
 		s->deferred_fn = sf->abi->id;
 		memcpy(s->deferred_value, ret_bytes, sf->abi->ret.size_bytes);
 	}
-	pthread_mutex_unlock(&ava_apiserver_server.lock);
+	pthread_mutex_unlock(&s->lock);
 }
 
 void ava_apiserver_deferred_status(struct session *s, const struct ava_apiserver_fn *sf,
@@ -33,7 +33,7 @@ uint16_t ava_apiserver_deferred_put(struct session *s, struct ava_wire_buf *out)
 {
 	const struct ava_abi_api *abi = ava_apiserver_server.api->abi;
 	uint16_t flags = 0;
-	pthread_mutex_lock(&ava_apiserver_server.lock);
+	pthread_mutex_lock(&s->lock);
 	if (s->deferred_pending) {
 		const struct ava_abi_fn *dfn = &abi->fns[s->deferred_fn];
 		if (ava_wire_put_u32(out, s->deferred_fn) == 0 &&
@@ -42,6 +42,6 @@ uint16_t ava_apiserver_deferred_put(struct session *s, struct ava_wire_buf *out)
 			s->deferred_pending = false;
 		}
 	}
-	pthread_mutex_unlock(&ava_apiserver_server.lock);
+	pthread_mutex_unlock(&s->lock);
 	return flags;
 }

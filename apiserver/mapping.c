@@ -12,7 +12,7 @@
 
 struct mapping {
 	struct mapping *next; /* in the session's maps; the list and the fields below */
-	uint64_t id;	      /* are under ava_apiserver_server.lock */
+	uint64_t id;	      /* are under the session's lock */
 	void *ptr;
 	uint64_t len_bytes;
 	bool writable;
@@ -135,16 +135,16 @@ uint16_t ava_apiserver_mapping_unmap_prepare(struct ava_apiserver_call *c, unsig
 	const struct ava_abi_view *view = &c->views[i];
 	if (c->map.unmapping)
 		return AVA_STATUS_MALFORMED; /* one unmap argument per call */
-	pthread_mutex_lock(&ava_apiserver_server.lock);
+	pthread_mutex_lock(&s->lock);
 	struct mapping *m = s->maps;
 	while (m && m->id != view->u64)
 		m = m->next;
 	if (!m || m->busy) {
-		pthread_mutex_unlock(&ava_apiserver_server.lock);
+		pthread_mutex_unlock(&s->lock);
 		return AVA_STATUS_BAD_HANDLE;
 	}
 	if (view->count != (m->writable ? m->len_bytes : 0)) {
-		pthread_mutex_unlock(&ava_apiserver_server.lock);
+		pthread_mutex_unlock(&s->lock);
 		ava_apiserver_log("session %u: %s: %llu bytes for a mapping of %llu%s", s->id,
 				  c->fn->name, (unsigned long long)view->count,
 				  (unsigned long long)m->len_bytes,
@@ -154,7 +154,7 @@ uint16_t ava_apiserver_mapping_unmap_prepare(struct ava_apiserver_call *c, unsig
 	m->busy = true;
 	uint64_t transfer_id = m->transfer_id;
 	m->transfer_id = 0;
-	pthread_mutex_unlock(&ava_apiserver_server.lock);
+	pthread_mutex_unlock(&s->lock);
 	if (transfer_id)
 		ava_apiserver_late_cancel_mapped(s->id, transfer_id);
 	if (view->count && m->rect && !m->broken)
@@ -169,7 +169,7 @@ uint16_t ava_apiserver_mapping_unmap_prepare(struct ava_apiserver_call *c, unsig
 /* After the unmap call: a successful one ends the mapping; a failed one leaves it open. */
 static void unmap_finish(struct session *s, struct mapping *m, bool success)
 {
-	pthread_mutex_lock(&ava_apiserver_server.lock);
+	pthread_mutex_lock(&s->lock);
 	if (success) {
 		for (struct mapping **pp = &s->maps; *pp; pp = &(*pp)->next) {
 			if (*pp == m) {
@@ -180,7 +180,7 @@ static void unmap_finish(struct session *s, struct mapping *m, bool success)
 	} else {
 		m->busy = false;
 	}
-	pthread_mutex_unlock(&ava_apiserver_server.lock);
+	pthread_mutex_unlock(&s->lock);
 	if (success)
 		mapping_free(m);
 }
@@ -224,11 +224,11 @@ static struct mapping *mapping_add(struct ava_apiserver_call *c, void *ptr, uint
 			m->shape = *rect;
 	}
 	retain_objects(c, m);
-	pthread_mutex_lock(&ava_apiserver_server.lock);
+	pthread_mutex_lock(&s->lock);
 	m->id = ++s->next_map_id;
 	m->next = s->maps;
 	s->maps = m;
-	pthread_mutex_unlock(&ava_apiserver_server.lock);
+	pthread_mutex_unlock(&s->lock);
 	return m;
 }
 
@@ -263,9 +263,9 @@ void ava_apiserver_mapping_read_late(struct ava_apiserver_call *c, void *event)
 	if (m && event && !(m->rect && m->broken) &&
 	    ava_apiserver_late_add_mapped(c->s->id, c->fn->id, t->u64, m->ptr, (size_t)t->count,
 					  m->rect ? &m->shape : NULL, event) == 0) {
-		pthread_mutex_lock(&ava_apiserver_server.lock);
+		pthread_mutex_lock(&c->s->lock);
 		m->transfer_id = t->u64;
-		pthread_mutex_unlock(&ava_apiserver_server.lock);
+		pthread_mutex_unlock(&c->s->lock);
 	} else {
 		ava_apiserver_late_send_data(c->s->id, c->fn->id, t->u64, false, NULL, 0);
 	}

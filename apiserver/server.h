@@ -23,15 +23,20 @@
  * takes only the locks below it):
  *   ava_apiserver_server.lock  the session list; each session's refs, closing
  *        flag, workers and their queues (the workers' condition variables
- *        wait on it), mappings, callback records and deferred error; the
- *        callback waiters; router_gone. Nothing else is taken under it.
+ *        wait on it); the callback waiters; router_gone.
  *   late.c g_late.lock  the pending late buffers; held while their DATA is
  *        sent, and around the API's event_ops->status.
  *   output.c g_out_lock  the stdout pipe; held while its OUTPUT is sent.
+ *   struct session's lock  that session's mappings and deferred error.
+ *   callback.c g_records.lock  all callback records, each session's count.
  *   late.c g_wake.lock, devtime.c g_done.lock, a session's handle table's
- *        lock (common/handle.c): each taken alone.
+ *        lock (common/handle.c).
  *   the transport's send lock (common/transport.c): innermost.
- * No lock is held while the library runs a call, a release or a wait.
+ * Today every lock but g_late.lock and g_out_lock is a leaf: nothing else
+ * is taken while it is held (the session's lock and g_records.lock took
+ * over what ava_apiserver_server.lock guarded without ever holding it
+ * around anything else). No lock is held while the library runs a call, a
+ * release or a wait.
  */
 #ifndef AVA_APISERVER_SERVER_H
 #define AVA_APISERVER_SERVER_H

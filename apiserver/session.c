@@ -57,6 +57,7 @@ void ava_apiserver_session_unref(struct session *s)
 	if (n)
 		ava_apiserver_log("session %u closed; released %u objects it still held", s->id, n);
 	/* Callback records stay: the library may still hold them as user_data. */
+	pthread_mutex_destroy(&s->lock);
 	free(s);
 }
 
@@ -73,9 +74,11 @@ int ava_apiserver_session_open(uint32_t id)
 		free(s);
 		return r;
 	}
+	pthread_mutex_init(&s->lock, NULL);
 	pthread_mutex_lock(&srv->lock);
 	if (ava_apiserver_session_find_locked(id)) {
 		pthread_mutex_unlock(&srv->lock);
+		pthread_mutex_destroy(&s->lock);
 		ava_handle_table_free(s->handles);
 		free(s);
 		return -EEXIST;

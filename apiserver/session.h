@@ -27,7 +27,12 @@ struct session {
 	bool closing;
 	struct worker *workers;
 	unsigned n_workers;
+
+	/* Under callback.c's records lock. */
 	unsigned n_cb_records;
+
+	/* Under lock (the session's own; a leaf, see server.h). */
+	pthread_mutex_t lock;
 	struct mapping *maps;
 	uint64_t next_map_id;
 	bool deferred_pending;
