@@ -36,7 +36,8 @@
  * is taken while it is held (the session's lock and g_records.lock took
  * over what ava_apiserver_server.lock guarded without ever holding it
  * around anything else). No lock is held while the library runs a call, a
- * release or a wait.
+ * release or a wait; the one call into the API under a lock is
+ * event_ops->status, under g_late.lock, so it must take none of ours.
  */
 #ifndef AVA_APISERVER_SERVER_H
 #define AVA_APISERVER_SERVER_H
