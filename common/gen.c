@@ -5,6 +5,18 @@
 
 #include <ava/gen.h>
 
+void ava_gen_plan_run(const struct ava_abi_fn *fn, ava_gen_plan_fn plan, void *const *args,
+		      struct ava_gen_plan *ret_plan)
+{
+	memset(ret_plan, 0, sizeof(*ret_plan));
+	if (plan)
+		plan(args, ret_plan);
+	else
+		ret_plan->async = (fn->flags & AVA_ABI_FN_MAY_ASYNC) ? 1 : 0;
+	if (!(fn->flags & AVA_ABI_FN_MAY_ASYNC))
+		ret_plan->async = 0;
+}
+
 uint64_t ava_gen_props_count(const void *list, size_t elem_bytes)
 {
 	static const unsigned char zero[AVA_ABI_MAX_SCALAR_BYTES];

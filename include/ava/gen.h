@@ -163,6 +163,15 @@ void ava_gen_rect_unpack_part(const struct ava_gen_rect *r, const void *piece,
 typedef void (*ava_gen_plan_fn)(void *const *args, struct ava_gen_plan *plan);
 
 /*
+ * Runs fn's plan function (NULL: fn has no buffers) on args into a zeroed
+ * ret_plan, and applies the rule on the call mode both runtimes share: a
+ * function without a plan is asynchronous when it may be, and one that may
+ * not be never is.
+ */
+void ava_gen_plan_run(const struct ava_abi_fn *fn, ava_gen_plan_fn plan, void *const *args,
+		      struct ava_gen_plan *ret_plan);
+
+/*
  * Per-function error plumbing for the guest: the result type's values, and
  * the ava_errcode argument (OpenCL's errcode_ret) if any.
  */
