@@ -46,29 +46,38 @@ int ava_guestlib_callback_queue(struct conn *c, const struct ava_wire_header *hd
 	return 0;
 }
 
-/* Runs one forwarded callback and answers it. */
-static void run_callback(struct conn *c, struct cb_item *it)
-{
-	const struct ava_abi_api *abi = c->api->abi;
-	const struct ava_guestlib_callback *cb = &c->api->callbacks[it->hdr.call_id];
-	const struct ava_abi_callback *cba = cb->abi;
+union cb_slot {
+	uint8_t b[AVA_ABI_MAX_SCALAR_BYTES];
+	void *p;
+	long double ld;
+};
+
+/*
+ * One callback being run: its arguments as the application's function gets
+ * them. On the heap: the application's callback runs on top of it.
+ */
+struct cb_run {
 	struct ava_abi_view views[AVA_ABI_MAX_ARGS];
-	char err[160];
-	union slot {
-		uint8_t b[AVA_ABI_MAX_SCALAR_BYTES];
-		void *p;
-		long double ld;
-	} slots[AVA_ABI_MAX_ARGS], retslot;
+	union cb_slot slots[AVA_ABI_MAX_ARGS], retslot;
 	void *argv[AVA_ABI_MAX_ARGS];
 	void *owned[AVA_ABI_MAX_ARGS];
-	unsigned n_owned = 0;
+	unsigned n_owned;
+	char err[160];
+};
 
-	if (ava_abi_check_args(abi, cba->n_args, cba->args, 1, it->payload, it->hdr.len_bytes,
-			       views, err, sizeof(err)) < 0) {
+/*
+ * The registered function a validated CALLBACK frame names, or NULL (the
+ * session is then marked dead: the frame breaks the rules).
+ */
+static void *callback_fn(struct conn *c, const struct cb_item *it, struct cb_run *run)
+{
+	const struct ava_abi_callback *cba = c->api->callbacks[it->hdr.call_id].abi;
+	if (ava_abi_check_args(c->api->abi, cba->n_args, cba->args, 1, it->payload,
+			       it->hdr.len_bytes, run->views, run->err, sizeof(run->err)) < 0) {
 		char why[220];
-		snprintf(why, sizeof(why), "bad callback %s: %s", cba->name, err);
+		snprintf(why, sizeof(why), "bad callback %s: %s", cba->name, run->err);
 		ava_guestlib_conn_mark_dead(c, AVA_STATUS_MALFORMED, why);
-		return;
+		return NULL;
 	}
 	/* The validated payload starts with the u64 function token. */
 	uint64_t token = 0;
@@ -79,64 +88,72 @@ static void run_callback(struct conn *c, struct cb_item *it)
 	pthread_mutex_lock(&c->lock);
 	void *fn = (token >= 1 && token <= c->n_cb_fns) ? c->cb_fns[token - 1] : NULL;
 	pthread_mutex_unlock(&c->lock);
-	if (!fn) {
+	if (!fn)
 		ava_guestlib_conn_mark_dead(c, AVA_STATUS_MALFORMED,
 					    "callback token names no registered function");
-		return;
-	}
+	return fn;
+}
 
-	memset(slots, 0, sizeof(slots));
-	memset(&retslot, 0, sizeof(retslot));
+/* The callback's arguments from the frame's views. Returns 0 or -ENOMEM. */
+static int callback_args(struct conn *c, const struct ava_abi_callback *cba, struct cb_run *run)
+{
 	for (unsigned i = 0; i < cba->n_args; i++) {
 		const struct ava_abi_value *v = &cba->args[i];
-		argv[i] = &slots[i];
+		const struct ava_abi_view *vw = &run->views[i];
+		union cb_slot *slot = &run->slots[i];
+		run->argv[i] = slot;
 		switch (v->kind) {
 		case AVA_ABI_SCALAR:
-			memcpy(slots[i].b, views[i].data, v->size_bytes);
+			memcpy(slot->b, vw->data, v->size_bytes);
 			break;
 		case AVA_ABI_HANDLE:
 			if (c->api->proxy_dispatch)
-				slots[i].p = ava_guestlib_proxy_of_id(c, views[i].u64, false);
+				slot->p = ava_guestlib_proxy_of_id(c, vw->u64, false);
 			else
-				slots[i].p = (void *)(uintptr_t)views[i].u64;
+				slot->p = (void *)(uintptr_t)vw->u64;
 			break;
 		case AVA_ABI_USERDATA:
 		case AVA_ABI_CALLBACK:
-			slots[i].p = (void *)(uintptr_t)views[i].u64;
+			slot->p = (void *)(uintptr_t)vw->u64;
 			break;
 		case AVA_ABI_STRING:
-			slots[i].p = views[i].present ? (void *)views[i].data : NULL;
+			slot->p = vw->present ? (void *)vw->data : NULL;
 			break;
 		case AVA_ABI_BUFFER:
-			if (views[i].present) {
+			if (vw->present) {
 				/*
 				 * Copy out of the payload so elements are aligned; an
 				 * empty buffer is still a pointer, as it was natively.
 				 */
-				size_t n = (size_t)views[i].count * v->size_bytes;
+				size_t n = (size_t)vw->count * v->size_bytes;
 				void *p = malloc(n ? n : 1);
 				if (!p)
-					goto out;
+					return -ENOMEM;
 				if (n)
-					memcpy(p, views[i].data, n);
-				owned[n_owned++] = p;
-				slots[i].p = p;
+					memcpy(p, vw->data, n);
+				run->owned[run->n_owned++] = p;
+				slot->p = p;
 			}
 			break;
 		default:
 			break;
 		}
 	}
-	cb->invoke(fn, argv, cba->ret.kind == AVA_ABI_VOID ? NULL : &retslot);
+	return 0;
+}
 
+/* The CALLBACK_REPLY: the callback's result (a handle as its id). */
+static void callback_answer(struct conn *c, const struct cb_item *it,
+			    const struct ava_abi_callback *cba, const struct cb_run *run)
+{
 	struct ava_wire_buf b;
 	ava_wire_buf_init(&b);
 	int r = 0;
 	if (cba->ret.kind == AVA_ABI_SCALAR)
-		r = ava_wire_put_bytes(&b, retslot.b, cba->ret.size_bytes);
+		r = ava_wire_put_bytes(&b, run->retslot.b, cba->ret.size_bytes);
 	else if (cba->ret.kind == AVA_ABI_HANDLE) {
-		uint64_t id = (uint64_t)(uintptr_t)retslot.p;
-		if (c->api->proxy_dispatch && !ava_guestlib_proxy_id_of(c, retslot.p, &id))
+		uint64_t id = (uint64_t)(uintptr_t)run->retslot.p;
+		if (c->api->proxy_dispatch && !ava_guestlib_proxy_id_of(c, run->retslot.p, &id))
 			id = 0; /* not one of ours: the server gets NULL */
 		r = ava_wire_put_u64(&b, id);
 	}
@@ -154,9 +171,27 @@ static void run_callback(struct conn *c, struct cb_item *it)
 						    "could not answer a callback");
 	}
 	ava_wire_buf_fini(&b);
+}
+
+/*
+ * Runs one forwarded callback and answers it. Out of memory for its
+ * arguments, it is not run (nor answered).
+ */
+static void run_callback(struct conn *c, struct cb_item *it)
+{
+	const struct ava_guestlib_callback *cb = &c->api->callbacks[it->hdr.call_id];
+	struct cb_run *run = calloc(1, sizeof(*run));
+	if (!run)
+		return;
+	void *fn = callback_fn(c, it, run);
+	if (!fn || callback_args(c, cb->abi, run) < 0)
+		goto out;
+	cb->invoke(fn, run->argv, cb->abi->ret.kind == AVA_ABI_VOID ? NULL : &run->retslot);
+	callback_answer(c, it, cb->abi, run);
 out:
-	for (unsigned i = 0; i < n_owned; i++)
-		free(owned[i]);
+	for (unsigned i = 0; i < run->n_owned; i++)
+		free(run->owned[i]);
+	free(run);
 }
 
 static void *cb_thread_main(void *arg)

@@ -121,6 +121,92 @@ static int write_output(const struct ava_wire_header *hdr, const uint8_t *payloa
 	return 0;
 }
 
+/* A REPLY, handed to the thread waiting for it (it takes payload); false if none waits. */
+static bool take_reply(struct conn *c, const struct ava_wire_header *hdr, uint8_t *payload)
+{
+	pthread_mutex_lock(&c->lock);
+	struct waiter **pp = &c->waiters;
+	while (*pp && (*pp)->seq != hdr->seq)
+		pp = &(*pp)->next;
+	struct waiter *w = *pp;
+	if (w) {
+		*pp = w->next;
+		w->done = true;
+		w->status = hdr->status;
+		w->flags = hdr->flags;
+		w->payload = payload;
+		w->len = hdr->len_bytes;
+		pthread_cond_signal(&w->cond);
+	}
+	pthread_mutex_unlock(&c->lock);
+	return w != NULL;
+}
+
+/* A BYE: the session ended, for the reason its text gives. */
+static void take_bye(struct conn *c, const struct ava_wire_header *hdr, const uint8_t *payload)
+{
+	char why[256];
+	size_t n = hdr->len_bytes < sizeof(why) - 1 ? hdr->len_bytes : sizeof(why) - 1;
+	for (size_t i = 0; i < n; i++) /* keep the message printable */
+		why[i] = (payload[i] >= 0x20 && payload[i] < 0x7f) ? (char)payload[i] : '?';
+	why[n] = '\0';
+	uint16_t st = hdr->status != AVA_STATUS_OK ? hdr->status : AVA_STATUS_SERVER_GONE;
+	ava_guestlib_conn_mark_dead(c, st, n ? why : "no reason given");
+}
+
+/*
+ * One frame from the router, on the receiver thread (it takes payload).
+ * Returns 0, or -1 once the connection is marked dead: a BYE, or a frame
+ * that breaks the rules.
+ */
+static int take_frame(struct conn *c, const struct ava_wire_header *hdr, uint8_t *payload)
+{
+	const char *why = NULL;
+	switch (hdr->kind) {
+	case AVA_WIRE_REPLY:
+		if ((hdr->flags & AVA_WIRE_F_DEFERRED_ERROR) && hdr->status != AVA_STATUS_OK) {
+			free(payload);
+			if (remember_refused_async(c, hdr) < 0)
+				why = "unusable refusal of an async call";
+		} else if (!take_reply(c, hdr, payload)) {
+			free(payload);
+			why = "reply for a call that is not outstanding";
+		}
+		break;
+	case AVA_WIRE_DATA: {
+		const char *data_why = NULL;
+		if (ava_guestlib_late_take_data(c, hdr, payload, &data_why) < 0)
+			why = data_why;
+		free(payload);
+		break;
+	}
+	case AVA_WIRE_OUTPUT:
+		if (write_output(hdr, payload) < 0)
+			why = "malformed OUTPUT frame";
+		free(payload);
+		break;
+	case AVA_WIRE_CALLBACK:
+		if (hdr->call_id >= c->api->abi->n_callbacks ||
+		    ava_guestlib_callback_queue(c, hdr, payload) < 0) {
+			free(payload);
+			why = "unusable callback frame";
+		}
+		break;
+	case AVA_WIRE_BYE:
+		take_bye(c, hdr, payload);
+		free(payload);
+		return -1;
+	default:
+		free(payload);
+		why = "unexpected frame kind from the router";
+		break;
+	}
+	if (!why)
+		return 0;
+	ava_guestlib_conn_mark_dead(c, AVA_STATUS_MALFORMED, why);
+	return -1;
+}
+
 static void *rx_thread_main(void *arg)
 {
 	struct conn *c = arg;
@@ -148,81 +234,8 @@ static void *rx_thread_main(void *arg)
 						    "router sent a nonzero session field");
 			return NULL;
 		}
-		if (hdr.kind == AVA_WIRE_REPLY && (hdr.flags & AVA_WIRE_F_DEFERRED_ERROR) &&
-		    hdr.status != AVA_STATUS_OK) {
-			free(payload);
-			if (remember_refused_async(c, &hdr) < 0) {
-				ava_guestlib_conn_mark_dead(c, AVA_STATUS_MALFORMED,
-							    "unusable refusal of an async call");
-				return NULL;
-			}
-		} else if (hdr.kind == AVA_WIRE_REPLY) {
-			pthread_mutex_lock(&c->lock);
-			struct waiter **pp = &c->waiters;
-			while (*pp && (*pp)->seq != hdr.seq)
-				pp = &(*pp)->next;
-			struct waiter *w = *pp;
-			if (w) {
-				*pp = w->next;
-				w->done = true;
-				w->status = hdr.status;
-				w->flags = hdr.flags;
-				w->payload = payload;
-				w->len = hdr.len_bytes;
-				pthread_cond_signal(&w->cond);
-			}
-			pthread_mutex_unlock(&c->lock);
-			if (!w) {
-				free(payload);
-				ava_guestlib_conn_mark_dead(
-				    c, AVA_STATUS_MALFORMED,
-				    "reply for a call that is not outstanding");
-				return NULL;
-			}
-		} else if (hdr.kind == AVA_WIRE_DATA) {
-			const char *why = NULL;
-			int dr = ava_guestlib_late_take_data(c, &hdr, payload, &why);
-			free(payload);
-			if (dr < 0) {
-				ava_guestlib_conn_mark_dead(c, AVA_STATUS_MALFORMED, why);
-				return NULL;
-			}
-		} else if (hdr.kind == AVA_WIRE_OUTPUT) {
-			int wr = write_output(&hdr, payload);
-			free(payload);
-			if (wr < 0) {
-				ava_guestlib_conn_mark_dead(c, AVA_STATUS_MALFORMED,
-							    "malformed OUTPUT frame");
-				return NULL;
-			}
-		} else if (hdr.kind == AVA_WIRE_CALLBACK) {
-			if (hdr.call_id >= c->api->abi->n_callbacks ||
-			    ava_guestlib_callback_queue(c, &hdr, payload) < 0) {
-				free(payload);
-				ava_guestlib_conn_mark_dead(c, AVA_STATUS_MALFORMED,
-							    "unusable callback frame");
-				return NULL;
-			}
-		} else if (hdr.kind == AVA_WIRE_BYE) {
-			char why[256];
-			size_t n =
-			    hdr.len_bytes < sizeof(why) - 1 ? hdr.len_bytes : sizeof(why) - 1;
-			for (size_t i = 0; i < n; i++) /* keep the message printable */
-				why[i] = (payload[i] >= 0x20 && payload[i] < 0x7f)
-					     ? (char)payload[i]
-					     : '?';
-			why[n] = '\0';
-			free(payload);
-			uint16_t st =
-			    hdr.status != AVA_STATUS_OK ? hdr.status : AVA_STATUS_SERVER_GONE;
-			ava_guestlib_conn_mark_dead(c, st, n ? why : "no reason given");
+		if (take_frame(c, &hdr, payload) < 0)
 			return NULL;
-		} else {
-			free(payload);
-			ava_guestlib_conn_mark_dead(c, AVA_STATUS_MALFORMED,
-						    "unexpected frame kind from the router");
-			return NULL;
-		}
 	}
 }
 
@@ -368,6 +381,60 @@ static bool inside_ava_service(void)
 	return inside;
 }
 
+/*
+ * Opens a new connection (state 0): connect, HELLO, the receiver thread.
+ * Leaves it up (1) or dead (-1, with the status calls fail with), having
+ * said why on stderr unless quiet and the router is just not there. Caller
+ * holds conns_lock.
+ */
+static void conn_open(struct conn *c, bool quiet)
+{
+	const struct ava_guestlib_api *api = c->api;
+	const char *path = getenv("AVA_ROUTER_SOCKET");
+	if (!path || !*path)
+		path = AVA_GUESTLIB_DEFAULT_SOCKET;
+	int r = inside_ava_service() ? -ENOTCONN : ava_transport_unix_connect(path, &c->t);
+	int st = AVA_STATUS_SERVER_GONE;
+	char why[256] = "";
+	if (r == -ENOTCONN) {
+		c->t = NULL; /* an AvA service process: never a guest */
+	} else if (r < 0 && quiet && !ava_guestlib_debug()) {
+		c->t = NULL;
+	} else if (r < 0) {
+		ava_guestlib_say("cannot reach the AvA router at %s (%s); every %s call will fail "
+				 "(run the program under ava-run, or set AVA_ROUTER_SOCKET)",
+				 path, strerror(-r), api->abi->name);
+		c->t = NULL;
+	} else {
+		st = hello(c, why, sizeof(why));
+		if (st == AVA_STATUS_OK &&
+		    pthread_create(&c->rx_thread, NULL, rx_thread_main, c) == 0) {
+			pthread_detach(c->rx_thread);
+			c->state = 1;
+		} else if (st == AVA_STATUS_UNKNOWN_API) {
+			ava_guestlib_say("the router at %s does not serve the %s API", path,
+					 api->abi->name);
+		} else if (st == AVA_STATUS_ABI_MISMATCH) {
+			ava_guestlib_say("this %s guest library and the router's manifest differ "
+					 "(rebuild or reinstall one of them)",
+					 api->abi->name);
+		} else if (why[0]) {
+			ava_guestlib_say("the router at %s refused the %s session: %s", path,
+					 api->abi->name, why);
+		} else {
+			ava_guestlib_say(
+			    "the router at %s refused the %s session (%s)", path, api->abi->name,
+			    ava_wire_status_name(st == AVA_STATUS_OK ? AVA_STATUS_INTERNAL
+								     : (unsigned)st));
+		}
+	}
+	if (c->state != 1) {
+		c->state = -1;
+		c->dead_reported = true;
+		c->dead_status = st == AVA_STATUS_OK ? AVA_STATUS_INTERNAL : (uint16_t)st;
+	}
+}
+
 struct conn *ava_guestlib_conn_get(const struct ava_guestlib_api *api, bool quiet,
 				   uint16_t *ret_status)
 {
@@ -394,54 +461,8 @@ struct conn *ava_guestlib_conn_get(const struct ava_guestlib_api *api, bool quie
 		*ret_status = AVA_STATUS_NO_MEMORY;
 		return NULL;
 	}
-	if (c->state == 0) {
-		const char *path = getenv("AVA_ROUTER_SOCKET");
-		if (!path || !*path)
-			path = AVA_GUESTLIB_DEFAULT_SOCKET;
-		int r = inside_ava_service() ? -ENOTCONN : ava_transport_unix_connect(path, &c->t);
-		int st = AVA_STATUS_SERVER_GONE;
-		char why[256] = "";
-		if (r == -ENOTCONN) {
-			c->t = NULL; /* an AvA service process: never a guest */
-		} else if (r < 0 && quiet && !ava_guestlib_debug()) {
-			c->t = NULL;
-		} else if (r < 0) {
-			ava_guestlib_say(
-			    "cannot reach the AvA router at %s (%s); every %s call will fail "
-			    "(run the program under ava-run, or set AVA_ROUTER_SOCKET)",
-			    path, strerror(-r), api->abi->name);
-			c->t = NULL;
-		} else {
-			st = hello(c, why, sizeof(why));
-			if (st == AVA_STATUS_OK &&
-			    pthread_create(&c->rx_thread, NULL, rx_thread_main, c) == 0) {
-				pthread_detach(c->rx_thread);
-				c->state = 1;
-			} else if (st == AVA_STATUS_UNKNOWN_API) {
-				ava_guestlib_say("the router at %s does not serve the %s API", path,
-						 api->abi->name);
-			} else if (st == AVA_STATUS_ABI_MISMATCH) {
-				ava_guestlib_say(
-				    "this %s guest library and the router's manifest differ "
-				    "(rebuild or reinstall one of them)",
-				    api->abi->name);
-			} else if (why[0]) {
-				ava_guestlib_say("the router at %s refused the %s session: %s",
-						 path, api->abi->name, why);
-			} else {
-				ava_guestlib_say("the router at %s refused the %s session (%s)",
-						 path, api->abi->name,
-						 ava_wire_status_name(st == AVA_STATUS_OK
-									  ? AVA_STATUS_INTERNAL
-									  : (unsigned)st));
-			}
-		}
-		if (c->state != 1) {
-			c->state = -1;
-			c->dead_reported = true;
-			c->dead_status = st == AVA_STATUS_OK ? AVA_STATUS_INTERNAL : (uint16_t)st;
-		}
-	}
+	if (c->state == 0)
+		conn_open(c, quiet);
 	pthread_mutex_unlock(&conns_lock);
 	if (c->state != 1) {
 		*ret_status = c->dead_status;
