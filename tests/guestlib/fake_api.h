@@ -15,6 +15,8 @@ enum {
 	FN_HANDLE, /* (handle:1 h, const handle:1 *hs (in, max 8)) */
 	FN_RECT,   /* (const void *in (rect), void *out (rect, late)) */
 	FN_BLOBS,  /* (int32 param, void **blobs (out, blobs, max 16 pointers)) */
+	FN_MAP,	   /* void *(int32 x): a mapping of at most 4096 bytes */
+	FN_UNMAP,  /* (void *mapped) */
 	N_FNS
 };
 
@@ -83,6 +85,10 @@ static const struct ava_abi_value fake_blobs_args[] = {
 	  .max_count = 16 },
 };
 
+static const struct ava_abi_value fake_unmap_args[] = {
+	{ .kind = AVA_ABI_UNMAP, .max_count = 4096 },
+};
+
 static const struct ava_abi_fn fake_abi_fns[N_FNS] = {
 	{ .id = FN_UNSUPPORTED,
 	  .name = "f_unsupported",
@@ -96,6 +102,12 @@ static const struct ava_abi_fn fake_abi_fns[N_FNS] = {
 	  .args = fake_handle_args },
 	{ .id = FN_RECT, .name = "f_rect", .ret = SCALAR4, .n_args = 2, .args = fake_rect_args },
 	{ .id = FN_BLOBS, .name = "f_blobs", .ret = SCALAR4, .n_args = 2, .args = fake_blobs_args },
+	{ .id = FN_MAP,
+	  .name = "f_map",
+	  .ret = { .kind = AVA_ABI_MAP, .max_count = 4096 },
+	  .n_args = 1,
+	  .args = fake_plain_args },
+	{ .id = FN_UNMAP, .name = "f_unmap", .ret = SCALAR4, .n_args = 1, .args = fake_unmap_args },
 };
 
 static const char *const fake_handle_type_names[] = { NULL, "thing_t" };
@@ -118,6 +130,8 @@ static const struct ava_guestlib_fn fake_fns[N_FNS] = {
 		      .arg_bad_handle_ret = fake_arg_bad_ret } },
 	{ .abi = &fake_abi_fns[3], .errors = { .ret = &fake_errors, .errcode_arg = -1 } },
 	{ .abi = &fake_abi_fns[4], .errors = { .ret = &fake_errors, .errcode_arg = -1 } },
+	{ .abi = &fake_abi_fns[5], .errors = { .errcode_arg = -1 } },
+	{ .abi = &fake_abi_fns[6], .errors = { .ret = &fake_errors, .errcode_arg = -1 } },
 };
 
 /* A handle id of type tag t (the top 16 bits hold the tag). */
