@@ -20,6 +20,7 @@ static void proxy_tell_gone(struct conn *c, const struct proxy *p, uint64_t id)
 	ava_guestlib_hooks_handle_gone(c->api, (uint16_t)AVA_HANDLE_TYPE_OF(id), p);
 }
 
+/* The retired proxies of every session. quarantine_lock is a leaf (conn.h: lock order). */
 static pthread_mutex_t quarantine_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct proxy *quarantine[AVA_GUESTLIB_PROXY_QUARANTINE];
 static unsigned quarantine_next;
