@@ -75,6 +75,8 @@ struct parser {
 	size_t n_type_decls;
 	CXCursor *cb_decls; /* ava_callback_decl functions */
 	size_t n_cb_decls;
+	struct defaults *dflts; /* ava_defaults functions */
+	size_t n_dflts;
 	CXCursor *entries; /* spec function definitions */
 	size_t n_entries;
 	CXCursor *fn_decls; /* every non-static function declaration outside the spec */
@@ -84,6 +86,14 @@ struct parser {
 	/* ava_device_time_until annotations, resolved once every function is read */
 	struct pending_until *untils;
 	size_t n_untils;
+};
+
+/* One ava_defaults(params) { ava_argument(p) { ... } ... } block. */
+struct defaults {
+	CXCursor def;
+	char *owner; /* "ava_defaults(const cl_event *event_wait_list)", for messages */
+	bool ok;     /* its body holds only ava_argument blocks of its parameters */
+	bool used;   /* some function entry matched it */
 };
 
 struct pending_until {
@@ -429,6 +439,9 @@ struct ann {
 	size_t n_fields;
 	char *bad_handle; /* ava_invalid_handle_error in ava_argument: C source */
 	CXSourceLocation bad_handle_where;
+	bool own;		     /* the function's own ava_argument block names it */
+	int dflt;		     /* the ava_defaults (index) that annotated it, -1: none */
+	CXSourceLocation dflt_where; /* that default's ava_argument block */
 };
 
 /* A parameter named by an expression, checked once kinds are known. */
@@ -451,6 +464,15 @@ struct body {
 	struct ref *refs;
 	size_t n_refs;
 	uint64_t referenced;
+	/*
+	 * While an ava_defaults body is walked for this function: the default
+	 * (index), its parameters, and the index of the function's parameter
+	 * of the same name and type for each.
+	 */
+	int dflt;
+	const CXCursor *dparams;
+	const uint16_t *dmap;
+	uint16_t n_dparams;
 	/* Call mode. */
 	bool has_sync, has_async, has_cond_async, unsupported;
 	CXSourceLocation async_where;
@@ -506,6 +528,13 @@ static int param_index(struct body *b, CXCursor decl)
 {
 	uint16_t i;
 
+	if (b->dparams) {
+		for (i = 0; i < b->n_dparams; i++) {
+			if (clang_equalCursors(b->dparams[i], decl))
+				return b->dmap[i];
+		}
+		return -1;
+	}
 	for (i = 0; i < b->n_params; i++) {
 		if (clang_equalCursors(b->params[i], decl))
 			return i;
@@ -1435,6 +1464,32 @@ static void scope_if(struct body *b, CXCursor c, CXCursor cond, const char *name
 				free(text);
 				return;
 			}
+			if (b->dparams) {
+				struct ann *a = &b->args[i];
+
+				/* The function's own block replaces the default's. */
+				if (a->own)
+					return;
+				if (a->dflt >= 0 && a->dflt != b->dflt) {
+					unsigned line, col;
+					CXString file;
+					char *pn = cursor_name(b->params[i]);
+
+					loc_of(a->dflt_where, &file, &line, &col);
+					clang_disposeString(file);
+					error_at(
+					    b->p, c,
+					    "'%s' of %s matches two ava_defaults (the other at "
+					    "line %u); give it its own ava_argument(%s) block",
+					    pn, b->owner, line, pn);
+					free(pn);
+					return;
+				}
+				a->dflt = b->dflt;
+				a->dflt_where = clang_getCursorLocation(c);
+			} else {
+				b->args[i].own = true;
+			}
 			sc.value = &b->args[i];
 			sc.arg = i;
 		} else {
@@ -1590,10 +1645,13 @@ static void body_init(struct body *b, struct parser *p, enum body_kind kind, con
 		b->args[i].callback = -1;
 		b->args[i].str_lengths = -1;
 		b->args[i].late_event = -1;
+		b->args[i].dflt = -1;
 	}
 	b->ret.callback = -1;
 	b->ret.str_lengths = -1;
 	b->ret.late_event = -1;
+	b->ret.dflt = -1;
+	b->dflt = -1;
 }
 
 static void body_walk(struct body *b, CXCursor def)
@@ -2332,9 +2390,12 @@ static enum CXChildVisitResult top_visit(CXCursor c, CXCursor parent, CXClientDa
 	if (main) {
 		if (!clang_isCursorDefinition(c))
 			return CXChildVisit_Continue;
-		if (name_has_prefix(c, "__ava_type_"))
+		if (name_has_prefix(c, "__ava_type_")) {
 			push_cursor(&p->type_decls, &p->n_type_decls, c);
-		else if (has_annotation(c, "ava_callback_decl"))
+		} else if (name_has_prefix(c, "__ava_defaults_")) {
+			p->dflts = xrealloc(p->dflts, p->n_dflts + 1, sizeof(*p->dflts));
+			p->dflts[p->n_dflts++] = (struct defaults){ .def = c };
+		} else if (has_annotation(c, "ava_callback_decl"))
 			push_cursor(&p->cb_decls, &p->n_cb_decls, c);
 		else
 			push_cursor(&p->entries, &p->n_entries, c);
@@ -2515,6 +2576,207 @@ static void read_types(struct parser *p)
 		b.type = t;
 		body_walk(&b, def);
 		body_fini(&b);
+	}
+}
+
+/* The body of a definition: its compound statement, or a null cursor. */
+static CXCursor body_of(CXCursor def)
+{
+	struct children ch = children_of(def);
+	CXCursor r = clang_getNullCursor();
+	size_t i;
+
+	for (i = 0; i < ch.n; i++) {
+		if (clang_getCursorKind(ch.v[i]) == CXCursor_CompoundStmt)
+			r = ch.v[i];
+	}
+	free(ch.v);
+	return r;
+}
+
+/*
+ * Statement c of an ava_defaults body, if it is an ava_argument(x) block
+ * (the only thing such a body holds): the index of x among the default's
+ * parameters, or -1 (with *ret_arg the cursor of x when there is one).
+ */
+static int defaults_block(CXCursor def, CXCursor c, CXCursor *ret_arg)
+{
+	struct children ch;
+	char *name;
+	int r = -1;
+
+	*ret_arg = clang_getNullCursor();
+	if (clang_getCursorKind(c) != CXCursor_IfStmt)
+		return -1;
+	ch = children_of(c);
+	name = ch.n >= 2 ? intrinsic_name(ch.v[0]) : NULL;
+	if (name && strcmp(name, "__ava_argument") == 0 && ch.n == 2) {
+		CXCursor arg = strip(call_arg(strip(ch.v[0]), 1));
+		CXCursor ref = clang_getCursorReferenced(arg);
+		int k, n = clang_Cursor_getNumArguments(def);
+
+		*ret_arg = arg;
+		for (k = 0; k < n && clang_getCursorKind(arg) == CXCursor_DeclRefExpr; k++) {
+			if (clang_equalCursors(clang_Cursor_getArgument(def, (unsigned)k), ref))
+				r = k;
+		}
+	}
+	free(name);
+	free(ch.v);
+	return r;
+}
+
+/*
+ * ava_defaults: checked once here (their bodies hold only ava_argument
+ * blocks of their own parameters); what the blocks say is checked for each
+ * function they apply to, as if the function had written them.
+ */
+static void read_defaults(struct parser *p)
+{
+	size_t i, k;
+
+	for (i = 0; i < p->n_dflts; i++) {
+		struct defaults *d = &p->dflts[i];
+		int n = clang_Cursor_getNumArguments(d->def);
+		CXCursor body = body_of(d->def);
+		struct children ch;
+		char *sig = xstrdup("");
+		unsigned n_blocks = 0;
+
+		for (int j = 0; j < n; j++) {
+			CXCursor prm = clang_Cursor_getArgument(d->def, (unsigned)j);
+			char *tn = type_name(clang_getCursorType(prm));
+			char *pn = cursor_name(prm);
+			char *decl = ava_codegen_decl(tn, pn);
+			char *next = xasprintf("%s%s%s", sig, j ? ", " : "", decl);
+
+			if (!*pn)
+				error_at(p, prm,
+					 "a parameter of ava_defaults needs a name: "
+					 "defaults apply to parameters by name and type");
+			free(sig);
+			sig = next;
+			free(decl);
+			free(pn);
+			free(tn);
+		}
+		d->owner = xasprintf("ava_defaults(%s)", sig);
+		free(sig);
+		d->ok = n > 0 && !clang_Cursor_isNull(body);
+		if (n <= 0)
+			error_at(p, d->def,
+				 "ava_defaults() needs the parameters it gives defaults to");
+		ch = clang_Cursor_isNull(body) ? (struct children){ NULL, 0 } : children_of(body);
+		for (k = 0; k < ch.n; k++) {
+			CXCursor arg;
+
+			if (clang_getCursorKind(ch.v[k]) == CXCursor_NullStmt)
+				continue;
+			if (defaults_block(d->def, ch.v[k], &arg) >= 0) {
+				n_blocks++;
+				continue;
+			}
+			d->ok = false;
+			if (!clang_Cursor_isNull(arg)) {
+				char *text = clang_getCursorKind(arg) == CXCursor_DeclRefExpr
+						 ? cursor_name(arg)
+						 : source_text(p, arg);
+
+				error_at(
+				    p, ch.v[k],
+				    "ava_argument(%s) in %s: '%s' is not one of its parameters",
+				    text ? text : "?", d->owner, text ? text : "?");
+				free(text);
+			} else {
+				error_at(p, ch.v[k],
+					 "%s holds only ava_argument(p) { ... } blocks of its "
+					 "parameters",
+					 d->owner);
+			}
+		}
+		free(ch.v);
+		if (d->ok && !n_blocks) {
+			error_at(p, d->def, "%s has no ava_argument(p) { ... } block", d->owner);
+			d->ok = false;
+		}
+	}
+}
+
+/*
+ * Applies every ava_defaults whose parameters (names and types) are all
+ * parameters of the function being read (b), in spec order, to the
+ * parameters its own body did not annotate.
+ */
+static void apply_defaults(struct parser *p, struct body *b)
+{
+	size_t i, k;
+
+	for (i = 0; i < p->n_dflts; i++) {
+		struct defaults *d = &p->dflts[i];
+		int n = clang_Cursor_getNumArguments(d->def);
+		CXCursor *dparams;
+		uint16_t *dmap;
+		struct children ch;
+		bool match = d->ok && n > 0 && n <= b->n_params;
+
+		if (!match)
+			continue;
+		dparams = xcalloc((size_t)n, sizeof(*dparams));
+		dmap = xcalloc((size_t)n, sizeof(*dmap));
+		for (int j = 0; j < n && match; j++) {
+			char *dn;
+			uint16_t f;
+
+			dparams[j] = clang_Cursor_getArgument(d->def, (unsigned)j);
+			dn = cursor_name(dparams[j]);
+			for (f = 0; f < b->n_params; f++) {
+				if (name_is(b->params[f], dn) &&
+				    clang_equalTypes(clang_getCursorType(b->params[f]),
+						     clang_getCursorType(dparams[j])))
+					break;
+			}
+			free(dn);
+			if (f == b->n_params)
+				match = false;
+			dmap[j] = f;
+		}
+		if (match) {
+			struct scope sc = { .arg = -1 };
+
+			d->used = true;
+			b->dflt = (int)i;
+			b->dparams = dparams;
+			b->dmap = dmap;
+			b->n_dparams = (uint16_t)n;
+			ch = children_of(body_of(d->def));
+			for (k = 0; k < ch.n; k++) {
+				CXCursor arg;
+
+				if (defaults_block(d->def, ch.v[k], &arg) >= 0)
+					walk(b, ch.v[k], sc);
+			}
+			free(ch.v);
+			b->dflt = -1;
+			b->dparams = NULL;
+			b->dmap = NULL;
+			b->n_dparams = 0;
+		}
+		free(dparams);
+		free(dmap);
+	}
+}
+
+/* A default no function entry matches is a typo in a name or a type. */
+static void unused_defaults(struct parser *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->n_dflts; i++) {
+		if (p->dflts[i].ok && !p->dflts[i].used)
+			error_at(p, p->dflts[i].def,
+				 "%s matches no function entry: none has parameters of all "
+				 "these names and types",
+				 p->dflts[i].owner);
 	}
 }
 
@@ -2826,6 +3088,8 @@ static void read_fn(struct parser *p, struct ava_codegen_fn *fn, CXCursor hdr, C
 		body_walk(&b, def);
 		if (b.unsupported)
 			supported = false;
+		else
+			apply_defaults(p, &b);
 	}
 	if (supported && fn->variadic) {
 		error_at(p, def,
@@ -3305,6 +3569,9 @@ static void parser_fini(struct parser *p)
 	free(p->settings);
 	free(p->type_decls);
 	free(p->cb_decls);
+	for (i = 0; i < p->n_dflts; i++)
+		free(p->dflts[i].owner);
+	free(p->dflts);
 	free(p->entries);
 	free(p->fn_decls);
 	for (i = 0; i < p->n_untils; i++)
@@ -3330,8 +3597,10 @@ int ava_codegen_parse(const struct ava_codegen_options *opts, const char *spec_p
 	if (p.n_errors)
 		goto out;
 	read_types(&p);
+	read_defaults(&p);
 	read_callbacks(&p);
 	read_fns(&p);
+	unused_defaults(&p);
 	if (p.n_errors)
 		goto out;
 	assign_tags(&p);

@@ -131,6 +131,19 @@ void __ava_device_time_until(const char *fn_src, const char *param_src, ...);
 	static void AVA_SPEC_UNIQUE_(__ava_type_)(T __ava_type_value __attribute__((unused)))
 
 /*
+ * Argument defaults, by parameter name and type: written like a function
+ * whose parameters are the ones its body talks about, and whose body holds
+ * only ava_argument blocks. Every function entry that has parameters of all
+ * these names and types gets each block for the parameters it does not
+ * annotate itself (its own ava_argument(p) block replaces the default's):
+ *   ava_defaults(cl_uint num_events_in_wait_list, const cl_event *event_wait_list) {
+ *           ava_argument(event_wait_list) { ava_in; ava_buffer(num_events_in_wait_list); }
+ *   }
+ */
+#define ava_defaults(...) \
+	static void __attribute__((unused)) AVA_SPEC_UNIQUE_(__ava_defaults_)(__VA_ARGS__)
+
+/*
  * Declares the shape of a callback. Written like a function whose parameters
  * mirror the callback's; its body annotates them:
  *   ava_callback_decl void my_cb(cl_program p, void *user_data) {
