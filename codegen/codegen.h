@@ -140,7 +140,7 @@ struct ava_codegen_callback {
 
 struct ava_codegen_fn {
 	char *name;
-	uint32_t id;	/* index in api->fns: header declaration order */
+	uint32_t id;	/* index in api->fns: the call id (ava_call_ids, else header order) */
 	uint32_t flags; /* AVA_ABI_FN_* */
 	bool variadic;
 	bool deprecated; /* the header marks it deprecated; the server calls it anyway */
@@ -185,6 +185,7 @@ struct ava_codegen_api {
 	char *name, *identifier, *version;
 	char *errcode_param; /* ava_errcode_param: unsupported functions' error out-parameter */
 	char *handle_proxy;  /* ava_handle_proxy: the proxies' dispatch symbol, or NULL */
+	char *call_ids;	     /* ava_call_ids: the manifest whose call ids are kept, or NULL */
 	char **sonames;
 	size_t n_sonames;
 	char **guest_exports; /* ava_guest_export: more symbols the guest library exports */

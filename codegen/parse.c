@@ -62,6 +62,7 @@ struct decl_pos {
 
 struct parser {
 	const struct ava_codegen_options *opts;
+	const char *spec_path; /* as given */
 	FILE *err;
 	unsigned n_errors;
 	CXTranslationUnit tu;
@@ -86,6 +87,7 @@ struct parser {
 	/* ava_device_time_until annotations, resolved once every function is read */
 	struct pending_until *untils;
 	size_t n_untils;
+	CXCursor call_ids_at; /* the ava_call_ids setting, for messages */
 };
 
 /* One ava_defaults(params) { ava_argument(p) { ... } ... } block. */
@@ -2468,6 +2470,11 @@ static void read_settings(struct parser *p)
 		} else if (name_has_prefix(c, "__ava_handle_proxy_")) {
 			slot = &api->handle_proxy;
 			what = "ava_handle_proxy";
+		} else if (name_has_prefix(c, "__ava_call_ids_")) {
+			slot = &api->call_ids;
+			what = "ava_call_ids";
+			if (!api->call_ids)
+				p->call_ids_at = c;
 		} else {
 			error_at(p, c, "unknown API setting");
 			free(value);
@@ -3237,43 +3244,106 @@ out:
 	body_fini(&b);
 }
 
+/* A function of the API headers, before it has a call id. */
+struct fn_decl {
+	char *name;
+	CXCursor hdr, entry;
+	bool has_entry;
+	uint32_t id;
+};
+
+/*
+ * ava_call_ids(manifest): every function the committed manifest lists
+ * keeps its call id there; the others get the next free ids, in header
+ * order. A manifest function the headers no longer declare would leave
+ * its id unused (the wire's ids are dense): an error, since dropping it
+ * renumbers the wire and must be done on purpose. Returns false on errors.
+ */
+static bool frozen_ids(struct parser *p, struct fn_decl *fd, uint32_t n)
+{
+	struct ava_codegen_api *api = p->api;
+	const char *slash = strrchr(p->spec_path, '/');
+	char *path =
+	    api->call_ids[0] == '/' || !slash
+		? xstrdup(api->call_ids)
+		: xasprintf("%.*s/%s", (int)(slash - p->spec_path), p->spec_path, api->call_ids);
+	struct ava_abi_api *old = NULL;
+	char errbuf[256];
+	uint32_t i, k, next;
+	bool ok = true;
+
+	if (ava_abi_load(path, &old, errbuf, sizeof(errbuf)) < 0) {
+		error_at(p, p->call_ids_at, "ava_call_ids(\"%s\"): %s", api->call_ids, errbuf);
+		free(path);
+		return false;
+	}
+	ava_codegen_strv_push(&api->deps, &api->n_deps, path);
+	next = old->n_fns;
+	for (i = 0; i < n; i++)
+		fd[i].id = UINT32_MAX;
+	for (k = 0; k < old->n_fns; k++) {
+		for (i = 0; i < n && strcmp(fd[i].name, old->fns[k].name) != 0; i++)
+			;
+		if (i == n) {
+			error_at(
+			    p, p->call_ids_at,
+			    "ava_call_ids(\"%s\"): %s (call id %u there) is no longer declared "
+			    "in the API headers; its id cannot stay unused (update the manifest "
+			    "on purpose: the wire changes)",
+			    api->call_ids, old->fns[k].name, old->fns[k].id);
+			ok = false;
+			continue;
+		}
+		fd[i].id = old->fns[k].id;
+	}
+	for (i = 0; i < n; i++) {
+		if (fd[i].id == UINT32_MAX)
+			fd[i].id = next++;
+	}
+	ava_abi_api_free(old);
+	free(path);
+	return ok;
+}
+
 static void read_fns(struct parser *p)
 {
 	struct ava_codegen_api *api = p->api;
 	bool *used = xcalloc(p->n_entries, sizeof(*used));
-	size_t i, k;
+	struct fn_decl *fd = xcalloc(p->n_fn_decls, sizeof(*fd));
+	uint32_t n = 0, i;
+	size_t k;
 
-	api->fns = xcalloc(p->n_fn_decls, sizeof(*api->fns));
-	for (i = 0; i < p->n_fn_decls; i++) {
-		CXCursor hdr = p->fn_decls[i];
-		struct ava_codegen_fn *fn;
+	for (k = 0; k < p->n_fn_decls; k++) {
+		CXCursor hdr = p->fn_decls[k];
+		struct fn_decl *d;
 		char *name;
-		bool dup = false, has_entry = false;
-		CXCursor entry = clang_getNullCursor();
+		bool dup = false;
+		size_t e;
 
 		if (!cursor_in_headers(p, hdr))
 			continue;
 		name = cursor_name(hdr);
-		for (k = 0; k < api->n_fns; k++) {
-			if (strcmp(api->fns[k].name, name) == 0)
+		for (i = 0; i < n; i++) {
+			if (strcmp(fd[i].name, name) == 0)
 				dup = true;
 		}
 		if (dup) {
 			free(name);
 			continue;
 		}
-		for (k = 0; k < p->n_entries; k++) {
-			if (!used[k] && name_is(p->entries[k], name)) {
-				used[k] = true;
-				entry = p->entries[k];
-				has_entry = true;
+		d = &fd[n];
+		d->name = name;
+		d->hdr = hdr;
+		d->entry = clang_getNullCursor();
+		d->id = n++;
+		for (e = 0; e < p->n_entries; e++) {
+			if (!used[e] && name_is(p->entries[e], name)) {
+				used[e] = true;
+				d->entry = p->entries[e];
+				d->has_entry = true;
 				break;
 			}
 		}
-		fn = &api->fns[api->n_fns];
-		fn->name = name;
-		fn->id = api->n_fns++;
-		read_fn(p, fn, hdr, entry, has_entry);
 	}
 	for (k = 0; k < p->n_entries; k++) {
 		if (!used[k]) {
@@ -3287,6 +3357,30 @@ static void read_fns(struct parser *p)
 		}
 	}
 	free(used);
+	if (api->call_ids && !frozen_ids(p, fd, n)) {
+		for (i = 0; i < n; i++)
+			free(fd[i].name);
+		free(fd);
+		return;
+	}
+	/* The model's functions are in call id order: fns[id]. */
+	api->fns = xcalloc(n, sizeof(*api->fns));
+	api->n_fns = n;
+	for (i = 0; i < n; i++) {
+		api->fns[fd[i].id].name = fd[i].name;
+		api->fns[fd[i].id].id = fd[i].id;
+	}
+	for (i = 0; i < n; i++) {
+		struct fn_decl *d = NULL;
+		uint32_t j;
+
+		for (j = 0; j < n && !d; j++) {
+			if (fd[j].id == i)
+				d = &fd[j];
+		}
+		read_fn(p, &api->fns[i], d->hdr, d->entry, d->has_entry);
+	}
+	free(fd);
 }
 
 static void retag_stmts(struct ava_codegen_stmt_list *l, const uint16_t *tag_of)
@@ -3582,7 +3676,9 @@ static void parser_fini(struct parser *p)
 int ava_codegen_parse(const struct ava_codegen_options *opts, const char *spec_path,
 		      struct ava_codegen_api **ret_api)
 {
-	struct parser p = { .opts = opts, .err = opts->err ? opts->err : stderr };
+	struct parser p = { .opts = opts,
+			    .err = opts->err ? opts->err : stderr,
+			    .spec_path = spec_path };
 	CXIndex index = clang_createIndex(0, 0);
 	int r;
 
@@ -3600,7 +3696,8 @@ int ava_codegen_parse(const struct ava_codegen_options *opts, const char *spec_p
 	read_defaults(&p);
 	read_callbacks(&p);
 	read_fns(&p);
-	unused_defaults(&p);
+	if (p.api->fns)
+		unused_defaults(&p);
 	if (p.n_errors)
 		goto out;
 	assign_tags(&p);
@@ -3721,5 +3818,6 @@ void ava_codegen_api_free(struct ava_codegen_api *api)
 	free(api->version);
 	free(api->errcode_param);
 	free(api->handle_proxy);
+	free(api->call_ids);
 	free(api);
 }

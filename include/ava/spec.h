@@ -126,6 +126,15 @@ void __ava_device_time_until(const char *fn_src, const char *param_src, ...);
 	static const char AVA_SPEC_UNIQUE_(__ava_guest_export_)[] __attribute__((unused)) = \
 	    AVA_SPEC_STR_(symbol)
 
+/*
+ * Call ids are frozen by a committed manifest, relative to the spec:
+ * ava_call_ids("opencl.abi"); every function it lists keeps its id there,
+ * a function it does not list gets the next free id (in header order), so a
+ * header that inserts a function does not renumber the wire.
+ */
+#define ava_call_ids(path) \
+	static const char *const AVA_SPEC_UNIQUE_(__ava_call_ids_) __attribute__((unused)) = (path)
+
 /* Defaults for every value of type T: ava_type(cl_int) { ava_success(CL_SUCCESS); } */
 #define ava_type(T) \
 	static void AVA_SPEC_UNIQUE_(__ava_type_)(T __ava_type_value __attribute__((unused)))
