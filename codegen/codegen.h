@@ -143,7 +143,8 @@ struct ava_codegen_fn {
 	uint32_t id;	/* index in api->fns: the call id (ava_call_ids, else header order) */
 	uint32_t flags; /* AVA_ABI_FN_* */
 	bool variadic;
-	bool deprecated; /* the header marks it deprecated; the server calls it anyway */
+	bool deprecated;    /* the header marks it deprecated; the server calls it anyway */
+	bool guest_private; /* ava_private: on the wire, not exported by the guest library */
 	struct ava_codegen_value ret; /* ctype "void" for void */
 	/* All parameters (for the stub's signature). Unsupported functions
 	 * describe none of them on the wire. */

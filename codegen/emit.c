@@ -1210,7 +1210,9 @@ static void emit_stub(struct emitter *e, const struct ava_codegen_fn *fn)
 		 * An unsupported function's stub is weak: a guest source of the
 		 * API (GUEST_SOURCES) may implement it in the guest instead.
 		 */
-		if (fn->flags & AVA_ABI_FN_UNSUPPORTED)
+		if (fn->guest_private)
+			put(e, 0, "/* ava_private: for the API's guest sources, not exported */");
+		else if (fn->flags & AVA_ABI_FN_UNSUPPORTED)
 			put(e, 0, "__attribute__((visibility(\"default\"), weak))");
 		else
 			put(e, 0, "__attribute__((visibility(\"default\")))");
@@ -1629,8 +1631,10 @@ int ava_codegen_emit_map(const struct ava_codegen_api *api, FILE *out)
 	put(&e, 0, "{");
 	if (api->n_fns || api->n_guest_exports) {
 		put(&e, 0, "global:");
-		for (i = 0; i < api->n_fns; i++)
-			put(&e, 1, "%s;", api->fns[i].name);
+		for (i = 0; i < api->n_fns; i++) {
+			if (!api->fns[i].guest_private)
+				put(&e, 1, "%s;", api->fns[i].name);
+		}
 		for (i = 0; i < api->n_guest_exports; i++)
 			put(&e, 1, "%s;", api->guest_exports[i]);
 	}

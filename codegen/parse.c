@@ -476,7 +476,7 @@ struct body {
 	const uint16_t *dmap;
 	uint16_t n_dparams;
 	/* Call mode. */
-	bool has_sync, has_async, has_cond_async, unsupported;
+	bool has_sync, has_async, has_cond_async, unsupported, private_fn;
 	CXSourceLocation async_where;
 	struct ava_codegen_stmt_list cond;
 	struct ava_codegen_stmt_list overrides;
@@ -1100,7 +1100,7 @@ static void annotation(struct body *b, CXCursor c, struct scope sc)
 	}
 
 	if (strcmp(name, "__ava_sync") == 0 || strcmp(name, "__ava_async") == 0 ||
-	    strcmp(name, "__ava_unsupported") == 0 ||
+	    strcmp(name, "__ava_unsupported") == 0 || strcmp(name, "__ava_private") == 0 ||
 	    strncmp(name, "__ava_consumes_resource", 23) == 0 ||
 	    strcmp(name, "__ava_allocates_resource") == 0 ||
 	    strcmp(name, "__ava_deallocates_resource") == 0 ||
@@ -1118,6 +1118,8 @@ static void annotation(struct body *b, CXCursor c, struct scope sc)
 		}
 		if (strcmp(name, "__ava_unsupported") == 0) {
 			b->unsupported = true;
+		} else if (strcmp(name, "__ava_private") == 0) {
+			b->private_fn = true;
 		} else if (strstr(name, "_resource") ||
 			   strcmp(name, "__ava_device_time_until") == 0) {
 			resource(b, c, name);
@@ -3093,6 +3095,7 @@ static void read_fn(struct parser *p, struct ava_codegen_fn *fn, CXCursor hdr, C
 	}
 	if (has_entry) {
 		body_walk(&b, def);
+		fn->guest_private = b.private_fn;
 		if (b.unsupported)
 			supported = false;
 		else

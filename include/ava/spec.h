@@ -62,6 +62,7 @@ void __ava_unmaps(void);
 void __ava_blobs_sized_by(const char *arg_name, const char *expr_src, ...);
 void __ava_clear_bits(const char *type_name, const char *expr_src, ...);
 void __ava_unsupported(void);
+void __ava_private(void);
 void __ava_success(const char *expr_src, ...);
 void __ava_failure(const char *expr_src, ...);
 void __ava_unsupported_error(const char *expr_src, ...);
@@ -273,6 +274,12 @@ void __ava_device_time_until(const char *fn_src, const char *param_src, ...);
 #define ava_sync	__ava_sync()
 #define ava_async	__ava_async()
 #define ava_unsupported __ava_unsupported()
+/*
+ * The function travels on the wire, but the guest library does not export
+ * it: only the API's hand-written guest sources call it (OpenCL's
+ * avaclEnqueueSVMRead, spec/opencl/svm-wire.h).
+ */
+#define ava_private __ava_private()
 
 /* ---- type defaults (inside ava_type) ---- */
 #define ava_success(v)		    __ava_success(#v, (v))
