@@ -135,6 +135,14 @@ static void wrap(struct emitter *e, int indent, const char *head, char **items, 
 	fill(e->f, items, n, tail, align, align);
 }
 
+void ava_codegen_emit_wrap(FILE *out, int indent, const char *head, char **items, size_t n,
+			   const char *tail)
+{
+	struct emitter e = { out, NULL, NULL };
+
+	wrap(&e, indent, head, items, n, tail);
+}
+
 struct strs {
 	char **v;
 	size_t n;
@@ -1323,7 +1331,10 @@ int ava_codegen_emit_guest(const struct ava_codegen_api *api, FILE *out)
 		 * so its type does not matter here. The API description is visible
 		 * to those sources (hidden: the version script keeps it local).
 		 */
-		put(&e, 0, "extern const char %s[];", api->handle_proxy);
+		if (api->proxy_table_ctype)
+			ava_codegen_emit_proxy_table(api, out);
+		else
+			put(&e, 0, "extern const char %s[];", api->handle_proxy);
 		put(&e, 0, "extern const struct ava_guestlib_api ava_gen__%s__guest_api;", id);
 		put(&e, 0, "const struct ava_guestlib_api ava_gen__%s__guest_api = {", id);
 	} else {
@@ -1334,7 +1345,8 @@ int ava_codegen_emit_guest(const struct ava_codegen_api *api, FILE *out)
 	if (api->n_callbacks)
 		put(&e, 1, ".callbacks = ava_gen__%s__guest_callbacks,", id);
 	if (api->handle_proxy)
-		put(&e, 1, ".proxy_dispatch = %s,", api->handle_proxy);
+		put(&e, 1, ".proxy_dispatch = %s%s,", api->proxy_table_ctype ? "&" : "",
+		    api->handle_proxy);
 	put(&e, 0, "};");
 	for (i = 0; i < api->n_fns; i++) {
 		blank(&e);
@@ -1476,6 +1488,7 @@ int ava_codegen_emit_server(const struct ava_codegen_api *api, FILE *out)
 		emit_call(&e, &api->fns[i]);
 		blank(&e);
 	}
+	ava_codegen_emit_forwarders(api, out);
 	for (i = 0; i < api->n_callbacks; i++) {
 		emit_trampoline(&e, &api->callbacks[i]);
 		blank(&e);

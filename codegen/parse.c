@@ -88,6 +88,8 @@ struct parser {
 	struct pending_until *untils;
 	size_t n_untils;
 	CXCursor call_ids_at; /* the ava_call_ids setting, for messages */
+	bool has_proxy_table;
+	CXCursor proxy_table_at; /* the ava_handle_proxy_table setting */
 };
 
 /* One ava_defaults(params) { ava_argument(p) { ... } ... } block. */
@@ -477,6 +479,7 @@ struct body {
 	uint16_t n_dparams;
 	/* Call mode. */
 	bool has_sync, has_async, has_cond_async, unsupported, private_fn;
+	char *resolve_via;
 	CXSourceLocation async_where;
 	struct ava_codegen_stmt_list cond;
 	struct ava_codegen_stmt_list overrides;
@@ -504,6 +507,7 @@ struct scope {
 };
 
 static void walk(struct body *b, CXCursor c, struct scope sc);
+static bool is_c_identifier(const char *s);
 
 static void ann_free(struct ann *a)
 {
@@ -1101,6 +1105,7 @@ static void annotation(struct body *b, CXCursor c, struct scope sc)
 
 	if (strcmp(name, "__ava_sync") == 0 || strcmp(name, "__ava_async") == 0 ||
 	    strcmp(name, "__ava_unsupported") == 0 || strcmp(name, "__ava_private") == 0 ||
+	    strcmp(name, "__ava_resolve_via") == 0 ||
 	    strncmp(name, "__ava_consumes_resource", 23) == 0 ||
 	    strcmp(name, "__ava_allocates_resource") == 0 ||
 	    strcmp(name, "__ava_deallocates_resource") == 0 ||
@@ -1120,6 +1125,17 @@ static void annotation(struct body *b, CXCursor c, struct scope sc)
 			b->unsupported = true;
 		} else if (strcmp(name, "__ava_private") == 0) {
 			b->private_fn = true;
+		} else if (strcmp(name, "__ava_resolve_via") == 0) {
+			char *r = string_literal(call_arg(c, 0));
+
+			if (!is_c_identifier(r))
+				error_at(b->p, c, "ava_resolve_via(%s) must name a function",
+					 r ? r : "?");
+			else if (b->resolve_via)
+				error_at(b->p, c, "duplicate ava_resolve_via for %s", b->owner);
+			else
+				b->resolve_via = xstrdup(r);
+			free(r);
 		} else if (strstr(name, "_resource") ||
 			   strcmp(name, "__ava_device_time_until") == 0) {
 			resource(b, c, name);
@@ -1685,6 +1701,7 @@ static void body_fini(struct body *b)
 	free(b->args);
 	free(b->params);
 	free(b->until_name);
+	free(b->resolve_via);
 	ava_codegen_stmts_free(&b->cond);
 	ava_codegen_stmts_free(&b->overrides);
 }
@@ -2447,10 +2464,19 @@ static void read_settings(struct parser *p)
 
 	for (i = 0; i < p->n_settings; i++) {
 		CXCursor c = p->settings[i];
-		char *value = setting_value(c);
+		char *value;
 		char **slot = NULL;
 		const char *what;
 
+		/* A type, not a string: read once the functions are known. */
+		if (name_has_prefix(c, "__ava_handle_proxy_table_")) {
+			if (p->has_proxy_table)
+				error_at(p, c, "duplicate ava_handle_proxy_table");
+			p->has_proxy_table = true;
+			p->proxy_table_at = c;
+			continue;
+		}
+		value = setting_value(c);
 		if (name_has_prefix(c, "__ava_name_")) {
 			slot = &api->name;
 			what = "ava_name";
@@ -3096,6 +3122,8 @@ static void read_fn(struct parser *p, struct ava_codegen_fn *fn, CXCursor hdr, C
 	if (has_entry) {
 		body_walk(&b, def);
 		fn->guest_private = b.private_fn;
+		fn->resolve_via = b.resolve_via;
+		b.resolve_via = NULL;
 		if (b.unsupported)
 			supported = false;
 		else
@@ -3245,6 +3273,68 @@ static void read_fn(struct parser *p, struct ava_codegen_fn *fn, CXCursor hdr, C
 		fn->has_plan = true;
 out:
 	body_fini(&b);
+}
+
+static enum CXVisitorResult proxy_table_field(CXCursor field, CXClientData data)
+{
+	struct parser *p = data;
+	struct ava_codegen_api *api = p->api;
+	CXType ft = clang_getCursorType(field);
+	char *name = cursor_name(field);
+	bool is_fn = false, is_export = false;
+	uint32_t f;
+	size_t k;
+
+	for (f = 0; f < api->n_fns && !is_fn; f++)
+		is_fn = strcmp(api->fns[f].name, name) == 0;
+	for (k = 0; k < api->n_guest_exports && !is_export; k++)
+		is_export = strcmp(api->guest_exports[k], name) == 0;
+	if ((is_fn || is_export) && is_function_pointer(ft)) {
+		api->proxy_table =
+		    xrealloc(api->proxy_table, api->n_proxy_table + 1, sizeof(*api->proxy_table));
+		api->proxy_table[api->n_proxy_table++] = (struct ava_codegen_table_entry){
+			.member = name,
+			.extern_type = is_fn ? NULL : type_name(ft),
+		};
+		return CXVisit_Continue;
+	}
+	free(name);
+	return CXVisit_Continue;
+}
+
+/*
+ * ava_handle_proxy_table(T): the dispatch table avagen defines as the
+ * ava_handle_proxy symbol, filled from T's function-pointer members named
+ * like a function of the API or a guest export.
+ */
+static void read_proxy_table(struct parser *p)
+{
+	struct ava_codegen_api *api = p->api;
+	CXType t = clang_getPointeeType(clang_getCursorType(p->proxy_table_at));
+	CXType canon = clang_getCanonicalType(t);
+	char *tn = unqualified_name(t);
+
+	if (!api->handle_proxy) {
+		error_at(p, p->proxy_table_at,
+			 "ava_handle_proxy_table(%s) needs ava_handle_proxy(symbol): the table "
+			 "is that symbol",
+			 tn);
+		free(tn);
+		return;
+	}
+	if (canon.kind != CXType_Record || clang_Type_getSizeOf(canon) <= 0) {
+		error_at(p, p->proxy_table_at, "ava_handle_proxy_table(%s): not a complete struct",
+			 tn);
+		free(tn);
+		return;
+	}
+	api->proxy_table_ctype = tn;
+	clang_Type_visitFields(canon, proxy_table_field, p);
+	if (!api->n_proxy_table)
+		error_at(p, p->proxy_table_at,
+			 "ava_handle_proxy_table(%s): no member is a function pointer named like "
+			 "a function of the API",
+			 tn);
 }
 
 /* A function of the API headers, before it has a call id. */
@@ -3701,6 +3791,8 @@ int ava_codegen_parse(const struct ava_codegen_options *opts, const char *spec_p
 	read_fns(&p);
 	if (p.api->fns)
 		unused_defaults(&p);
+	if (p.has_proxy_table)
+		read_proxy_table(&p);
 	if (p.n_errors)
 		goto out;
 	assign_tags(&p);
@@ -3763,6 +3855,7 @@ void ava_codegen_api_free(struct ava_codegen_api *api)
 		struct ava_codegen_fn *fn = &api->fns[i];
 
 		free(fn->name);
+		free(fn->resolve_via);
 		free(fn->map_count);
 		free(fn->map_read);
 		free(fn->map_write);
@@ -3822,5 +3915,11 @@ void ava_codegen_api_free(struct ava_codegen_api *api)
 	free(api->errcode_param);
 	free(api->handle_proxy);
 	free(api->call_ids);
+	for (k = 0; k < api->n_proxy_table; k++) {
+		free(api->proxy_table[k].member);
+		free(api->proxy_table[k].extern_type);
+	}
+	free(api->proxy_table);
+	free(api->proxy_table_ctype);
 	free(api);
 }

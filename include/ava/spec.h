@@ -63,6 +63,7 @@ void __ava_blobs_sized_by(const char *arg_name, const char *expr_src, ...);
 void __ava_clear_bits(const char *type_name, const char *expr_src, ...);
 void __ava_unsupported(void);
 void __ava_private(void);
+void __ava_resolve_via(const char *resolver_name);
 void __ava_success(const char *expr_src, ...);
 void __ava_failure(const char *expr_src, ...);
 void __ava_unsupported_error(const char *expr_src, ...);
@@ -118,6 +119,16 @@ void __ava_device_time_until(const char *fn_src, const char *param_src, ...);
 #define ava_handle_proxy(symbol)                                                            \
 	static const char AVA_SPEC_UNIQUE_(__ava_handle_proxy_)[] __attribute__((unused)) = \
 	    AVA_SPEC_STR_(symbol)
+
+/*
+ * avagen defines the ava_handle_proxy symbol itself: a const T (a struct of
+ * function pointers, OpenCL's ICD dispatch table) whose members named like
+ * a function of the API, or an ava_guest_export, point to it; the other
+ * members are NULL. ava_handle_proxy_table(struct _cl_icd_dispatch);
+ */
+#define ava_handle_proxy_table(T)                                         \
+	static const T *const AVA_SPEC_UNIQUE_(__ava_handle_proxy_table_) \
+	    __attribute__((unused)) = 0
 
 /*
  * A symbol a guest source of the API defines that the guest library exports
@@ -280,6 +291,17 @@ void __ava_device_time_until(const char *fn_src, const char *param_src, ...);
  * avaclEnqueueSVMRead, spec/opencl/svm-wire.h).
  */
 #define ava_private __ava_private()
+/*
+ * The server does not link this function by name (an ICD loader exports no
+ * extension function): avagen defines it in the server as a forwarder to
+ * what resolver, a function of a hand-written server source,
+ *	void *resolver(const char *name, void *self);
+ * returns for its name (the vendor library's function, never self, the
+ * forwarder; NULL: none), looked up once found. Without one, the call
+ * returns the result type's ava_unsupported_error (and writes it to the
+ * ava_errcode argument). ava_resolve_via(ava_opencl_ext_resolve);
+ */
+#define ava_resolve_via(resolver) __ava_resolve_via(AVA_SPEC_STR_(resolver))
 
 /* ---- type defaults (inside ava_type) ---- */
 #define ava_success(v)		    __ava_success(#v, (v))
