@@ -4,8 +4,8 @@
  * the emitters that turn the model into the guest stub source, the API server
  * source, the ABI manifest and the linker version script.
  *
- * The front end (parse.c) is the only part that talks to libclang. It reads a
- * spec into a struct ava_codegen_api, reporting every problem as
+ * The front end (parse.c, with annotate.c for the annotation words) is the
+ * only part that talks to libclang. It reads a spec into a struct ava_codegen_api, reporting every problem as
  * "file:line:col: error: reason" on the error stream it is given. The model
  * holds no libclang objects, so the emitters are plain string work.
  *
