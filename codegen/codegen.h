@@ -5,9 +5,10 @@
  * source, the ABI manifest and the linker version script.
  *
  * The front end (parse.c, with annotate.c for the annotation words) is the
- * only part that talks to libclang. It reads a spec into a struct ava_codegen_api, reporting every problem as
- * "file:line:col: error: reason" on the error stream it is given. The model
- * holds no libclang objects, so the emitters are plain string work.
+ * only part that talks to libclang. It reads a spec into a struct
+ * ava_codegen_api, reporting every problem as "file:line:col: error: reason"
+ * on the error stream it is given. The model holds no libclang objects, so
+ * the emitters are plain string work.
  *
  * Memory: allocation failures abort (avagen is a build tool; the fuzz harness
  * runs it in-process and does not hit that path).
