@@ -4,10 +4,11 @@
  * the emitters that turn the model into the guest stub source, the API server
  * source, the ABI manifest and the linker version script.
  *
- * The front end (parse.c) is the only part that talks to libclang. It reads a
- * spec into a struct ava_codegen_api, reporting every problem as
- * "file:line:col: error: reason" on the error stream it is given. The model
- * holds no libclang objects, so the emitters are plain string work.
+ * The front end (parse.c, with annotate.c for the annotation words) is the
+ * only part that talks to libclang. It reads a spec into a struct
+ * ava_codegen_api, reporting every problem as "file:line:col: error: reason"
+ * on the error stream it is given. The model holds no libclang objects, so
+ * the emitters are plain string work.
  *
  * Memory: allocation failures abort (avagen is a build tool; the fuzz harness
  * runs it in-process and does not hit that path).
@@ -140,10 +141,12 @@ struct ava_codegen_callback {
 
 struct ava_codegen_fn {
 	char *name;
-	uint32_t id;	/* index in api->fns: header declaration order */
+	uint32_t id;	/* index in api->fns: the call id (ava_call_ids, else header order) */
 	uint32_t flags; /* AVA_ABI_FN_* */
 	bool variadic;
-	bool deprecated; /* the header marks it deprecated; the server calls it anyway */
+	bool deprecated;    /* the header marks it deprecated; the server calls it anyway */
+	bool guest_private; /* ava_private: on the wire, not exported by the guest library */
+	char *resolve_via;  /* ava_resolve_via: the server's resolver for it, or NULL */
 	struct ava_codegen_value ret; /* ctype "void" for void */
 	/* All parameters (for the stub's signature). Unsupported functions
 	 * describe none of them on the wire. */
@@ -185,6 +188,19 @@ struct ava_codegen_api {
 	char *name, *identifier, *version;
 	char *errcode_param; /* ava_errcode_param: unsupported functions' error out-parameter */
 	char *handle_proxy;  /* ava_handle_proxy: the proxies' dispatch symbol, or NULL */
+	char *call_ids;	     /* ava_call_ids: the manifest whose call ids are kept, or NULL */
+	/*
+	 * ava_handle_proxy_table(T): the C type of the handle_proxy symbol avagen
+	 * defines (NULL: a guest source defines it), and its non-NULL members in
+	 * declaration order.
+	 */
+	char *proxy_table_ctype;
+	struct ava_codegen_table_entry {
+		char *member; /* also the function it points to */
+		/* A guest export the headers do not declare: the member's type, else NULL. */
+		char *extern_type;
+	} * proxy_table;
+	size_t n_proxy_table;
 	char **sonames;
 	size_t n_sonames;
 	char **guest_exports; /* ava_guest_export: more symbols the guest library exports */
@@ -261,6 +277,21 @@ int ava_codegen_write_all(const struct ava_codegen_api *api, const char *dir, FI
  */
 int ava_codegen_write_depfile(const struct ava_codegen_api *api, const char *path,
 			      const char *target, FILE *err) __attribute__((warn_unused_result));
+
+/*
+ * Generated pieces that name functions by name (emit-dispatch.c), called by
+ * the guest and server emitters: the handle proxies' dispatch table
+ * (ava_handle_proxy_table), and the server's forwarders of ava_resolve_via
+ * functions. Each writes nothing when the spec asks for none.
+ */
+void ava_codegen_emit_proxy_table(const struct ava_codegen_api *api, FILE *out);
+void ava_codegen_emit_forwarders(const struct ava_codegen_api *api, FILE *out);
+/*
+ * emit.c's layout of a list (emit-dispatch.c uses it): head, the items
+ * separated by ", ", then tail, wrapped at 100 columns under the first item.
+ */
+void ava_codegen_emit_wrap(FILE *out, int indent, const char *head, char **items, size_t n,
+			   const char *tail);
 
 /* ---- small helpers shared by the library (util.c) ---- */
 

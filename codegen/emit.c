@@ -135,6 +135,14 @@ static void wrap(struct emitter *e, int indent, const char *head, char **items, 
 	fill(e->f, items, n, tail, align, align);
 }
 
+void ava_codegen_emit_wrap(FILE *out, int indent, const char *head, char **items, size_t n,
+			   const char *tail)
+{
+	struct emitter e = { out, NULL, NULL };
+
+	wrap(&e, indent, head, items, n, tail);
+}
+
 struct strs {
 	char **v;
 	size_t n;
@@ -1210,7 +1218,9 @@ static void emit_stub(struct emitter *e, const struct ava_codegen_fn *fn)
 		 * An unsupported function's stub is weak: a guest source of the
 		 * API (GUEST_SOURCES) may implement it in the guest instead.
 		 */
-		if (fn->flags & AVA_ABI_FN_UNSUPPORTED)
+		if (fn->guest_private)
+			put(e, 0, "/* ava_private: for the API's guest sources, not exported */");
+		else if (fn->flags & AVA_ABI_FN_UNSUPPORTED)
 			put(e, 0, "__attribute__((visibility(\"default\"), weak))");
 		else
 			put(e, 0, "__attribute__((visibility(\"default\")))");
@@ -1321,7 +1331,10 @@ int ava_codegen_emit_guest(const struct ava_codegen_api *api, FILE *out)
 		 * so its type does not matter here. The API description is visible
 		 * to those sources (hidden: the version script keeps it local).
 		 */
-		put(&e, 0, "extern const char %s[];", api->handle_proxy);
+		if (api->proxy_table_ctype)
+			ava_codegen_emit_proxy_table(api, out);
+		else
+			put(&e, 0, "extern const char %s[];", api->handle_proxy);
 		put(&e, 0, "extern const struct ava_guestlib_api ava_gen__%s__guest_api;", id);
 		put(&e, 0, "const struct ava_guestlib_api ava_gen__%s__guest_api = {", id);
 	} else {
@@ -1332,7 +1345,8 @@ int ava_codegen_emit_guest(const struct ava_codegen_api *api, FILE *out)
 	if (api->n_callbacks)
 		put(&e, 1, ".callbacks = ava_gen__%s__guest_callbacks,", id);
 	if (api->handle_proxy)
-		put(&e, 1, ".proxy_dispatch = %s,", api->handle_proxy);
+		put(&e, 1, ".proxy_dispatch = %s%s,", api->proxy_table_ctype ? "&" : "",
+		    api->handle_proxy);
 	put(&e, 0, "};");
 	for (i = 0; i < api->n_fns; i++) {
 		blank(&e);
@@ -1474,6 +1488,7 @@ int ava_codegen_emit_server(const struct ava_codegen_api *api, FILE *out)
 		emit_call(&e, &api->fns[i]);
 		blank(&e);
 	}
+	ava_codegen_emit_forwarders(api, out);
 	for (i = 0; i < api->n_callbacks; i++) {
 		emit_trampoline(&e, &api->callbacks[i]);
 		blank(&e);
@@ -1629,8 +1644,10 @@ int ava_codegen_emit_map(const struct ava_codegen_api *api, FILE *out)
 	put(&e, 0, "{");
 	if (api->n_fns || api->n_guest_exports) {
 		put(&e, 0, "global:");
-		for (i = 0; i < api->n_fns; i++)
-			put(&e, 1, "%s;", api->fns[i].name);
+		for (i = 0; i < api->n_fns; i++) {
+			if (!api->fns[i].guest_private)
+				put(&e, 1, "%s;", api->fns[i].name);
+		}
 		for (i = 0; i < api->n_guest_exports; i++)
 			put(&e, 1, "%s;", api->guest_exports[i]);
 	}

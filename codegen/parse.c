@@ -27,71 +27,10 @@
 
 #include "codegen.h"
 #include "cx.h"
-
-#define xmalloc		    ava_codegen_xmalloc
-#define xcalloc		    ava_codegen_xcalloc
-#define xrealloc	    ava_codegen_xrealloc
-#define xstrdup		    ava_codegen_xstrdup
-#define xstrndup	    ava_codegen_xstrndup
-#define xasprintf	    ava_codegen_xasprintf
-#define str_take	    ava_codegen_cx_str_take
-#define cursor_name	    ava_codegen_cx_cursor_name
-#define type_name	    ava_codegen_cx_type_name
-#define name_is		    ava_codegen_cx_name_is
-#define is_pointer	    ava_codegen_cx_is_pointer
-#define pointee		    ava_codegen_cx_pointee
-#define is_function_pointer ava_codegen_cx_is_function_pointer
-#define is_opaque_pointer   ava_codegen_cx_is_opaque_pointer
-#define opaque_typedef	    ava_codegen_cx_opaque_typedef
-#define is_char		    ava_codegen_cx_is_char
-#define is_arithmetic	    ava_codegen_cx_is_arithmetic
-#define is_record	    ava_codegen_cx_is_record
-#define type_size	    ava_codegen_cx_type_size
-#define unqualified_name    ava_codegen_cx_unqualified_name
+#include "parse-private.h"
 
 /* ------------------------------------------------------------------------ */
 /* Parser state and diagnostics                                             */
-
-/* A declaration seen at the top level, for naming and ordering handle types. */
-struct decl_pos {
-	char *usr;
-	uint64_t index;
-	CXCursor cursor;
-	char *handle_key; /* typedef of an opaque pointer: its struct's USR, else NULL */
-};
-
-struct parser {
-	const struct ava_codegen_options *opts;
-	FILE *err;
-	unsigned n_errors;
-	CXTranslationUnit tu;
-	CXFile main_file;
-	struct ava_codegen_api *api;
-
-	/* Top level, in order. */
-	CXCursor *settings; /* __ava_* variables */
-	size_t n_settings;
-	CXCursor *type_decls; /* __ava_type_N functions */
-	size_t n_type_decls;
-	CXCursor *cb_decls; /* ava_callback_decl functions */
-	size_t n_cb_decls;
-	CXCursor *entries; /* spec function definitions */
-	size_t n_entries;
-	CXCursor *fn_decls; /* every non-static function declaration outside the spec */
-	size_t n_fn_decls;
-	struct decl_pos *decls;
-	size_t n_decls;
-	/* ava_device_time_until annotations, resolved once every function is read */
-	struct pending_until *untils;
-	size_t n_untils;
-};
-
-struct pending_until {
-	uint32_t fn;  /* index in api->fns of the annotated function */
-	char *name;   /* the completion function */
-	uint16_t arg; /* the parameter whose handle it gets */
-	CXSourceLocation where;
-};
 
 static void loc_of(CXSourceLocation loc, CXString *ret_file, unsigned *ret_line, unsigned *ret_col)
 {
@@ -108,7 +47,7 @@ verror_at(struct parser *p, CXSourceLocation loc, const char *fmt, va_list ap)
 	p->n_errors++;
 }
 
-static void __attribute__((format(printf, 3, 4)))
+void __attribute__((format(printf, 3, 4)))
 error_at(struct parser *p, CXCursor c, const char *fmt, ...)
 {
 	va_list ap;
@@ -118,7 +57,7 @@ error_at(struct parser *p, CXCursor c, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void __attribute__((format(printf, 3, 4)))
+void __attribute__((format(printf, 3, 4)))
 error_loc(struct parser *p, CXSourceLocation loc, const char *fmt, ...)
 {
 	va_list ap;
@@ -159,11 +98,6 @@ static bool in_main_file(struct parser *p, CXCursor c)
 	return file && clang_File_isEqual(file, p->main_file);
 }
 
-struct children {
-	CXCursor *v;
-	size_t n;
-};
-
 static enum CXChildVisitResult collect_child(CXCursor c, CXCursor parent, CXClientData data)
 {
 	struct children *ch = data;
@@ -174,7 +108,7 @@ static enum CXChildVisitResult collect_child(CXCursor c, CXCursor parent, CXClie
 	return CXChildVisit_Continue;
 }
 
-static struct children children_of(CXCursor c)
+struct children children_of(CXCursor c)
 {
 	struct children ch = { NULL, 0 };
 
@@ -183,7 +117,7 @@ static struct children children_of(CXCursor c)
 }
 
 /* Looks through implicit conversions and parentheses. */
-static CXCursor strip(CXCursor c)
+CXCursor strip(CXCursor c)
 {
 	for (;;) {
 		enum CXCursorKind k = clang_getCursorKind(c);
@@ -202,7 +136,7 @@ static CXCursor strip(CXCursor c)
 }
 
 /* The called function's name if c is a call to one of our intrinsics, else NULL. */
-static char *intrinsic_name(CXCursor c)
+char *intrinsic_name(CXCursor c)
 {
 	c = strip(c);
 	if (clang_getCursorKind(c) != CXCursor_CallExpr || !name_has_prefix(c, "__ava_"))
@@ -211,7 +145,7 @@ static char *intrinsic_name(CXCursor c)
 }
 
 /* The text of a string literal (the stringified annotation argument). */
-static char *string_literal(CXCursor c)
+char *string_literal(CXCursor c)
 {
 	char *lit, *out, *q;
 	const char *s;
@@ -280,7 +214,7 @@ static char *squeeze(const char *s, size_t n)
 }
 
 /* The source text of a cursor's extent, in the file its expansion lies in. */
-static char *source_text(struct parser *p, CXCursor c)
+char *source_text(struct parser *p, CXCursor c)
 {
 	CXSourceRange r = clang_getCursorExtent(c);
 	CXFile f1, f2;
@@ -334,7 +268,7 @@ static char *handle_key(CXType t)
  * alias must keep its type tag. It is named after the first typedef of a
  * pointer to that struct, or the struct's tag if there is none.
  */
-static uint16_t handle_ref(struct parser *p, CXType t)
+uint16_t handle_ref(struct parser *p, CXType t)
 {
 	struct ava_codegen_api *api = p->api;
 	char *key = handle_key(t);
@@ -389,96 +323,6 @@ static uint16_t handle_ref(struct parser *p, CXType t)
 /* ------------------------------------------------------------------------ */
 /* Annotation bodies                                                        */
 
-/* What the annotations said about one value. */
-struct ann {
-	bool seen;
-	CXSourceLocation where; /* first annotation, for messages */
-	bool in, out, zero_terminated, handle, opaque, userdata, errcode;
-	bool allocates, deallocates, retains, parent;
-	bool element, elem_handle, elem_opaque, elem_zero_terminated;
-	bool props, scan;
-	CXSourceLocation props_where, scan_where;
-	bool has_override; /* an ava_override, conditional or not */
-	CXSourceLocation override_where;
-	bool has_handles_of; /* an ava_handles_of, conditional or not */
-	CXSourceLocation handles_of_where;
-	bool has_blobs; /* an ava_blobs_sized_by, conditional or not */
-	CXSourceLocation blobs_where;
-	bool has_clear; /* an ava_clear_bits, conditional or not */
-	CXSourceLocation clear_where;
-	int str_lengths; /* ava_string_lengths: the argument index, -1: none */
-	CXSourceLocation str_lengths_where;
-	int late_event; /* ava_late_data: the event argument's index, -1: none */
-	CXSourceLocation late_where;
-	bool mapping; /* ava_mapping (result): map_* hold its sources */
-	char *map_count, *map_read, *map_write;
-	int map_event;
-	CXSourceLocation map_where;
-	bool unmaps; /* ava_unmaps */
-	bool rect;   /* ava_rect */
-	CXSourceLocation rect_where;
-	bool has_max;
-	uint64_t max;
-	bool has_buffer; /* an ava_buffer, conditional or not */
-	char *count;	 /* unconditional ava_buffer */
-	CXSourceLocation buffer_where;
-	int callback; /* index in the spec's callback decls, -1: none */
-	CXSourceLocation callback_where;
-	char **fields; /* ava_field(f) { ava_handle; } */
-	CXSourceLocation *field_where;
-	size_t n_fields;
-	char *bad_handle; /* ava_invalid_handle_error in ava_argument: C source */
-	CXSourceLocation bad_handle_where;
-};
-
-/* A parameter named by an expression, checked once kinds are known. */
-struct ref {
-	uint16_t arg;
-	CXSourceLocation where;
-	char *what; /* "size expression of 'buf'", "condition", ... */
-};
-
-enum body_kind { BODY_FN, BODY_CALLBACK, BODY_TYPE };
-
-struct body {
-	struct parser *p;
-	enum body_kind kind;
-	const char *owner; /* function, callback or type name for messages */
-	CXCursor *params;
-	uint16_t n_params;
-	struct ann *args;
-	struct ann ret;
-	struct ref *refs;
-	size_t n_refs;
-	uint64_t referenced;
-	/* Call mode. */
-	bool has_sync, has_async, has_cond_async, unsupported;
-	CXSourceLocation async_where;
-	struct ava_codegen_stmt_list cond;
-	struct ava_codegen_stmt_list overrides;
-	/* ava_type values. */
-	struct ava_codegen_type *type;
-	/* Resources. */
-	bool device_time, has_mem, has_mem_release, has_until;
-	CXSourceLocation device_time_where, mem_where, mem_release_where, until_where;
-	uint8_t mem_from; /* enum ava_abi_amount */
-	uint16_t mem_arg;
-	uint64_t mem_bytes;
-	uint16_t until_arg;
-	char *until_name;
-};
-
-/* Where the walk stands: which value, and inside which scopes. */
-struct scope {
-	struct ann *value; /* NULL: function scope */
-	int arg;	   /* argument index, -1: the result */
-	bool element;
-	const char *field; /* inside ava_field */
-	int cond_depth;
-	struct ava_codegen_stmt_list *target;  /* conditional statements go here */
-	struct ava_codegen_stmt_list *otarget; /* conditional ava_override statements */
-};
-
 static void walk(struct body *b, CXCursor c, struct scope sc);
 
 static void ann_free(struct ann *a)
@@ -496,16 +340,23 @@ static void ann_free(struct ann *a)
 	free(a->bad_handle);
 }
 
-static void stmt_push(struct ava_codegen_stmt_list *l, struct ava_codegen_stmt *s)
+void stmt_push(struct ava_codegen_stmt_list *l, struct ava_codegen_stmt *s)
 {
 	l->v = xrealloc(l->v, l->n + 1, sizeof(*l->v));
 	l->v[l->n++] = s;
 }
 
-static int param_index(struct body *b, CXCursor decl)
+int param_index(struct body *b, CXCursor decl)
 {
 	uint16_t i;
 
+	if (b->dparams) {
+		for (i = 0; i < b->n_dparams; i++) {
+			if (clang_equalCursors(b->dparams[i], decl))
+				return b->dmap[i];
+		}
+		return -1;
+	}
 	for (i = 0; i < b->n_params; i++) {
 		if (clang_equalCursors(b->params[i], decl))
 			return i;
@@ -570,7 +421,7 @@ static enum CXChildVisitResult check_expr_visit(CXCursor c, CXCursor parent, CXC
 }
 
 /* Checks what an expression names; parameters are checked for kind later. */
-static bool check_expr(struct body *b, CXCursor expr, const char *what, bool bind)
+bool check_expr(struct body *b, CXCursor expr, const char *what, bool bind)
 {
 	struct expr_check ec = { b, what, bind, true };
 
@@ -581,822 +432,22 @@ static bool check_expr(struct body *b, CXCursor expr, const char *what, bool bin
 	return ec.ok;
 }
 
-static const char *pretty(const char *intrinsic)
+const char *pretty(const char *intrinsic)
 {
 	return intrinsic + 2; /* "__ava_in" -> "ava_in" */
 }
 
-static CXCursor call_arg(CXCursor call, int i)
+CXCursor call_arg(CXCursor call, int i)
 {
 	return clang_Cursor_getArgument(strip(call), (unsigned)i);
 }
 
-static void note_seen(struct ann *a, CXCursor c)
+void note_seen(struct ann *a, CXCursor c)
 {
 	if (!a->seen) {
 		a->seen = true;
 		a->where = clang_getCursorLocation(c);
 	}
-}
-
-/* One ava_type value (ava_success, ...). */
-static void type_value(struct body *b, CXCursor c, const char *name)
-{
-	static const char *const names[AVA_CODEGEN_TYPE_VALUE_COUNT] = {
-		"__ava_success",	   "__ava_failure",
-		"__ava_unsupported_error", "__ava_invalid_handle_error",
-		"__ava_refuse_with",	   "__ava_over_quota_error",
-	};
-	int i;
-
-	for (i = 0; i < AVA_CODEGEN_TYPE_VALUE_COUNT; i++) {
-		if (strcmp(name, names[i]) == 0)
-			break;
-	}
-	if (b->kind != BODY_TYPE) {
-		error_at(b->p, c, "%s belongs inside ava_type(T) { ... }", pretty(name));
-		return;
-	}
-	if (b->type->values[i]) {
-		error_at(b->p, c, "duplicate %s for %s", pretty(name), b->owner);
-		return;
-	}
-	b->type->values[i] = string_literal(call_arg(c, 0));
-	if (!b->type->values[i] || !*b->type->values[i]) {
-		free(b->type->values[i]);
-		b->type->values[i] = NULL;
-		error_at(b->p, c, "%s needs a value", pretty(name));
-	}
-}
-
-/*
- * ava_invalid_handle_error_of(H, v) inside ava_type(T): T's value when a
- * handle of type H names no live object. H arrives as the cast `(H)0`.
- */
-static void invalid_handle_error_of(struct body *b, CXCursor c)
-{
-	struct ava_codegen_type *t = b->type;
-	char *hn = string_literal(call_arg(c, 0));
-	char *value = string_literal(call_arg(c, 1));
-	CXType ht = clang_getCursorType(call_arg(c, 2));
-	CXCursor decl;
-	uint16_t ref;
-	size_t i;
-
-	if (b->kind != BODY_TYPE) {
-		error_at(b->p, c, "ava_invalid_handle_error_of belongs inside ava_type(T) { ... }");
-		goto out;
-	}
-	if (!opaque_typedef(ht, &decl) || !is_opaque_pointer(ht)) {
-		error_at(b->p, c,
-			 "ava_invalid_handle_error_of(%s, ...): '%s' is not a handle type (a "
-			 "typedef of a pointer to an incomplete struct)",
-			 hn ? hn : "?", hn ? hn : "?");
-		goto out;
-	}
-	if (!value || !*value) {
-		error_at(b->p, c, "ava_invalid_handle_error_of(%s, ...) needs a value",
-			 hn ? hn : "?");
-		goto out;
-	}
-	ref = handle_ref(b->p, ht);
-	for (i = 0; i < t->n_handle_values; i++) {
-		if (t->handle_values[i].handle_type == ref) {
-			error_at(b->p, c, "duplicate ava_invalid_handle_error_of(%s, ...) for %s",
-				 hn ? hn : "?", b->owner);
-			goto out;
-		}
-	}
-	t->handle_values =
-	    xrealloc(t->handle_values, t->n_handle_values + 1, sizeof(*t->handle_values));
-	t->handle_values[t->n_handle_values].handle_type = ref;
-	t->handle_values[t->n_handle_values].value = value;
-	t->n_handle_values++;
-	value = NULL;
-out:
-	free(hn);
-	free(value);
-}
-
-/*
- * ava_handles_of(T): this time the bytes buffer holds handles of type T. The
- * type arrives as the cast `(T)0`, so libclang has already resolved it.
- */
-static void handles_of(struct body *b, CXCursor c, struct scope sc)
-{
-	struct ann *v = sc.value;
-	CXCursor cast = call_arg(c, 1);
-	CXType t = clang_getCursorType(cast);
-	char *tn = string_literal(call_arg(c, 0));
-	struct ava_codegen_stmt *s;
-	CXCursor decl;
-
-	if (sc.arg < 0 || b->kind != BODY_FN) {
-		error_at(b->p, c, "ava_handles_of applies to function arguments only");
-		goto out;
-	}
-	if (!opaque_typedef(t, &decl) || !is_opaque_pointer(t)) {
-		error_at(b->p, c,
-			 "ava_handles_of(%s): '%s' is not a handle type (a typedef of a pointer to "
-			 "an incomplete struct)",
-			 tn ? tn : "?", tn ? tn : "?");
-		goto out;
-	}
-	if (!v->has_handles_of) {
-		v->has_handles_of = true;
-		v->handles_of_where = clang_getCursorLocation(c);
-	}
-	s = xcalloc(1, sizeof(*s));
-	s->kind = AVA_CODEGEN_STMT_HANDLES;
-	s->arg = (uint16_t)sc.arg;
-	s->handle_type = handle_ref(b->p, t);
-	stmt_push(sc.cond_depth > 0 ? sc.target : &b->cond, s);
-out:
-	free(tn);
-}
-
-/* ava_override(v): the scalar argument travels as v (the plan writes it). */
-static void override(struct body *b, CXCursor c, struct scope sc)
-{
-	struct ann *v = sc.value;
-	char *src = string_literal(call_arg(c, 0));
-	struct ava_codegen_stmt *s;
-	char *what, *pname;
-
-	if (sc.arg < 0 || b->kind != BODY_FN) {
-		error_at(b->p, c, "ava_override applies to function arguments only");
-		free(src);
-		return;
-	}
-	pname = cursor_name(b->params[sc.arg]);
-	what = xasprintf("override of '%s'", pname);
-	free(pname);
-	if (!src || !*src || !check_expr(b, call_arg(c, 1), what, true)) {
-		if (src && !*src)
-			error_at(b->p, c, "ava_override needs a value");
-		free(src);
-		free(what);
-		return;
-	}
-	free(what);
-	if (!v->has_override) {
-		v->has_override = true;
-		v->override_where = clang_getCursorLocation(c);
-	}
-	s = xcalloc(1, sizeof(*s));
-	s->kind = AVA_CODEGEN_STMT_OVERRIDE;
-	s->arg = (uint16_t)sc.arg;
-	s->expr = src;
-	stmt_push(sc.cond_depth > 0 ? sc.otarget : &b->overrides, s);
-}
-
-/* c without parentheses, implicit conversions and C casts. */
-static CXCursor strip_casts(CXCursor c)
-{
-	for (;;) {
-		struct children ch;
-
-		c = strip(c);
-		if (clang_getCursorKind(c) != CXCursor_CStyleCastExpr)
-			return c;
-		ch = children_of(c);
-		if (ch.n == 0) {
-			free(ch.v);
-			return c;
-		}
-		c = ch.v[ch.n - 1];
-		free(ch.v);
-	}
-}
-
-/* The parameter index an expression names by itself, or -1. */
-static int param_of(struct body *b, CXCursor expr)
-{
-	CXCursor e = strip_casts(expr);
-
-	if (clang_getCursorKind(e) != CXCursor_DeclRefExpr)
-		return -1;
-	return param_index(b, clang_getCursorReferenced(e));
-}
-
-static bool is_integer_type(CXType t)
-{
-	t = clang_getCanonicalType(t);
-	return ((t.kind >= CXType_Bool && t.kind <= CXType_Int128) || t.kind == CXType_Enum) &&
-	       clang_Type_getSizeOf(t) >= 1 && clang_Type_getSizeOf(t) <= 8;
-}
-
-/*
- * ava_consumes_resource, ava_allocates_resource, ava_deallocates_resource
- * and ava_device_time_until: what the router's policy and the server's
- * device-time measurement need, checked here and carried in the manifest.
- */
-static void resource(struct body *b, CXCursor c, const char *name)
-{
-	char *res = string_literal(call_arg(c, 0));
-	char *src = string_literal(call_arg(c, 1));
-	CXCursor amount = call_arg(c, 2);
-
-	if (strcmp(name, "__ava_device_time_until") == 0) {
-		CXCursor f = strip_casts(call_arg(c, 2));
-		int arg = param_of(b, call_arg(c, 3));
-
-		if (b->has_until) {
-			error_at(b->p, c, "a second ava_device_time_until for %s", b->owner);
-			goto out;
-		}
-		if (clang_getCursorKind(f) != CXCursor_DeclRefExpr ||
-		    clang_getCursorKind(clang_getCursorReferenced(f)) != CXCursor_FunctionDecl) {
-			error_at(b->p, c,
-				 "ava_device_time_until(%s, %s) in %s: '%s' is not a function of "
-				 "the API",
-				 res ? res : "?", src ? src : "?", b->owner, res ? res : "?");
-			goto out;
-		}
-		if (arg < 0) {
-			error_at(
-			    b->p, c,
-			    "ava_device_time_until(%s, %s) in %s: '%s' is not a parameter of %s",
-			    res ? res : "?", src ? src : "?", b->owner, src ? src : "?", b->owner);
-			goto out;
-		}
-		b->has_until = true;
-		b->until_where = clang_getCursorLocation(c);
-		b->until_arg = (uint16_t)arg;
-		b->until_name = cursor_name(clang_getCursorReferenced(f));
-		goto out;
-	}
-	if (strcmp(name, "__ava_consumes_resource") == 0) {
-		CXEvalResult ev;
-		bool one = false;
-
-		if (!res || strcmp(res, "device_time") != 0) {
-			error_at(b->p, c,
-				 "ava_consumes_resource(%s, ...) in %s: unknown resource (the one "
-				 "a call consumes is device_time)",
-				 res ? res : "?", b->owner);
-			goto out;
-		}
-		ev = clang_Cursor_Evaluate(amount);
-		if (ev) {
-			one = clang_EvalResult_getKind(ev) == CXEval_Int &&
-			      clang_EvalResult_getAsLongLong(ev) == 1;
-			clang_EvalResult_dispose(ev);
-		}
-		if (!one) {
-			error_at(
-			    b->p, c,
-			    "ava_consumes_resource(device_time, %s) in %s: the amount must be 1 "
-			    "(the server measures the device time)",
-			    src ? src : "?", b->owner);
-			goto out;
-		}
-		if (b->device_time) {
-			error_at(b->p, c, "a second ava_consumes_resource(device_time, 1) for %s",
-				 b->owner);
-			goto out;
-		}
-		b->device_time = true;
-		b->device_time_where = clang_getCursorLocation(c);
-		goto out;
-	}
-	if (!res || strcmp(res, "device_memory") != 0) {
-		error_at(b->p, c,
-			 "%s(%s, ...) in %s: unknown resource (the one a call allocates or frees "
-			 "is device_memory)",
-			 pretty(name), res ? res : "?", b->owner);
-		goto out;
-	}
-	if (strcmp(name, "__ava_deallocates_resource") == 0) {
-		check_expr(b, amount, "resource amount", false);
-		b->has_mem_release = true;
-		b->mem_release_where = clang_getCursorLocation(c);
-		goto out;
-	}
-	if (b->has_mem) {
-		error_at(b->p, c, "a second ava_allocates_resource for %s", b->owner);
-		goto out;
-	}
-	{
-		int arg = param_of(b, amount);
-		CXEvalResult ev;
-
-		if (arg >= 0) {
-			if (!is_integer_type(clang_getCursorType(b->params[arg]))) {
-				error_at(b->p, c,
-					 "ava_allocates_resource(device_memory, %s) in %s: '%s' is "
-					 "not an integer parameter of at most 8 bytes",
-					 src ? src : "?", b->owner, src ? src : "?");
-				goto out;
-			}
-			b->mem_from = AVA_ABI_AMOUNT_ARG;
-			b->mem_arg = (uint16_t)arg;
-		} else {
-			ev = clang_Cursor_Evaluate(amount);
-			if (!ev || clang_EvalResult_getKind(ev) != CXEval_Int ||
-			    (!clang_EvalResult_isUnsignedInt(ev) &&
-			     clang_EvalResult_getAsLongLong(ev) < 0)) {
-				if (ev)
-					clang_EvalResult_dispose(ev);
-				error_at(
-				    b->p, c,
-				    "ava_allocates_resource(device_memory, %s) in %s: the amount "
-				    "must be a scalar parameter or an integer constant (the "
-				    "router evaluates it from the wire)",
-				    src ? src : "?", b->owner);
-				goto out;
-			}
-			b->mem_from = AVA_ABI_AMOUNT_CONST;
-			b->mem_bytes = clang_EvalResult_getAsUnsigned(ev);
-			clang_EvalResult_dispose(ev);
-		}
-		b->has_mem = true;
-		b->mem_where = clang_getCursorLocation(c);
-	}
-out:
-	free(res);
-	free(src);
-}
-
-/*
- * ava_blobs_sized_by(arg, v): this time the bytes buffer is an array of
- * pointers to byte buffers, sized by the same call with scalar arg set to v.
- */
-static void blobs_sized_by(struct body *b, CXCursor c, struct scope sc)
-{
-	struct ann *v = sc.value;
-	CXCursor arg = strip(call_arg(c, 2));
-	char *src = string_literal(call_arg(c, 1));
-	struct ava_codegen_stmt *s;
-	int i = clang_getCursorKind(arg) == CXCursor_DeclRefExpr
-		    ? param_index(b, clang_getCursorReferenced(arg))
-		    : -1;
-
-	if (sc.arg < 0 || b->kind != BODY_FN) {
-		error_at(b->p, c, "ava_blobs_sized_by applies to function arguments only");
-		goto out;
-	}
-	if (i < 0 || i == sc.arg) {
-		char *text = string_literal(call_arg(c, 0));
-
-		error_at(b->p, c,
-			 "ava_blobs_sized_by(%s, ...): '%s' is not another parameter of %s",
-			 text ? text : "?", text ? text : "?", b->owner);
-		free(text);
-		goto out;
-	}
-	if (!src || !*src || !check_expr(b, call_arg(c, 3), "sizing value", true))
-		goto out;
-	b->refs = xrealloc(b->refs, b->n_refs + 1, sizeof(*b->refs));
-	b->refs[b->n_refs++] = (struct ref){
-		.arg = (uint16_t)i,
-		.where = clang_getCursorLocation(c),
-		.what = xstrdup("ava_blobs_sized_by's argument"),
-	};
-	if (!v->has_blobs) {
-		v->has_blobs = true;
-		v->blobs_where = clang_getCursorLocation(c);
-	}
-	s = xcalloc(1, sizeof(*s));
-	s->kind = AVA_CODEGEN_STMT_BLOBS;
-	s->arg = (uint16_t)sc.arg;
-	s->ref_arg = (uint16_t)i;
-	s->expr = src;
-	src = NULL;
-	stmt_push(sc.cond_depth > 0 ? sc.target : &b->cond, s);
-out:
-	free(src);
-}
-
-/* ava_clear_bits(T, mask): the server clears mask in the T the buffer holds. */
-static void clear_bits(struct body *b, CXCursor c, struct scope sc)
-{
-	struct ann *v = sc.value;
-	CXType t = clang_getCursorType(call_arg(c, 2));
-	char *tn = string_literal(call_arg(c, 0));
-	char *src = string_literal(call_arg(c, 1));
-	long long size = clang_Type_getSizeOf(t);
-	struct ava_codegen_stmt *s;
-
-	if (sc.arg < 0 || b->kind != BODY_FN) {
-		error_at(b->p, c, "ava_clear_bits applies to function arguments only");
-		goto out;
-	}
-	if (!tn || !is_integer_type(t) || (size != 1 && size != 2 && size != 4 && size != 8)) {
-		error_at(b->p, c,
-			 "ava_clear_bits(%s, ...): '%s' is not an integer type of 1, 2, 4 "
-			 "or 8 bytes",
-			 tn ? tn : "?", tn ? tn : "?");
-		goto out;
-	}
-	if (!src || !*src || !check_expr(b, call_arg(c, 3), "bit mask", true))
-		goto out;
-	if (!v->has_clear) {
-		v->has_clear = true;
-		v->clear_where = clang_getCursorLocation(c);
-	}
-	s = xcalloc(1, sizeof(*s));
-	s->kind = AVA_CODEGEN_STMT_CLEAR;
-	s->arg = (uint16_t)sc.arg;
-	s->expr = src;
-	s->type = tn;
-	src = tn = NULL;
-	stmt_push(sc.cond_depth > 0 ? sc.target : &b->cond, s);
-out:
-	free(src);
-	free(tn);
-}
-
-/* An annotation statement: a call to an intrinsic. */
-static void annotation(struct body *b, CXCursor c, struct scope sc)
-{
-	char *name = intrinsic_name(c);
-	struct ann *v = sc.value;
-
-	if (!name) {
-		char *callee = cursor_name(c);
-
-		error_at(b->p, c,
-			 "unexpected call to '%s' in a spec body: only annotations belong here",
-			 callee);
-		free(callee);
-		return;
-	}
-	if (strcmp(name, "__ava_argument") == 0 || strcmp(name, "__ava_return_value") == 0 ||
-	    strcmp(name, "__ava_element") == 0 || strcmp(name, "__ava_field") == 0) {
-		error_at(b->p, c, "%s opens a scope: write %s { ... }", pretty(name), pretty(name));
-		goto out;
-	}
-	if (sc.cond_depth > 0 && strcmp(name, "__ava_sync") != 0 &&
-	    strcmp(name, "__ava_async") != 0 && strcmp(name, "__ava_buffer") != 0 &&
-	    strcmp(name, "__ava_handles_of") != 0 && strcmp(name, "__ava_override") != 0 &&
-	    strcmp(name, "__ava_blobs_sized_by") != 0 && strcmp(name, "__ava_clear_bits") != 0) {
-		error_at(b->p, c,
-			 "%s cannot be conditional (only ava_sync, ava_async, ava_buffer, "
-			 "ava_handles_of, ava_override, ava_blobs_sized_by and ava_clear_bits "
-			 "can)",
-			 pretty(name));
-		goto out;
-	}
-	if (strcmp(name, "__ava_invalid_handle_error_of") == 0) {
-		invalid_handle_error_of(b, c);
-		goto out;
-	}
-	if (strcmp(name, "__ava_invalid_handle_error") == 0 && b->kind == BODY_FN && v &&
-	    sc.arg >= 0 && !sc.element) {
-		if (v->bad_handle) {
-			char *pn = cursor_name(b->params[sc.arg]);
-
-			error_at(b->p, c, "duplicate ava_invalid_handle_error for '%s' of %s",
-				 pn ? pn : "?", b->owner);
-			free(pn);
-			goto out;
-		}
-		v->bad_handle = string_literal(call_arg(c, 0));
-		v->bad_handle_where = clang_getCursorLocation(c);
-		goto out;
-	}
-	if (strncmp(name, "__ava_success", 13) == 0 || strcmp(name, "__ava_failure") == 0 ||
-	    strcmp(name, "__ava_unsupported_error") == 0 ||
-	    strcmp(name, "__ava_invalid_handle_error") == 0 ||
-	    strcmp(name, "__ava_refuse_with") == 0 || strcmp(name, "__ava_over_quota_error") == 0) {
-		type_value(b, c, name);
-		goto out;
-	}
-	if (b->kind == BODY_TYPE) {
-		error_at(b->p, c, "%s does not belong in ava_type(T) { ... }", pretty(name));
-		goto out;
-	}
-
-	if (strcmp(name, "__ava_sync") == 0 || strcmp(name, "__ava_async") == 0 ||
-	    strcmp(name, "__ava_unsupported") == 0 ||
-	    strncmp(name, "__ava_consumes_resource", 23) == 0 ||
-	    strcmp(name, "__ava_allocates_resource") == 0 ||
-	    strcmp(name, "__ava_deallocates_resource") == 0 ||
-	    strcmp(name, "__ava_device_time_until") == 0) {
-		bool is_async = strcmp(name, "__ava_async") == 0;
-
-		if (b->kind != BODY_FN) {
-			error_at(b->p, c, "%s does not belong in a callback decl", pretty(name));
-			goto out;
-		}
-		if (v) {
-			error_at(b->p, c, "%s applies to the call, not to an argument",
-				 pretty(name));
-			goto out;
-		}
-		if (strcmp(name, "__ava_unsupported") == 0) {
-			b->unsupported = true;
-		} else if (strstr(name, "_resource") ||
-			   strcmp(name, "__ava_device_time_until") == 0) {
-			resource(b, c, name);
-		} else if (sc.cond_depth > 0) {
-			struct ava_codegen_stmt *s = xcalloc(1, sizeof(*s));
-
-			s->kind = AVA_CODEGEN_STMT_ASYNC;
-			s->async = is_async;
-			stmt_push(sc.target, s);
-			if (is_async && !b->has_cond_async) {
-				b->has_cond_async = true;
-				if (!b->has_async)
-					b->async_where = clang_getCursorLocation(c);
-			}
-		} else {
-			if ((is_async && b->has_sync) || (!is_async && b->has_async)) {
-				error_at(b->p, c, "%s conflicts with an earlier %s for %s",
-					 pretty(name), is_async ? "ava_sync" : "ava_async",
-					 b->owner);
-				goto out;
-			}
-			if (is_async) {
-				b->has_async = true;
-				b->async_where = clang_getCursorLocation(c);
-			} else {
-				b->has_sync = true;
-			}
-		}
-		goto out;
-	}
-
-	/* Everything else describes a value. */
-	if (!v) {
-		error_at(b->p, c, "%s belongs inside ava_argument(x) { ... } or ava_return_value",
-			 pretty(name));
-		goto out;
-	}
-	if (sc.field && strcmp(name, "__ava_handle") != 0) {
-		error_at(b->p, c, "%s does not belong in ava_field (only ava_handle does)",
-			 pretty(name));
-		goto out;
-	}
-	note_seen(v, c);
-
-	if (strcmp(name, "__ava_handle") == 0) {
-		if (sc.field) {
-			size_t i;
-
-			for (i = 0; i < v->n_fields; i++) {
-				if (strcmp(v->fields[i], sc.field) == 0)
-					break;
-			}
-			if (i == v->n_fields) {
-				v->fields =
-				    xrealloc(v->fields, v->n_fields + 1, sizeof(*v->fields));
-				v->field_where = xrealloc(v->field_where, v->n_fields + 1,
-							  sizeof(*v->field_where));
-				v->fields[v->n_fields] = xstrdup(sc.field);
-				v->field_where[v->n_fields++] = clang_getCursorLocation(c);
-			}
-		} else if (sc.element) {
-			v->elem_handle = true;
-		} else {
-			v->handle = true;
-		}
-	} else if (strcmp(name, "__ava_opaque") == 0) {
-		if (sc.element)
-			v->elem_opaque = true;
-		else
-			v->opaque = true;
-	} else if (strcmp(name, "__ava_allocates") == 0) {
-		v->allocates = true;
-	} else if (strcmp(name, "__ava_deallocates") == 0) {
-		v->deallocates = true;
-	} else if (strcmp(name, "__ava_retains") == 0) {
-		v->retains = true;
-	} else if (strcmp(name, "__ava_parent") == 0) {
-		v->parent = true;
-	} else if (sc.element && strcmp(name, "__ava_zero_terminated") == 0) {
-		v->elem_zero_terminated = true;
-	} else if (sc.element) {
-		error_at(b->p, c, "%s does not belong in ava_element", pretty(name));
-	} else if (strcmp(name, "__ava_in") == 0 || strcmp(name, "__ava_out") == 0) {
-		if (sc.arg < 0) {
-			error_at(b->p, c, "%s applies to arguments, not to the result",
-				 pretty(name));
-			goto out;
-		}
-		if (name[6] == 'i')
-			v->in = true;
-		else
-			v->out = true;
-	} else if (strcmp(name, "__ava_buffer") == 0) {
-		CXCursor expr = call_arg(c, 1);
-		char *src = string_literal(call_arg(c, 0));
-		char *what, *pname;
-
-		if (sc.arg < 0) {
-			error_at(b->p, c, "ava_buffer applies to arguments, not to the result");
-			free(src);
-			goto out;
-		}
-		v->has_buffer = true;
-		pname = cursor_name(b->params[sc.arg]);
-		what = xasprintf("size expression of '%s'", pname);
-		if (!src || !check_expr(b, expr, what, true)) {
-			free(src);
-			free(what);
-			free(pname);
-			goto out;
-		}
-		free(what);
-		v->has_buffer = true;
-		v->buffer_where = clang_getCursorLocation(c);
-		if (sc.cond_depth > 0) {
-			struct ava_codegen_stmt *s = xcalloc(1, sizeof(*s));
-
-			s->kind = AVA_CODEGEN_STMT_COUNT;
-			s->arg = (uint16_t)sc.arg;
-			s->expr = src;
-			stmt_push(sc.target, s);
-		} else if (v->count) {
-			error_at(b->p, c, "duplicate ava_buffer for '%s'", pname);
-			free(src);
-		} else {
-			v->count = src;
-		}
-		free(pname);
-	} else if (strcmp(name, "__ava_max") == 0) {
-		CXEvalResult r = clang_Cursor_Evaluate(call_arg(c, 1));
-
-		if (!r || clang_EvalResult_getKind(r) != CXEval_Int) {
-			error_at(b->p, c, "ava_max needs a constant");
-		} else if (clang_EvalResult_getAsUnsigned(r) == 0 ||
-			   (!clang_EvalResult_isUnsignedInt(r) &&
-			    clang_EvalResult_getAsLongLong(r) < 0)) {
-			error_at(b->p, c, "ava_max must be at least 1");
-		} else if (v->has_max) {
-			error_at(b->p, c, "duplicate ava_max");
-		} else {
-			v->has_max = true;
-			v->max = clang_EvalResult_getAsUnsigned(r);
-		}
-		if (r)
-			clang_EvalResult_dispose(r);
-	} else if (strcmp(name, "__ava_zero_terminated") == 0) {
-		v->zero_terminated = true;
-	} else if (strcmp(name, "__ava_userdata") == 0) {
-		if (sc.arg < 0) {
-			error_at(b->p, c, "ava_userdata applies to arguments, not to the result");
-			goto out;
-		}
-		v->userdata = true;
-	} else if (strcmp(name, "__ava_errcode") == 0) {
-		if (sc.arg < 0 || b->kind != BODY_FN) {
-			error_at(b->p, c, "ava_errcode applies to function arguments only");
-			goto out;
-		}
-		v->errcode = true;
-	} else if (strcmp(name, "__ava_callback") == 0) {
-		CXCursor ref = strip(call_arg(c, 1));
-		CXCursor decl = clang_getCursorReferenced(ref);
-		char *what = string_literal(call_arg(c, 0));
-		size_t i;
-
-		if (sc.arg < 0 || b->kind != BODY_FN) {
-			error_at(b->p, c, "ava_callback applies to function arguments only");
-			free(what);
-			goto out;
-		}
-		for (i = 0; i < b->p->n_cb_decls; i++) {
-			if (clang_equalCursors(clang_getCanonicalCursor(b->p->cb_decls[i]),
-					       clang_getCanonicalCursor(decl)))
-				break;
-		}
-		if (i == b->p->n_cb_decls) {
-			error_at(b->p, c, "ava_callback(%s): '%s' is not an ava_callback_decl",
-				 what ? what : "?", what ? what : "?");
-		} else if (v->callback >= 0) {
-			error_at(b->p, c, "duplicate ava_callback");
-		} else {
-			v->callback = (int)i;
-			v->callback_where = clang_getCursorLocation(c);
-		}
-		free(what);
-	} else if (strcmp(name, "__ava_property_list") == 0 ||
-		   strcmp(name, "__ava_scan_handles") == 0) {
-		if (sc.arg < 0 || b->kind != BODY_FN) {
-			error_at(b->p, c, "%s applies to function arguments only", pretty(name));
-			goto out;
-		}
-		if (name[6] == 'p') {
-			v->props = true;
-			v->props_where = clang_getCursorLocation(c);
-		} else {
-			v->scan = true;
-			v->scan_where = clang_getCursorLocation(c);
-		}
-	} else if (strcmp(name, "__ava_handles_of") == 0) {
-		handles_of(b, c, sc);
-	} else if (strcmp(name, "__ava_override") == 0) {
-		override(b, c, sc);
-	} else if (strcmp(name, "__ava_mapping") == 0) {
-		CXCursor arg = strip(call_arg(c, 3));
-		int i = clang_getCursorKind(arg) == CXCursor_DeclRefExpr
-			    ? param_index(b, clang_getCursorReferenced(arg))
-			    : -1;
-		static const int expr_at[3] = { 1, 5, 7 }; /* count, readable, writable */
-		char *srcs[3] = { string_literal(call_arg(c, 0)), string_literal(call_arg(c, 4)),
-				  string_literal(call_arg(c, 6)) };
-		bool ok = true;
-
-		if (sc.arg >= 0 || b->kind != BODY_FN) {
-			error_at(b->p, c, "ava_mapping applies to a function's result only");
-			ok = false;
-		} else if (i < 0) {
-			error_at(b->p, c, "ava_mapping: the event is not a parameter of %s",
-				 b->owner);
-			ok = false;
-		} else if (v->mapping) {
-			error_at(b->p, c, "duplicate ava_mapping");
-			ok = false;
-		}
-		for (int k = 0; ok && k < 3; k++) {
-			if (!srcs[k] ||
-			    !check_expr(b, call_arg(c, expr_at[k]), "mapping expression", true))
-				ok = false;
-		}
-		if (ok) {
-			v->mapping = true;
-			v->map_count = srcs[0];
-			v->map_read = srcs[1];
-			v->map_write = srcs[2];
-			v->map_event = i;
-			v->map_where = clang_getCursorLocation(c);
-		} else {
-			for (int k = 0; k < 3; k++)
-				free(srcs[k]);
-		}
-	} else if (strcmp(name, "__ava_unmaps") == 0) {
-		if (sc.arg < 0 || b->kind != BODY_FN) {
-			error_at(b->p, c, "ava_unmaps applies to function arguments only");
-			goto out;
-		}
-		v->unmaps = true;
-	} else if (strcmp(name, "__ava_rect") == 0) {
-		if (b->kind != BODY_FN) {
-			error_at(b->p, c,
-				 "ava_rect applies to function arguments and results only");
-			goto out;
-		}
-		v->rect = true;
-		v->rect_where = clang_getCursorLocation(c);
-	} else if (strcmp(name, "__ava_late_data") == 0) {
-		CXCursor arg = strip(call_arg(c, 1));
-		int i = clang_getCursorKind(arg) == CXCursor_DeclRefExpr
-			    ? param_index(b, clang_getCursorReferenced(arg))
-			    : -1;
-
-		if (sc.arg < 0 || b->kind != BODY_FN) {
-			error_at(b->p, c, "ava_late_data applies to function arguments only");
-			goto out;
-		}
-		if (i < 0 || i == sc.arg) {
-			char *text = source_text(b->p, arg);
-
-			error_at(b->p, c, "ava_late_data(%s): '%s' is not another parameter of %s",
-				 text ? text : "?", text ? text : "?", b->owner);
-			free(text);
-			goto out;
-		}
-		if (v->late_event >= 0) {
-			error_at(b->p, c, "duplicate ava_late_data");
-			goto out;
-		}
-		v->late_event = i;
-		v->late_where = clang_getCursorLocation(c);
-	} else if (strcmp(name, "__ava_blobs_sized_by") == 0) {
-		blobs_sized_by(b, c, sc);
-	} else if (strcmp(name, "__ava_clear_bits") == 0) {
-		clear_bits(b, c, sc);
-	} else if (strcmp(name, "__ava_string_lengths") == 0) {
-		CXCursor arg = strip(call_arg(c, 1));
-		int i = clang_getCursorKind(arg) == CXCursor_DeclRefExpr
-			    ? param_index(b, clang_getCursorReferenced(arg))
-			    : -1;
-
-		if (sc.arg < 0 || b->kind != BODY_FN) {
-			error_at(b->p, c, "ava_string_lengths applies to function arguments only");
-			goto out;
-		}
-		if (i < 0) {
-			char *text = source_text(b->p, arg);
-
-			error_at(b->p, c, "ava_string_lengths(%s): '%s' is not a parameter of %s",
-				 text ? text : "?", text ? text : "?", b->owner);
-			free(text);
-			goto out;
-		}
-		if (v->str_lengths >= 0) {
-			error_at(b->p, c, "duplicate ava_string_lengths");
-			goto out;
-		}
-		v->str_lengths = i;
-		v->str_lengths_where = clang_getCursorLocation(c);
-	} else {
-		error_at(b->p, c, "unknown annotation %s", pretty(name));
-	}
-out:
-	free(name);
 }
 
 /* `if (__ava_argument(0, x))` and friends: a scope, not a condition. */
@@ -1434,6 +485,32 @@ static void scope_if(struct body *b, CXCursor c, CXCursor cond, const char *name
 					 text ? text : "?", text ? text : "?", b->owner);
 				free(text);
 				return;
+			}
+			if (b->dparams) {
+				struct ann *a = &b->args[i];
+
+				/* The function's own block replaces the default's. */
+				if (a->own)
+					return;
+				if (a->dflt >= 0 && a->dflt != b->dflt) {
+					unsigned line, col;
+					CXString file;
+					char *pn = cursor_name(b->params[i]);
+
+					loc_of(a->dflt_where, &file, &line, &col);
+					clang_disposeString(file);
+					error_at(
+					    b->p, c,
+					    "'%s' of %s matches two ava_defaults (the other at "
+					    "line %u); give it its own ava_argument(%s) block",
+					    pn, b->owner, line, pn);
+					free(pn);
+					return;
+				}
+				a->dflt = b->dflt;
+				a->dflt_where = clang_getCursorLocation(c);
+			} else {
+				b->args[i].own = true;
 			}
 			sc.value = &b->args[i];
 			sc.arg = i;
@@ -1496,7 +573,7 @@ static void walk(struct body *b, CXCursor c, struct scope sc)
 	case CXCursor_UnexposedExpr:
 	case CXCursor_ParenExpr:
 		if (clang_getCursorKind(strip(c)) == CXCursor_CallExpr) {
-			annotation(b, strip(c), sc);
+			ava_codegen_annotate(b, strip(c), sc);
 			return;
 		}
 		break;
@@ -1590,10 +667,13 @@ static void body_init(struct body *b, struct parser *p, enum body_kind kind, con
 		b->args[i].callback = -1;
 		b->args[i].str_lengths = -1;
 		b->args[i].late_event = -1;
+		b->args[i].dflt = -1;
 	}
 	b->ret.callback = -1;
 	b->ret.str_lengths = -1;
 	b->ret.late_event = -1;
+	b->ret.dflt = -1;
+	b->dflt = -1;
 }
 
 static void body_walk(struct body *b, CXCursor def)
@@ -1623,6 +703,7 @@ static void body_fini(struct body *b)
 	free(b->args);
 	free(b->params);
 	free(b->until_name);
+	free(b->resolve_via);
 	ava_codegen_stmts_free(&b->cond);
 	ava_codegen_stmts_free(&b->overrides);
 }
@@ -2332,9 +1413,12 @@ static enum CXChildVisitResult top_visit(CXCursor c, CXCursor parent, CXClientDa
 	if (main) {
 		if (!clang_isCursorDefinition(c))
 			return CXChildVisit_Continue;
-		if (name_has_prefix(c, "__ava_type_"))
+		if (name_has_prefix(c, "__ava_type_")) {
 			push_cursor(&p->type_decls, &p->n_type_decls, c);
-		else if (has_annotation(c, "ava_callback_decl"))
+		} else if (name_has_prefix(c, "__ava_defaults_")) {
+			p->dflts = xrealloc(p->dflts, p->n_dflts + 1, sizeof(*p->dflts));
+			p->dflts[p->n_dflts++] = (struct defaults){ .def = c };
+		} else if (has_annotation(c, "ava_callback_decl"))
 			push_cursor(&p->cb_decls, &p->n_cb_decls, c);
 		else
 			push_cursor(&p->entries, &p->n_entries, c);
@@ -2345,7 +1429,7 @@ static enum CXChildVisitResult top_visit(CXCursor c, CXCursor parent, CXClientDa
 	return CXChildVisit_Continue;
 }
 
-static bool is_c_identifier(const char *s)
+bool is_c_identifier(const char *s)
 {
 	size_t i;
 
@@ -2382,10 +1466,19 @@ static void read_settings(struct parser *p)
 
 	for (i = 0; i < p->n_settings; i++) {
 		CXCursor c = p->settings[i];
-		char *value = setting_value(c);
+		char *value;
 		char **slot = NULL;
 		const char *what;
 
+		/* A type, not a string: read once the functions are known. */
+		if (name_has_prefix(c, "__ava_handle_proxy_table_")) {
+			if (p->has_proxy_table)
+				error_at(p, c, "duplicate ava_handle_proxy_table");
+			p->has_proxy_table = true;
+			p->proxy_table_at = c;
+			continue;
+		}
+		value = setting_value(c);
 		if (name_has_prefix(c, "__ava_name_")) {
 			slot = &api->name;
 			what = "ava_name";
@@ -2407,6 +1500,11 @@ static void read_settings(struct parser *p)
 		} else if (name_has_prefix(c, "__ava_handle_proxy_")) {
 			slot = &api->handle_proxy;
 			what = "ava_handle_proxy";
+		} else if (name_has_prefix(c, "__ava_call_ids_")) {
+			slot = &api->call_ids;
+			what = "ava_call_ids";
+			if (!api->call_ids)
+				p->call_ids_at = c;
 		} else {
 			error_at(p, c, "unknown API setting");
 			free(value);
@@ -2515,6 +1613,207 @@ static void read_types(struct parser *p)
 		b.type = t;
 		body_walk(&b, def);
 		body_fini(&b);
+	}
+}
+
+/* The body of a definition: its compound statement, or a null cursor. */
+static CXCursor body_of(CXCursor def)
+{
+	struct children ch = children_of(def);
+	CXCursor r = clang_getNullCursor();
+	size_t i;
+
+	for (i = 0; i < ch.n; i++) {
+		if (clang_getCursorKind(ch.v[i]) == CXCursor_CompoundStmt)
+			r = ch.v[i];
+	}
+	free(ch.v);
+	return r;
+}
+
+/*
+ * Statement c of an ava_defaults body, if it is an ava_argument(x) block
+ * (the only thing such a body holds): the index of x among the default's
+ * parameters, or -1 (with *ret_arg the cursor of x when there is one).
+ */
+static int defaults_block(CXCursor def, CXCursor c, CXCursor *ret_arg)
+{
+	struct children ch;
+	char *name;
+	int r = -1;
+
+	*ret_arg = clang_getNullCursor();
+	if (clang_getCursorKind(c) != CXCursor_IfStmt)
+		return -1;
+	ch = children_of(c);
+	name = ch.n >= 2 ? intrinsic_name(ch.v[0]) : NULL;
+	if (name && strcmp(name, "__ava_argument") == 0 && ch.n == 2) {
+		CXCursor arg = strip(call_arg(strip(ch.v[0]), 1));
+		CXCursor ref = clang_getCursorReferenced(arg);
+		int k, n = clang_Cursor_getNumArguments(def);
+
+		*ret_arg = arg;
+		for (k = 0; k < n && clang_getCursorKind(arg) == CXCursor_DeclRefExpr; k++) {
+			if (clang_equalCursors(clang_Cursor_getArgument(def, (unsigned)k), ref))
+				r = k;
+		}
+	}
+	free(name);
+	free(ch.v);
+	return r;
+}
+
+/*
+ * ava_defaults: checked once here (their bodies hold only ava_argument
+ * blocks of their own parameters); what the blocks say is checked for each
+ * function they apply to, as if the function had written them.
+ */
+static void read_defaults(struct parser *p)
+{
+	size_t i, k;
+
+	for (i = 0; i < p->n_dflts; i++) {
+		struct defaults *d = &p->dflts[i];
+		int n = clang_Cursor_getNumArguments(d->def);
+		CXCursor body = body_of(d->def);
+		struct children ch;
+		char *sig = xstrdup("");
+		unsigned n_blocks = 0;
+
+		for (int j = 0; j < n; j++) {
+			CXCursor prm = clang_Cursor_getArgument(d->def, (unsigned)j);
+			char *tn = type_name(clang_getCursorType(prm));
+			char *pn = cursor_name(prm);
+			char *decl = ava_codegen_decl(tn, pn);
+			char *next = xasprintf("%s%s%s", sig, j ? ", " : "", decl);
+
+			if (!*pn)
+				error_at(p, prm,
+					 "a parameter of ava_defaults needs a name: "
+					 "defaults apply to parameters by name and type");
+			free(sig);
+			sig = next;
+			free(decl);
+			free(pn);
+			free(tn);
+		}
+		d->owner = xasprintf("ava_defaults(%s)", sig);
+		free(sig);
+		d->ok = n > 0 && !clang_Cursor_isNull(body);
+		if (n <= 0)
+			error_at(p, d->def,
+				 "ava_defaults() needs the parameters it gives defaults to");
+		ch = clang_Cursor_isNull(body) ? (struct children){ NULL, 0 } : children_of(body);
+		for (k = 0; k < ch.n; k++) {
+			CXCursor arg;
+
+			if (clang_getCursorKind(ch.v[k]) == CXCursor_NullStmt)
+				continue;
+			if (defaults_block(d->def, ch.v[k], &arg) >= 0) {
+				n_blocks++;
+				continue;
+			}
+			d->ok = false;
+			if (!clang_Cursor_isNull(arg)) {
+				char *text = clang_getCursorKind(arg) == CXCursor_DeclRefExpr
+						 ? cursor_name(arg)
+						 : source_text(p, arg);
+
+				error_at(
+				    p, ch.v[k],
+				    "ava_argument(%s) in %s: '%s' is not one of its parameters",
+				    text ? text : "?", d->owner, text ? text : "?");
+				free(text);
+			} else {
+				error_at(p, ch.v[k],
+					 "%s holds only ava_argument(p) { ... } blocks of its "
+					 "parameters",
+					 d->owner);
+			}
+		}
+		free(ch.v);
+		if (d->ok && !n_blocks) {
+			error_at(p, d->def, "%s has no ava_argument(p) { ... } block", d->owner);
+			d->ok = false;
+		}
+	}
+}
+
+/*
+ * Applies every ava_defaults whose parameters (names and types) are all
+ * parameters of the function being read (b), in spec order, to the
+ * parameters its own body did not annotate.
+ */
+static void apply_defaults(struct parser *p, struct body *b)
+{
+	size_t i, k;
+
+	for (i = 0; i < p->n_dflts; i++) {
+		struct defaults *d = &p->dflts[i];
+		int n = clang_Cursor_getNumArguments(d->def);
+		CXCursor *dparams;
+		uint16_t *dmap;
+		struct children ch;
+		bool match = d->ok && n > 0 && n <= b->n_params;
+
+		if (!match)
+			continue;
+		dparams = xcalloc((size_t)n, sizeof(*dparams));
+		dmap = xcalloc((size_t)n, sizeof(*dmap));
+		for (int j = 0; j < n && match; j++) {
+			char *dn;
+			uint16_t f;
+
+			dparams[j] = clang_Cursor_getArgument(d->def, (unsigned)j);
+			dn = cursor_name(dparams[j]);
+			for (f = 0; f < b->n_params; f++) {
+				if (name_is(b->params[f], dn) &&
+				    clang_equalTypes(clang_getCursorType(b->params[f]),
+						     clang_getCursorType(dparams[j])))
+					break;
+			}
+			free(dn);
+			if (f == b->n_params)
+				match = false;
+			dmap[j] = f;
+		}
+		if (match) {
+			struct scope sc = { .arg = -1 };
+
+			d->used = true;
+			b->dflt = (int)i;
+			b->dparams = dparams;
+			b->dmap = dmap;
+			b->n_dparams = (uint16_t)n;
+			ch = children_of(body_of(d->def));
+			for (k = 0; k < ch.n; k++) {
+				CXCursor arg;
+
+				if (defaults_block(d->def, ch.v[k], &arg) >= 0)
+					walk(b, ch.v[k], sc);
+			}
+			free(ch.v);
+			b->dflt = -1;
+			b->dparams = NULL;
+			b->dmap = NULL;
+			b->n_dparams = 0;
+		}
+		free(dparams);
+		free(dmap);
+	}
+}
+
+/* A default no function entry matches is a typo in a name or a type. */
+static void unused_defaults(struct parser *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->n_dflts; i++) {
+		if (p->dflts[i].ok && !p->dflts[i].used)
+			error_at(p, p->dflts[i].def,
+				 "%s matches no function entry: none has parameters of all "
+				 "these names and types",
+				 p->dflts[i].owner);
 	}
 }
 
@@ -2824,8 +2123,13 @@ static void read_fn(struct parser *p, struct ava_codegen_fn *fn, CXCursor hdr, C
 	}
 	if (has_entry) {
 		body_walk(&b, def);
+		fn->guest_private = b.private_fn;
+		fn->resolve_via = b.resolve_via;
+		b.resolve_via = NULL;
 		if (b.unsupported)
 			supported = false;
+		else
+			apply_defaults(p, &b);
 	}
 	if (supported && fn->variadic) {
 		error_at(p, def,
@@ -2973,43 +2277,168 @@ out:
 	body_fini(&b);
 }
 
+static enum CXVisitorResult proxy_table_field(CXCursor field, CXClientData data)
+{
+	struct parser *p = data;
+	struct ava_codegen_api *api = p->api;
+	CXType ft = clang_getCursorType(field);
+	char *name = cursor_name(field);
+	bool is_fn = false, is_export = false;
+	uint32_t f;
+	size_t k;
+
+	for (f = 0; f < api->n_fns && !is_fn; f++)
+		is_fn = strcmp(api->fns[f].name, name) == 0;
+	for (k = 0; k < api->n_guest_exports && !is_export; k++)
+		is_export = strcmp(api->guest_exports[k], name) == 0;
+	if ((is_fn || is_export) && is_function_pointer(ft)) {
+		api->proxy_table =
+		    xrealloc(api->proxy_table, api->n_proxy_table + 1, sizeof(*api->proxy_table));
+		api->proxy_table[api->n_proxy_table++] = (struct ava_codegen_table_entry){
+			.member = name,
+			.extern_type = is_fn ? NULL : type_name(ft),
+		};
+		return CXVisit_Continue;
+	}
+	free(name);
+	return CXVisit_Continue;
+}
+
+/*
+ * ava_handle_proxy_table(T): the dispatch table avagen defines as the
+ * ava_handle_proxy symbol, filled from T's function-pointer members named
+ * like a function of the API or a guest export.
+ */
+static void read_proxy_table(struct parser *p)
+{
+	struct ava_codegen_api *api = p->api;
+	CXType t = clang_getPointeeType(clang_getCursorType(p->proxy_table_at));
+	CXType canon = clang_getCanonicalType(t);
+	char *tn = unqualified_name(t);
+
+	if (!api->handle_proxy) {
+		error_at(p, p->proxy_table_at,
+			 "ava_handle_proxy_table(%s) needs ava_handle_proxy(symbol): the table "
+			 "is that symbol",
+			 tn);
+		free(tn);
+		return;
+	}
+	if (canon.kind != CXType_Record || clang_Type_getSizeOf(canon) <= 0) {
+		error_at(p, p->proxy_table_at, "ava_handle_proxy_table(%s): not a complete struct",
+			 tn);
+		free(tn);
+		return;
+	}
+	api->proxy_table_ctype = tn;
+	clang_Type_visitFields(canon, proxy_table_field, p);
+	if (!api->n_proxy_table)
+		error_at(p, p->proxy_table_at,
+			 "ava_handle_proxy_table(%s): no member is a function pointer named like "
+			 "a function of the API",
+			 tn);
+}
+
+/* A function of the API headers, before it has a call id. */
+struct fn_decl {
+	char *name;
+	CXCursor hdr, entry;
+	bool has_entry;
+	uint32_t id;
+};
+
+/*
+ * ava_call_ids(manifest): every function the committed manifest lists
+ * keeps its call id there; the others get the next free ids, in header
+ * order. A manifest function the headers no longer declare would leave
+ * its id unused (the wire's ids are dense): an error, since dropping it
+ * renumbers the wire and must be done on purpose. Returns false on errors.
+ */
+static bool frozen_ids(struct parser *p, struct fn_decl *fd, uint32_t n)
+{
+	struct ava_codegen_api *api = p->api;
+	const char *slash = strrchr(p->spec_path, '/');
+	char *path =
+	    api->call_ids[0] == '/' || !slash
+		? xstrdup(api->call_ids)
+		: xasprintf("%.*s/%s", (int)(slash - p->spec_path), p->spec_path, api->call_ids);
+	struct ava_abi_api *old = NULL;
+	char errbuf[256];
+	uint32_t i, k, next;
+	bool ok = true;
+
+	if (ava_abi_load(path, &old, errbuf, sizeof(errbuf)) < 0) {
+		error_at(p, p->call_ids_at, "ava_call_ids(\"%s\"): %s", api->call_ids, errbuf);
+		free(path);
+		return false;
+	}
+	ava_codegen_strv_push(&api->deps, &api->n_deps, path);
+	next = old->n_fns;
+	for (i = 0; i < n; i++)
+		fd[i].id = UINT32_MAX;
+	for (k = 0; k < old->n_fns; k++) {
+		for (i = 0; i < n && strcmp(fd[i].name, old->fns[k].name) != 0; i++)
+			;
+		if (i == n) {
+			error_at(
+			    p, p->call_ids_at,
+			    "ava_call_ids(\"%s\"): %s (call id %u there) is no longer declared "
+			    "in the API headers; its id cannot stay unused (update the manifest "
+			    "on purpose: the wire changes)",
+			    api->call_ids, old->fns[k].name, old->fns[k].id);
+			ok = false;
+			continue;
+		}
+		fd[i].id = old->fns[k].id;
+	}
+	for (i = 0; i < n; i++) {
+		if (fd[i].id == UINT32_MAX)
+			fd[i].id = next++;
+	}
+	ava_abi_api_free(old);
+	free(path);
+	return ok;
+}
+
 static void read_fns(struct parser *p)
 {
 	struct ava_codegen_api *api = p->api;
 	bool *used = xcalloc(p->n_entries, sizeof(*used));
-	size_t i, k;
+	struct fn_decl *fd = xcalloc(p->n_fn_decls, sizeof(*fd));
+	uint32_t n = 0, i;
+	size_t k;
 
-	api->fns = xcalloc(p->n_fn_decls, sizeof(*api->fns));
-	for (i = 0; i < p->n_fn_decls; i++) {
-		CXCursor hdr = p->fn_decls[i];
-		struct ava_codegen_fn *fn;
+	for (k = 0; k < p->n_fn_decls; k++) {
+		CXCursor hdr = p->fn_decls[k];
+		struct fn_decl *d;
 		char *name;
-		bool dup = false, has_entry = false;
-		CXCursor entry = clang_getNullCursor();
+		bool dup = false;
+		size_t e;
 
 		if (!cursor_in_headers(p, hdr))
 			continue;
 		name = cursor_name(hdr);
-		for (k = 0; k < api->n_fns; k++) {
-			if (strcmp(api->fns[k].name, name) == 0)
+		for (i = 0; i < n; i++) {
+			if (strcmp(fd[i].name, name) == 0)
 				dup = true;
 		}
 		if (dup) {
 			free(name);
 			continue;
 		}
-		for (k = 0; k < p->n_entries; k++) {
-			if (!used[k] && name_is(p->entries[k], name)) {
-				used[k] = true;
-				entry = p->entries[k];
-				has_entry = true;
+		d = &fd[n];
+		d->name = name;
+		d->hdr = hdr;
+		d->entry = clang_getNullCursor();
+		d->id = n++;
+		for (e = 0; e < p->n_entries; e++) {
+			if (!used[e] && name_is(p->entries[e], name)) {
+				used[e] = true;
+				d->entry = p->entries[e];
+				d->has_entry = true;
 				break;
 			}
 		}
-		fn = &api->fns[api->n_fns];
-		fn->name = name;
-		fn->id = api->n_fns++;
-		read_fn(p, fn, hdr, entry, has_entry);
 	}
 	for (k = 0; k < p->n_entries; k++) {
 		if (!used[k]) {
@@ -3023,6 +2452,30 @@ static void read_fns(struct parser *p)
 		}
 	}
 	free(used);
+	if (api->call_ids && !frozen_ids(p, fd, n)) {
+		for (i = 0; i < n; i++)
+			free(fd[i].name);
+		free(fd);
+		return;
+	}
+	/* The model's functions are in call id order: fns[id]. */
+	api->fns = xcalloc(n, sizeof(*api->fns));
+	api->n_fns = n;
+	for (i = 0; i < n; i++) {
+		api->fns[fd[i].id].name = fd[i].name;
+		api->fns[fd[i].id].id = fd[i].id;
+	}
+	for (i = 0; i < n; i++) {
+		struct fn_decl *d = NULL;
+		uint32_t j;
+
+		for (j = 0; j < n && !d; j++) {
+			if (fd[j].id == i)
+				d = &fd[j];
+		}
+		read_fn(p, &api->fns[i], d->hdr, d->entry, d->has_entry);
+	}
+	free(fd);
 }
 
 static void retag_stmts(struct ava_codegen_stmt_list *l, const uint16_t *tag_of)
@@ -3305,6 +2758,9 @@ static void parser_fini(struct parser *p)
 	free(p->settings);
 	free(p->type_decls);
 	free(p->cb_decls);
+	for (i = 0; i < p->n_dflts; i++)
+		free(p->dflts[i].owner);
+	free(p->dflts);
 	free(p->entries);
 	free(p->fn_decls);
 	for (i = 0; i < p->n_untils; i++)
@@ -3315,7 +2771,9 @@ static void parser_fini(struct parser *p)
 int ava_codegen_parse(const struct ava_codegen_options *opts, const char *spec_path,
 		      struct ava_codegen_api **ret_api)
 {
-	struct parser p = { .opts = opts, .err = opts->err ? opts->err : stderr };
+	struct parser p = { .opts = opts,
+			    .err = opts->err ? opts->err : stderr,
+			    .spec_path = spec_path };
 	CXIndex index = clang_createIndex(0, 0);
 	int r;
 
@@ -3330,8 +2788,13 @@ int ava_codegen_parse(const struct ava_codegen_options *opts, const char *spec_p
 	if (p.n_errors)
 		goto out;
 	read_types(&p);
+	read_defaults(&p);
 	read_callbacks(&p);
 	read_fns(&p);
+	if (p.api->fns)
+		unused_defaults(&p);
+	if (p.has_proxy_table)
+		read_proxy_table(&p);
 	if (p.n_errors)
 		goto out;
 	assign_tags(&p);
@@ -3394,6 +2857,7 @@ void ava_codegen_api_free(struct ava_codegen_api *api)
 		struct ava_codegen_fn *fn = &api->fns[i];
 
 		free(fn->name);
+		free(fn->resolve_via);
 		free(fn->map_count);
 		free(fn->map_read);
 		free(fn->map_write);
@@ -3452,5 +2916,12 @@ void ava_codegen_api_free(struct ava_codegen_api *api)
 	free(api->version);
 	free(api->errcode_param);
 	free(api->handle_proxy);
+	free(api->call_ids);
+	for (k = 0; k < api->n_proxy_table; k++) {
+		free(api->proxy_table[k].member);
+		free(api->proxy_table[k].extern_type);
+	}
+	free(api->proxy_table);
+	free(api->proxy_table_ctype);
 	free(api);
 }

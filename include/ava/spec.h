@@ -62,6 +62,8 @@ void __ava_unmaps(void);
 void __ava_blobs_sized_by(const char *arg_name, const char *expr_src, ...);
 void __ava_clear_bits(const char *type_name, const char *expr_src, ...);
 void __ava_unsupported(void);
+void __ava_private(void);
+void __ava_resolve_via(const char *resolver_name);
 void __ava_success(const char *expr_src, ...);
 void __ava_failure(const char *expr_src, ...);
 void __ava_unsupported_error(const char *expr_src, ...);
@@ -119,6 +121,16 @@ void __ava_device_time_until(const char *fn_src, const char *param_src, ...);
 	    AVA_SPEC_STR_(symbol)
 
 /*
+ * avagen defines the ava_handle_proxy symbol itself: a const T (a struct of
+ * function pointers, OpenCL's ICD dispatch table) whose members named like
+ * a function of the API, or an ava_guest_export, point to it; the other
+ * members are NULL. ava_handle_proxy_table(struct _cl_icd_dispatch);
+ */
+#define ava_handle_proxy_table(T)                                         \
+	static const T *const AVA_SPEC_UNIQUE_(__ava_handle_proxy_table_) \
+	    __attribute__((unused)) = 0
+
+/*
  * A symbol a guest source of the API defines that the guest library exports
  * besides the API's functions (repeatable): ava_guest_export(clIcdGetPlatformIDsKHR);
  */
@@ -126,9 +138,31 @@ void __ava_device_time_until(const char *fn_src, const char *param_src, ...);
 	static const char AVA_SPEC_UNIQUE_(__ava_guest_export_)[] __attribute__((unused)) = \
 	    AVA_SPEC_STR_(symbol)
 
+/*
+ * Call ids are frozen by a committed manifest, relative to the spec:
+ * ava_call_ids("opencl.abi"); every function it lists keeps its id there,
+ * a function it does not list gets the next free id (in header order), so a
+ * header that inserts a function does not renumber the wire.
+ */
+#define ava_call_ids(path) \
+	static const char *const AVA_SPEC_UNIQUE_(__ava_call_ids_) __attribute__((unused)) = (path)
+
 /* Defaults for every value of type T: ava_type(cl_int) { ava_success(CL_SUCCESS); } */
 #define ava_type(T) \
 	static void AVA_SPEC_UNIQUE_(__ava_type_)(T __ava_type_value __attribute__((unused)))
+
+/*
+ * Argument defaults, by parameter name and type: written like a function
+ * whose parameters are the ones its body talks about, and whose body holds
+ * only ava_argument blocks. Every function entry that has parameters of all
+ * these names and types gets each block for the parameters it does not
+ * annotate itself (its own ava_argument(p) block replaces the default's):
+ *   ava_defaults(cl_uint num_events_in_wait_list, const cl_event *event_wait_list) {
+ *           ava_argument(event_wait_list) { ava_in; ava_buffer(num_events_in_wait_list); }
+ *   }
+ */
+#define ava_defaults(...) \
+	static void __attribute__((unused)) AVA_SPEC_UNIQUE_(__ava_defaults_)(__VA_ARGS__)
 
 /*
  * Declares the shape of a callback. Written like a function whose parameters
@@ -251,6 +285,23 @@ void __ava_device_time_until(const char *fn_src, const char *param_src, ...);
 #define ava_sync	__ava_sync()
 #define ava_async	__ava_async()
 #define ava_unsupported __ava_unsupported()
+/*
+ * The function travels on the wire, but the guest library does not export
+ * it: only the API's hand-written guest sources call it (OpenCL's
+ * avaclEnqueueSVMRead, spec/opencl/svm-wire.h).
+ */
+#define ava_private __ava_private()
+/*
+ * The server does not link this function by name (an ICD loader exports no
+ * extension function): avagen defines it in the server as a forwarder to
+ * what resolver, a function of a hand-written server source,
+ *	void *resolver(const char *name, void *self);
+ * returns for its name (the vendor library's function, never self, the
+ * forwarder; NULL: none), looked up once found. Without one, the call
+ * returns the result type's ava_unsupported_error (and writes it to the
+ * ava_errcode argument). ava_resolve_via(ava_opencl_ext_resolve);
+ */
+#define ava_resolve_via(resolver) __ava_resolve_via(AVA_SPEC_STR_(resolver))
 
 /* ---- type defaults (inside ava_type) ---- */
 #define ava_success(v)		    __ava_success(#v, (v))

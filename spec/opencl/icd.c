@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The OpenCL guest library as an installable client driver (ICD), for a
- * system loader such as ocl-icd: the dispatch table every proxy handle
- * starts with (spec/opencl.spec: ava_handle_proxy), clIcdGetPlatformIDsKHR,
- * and the extension-function lookups, which never leave the guest.
+ * system loader such as ocl-icd: clIcdGetPlatformIDsKHR and the
+ * extension-function lookups, which never leave the guest. The dispatch
+ * table every proxy handle starts with is generated (spec/opencl.spec:
+ * ava_handle_proxy_table), from the guest library's own functions.
  *
  * Compiled into the guest library (ava_add_api GUEST_SOURCES), which is
  * linked with -Bsymbolic: the table's entries are this library's own
@@ -26,7 +27,6 @@
 
 #include <CL/cl.h>
 #include <CL/cl_ext.h>
-#include <CL/cl_icd.h>
 
 #include <ava/guestlib.h>
 
@@ -34,125 +34,6 @@
 
 /* The generated API description (spec/opencl.spec), for connecting early. */
 extern const struct ava_guestlib_api ava_gen__opencl__guest_api;
-
-/* What every handle the application holds points at first. */
-extern const struct _cl_icd_dispatch ava_opencl_icd_dispatch;
-const struct _cl_icd_dispatch ava_opencl_icd_dispatch = {
-	.clGetPlatformIDs = clGetPlatformIDs,
-	.clGetPlatformInfo = clGetPlatformInfo,
-	.clGetDeviceIDs = clGetDeviceIDs,
-	.clGetDeviceInfo = clGetDeviceInfo,
-	.clCreateContext = clCreateContext,
-	.clCreateContextFromType = clCreateContextFromType,
-	.clRetainContext = clRetainContext,
-	.clReleaseContext = clReleaseContext,
-	.clGetContextInfo = clGetContextInfo,
-	.clCreateCommandQueue = clCreateCommandQueue,
-	.clSetCommandQueueProperty = clSetCommandQueueProperty,
-	.clRetainCommandQueue = clRetainCommandQueue,
-	.clReleaseCommandQueue = clReleaseCommandQueue,
-	.clGetCommandQueueInfo = clGetCommandQueueInfo,
-	.clCreateBuffer = clCreateBuffer,
-	.clCreateImage2D = clCreateImage2D,
-	.clCreateImage3D = clCreateImage3D,
-	.clRetainMemObject = clRetainMemObject,
-	.clReleaseMemObject = clReleaseMemObject,
-	.clGetSupportedImageFormats = clGetSupportedImageFormats,
-	.clGetMemObjectInfo = clGetMemObjectInfo,
-	.clGetImageInfo = clGetImageInfo,
-	.clCreateSampler = clCreateSampler,
-	.clRetainSampler = clRetainSampler,
-	.clReleaseSampler = clReleaseSampler,
-	.clGetSamplerInfo = clGetSamplerInfo,
-	.clCreateProgramWithSource = clCreateProgramWithSource,
-	.clCreateProgramWithBinary = clCreateProgramWithBinary,
-	.clRetainProgram = clRetainProgram,
-	.clReleaseProgram = clReleaseProgram,
-	.clBuildProgram = clBuildProgram,
-	.clUnloadCompiler = clUnloadCompiler,
-	.clGetProgramInfo = clGetProgramInfo,
-	.clGetProgramBuildInfo = clGetProgramBuildInfo,
-	.clCreateKernel = clCreateKernel,
-	.clCreateKernelsInProgram = clCreateKernelsInProgram,
-	.clRetainKernel = clRetainKernel,
-	.clReleaseKernel = clReleaseKernel,
-	.clSetKernelArg = clSetKernelArg,
-	.clGetKernelInfo = clGetKernelInfo,
-	.clGetKernelWorkGroupInfo = clGetKernelWorkGroupInfo,
-	.clWaitForEvents = clWaitForEvents,
-	.clGetEventInfo = clGetEventInfo,
-	.clRetainEvent = clRetainEvent,
-	.clReleaseEvent = clReleaseEvent,
-	.clGetEventProfilingInfo = clGetEventProfilingInfo,
-	.clFlush = clFlush,
-	.clFinish = clFinish,
-	.clEnqueueReadBuffer = clEnqueueReadBuffer,
-	.clEnqueueWriteBuffer = clEnqueueWriteBuffer,
-	.clEnqueueCopyBuffer = clEnqueueCopyBuffer,
-	.clEnqueueReadImage = clEnqueueReadImage,
-	.clEnqueueWriteImage = clEnqueueWriteImage,
-	.clEnqueueCopyImage = clEnqueueCopyImage,
-	.clEnqueueCopyImageToBuffer = clEnqueueCopyImageToBuffer,
-	.clEnqueueCopyBufferToImage = clEnqueueCopyBufferToImage,
-	.clEnqueueMapBuffer = clEnqueueMapBuffer,
-	.clEnqueueMapImage = clEnqueueMapImage,
-	.clEnqueueUnmapMemObject = clEnqueueUnmapMemObject,
-	.clEnqueueNDRangeKernel = clEnqueueNDRangeKernel,
-	.clEnqueueTask = clEnqueueTask,
-	.clEnqueueNativeKernel = clEnqueueNativeKernel,
-	.clEnqueueMarker = clEnqueueMarker,
-	.clEnqueueWaitForEvents = clEnqueueWaitForEvents,
-	.clEnqueueBarrier = clEnqueueBarrier,
-	.clGetExtensionFunctionAddress = clGetExtensionFunctionAddress,
-	.clSetEventCallback = clSetEventCallback,
-	.clCreateSubBuffer = clCreateSubBuffer,
-	.clSetMemObjectDestructorCallback = clSetMemObjectDestructorCallback,
-	.clCreateUserEvent = clCreateUserEvent,
-	.clSetUserEventStatus = clSetUserEventStatus,
-	.clEnqueueReadBufferRect = clEnqueueReadBufferRect,
-	.clEnqueueWriteBufferRect = clEnqueueWriteBufferRect,
-	.clEnqueueCopyBufferRect = clEnqueueCopyBufferRect,
-	.clCreateSubDevices = clCreateSubDevices,
-	.clRetainDevice = clRetainDevice,
-	.clReleaseDevice = clReleaseDevice,
-	.clCreateImage = clCreateImage,
-	.clCreateProgramWithBuiltInKernels = clCreateProgramWithBuiltInKernels,
-	.clCompileProgram = clCompileProgram,
-	.clLinkProgram = clLinkProgram,
-	.clUnloadPlatformCompiler = clUnloadPlatformCompiler,
-	.clGetKernelArgInfo = clGetKernelArgInfo,
-	.clEnqueueFillBuffer = clEnqueueFillBuffer,
-	.clEnqueueFillImage = clEnqueueFillImage,
-	.clEnqueueMigrateMemObjects = clEnqueueMigrateMemObjects,
-	.clEnqueueMarkerWithWaitList = clEnqueueMarkerWithWaitList,
-	.clEnqueueBarrierWithWaitList = clEnqueueBarrierWithWaitList,
-	.clGetExtensionFunctionAddressForPlatform = clGetExtensionFunctionAddressForPlatform,
-	.clCreateCommandQueueWithProperties = clCreateCommandQueueWithProperties,
-	.clCreatePipe = clCreatePipe,
-	.clGetPipeInfo = clGetPipeInfo,
-	.clSVMAlloc = clSVMAlloc,
-	.clSVMFree = clSVMFree,
-	.clEnqueueSVMFree = clEnqueueSVMFree,
-	.clEnqueueSVMMemcpy = clEnqueueSVMMemcpy,
-	.clEnqueueSVMMemFill = clEnqueueSVMMemFill,
-	.clEnqueueSVMMap = clEnqueueSVMMap,
-	.clEnqueueSVMUnmap = clEnqueueSVMUnmap,
-	.clCreateSamplerWithProperties = clCreateSamplerWithProperties,
-	.clSetKernelArgSVMPointer = clSetKernelArgSVMPointer,
-	.clSetKernelExecInfo = clSetKernelExecInfo,
-	.clCloneKernel = clCloneKernel,
-	.clCreateProgramWithIL = clCreateProgramWithIL,
-	.clEnqueueSVMMigrateMem = clEnqueueSVMMigrateMem,
-	.clGetDeviceAndHostTimer = clGetDeviceAndHostTimer,
-	.clGetHostTimer = clGetHostTimer,
-	.clGetKernelSubGroupInfo = clGetKernelSubGroupInfo,
-	.clSetDefaultDeviceCommandQueue = clSetDefaultDeviceCommandQueue,
-	.clSetProgramReleaseCallback = clSetProgramReleaseCallback,
-	.clSetProgramSpecializationConstant = clSetProgramSpecializationConstant,
-	.clCreateBufferWithProperties = clCreateBufferWithProperties,
-	.clCreateImageWithProperties = clCreateImageWithProperties,
-	.clSetContextDestructorCallback = clSetContextDestructorCallback,
-};
 
 /*
  * The loader's entry into this ICD: our platforms. With no router to reach

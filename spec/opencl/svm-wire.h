@@ -4,9 +4,8 @@
  * travel between the guest's reservation of an SVM range and the server's
  * allocation (spec/opencl/svm.c calls them for clEnqueueSVMMap, Unmap and
  * Memcpy with a host side; spec/opencl/svm-server.c runs them as
- * clEnqueueSVMMemcpy on the server). Applications do not call them; the
- * guest library exports them only because every function of the spec's
- * headers is part of the API.
+ * clEnqueueSVMMemcpy on the server). Applications do not call them: their
+ * spec entries are ava_private, so the guest library does not export them.
  */
 #ifndef AVA_OPENCL_SVM_WIRE_H
 #define AVA_OPENCL_SVM_WIRE_H

@@ -14,6 +14,9 @@
 #       --infer prints a spec that avagen accepts and lists what needs a human.
 #   -DMODE=abi          -DAVAGEN=... -DSPEC=... -DINCLUDE=... -DROOT=... -DCOMMITTED=... -DWORK=dir
 #       the generated manifest equals the committed one.
+#   -DMODE=same         -DAVAGEN=... -DSPEC=... -DSPEC2=... -DID=... -DINCLUDE=... -DROOT=... -DWORK=dir
+#       both specs (of ava_identifier ID) generate the same files, but for the
+#       spec's name in the banners: SPEC says with a feature what SPEC2 writes out.
 
 cmake_minimum_required(VERSION 3.25)
 
@@ -171,6 +174,32 @@ if(MODE STREQUAL "determinism")
   if(NOT before STREQUAL after)
     fail("rerunning avagen rewrote an unchanged ${id}_guest.c")
   endif()
+  return()
+endif()
+
+if(MODE STREQUAL "same")
+  get_filename_component(name1 ${SPEC} NAME)
+  get_filename_component(name2 ${SPEC2} NAME)
+  fresh_dir(${WORK}/1)
+  fresh_dir(${WORK}/2)
+  run_avagen(-o ${WORK}/1 -I ${INCLUDE} --source-root ${ROOT} ${SPEC})
+  if(NOT rc EQUAL 0)
+    fail("avagen ${SPEC} failed (${rc}):\n${err}")
+  endif()
+  run_avagen(-o ${WORK}/2 -I ${INCLUDE} --source-root ${ROOT} ${SPEC2})
+  if(NOT rc EQUAL 0)
+    fail("avagen ${SPEC2} failed (${rc}):\n${err}")
+  endif()
+  generated_files(${ID} files)
+  foreach(f IN LISTS files)
+    file(READ ${WORK}/1/${f} one)
+    file(READ ${WORK}/2/${f} two)
+    string(REPLACE "${name1}" "${name2}" one "${one}")
+    if(NOT one STREQUAL two)
+      execute_process(COMMAND diff -u ${WORK}/2/${f} ${WORK}/1/${f})
+      fail("${f} of ${name1} differs from ${name2}'s")
+    endif()
+  endforeach()
   return()
 endif()
 
