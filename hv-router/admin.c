@@ -126,11 +126,13 @@ static void send_refusal(int fd, Ava__Admin__Code code, const char *error)
 
 static int build_status(struct ava_router *r, Ava__Admin__StatusReply *st, void **ret_mem)
 {
-	size_t n_tenants = 0, n_servers = 0;
+	size_t n_tenants = 0, n_servers = 0, n_apps = 0;
 	for (struct ava_router_tenant *t = r->tenants; t; t = t->next)
 		n_tenants++;
-	for (struct ava_router_server *s = r->servers; s; s = s->next)
+	for (struct ava_router_server *s = r->servers; s; s = s->next) {
 		n_servers++;
+		n_apps += s->conn_open ? s->sessions.count : 0;
+	}
 	const struct ava_policy *pol = r->policy;
 	const size_t n_devices = pol->n_devices;
 
@@ -139,6 +141,7 @@ static int build_status(struct ava_router *r, Ava__Admin__StatusReply *st, void 
 	    n_tenants * (sizeof(Ava__Admin__TenantStatus) + sizeof(void *) +
 			 AVA_REFUSAL_COUNT * (sizeof(Ava__Admin__RefusalCount) + sizeof(void *))) +
 	    n_servers * (sizeof(Ava__Admin__ServerStatus) + sizeof(void *)) +
+	    n_apps * (sizeof(Ava__Admin__ApplicationStatus) + sizeof(void *)) +
 	    n_devices * (sizeof(Ava__Admin__DeviceStatus) + sizeof(void *));
 	char *mem = calloc(1, sz ? sz : 1);
 	if (!mem)
@@ -148,11 +151,13 @@ static int build_status(struct ava_router *r, Ava__Admin__StatusReply *st, void 
 	Ava__Admin__TenantStatus *ts = (void *)mem;
 	Ava__Admin__RefusalCount *rc = (void *)(ts + n_tenants);
 	Ava__Admin__ServerStatus *ss = (void *)(rc + n_tenants * AVA_REFUSAL_COUNT);
-	Ava__Admin__DeviceStatus *ds = (void *)(ss + n_servers);
+	Ava__Admin__ApplicationStatus *as = (void *)(ss + n_servers);
+	Ava__Admin__DeviceStatus *ds = (void *)(as + n_apps);
 	Ava__Admin__TenantStatus **tp = (void *)(ds + n_devices);
 	Ava__Admin__RefusalCount **rp = (void *)(tp + n_tenants);
 	Ava__Admin__ServerStatus **sp = (void *)(rp + n_tenants * AVA_REFUSAL_COUNT);
-	Ava__Admin__DeviceStatus **dp = (void *)(sp + n_servers);
+	Ava__Admin__ApplicationStatus **ap = (void *)(sp + n_servers);
+	Ava__Admin__DeviceStatus **dp = (void *)(ap + n_apps);
 
 	st->policy_file = r->policy_path ? r->policy_path : (char *)"";
 	st->policy_generation = r->policy_generation;
@@ -208,6 +213,29 @@ static int build_status(struct ava_router *r, Ava__Admin__StatusReply *st, void 
 		const struct ava_policy_device *dev =
 		    ava_policy_placement(pol, s->tenant->limits, s->api->name);
 		x->device = dev ? dev->name : (char *)AVA_POLICY_DEFAULT_DEVICE;
+		x->shared = s->shared != 0;
+		x->exiting = s->retiring != 0 || !s->conn_open;
+		/* Its applications, by session id (the map's order is no order). */
+		x->applications = ap;
+		x->n_applications = s->conn_open ? s->sessions.count : 0;
+		size_t pos = 0, k = 0;
+		uint64_t id;
+		struct ava_router_guest *g;
+		while (k < x->n_applications && (g = ava_map_next(&s->sessions, &pos, &id))) {
+			Ava__Admin__ApplicationStatus *a = as++;
+			ava__admin__application_status__init(a);
+			a->session = (uint32_t)id;
+			a->pid = (int32_t)g->pid;
+			a->uid = g->uid;
+			size_t j = k++;
+			while (j > 0 && ap[j - 1]->session > a->session) {
+				ap[j] = ap[j - 1];
+				j--;
+			}
+			ap[j] = a;
+		}
+		x->n_applications = k;
+		ap += k;
 	}
 	st->n_servers = n_servers;
 	st->servers = sp;

@@ -434,6 +434,7 @@ static int run(struct ava_router *r, int ready_fd)
 		if (r->now_ms >= next_tick) {
 			resume_listeners(r);
 			ava_session_tick(r);
+			ava_server_tick(r);
 			ava_admin_tick(r);
 			next_tick = r->now_ms + TICK_MS;
 		}

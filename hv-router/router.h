@@ -38,6 +38,7 @@
 #define AVA_ROUTER_BACKLOG_STALL_MS	 10000 /* a backlogged guest reading nothing */
 #define AVA_ROUTER_LINGER_MS		 5000  /* flushing a BYE to a closing guest */
 #define AVA_ROUTER_SHUTDOWN_GRACE_MS	 5000  /* SIGTERM to SIGKILL for servers at exit */
+#define AVA_ROUTER_RETIRE_GRACE_MS	 5000  /* a retired server's EOF to SIGKILL */
 #define AVA_ROUTER_FRAMES_PER_WAKEUP	 64
 
 enum ava_router_ev_type {
@@ -110,7 +111,7 @@ struct ava_router_server;
 struct ava_router_tenant {
 	struct ava_router_tenant *next;
 	char name[AVA_ROUTER_MAX_TENANT_NAME + 8];
-	struct ava_router_server **servers; /* [n_apis]: the live server per API, or NULL */
+	struct ava_router_server **servers; /* [n_apis]: the shared server per API, or NULL */
 	uint32_t n_guests;
 	struct ava_router_tenant_stats stats;
 	/* Policy, into r->policy (valid until the next reload re-applies it). */
@@ -148,6 +149,7 @@ struct ava_router_guest {
 	int registered;
 	int refused;		    /* no policy entry matched and unknown tenants are refused */
 	uint32_t uid;		    /* peer uid (SO_PEERCRED) */
+	pid_t pid;		    /* peer pid (SO_PEERCRED): the guest process; 0 unknown */
 	const char *listener_path;  /* the socket it connected to (the listener's string) */
 	const char *listener_label; /* its label (--listen PATH=LABEL), or NULL */
 	uint32_t refusals_logged;   /* refused calls logged for this session */
@@ -206,6 +208,11 @@ struct ava_router_server {
 	pid_t pid;
 	int conn_open; /* the socket is open and the server serves sessions */
 	int reaped;
+	int shared;   /* spawned as its tenant's shared server (servers: shared) */
+	int retiring; /* serves no session and never will: exits on EOF (server.c) */
+	int shut_wr;  /* retiring: the channel is half-closed */
+	int killed;   /* retiring: SIGKILLed after AVA_ROUTER_RETIRE_GRACE_MS */
+	int64_t retire_deadline_ms;
 	int throttled;		 /* guests paused: the queue to this server is past the high mark */
 	struct ava_map sessions; /* session id -> guest */
 	uint32_t n_backlogged;	 /* its guests with a backlogged output queue: not read */
@@ -331,9 +338,23 @@ void ava_session_reap_graveyard(struct ava_router *r);
 const char *ava_session_api_name(const struct ava_router_guest *g);
 
 /* server.c: the API server side */
-/* The tenant's live server for api, spawning one if needed. NULL on failure (logged). */
+/*
+ * The server for a new session of t for api: a fresh one (servers:
+ * per-application), or the tenant's shared one, spawned if needed (servers:
+ * shared). NULL on failure (logged).
+ */
 struct ava_router_server *ava_server_get(struct ava_router *r, struct ava_router_tenant *t,
 					 struct ava_router_api *api);
+/*
+ * A session left s: if s now serves none and is not its tenant's shared
+ * server, retires it (it exits on EOF; killed if it does not).
+ */
+void ava_server_release(struct ava_router *r, struct ava_router_server *s);
+/*
+ * Periodic: retires idle shared servers of tenants that no longer share (a
+ * policy reload) and kills retired servers that did not exit in time.
+ */
+void ava_server_tick(struct ava_router *r);
 /* Queues a router->server frame; on failure the server is declared gone. */
 int ava_server_send(struct ava_router *r, struct ava_router_server *s,
 		    const struct ava_wire_header *hdr, uint8_t *payload, size_t len);

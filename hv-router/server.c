@@ -1,9 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The API server side of avarouterd: spawning one server per (tenant, API),
- * validating what servers send (servers run vendor code on guest input and
- * are not trusted either), relaying it to the right session, and turning a
- * server's death into BYE(SERVER_GONE) for its sessions only.
+ * The API server side of avarouterd: spawning API servers, validating what
+ * servers send (servers run vendor code on guest input and are not trusted
+ * either), relaying it to the right session, and turning a server's death
+ * into BYE(SERVER_GONE) for its sessions only.
+ *
+ * Which server a session gets (docs/router.md, "API servers"): by default
+ * every guest application (one session: one connection of one process for
+ * one API) gets a server of its own, as a native process has its own copy of
+ * the vendor library, so a hang or crash of the library stays with the
+ * program that caused it. A tenant whose policy says `servers: shared` gets
+ * one server per API for all its sessions instead. A server is retired when
+ * it serves no session and is not (or no longer) a tenant's shared one: the
+ * router half-closes its channel, the server sees EOF and exits, and the
+ * router keeps reading what it still sends (USAGE of calls that completed)
+ * until it closes; one that has not exited AVA_ROUTER_RETIRE_GRACE_MS later
+ * is killed. Either way SIGCHLD reaps it.
  *
  * Validation of a server frame (any failure kills that server; its sessions
  * get BYE(SERVER_GONE)):
@@ -96,7 +108,7 @@ child_exec(const char *path, const char *tenant, const char *device, int sock, p
 }
 
 static struct ava_router_server *spawn(struct ava_router *r, struct ava_router_tenant *t,
-				       struct ava_router_api *api)
+				       struct ava_router_api *api, int shared)
 {
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
@@ -136,11 +148,13 @@ static struct ava_router_server *spawn(struct ava_router *r, struct ava_router_t
 	s->api = api;
 	s->pid = pid;
 	s->conn_open = 1;
+	s->shared = shared;
 	ava_map_init(&s->sessions);
 	s->next = r->servers;
 	r->servers = s;
-	ava_router_log("avarouterd: tenant %s api %s: server pid %ld started on device %s (%s)",
-		       t->name, api->name, (long)pid, device, api->server_path);
+	ava_router_log("avarouterd: tenant %s api %s: server pid %ld started on device %s (%s%s)",
+		       t->name, api->name, (long)pid, device, api->server_path,
+		       shared ? ", shared" : "");
 	if (ava_router_epoll_add(r, sv[0], EPOLLIN, s) < 0) {
 		ava_server_fail(r, s, "epoll registration failed");
 		return NULL;
@@ -153,13 +167,72 @@ static struct ava_router_server *spawn(struct ava_router *r, struct ava_router_t
 struct ava_router_server *ava_server_get(struct ava_router *r, struct ava_router_tenant *t,
 					 struct ava_router_api *api)
 {
+	if (t->limits->servers != AVA_POLICY_SERVERS_SHARED)
+		return spawn(r, t, api, 0);
 	size_t idx = (size_t)(api - r->apis);
 	struct ava_router_server *s = t->servers[idx];
-	if (s && s->conn_open)
+	if (s && s->conn_open && !s->retiring)
 		return s;
-	s = spawn(r, t, api);
+	s = spawn(r, t, api, 1);
 	t->servers[idx] = s;
 	return s;
+}
+
+/* A retiring server's queue is empty: half-close the channel (the server reads EOF and exits). */
+static void retire_flushed(struct ava_router_server *s)
+{
+	if (s->retiring && !s->shut_wr && s->conn_open && s->conn.out_bytes == 0) {
+		(void)shutdown(s->conn.fd, SHUT_WR);
+		s->shut_wr = 1;
+	}
+}
+
+void ava_server_release(struct ava_router *r, struct ava_router_server *s)
+{
+	if (!s->conn_open || s->retiring || s->sessions.count)
+		return;
+	if (s->shared && s->tenant->limits->servers == AVA_POLICY_SERVERS_SHARED)
+		return; /* a tenant's shared server waits for its next session */
+	size_t idx = (size_t)(s->api - r->apis);
+	if (s->tenant->servers[idx] == s)
+		s->tenant->servers[idx] = NULL;
+	s->retiring = 1;
+	s->retire_deadline_ms = r->now_ms + AVA_ROUTER_RETIRE_GRACE_MS;
+	if (r->verbose)
+		ava_router_log("avarouterd: tenant %s api %s: server pid %ld serves no session; "
+			       "closing its channel",
+			       s->tenant->name, s->api->name, (long)s->pid);
+	retire_flushed(s);
+}
+
+/* Closes s's channel (it serves no session any more, or failed). */
+static void close_channel(struct ava_router *r, struct ava_router_server *s)
+{
+	s->conn_open = 0;
+	ava_map_fini(&s->sessions);
+	if (s->registered)
+		ava_router_epoll_del(r, s->conn.fd);
+	s->registered = 0;
+	ava_conn_fini(&s->conn);
+	s->throttled = 0;
+}
+
+void ava_server_tick(struct ava_router *r)
+{
+	for (struct ava_router_server *s = r->servers; s; s = s->next) {
+		/* An idle shared server whose tenant no longer shares (policy reload) goes too. */
+		ava_server_release(r, s);
+		if (!s->retiring || s->reaped || s->killed || r->now_ms < s->retire_deadline_ms)
+			continue;
+		ava_router_log("avarouterd: tenant %s api %s: server pid %ld did not exit within "
+			       "%d s of its last session's end; killing it",
+			       s->tenant->name, s->api->name, (long)s->pid,
+			       AVA_ROUTER_RETIRE_GRACE_MS / 1000);
+		kill(s->pid, SIGKILL); /* unreaped: the pid is still ours */
+		s->killed = 1;
+		if (s->conn_open)
+			close_channel(r, s);
+	}
 }
 
 void ava_server_check_throttle(struct ava_router *r, struct ava_router_server *s)
@@ -205,6 +278,7 @@ int ava_server_send(struct ava_router *r, struct ava_router_server *s,
 		ava_server_fail(r, s, "write to the server failed");
 		return ret;
 	}
+	retire_flushed(s);
 	ava_router_server_update_events(r, s);
 	ava_server_check_throttle(r, s);
 	return 0;
@@ -214,6 +288,11 @@ void ava_server_fail(struct ava_router *r, struct ava_router_server *s, const ch
 {
 	if (!s->conn_open)
 		return;
+	if (s->retiring && s->reaped) {
+		/* It exited after its last session ended, as asked: nobody to tell. */
+		close_channel(r, s);
+		return;
+	}
 	s->conn_open = 0;
 	size_t idx = (size_t)(s->api - r->apis);
 	if (s->tenant->servers[idx] == s)
@@ -235,12 +314,7 @@ void ava_server_fail(struct ava_router *r, struct ava_router_server *s, const ch
 		g->server = NULL;
 		ava_session_end(r, g, AVA_STATUS_SERVER_GONE, bye, 0);
 	}
-	ava_map_fini(&s->sessions);
-	if (s->registered)
-		ava_router_epoll_del(r, s->conn.fd);
-	s->registered = 0;
-	ava_conn_fini(&s->conn);
-	s->throttled = 0;
+	close_channel(r, s);
 }
 
 static void server_violation(struct ava_router *r, struct ava_router_server *s, const char *fmt,
@@ -555,6 +629,11 @@ static void server_eof(struct ava_router *r, struct ava_router_server *s)
 		ava_server_fail(r, s, why);
 		return;
 	}
+	if (s->retiring) {
+		/* Exiting as asked; SIGCHLD reaps it (or the retire deadline kills it). */
+		close_channel(r, s);
+		return;
+	}
 	ava_server_fail(r, s, "server closed its channel");
 }
 
@@ -568,6 +647,7 @@ void ava_server_on_events(struct ava_router *r, struct ava_router_server *s, uin
 			return;
 		}
 		ava_server_check_throttle(r, s);
+		retire_flushed(s);
 	}
 	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
 		/* a hangup is read even while held back: it would be reported again and again */

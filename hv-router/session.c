@@ -109,6 +109,7 @@ int ava_session_accept(struct ava_router *r, struct ava_router_listener *l)
 	g->tenant = t;
 	g->refused = refused;
 	g->uid = (uint32_t)cred.uid;
+	g->pid = cred.pid;
 	g->listener_path = l->path;
 	g->listener_label = l->tenant;
 	g->session = session_id_new(r);
@@ -223,6 +224,7 @@ void ava_session_end(struct ava_router *r, struct ava_router_guest *g, unsigned 
 		}
 		if (s->conn_open)
 			ava_server_check_throttle(r, s);
+		ava_server_release(r, s);
 	}
 	ava_enforce_guest_end(r, g);
 	free_outstanding(g);
@@ -427,6 +429,7 @@ static void handle_hello(struct ava_router *r, struct ava_router_guest *g,
 		return;
 	}
 	if (ava_map_put(&s->sessions, g->session, g) < 0) {
+		ava_server_release(r, s); /* a server started for g alone goes again */
 		refuse_hello(r, g, hdr->seq, AVA_STATUS_NO_MEMORY, "router out of memory");
 		return;
 	}
