@@ -270,8 +270,8 @@ static void handle_request(struct ava_router *r, struct ava_admin_client *c)
 		snprintf(why, sizeof(why),
 			 "request of %" PRIu32 " bytes is not a valid ava.admin.Request message",
 			 c->req_len);
-		ava_router_log("avarouterd: admin: uid %u pid %ld: %s", (unsigned)c->uid,
-			       (long)c->pid, why);
+		ava_log_line("avarouterd: admin: uid %u pid %ld: %s", (unsigned)c->uid,
+			     (long)c->pid, why);
 		resp.code = AVA__ADMIN__CODE__CODE_BAD_REQUEST;
 		resp.error = why;
 		goto out;
@@ -280,8 +280,8 @@ static void handle_request(struct ava_router *r, struct ava_admin_client *c)
 	switch (req->command_case) {
 	case AVA__ADMIN__REQUEST__COMMAND_STATUS:
 		if (r->verbose)
-			ava_router_log("avarouterd: admin: uid %u pid %ld: status",
-				       (unsigned)c->uid, (long)c->pid);
+			ava_log_line("avarouterd: admin: uid %u pid %ld: status", (unsigned)c->uid,
+				     (long)c->pid);
 		if (build_status(r, &status, &status_mem) < 0) {
 			resp.code = AVA__ADMIN__CODE__CODE_INTERNAL;
 			resp.error = (char *)"router out of memory";
@@ -292,8 +292,8 @@ static void handle_request(struct ava_router *r, struct ava_admin_client *c)
 		break;
 	case AVA__ADMIN__REQUEST__COMMAND_POLICY_RELOAD: {
 		const char *file = req->policy_reload->file;
-		ava_router_log("avarouterd: admin: uid %u pid %ld: policy reload%s%s",
-			       (unsigned)c->uid, (long)c->pid, *file ? " from " : "", file);
+		ava_log_line("avarouterd: admin: uid %u pid %ld: policy reload%s%s",
+			     (unsigned)c->uid, (long)c->pid, *file ? " from " : "", file);
 		if (*file && file[0] != '/') {
 			resp.code = AVA__ADMIN__CODE__CODE_BAD_REQUEST;
 			resp.error = (char *)"policy reload: the file must be an absolute path";
@@ -350,7 +350,7 @@ static void client_close(struct ava_router *r, struct ava_admin_client *c)
 		return; /* already closed */
 	*pp = c->next;
 	a->n_clients--;
-	ava_router_epoll_del(r, c->fd);
+	ava_poller_del(r->epfd, c->fd);
 	close(c->fd);
 	c->fd = -1;
 	free(c->req);
@@ -421,9 +421,9 @@ static int client_read(struct ava_router *r, struct ava_admin_client *c)
 		ssize_t n = recv(c->fd, dst, want, MSG_DONTWAIT);
 		if (n == 0) {
 			if (c->len_got)
-				ava_router_log("avarouterd: admin: uid %u pid %ld: disconnected "
-					       "mid-request",
-					       (unsigned)c->uid, (long)c->pid);
+				ava_log_line("avarouterd: admin: uid %u pid %ld: disconnected "
+					     "mid-request",
+					     (unsigned)c->uid, (long)c->pid);
 			client_close(r, c);
 			return -1;
 		}
@@ -446,8 +446,8 @@ static int client_read(struct ava_router *r, struct ava_admin_client *c)
 				snprintf(why, sizeof(why),
 					 "request length %" PRIu32 " exceeds the %u-byte limit",
 					 len, AVA_ADMIN_MAX_REQUEST_BYTES);
-				ava_router_log("avarouterd: admin: uid %u pid %ld: %s; closing",
-					       (unsigned)c->uid, (long)c->pid, why);
+				ava_log_line("avarouterd: admin: uid %u pid %ld: %s; closing",
+					     (unsigned)c->uid, (long)c->pid, why);
 				send_refusal(c->fd, AVA__ADMIN__CODE__CODE_BAD_REQUEST, why);
 				client_close(r, c);
 				return -1;
@@ -505,9 +505,9 @@ static void accept_some(struct ava_router *r)
 			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ||
 			    errno == ECONNABORTED)
 				return;
-			ava_router_log("avarouterd: admin: accept on %s: %s; pausing it for a "
-				       "second",
-				       a->path, strerror(errno));
+			ava_log_line("avarouterd: admin: accept on %s: %s; pausing it for a "
+				     "second",
+				     a->path, strerror(errno));
 			struct epoll_event ev = { .events = 0, .data.ptr = a };
 			if (epoll_ctl(r->epfd, EPOLL_CTL_MOD, a->fd, &ev) == 0)
 				a->paused = 1;
@@ -516,8 +516,8 @@ static void accept_some(struct ava_router *r)
 		struct ucred cred;
 		socklen_t cred_len = sizeof(cred);
 		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cred_len) < 0) {
-			ava_router_log("avarouterd: admin: SO_PEERCRED: %s; closing connection",
-				       strerror(errno));
+			ava_log_line("avarouterd: admin: SO_PEERCRED: %s; closing connection",
+				     strerror(errno));
 			close(fd);
 			continue;
 		}
@@ -528,18 +528,17 @@ static void accept_some(struct ava_router *r)
 			    "permission denied: uid %u may not use the admin socket (only root "
 			    "and uid %u)",
 			    (unsigned)cred.uid, (unsigned)a->uid);
-			ava_router_log(
-			    "avarouterd: admin: refused a connection from uid %u pid %ld "
-			    "(only root and uid %u are served)",
-			    (unsigned)cred.uid, (long)cred.pid, (unsigned)a->uid);
+			ava_log_line("avarouterd: admin: refused a connection from uid %u pid %ld "
+				     "(only root and uid %u are served)",
+				     (unsigned)cred.uid, (long)cred.pid, (unsigned)a->uid);
 			send_refusal(fd, AVA__ADMIN__CODE__CODE_DENIED, why);
 			close(fd);
 			continue;
 		}
 		if (a->n_clients >= ADMIN_MAX_CLIENTS) {
-			ava_router_log("avarouterd: admin: over %d connections; refusing one from "
-				       "uid %u pid %ld",
-				       ADMIN_MAX_CLIENTS, (unsigned)cred.uid, (long)cred.pid);
+			ava_log_line("avarouterd: admin: over %d connections; refusing one from "
+				     "uid %u pid %ld",
+				     ADMIN_MAX_CLIENTS, (unsigned)cred.uid, (long)cred.pid);
 			send_refusal(fd, AVA__ADMIN__CODE__CODE_DENIED,
 				     "too many admin connections; try again");
 			close(fd);
@@ -555,7 +554,7 @@ static void accept_some(struct ava_router *r)
 		c->uid = cred.uid;
 		c->pid = cred.pid;
 		c->progress_ms = r->now_ms;
-		if (ava_router_epoll_add(r, fd, EPOLLIN, c) < 0) {
+		if (ava_poller_add(r->epfd, fd, EPOLLIN, c) < 0) {
 			close(fd);
 			free(c);
 			continue;
@@ -589,9 +588,9 @@ void ava_admin_tick(struct ava_router *r)
 	for (struct ava_admin_client *c = a->clients; c; c = next) {
 		next = c->next;
 		if (r->now_ms - c->progress_ms >= ADMIN_TIMEOUT_MS) {
-			ava_router_log("avarouterd: admin: uid %u pid %ld: no progress for %d s; "
-				       "closing",
-				       (unsigned)c->uid, (long)c->pid, ADMIN_TIMEOUT_MS / 1000);
+			ava_log_line("avarouterd: admin: uid %u pid %ld: no progress for %d s; "
+				     "closing",
+				     (unsigned)c->uid, (long)c->pid, ADMIN_TIMEOUT_MS / 1000);
 			client_close(r, c);
 		}
 	}
@@ -622,7 +621,7 @@ int ava_admin_open(struct ava_router *r, const char *path)
 	a->ev_type = AVA_ROUTER_EV_ADMIN_LISTENER;
 	a->path = p;
 	a->uid = geteuid();
-	a->fd = ava_router_listen_unix(path, 0600);
+	a->fd = ava_listen_unix(path, 0600);
 	if (a->fd < 0) {
 		fprintf(stderr,
 			"avarouterd: cannot open the admin socket %s (choose another with "
@@ -632,7 +631,7 @@ int ava_admin_open(struct ava_router *r, const char *path)
 		free(a);
 		return -1;
 	}
-	if (ava_router_epoll_add(r, a->fd, EPOLLIN, a) < 0) {
+	if (ava_poller_add(r->epfd, a->fd, EPOLLIN, a) < 0) {
 		fprintf(stderr, "avarouterd: epoll: %s\n", strerror(errno));
 		unlink(a->path);
 		close(a->fd);
@@ -641,7 +640,7 @@ int ava_admin_open(struct ava_router *r, const char *path)
 		return -1;
 	}
 	r->admin = a;
-	ava_router_log("avarouterd: admin socket %s (root and uid %u)", path, (unsigned)a->uid);
+	ava_log_line("avarouterd: admin socket %s (root and uid %u)", path, (unsigned)a->uid);
 	return 0;
 }
 
@@ -653,7 +652,7 @@ void ava_admin_close(struct ava_router *r)
 	while (a->clients)
 		client_close(r, a->clients);
 	ava_admin_collect(r);
-	ava_router_epoll_del(r, a->fd);
+	ava_poller_del(r->epfd, a->fd);
 	close(a->fd);
 	unlink(a->path);
 	free(a->path);

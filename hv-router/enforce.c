@@ -73,13 +73,6 @@ struct dispatched {
 	struct ava_fairq_item *item;
 };
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* Wakes the loop no later than at_ns. */
 static void wake_at(struct ava_router *r, uint64_t at_ns)
 {
@@ -191,7 +184,7 @@ static struct ava_fairq_flow *flow_get(struct ava_router_tenant *t, struct ava_r
 void ava_enforce_tenant_init(struct ava_router *r, struct ava_router_tenant *t)
 {
 	const struct ava_policy_limits *l = t->limits;
-	uint64_t now = now_ns();
+	uint64_t now = ava_clock_now_ns();
 	(void)r;
 	ava_ratelimit_init(&t->enforce.call_rl, l->call_rate.per_sec, l->call_rate.burst, now);
 	ava_ratelimit_init(&t->enforce.byte_rl, l->byte_rate.per_sec, l->byte_rate.burst, now);
@@ -201,7 +194,7 @@ void ava_enforce_tenant_init(struct ava_router *r, struct ava_router_tenant *t)
 void ava_enforce_tenant_apply(struct ava_router *r, struct ava_router_tenant *t)
 {
 	const struct ava_policy_limits *l = t->limits;
-	uint64_t now = now_ns();
+	uint64_t now = ava_clock_now_ns();
 	ava_ratelimit_set_params(&t->enforce.call_rl, l->call_rate.per_sec, l->call_rate.burst,
 				 now);
 	ava_ratelimit_set_params(&t->enforce.byte_rl, l->byte_rate.per_sec, l->byte_rate.burst,
@@ -335,7 +328,7 @@ int ava_enforce_hold_chunk(struct ava_router *r, struct ava_router_guest *g,
 static void device_dispatch(struct ava_router *r, struct ava_router_device *d)
 {
 	struct ava_fairq_item *item;
-	uint64_t now = now_ns();
+	uint64_t now = ava_clock_now_ns();
 	while ((item = ava_fairq_next(&d->q, now))) {
 		struct ava_enforce_held *h = ava_fairq_item_cookie(item);
 		struct ava_router_guest *g = h->g;
@@ -368,7 +361,7 @@ static void after_rate(struct ava_router *r, struct ava_enforce_held *h)
 	    ava_policy_placement(r->policy, g->tenant->limits, g->api->name);
 	struct ava_router_device *d = pd ? device_get(r, pd) : NULL;
 	struct ava_fairq_flow *f = d ? flow_get(g->tenant, d) : NULL;
-	if (!f || ava_fairq_enqueue(&d->q, f, h, now_ns(), &h->item) < 0) {
+	if (!f || ava_fairq_enqueue(&d->q, f, h, ava_clock_now_ns(), &h->item) < 0) {
 		/* Out of memory: the call goes unqueued rather than not at all. */
 		held_unlink_guest(r, h);
 		held_forward(r, h);
@@ -458,7 +451,7 @@ enum ava_enforce_verdict ava_enforce_call(struct ava_router *r, struct ava_route
 	struct ava_enforce_tenant *e = &t->enforce;
 	const struct ava_policy_limits *l = t->limits;
 	int async = (hdr->flags & AVA_WIRE_F_ASYNC) != 0;
-	uint64_t now = now_ns();
+	uint64_t now = ava_clock_now_ns();
 	char reason[256];
 
 	/* 1. Quota: reserve before the call can allocate anything. */
@@ -594,7 +587,7 @@ void ava_enforce_reply(struct ava_router *r, struct ava_router_guest *g,
 {
 	struct ava_router_tenant *t = g->tenant;
 	int ok = hdr->status == AVA_STATUS_OK && reply_views;
-	ava_ratelimit_charge(&t->enforce.byte_rl, hdr->len_bytes, now_ns());
+	ava_ratelimit_charge(&t->enforce.byte_rl, hdr->len_bytes, ava_clock_now_ns());
 	if (call->resv) {
 		uint64_t id = 0;
 		if (ok && ava_abi_new_handle(fn, reply_views, &id) == 0 && id != 0) {
@@ -610,9 +603,9 @@ void ava_enforce_reply(struct ava_router *r, struct ava_router_guest *g,
 				}
 			}
 			if (ret < 0 && r->verbose)
-				ava_router_log("avarouterd: tenant %s session %" PRIu32
-					       ": %s made handle %016" PRIx64 " not accounted (%s)",
-					       t->name, g->session, fn->name, id, strerror(-ret));
+				ava_log_line("avarouterd: tenant %s session %" PRIu32
+					     ": %s made handle %016" PRIx64 " not accounted (%s)",
+					     t->name, g->session, fn->name, id, strerror(-ret));
 		} else {
 			ava_quota_abort(call->resv);
 		}
@@ -644,7 +637,7 @@ void ava_enforce_usage(struct ava_router *r, struct ava_router_server *s, uint32
 	struct dispatched *x = ava_map_del(&g->enforce.dispatched, seq);
 	if (!x)
 		return;
-	(void)ava_fairq_complete(&x->dev->q, x->item, device_ns, now_ns());
+	(void)ava_fairq_complete(&x->dev->q, x->item, device_ns, ava_clock_now_ns());
 	struct ava_router_device *d = x->dev;
 	free(x);
 	device_dispatch(r, d);
@@ -698,12 +691,12 @@ void ava_enforce_guest_end(struct ava_router *r, struct ava_router_guest *g)
 			device_dispatch(r, d);
 	}
 	if (t->enforce.rate_head)
-		wake_at(r, now_ns());
+		wake_at(r, ava_clock_now_ns());
 }
 
 int64_t ava_enforce_tick(struct ava_router *r)
 {
-	uint64_t now = now_ns();
+	uint64_t now = ava_clock_now_ns();
 	r->enforce_wake_ms = 0;
 	for (struct ava_router_tenant *t = r->tenants; t; t = t->next) {
 		if (t->enforce.rate_head) {

@@ -19,9 +19,13 @@
 #include <ava/policy.h>
 #include <ava/wire.h>
 
+#include "clock.h"
 #include "conn.h"
 #include "enforce.h"
+#include "listen.h"
+#include "log.h"
 #include "map.h"
+#include "poller.h"
 
 /* Limits (docs/router.md, "Limits"). */
 #define AVA_ROUTER_MAX_TENANT_NAME	 64
@@ -253,22 +257,10 @@ struct ava_router {
 	int64_t enforce_wake_ms;	   /* when ava_enforce_tick must run next; 0: not needed */
 };
 
-/* router.c */
-void ava_router_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-int64_t ava_router_now_ms(void);
+/* router.c: the event loop (the leaves it used to hold: log.h, clock.h, poller.h, listen.h) */
 /* Re-registers the connection's epoll interest from its state. */
 void ava_router_guest_update_events(struct ava_router *r, struct ava_router_guest *g);
 void ava_router_server_update_events(struct ava_router *r, struct ava_router_server *s);
-int ava_router_epoll_add(struct ava_router *r, int fd, uint32_t events, void *ptr)
-    __attribute__((warn_unused_result));
-void ava_router_epoll_del(struct ava_router *r, int fd);
-/*
- * Creates, binds and listens on a Unix stream socket at path with the given
- * mode (the socket file never has wider permissions, even briefly), making
- * its folder if needed and replacing a stale socket file nobody answers on.
- * At start-up only: errors go to stderr. Returns the non-blocking fd or -1.
- */
-int ava_router_listen_unix(const char *path, unsigned mode);
 
 /* tenant.c: tenants and the operator policy */
 /* The tenant named name, created (with the current policy applied) if new; NULL if out of memory. */

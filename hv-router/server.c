@@ -112,13 +112,13 @@ static struct ava_router_server *spawn(struct ava_router *r, struct ava_router_t
 {
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
-		ava_router_log("avarouterd: tenant %s api %s: socketpair: %s", t->name, api->name,
-			       strerror(errno));
+		ava_log_line("avarouterd: tenant %s api %s: socketpair: %s", t->name, api->name,
+			     strerror(errno));
 		return NULL;
 	}
 	struct ava_router_server *s = calloc(1, sizeof(*s));
 	if (!s) {
-		ava_router_log("avarouterd: tenant %s api %s: out of memory", t->name, api->name);
+		ava_log_line("avarouterd: tenant %s api %s: out of memory", t->name, api->name);
 		close(sv[0]);
 		close(sv[1]);
 		return NULL;
@@ -128,8 +128,8 @@ static struct ava_router_server *spawn(struct ava_router *r, struct ava_router_t
 	pid_t parent = getpid();
 	pid_t pid = fork();
 	if (pid < 0) {
-		ava_router_log("avarouterd: tenant %s api %s: fork: %s", t->name, api->name,
-			       strerror(errno));
+		ava_log_line("avarouterd: tenant %s api %s: fork: %s", t->name, api->name,
+			     strerror(errno));
 		close(sv[0]);
 		close(sv[1]);
 		free(s);
@@ -152,10 +152,10 @@ static struct ava_router_server *spawn(struct ava_router *r, struct ava_router_t
 	ava_map_init(&s->sessions);
 	s->next = r->servers;
 	r->servers = s;
-	ava_router_log("avarouterd: tenant %s api %s: server pid %ld started on device %s (%s%s)",
-		       t->name, api->name, (long)pid, device, api->server_path,
-		       shared ? ", shared" : "");
-	if (ava_router_epoll_add(r, sv[0], EPOLLIN, s) < 0) {
+	ava_log_line("avarouterd: tenant %s api %s: server pid %ld started on device %s (%s%s)",
+		     t->name, api->name, (long)pid, device, api->server_path,
+		     shared ? ", shared" : "");
+	if (ava_poller_add(r->epfd, sv[0], EPOLLIN, s) < 0) {
 		ava_server_fail(r, s, "epoll registration failed");
 		return NULL;
 	}
@@ -199,9 +199,9 @@ void ava_server_release(struct ava_router *r, struct ava_router_server *s)
 	s->retiring = 1;
 	s->retire_deadline_ms = r->now_ms + AVA_ROUTER_RETIRE_GRACE_MS;
 	if (r->verbose)
-		ava_router_log("avarouterd: tenant %s api %s: server pid %ld serves no session; "
-			       "closing its channel",
-			       s->tenant->name, s->api->name, (long)s->pid);
+		ava_log_line("avarouterd: tenant %s api %s: server pid %ld serves no session; "
+			     "closing its channel",
+			     s->tenant->name, s->api->name, (long)s->pid);
 	retire_flushed(s);
 }
 
@@ -211,7 +211,7 @@ static void close_channel(struct ava_router *r, struct ava_router_server *s)
 	s->conn_open = 0;
 	ava_map_fini(&s->sessions);
 	if (s->registered)
-		ava_router_epoll_del(r, s->conn.fd);
+		ava_poller_del(r->epfd, s->conn.fd);
 	s->registered = 0;
 	ava_conn_fini(&s->conn);
 	s->throttled = 0;
@@ -224,10 +224,10 @@ void ava_server_tick(struct ava_router *r)
 		ava_server_release(r, s);
 		if (!s->retiring || s->reaped || s->killed || r->now_ms < s->retire_deadline_ms)
 			continue;
-		ava_router_log("avarouterd: tenant %s api %s: server pid %ld did not exit within "
-			       "%d s of its last session's end; killing it",
-			       s->tenant->name, s->api->name, (long)s->pid,
-			       AVA_ROUTER_RETIRE_GRACE_MS / 1000);
+		ava_log_line("avarouterd: tenant %s api %s: server pid %ld did not exit within "
+			     "%d s of its last session's end; killing it",
+			     s->tenant->name, s->api->name, (long)s->pid,
+			     AVA_ROUTER_RETIRE_GRACE_MS / 1000);
 		kill(s->pid, SIGKILL); /* unreaped: the pid is still ours */
 		s->killed = 1;
 		if (s->conn_open)
@@ -250,10 +250,10 @@ void ava_server_check_throttle(struct ava_router *r, struct ava_router_server *s
 	if (!want)
 		r->resume_guests = 1; /* their staged frames wait for ava_session_resume */
 	if (r->verbose)
-		ava_router_log("avarouterd: tenant %s api %s: server pid %ld: %s guests (%zu bytes "
-			       "queued)",
-			       s->tenant->name, s->api->name, (long)s->pid,
-			       want ? "pausing" : "resuming", s->conn.out_bytes);
+		ava_log_line("avarouterd: tenant %s api %s: server pid %ld: %s guests (%zu bytes "
+			     "queued)",
+			     s->tenant->name, s->api->name, (long)s->pid,
+			     want ? "pausing" : "resuming", s->conn.out_bytes);
 	size_t pos = 0;
 	struct ava_router_guest *g;
 	while ((g = ava_map_next(&s->sessions, &pos, NULL)))
@@ -299,9 +299,9 @@ void ava_server_fail(struct ava_router *r, struct ava_router_server *s, const ch
 		s->tenant->servers[idx] = NULL;
 	if (!s->reaped)
 		kill(s->pid, SIGKILL); /* unreaped: the pid is still ours */
-	ava_router_log("avarouterd: tenant %s api %s: server pid %ld gone (%s); ending its %zu "
-		       "session(s)",
-		       s->tenant->name, s->api->name, (long)s->pid, reason, s->sessions.count);
+	ava_log_line("avarouterd: tenant %s api %s: server pid %ld gone (%s); ending its %zu "
+		     "session(s)",
+		     s->tenant->name, s->api->name, (long)s->pid, reason, s->sessions.count);
 	char bye[256];
 	snprintf(bye, sizeof(bye), "API server for %s gone (%s)", s->api->name, reason);
 	for (;;) {
@@ -328,8 +328,8 @@ static void server_violation(struct ava_router *r, struct ava_router_server *s, 
 	va_start(ap, fmt);
 	vsnprintf(reason, sizeof(reason), fmt, ap);
 	va_end(ap);
-	ava_router_log("avarouterd: tenant %s api %s: server pid %ld: %s; killing server",
-		       s->tenant->name, s->api->name, (long)s->pid, reason);
+	ava_log_line("avarouterd: tenant %s api %s: server pid %ld: %s; killing server",
+		     s->tenant->name, s->api->name, (long)s->pid, reason);
 	ava_server_fail(r, s, "malformed frame from server");
 }
 
@@ -547,21 +547,21 @@ static void handle_usage(struct ava_router *r, struct ava_router_server *s,
 	s->tenant->stats.device_time_ns += ns;
 	ava_enforce_usage(r, s, hdr->session, hdr->seq, ns);
 	if (r->verbose)
-		ava_router_log("avarouterd: tenant %s api %s: session %" PRIu32 " seq %" PRIu64
-			       " %s used %" PRIu64 " ns of device time (tenant total %" PRIu64 ")",
-			       s->tenant->name, s->api->name, hdr->session, hdr->seq,
-			       abi->fns[hdr->call_id].name, ns, s->tenant->stats.device_time_ns);
+		ava_log_line("avarouterd: tenant %s api %s: session %" PRIu32 " seq %" PRIu64
+			     " %s used %" PRIu64 " ns of device time (tenant total %" PRIu64 ")",
+			     s->tenant->name, s->api->name, hdr->session, hdr->seq,
+			     abi->fns[hdr->call_id].name, ns, s->tenant->stats.device_time_ns);
 }
 
 static void handle_frame(struct ava_router *r, struct ava_router_server *s,
 			 const struct ava_wire_header *hdr, uint8_t *payload)
 {
 	if (r->verbose)
-		ava_router_log("avarouterd: tenant %s api %s: server %s session %" PRIu32
-			       " seq %" PRIu64 " len %" PRIu32 " status %s",
-			       s->tenant->name, s->api->name, ava_wire_kind_name(hdr->kind),
-			       hdr->session, hdr->seq, hdr->len_bytes,
-			       ava_wire_status_name(hdr->status));
+		ava_log_line("avarouterd: tenant %s api %s: server %s session %" PRIu32
+			     " seq %" PRIu64 " len %" PRIu32 " status %s",
+			     s->tenant->name, s->api->name, ava_wire_kind_name(hdr->kind),
+			     hdr->session, hdr->seq, hdr->len_bytes,
+			     ava_wire_status_name(hdr->status));
 	if (hdr->kind == AVA_WIRE_USAGE) {
 		handle_usage(r, s, hdr, payload);
 		goto drop;
@@ -580,10 +580,10 @@ static void handle_frame(struct ava_router *r, struct ava_router_server *s,
 	if (!g || g->state != AVA_GUEST_OPEN) {
 		/* The session ended (or never was this server's): nothing to deliver to. */
 		if (r->verbose)
-			ava_router_log("avarouterd: tenant %s api %s: dropping %s for session "
-				       "%" PRIu32 ", which is not open",
-				       s->tenant->name, s->api->name, ava_wire_kind_name(hdr->kind),
-				       hdr->session);
+			ava_log_line("avarouterd: tenant %s api %s: dropping %s for session "
+				     "%" PRIu32 ", which is not open",
+				     s->tenant->name, s->api->name, ava_wire_kind_name(hdr->kind),
+				     hdr->session);
 		goto drop;
 	}
 	if (hdr->kind == AVA_WIRE_REPLY)
@@ -602,13 +602,13 @@ drop:
 static void log_exit(struct ava_router_server *s, int status)
 {
 	if (WIFEXITED(status))
-		ava_router_log("avarouterd: tenant %s api %s: server pid %ld exited with status %d",
-			       s->tenant->name, s->api->name, (long)s->pid, WEXITSTATUS(status));
+		ava_log_line("avarouterd: tenant %s api %s: server pid %ld exited with status %d",
+			     s->tenant->name, s->api->name, (long)s->pid, WEXITSTATUS(status));
 	else if (WIFSIGNALED(status))
-		ava_router_log("avarouterd: tenant %s api %s: server pid %ld killed by signal %d "
-			       "(%s)",
-			       s->tenant->name, s->api->name, (long)s->pid, WTERMSIG(status),
-			       strsignal(WTERMSIG(status)));
+		ava_log_line("avarouterd: tenant %s api %s: server pid %ld killed by signal %d "
+			     "(%s)",
+			     s->tenant->name, s->api->name, (long)s->pid, WTERMSIG(status),
+			     strsignal(WTERMSIG(status)));
 }
 
 /*
@@ -745,7 +745,7 @@ void ava_server_stop_all(struct ava_router *r)
 		if (s->conn_open) {
 			ava_map_fini(&s->sessions); /* guests were closed by the caller */
 			if (s->registered)
-				ava_router_epoll_del(r, s->conn.fd);
+				ava_poller_del(r->epfd, s->conn.fd);
 			s->registered = 0;
 			ava_conn_fini(&s->conn);
 			s->conn_open = 0;
@@ -755,9 +755,9 @@ void ava_server_stop_all(struct ava_router *r)
 			n_alive++;
 		}
 	}
-	int64_t deadline = ava_router_now_ms() + AVA_ROUTER_SHUTDOWN_GRACE_MS;
+	int64_t deadline = ava_clock_now_ms() + AVA_ROUTER_SHUTDOWN_GRACE_MS;
 	while (n_alive > 0) {
-		int64_t left = deadline - ava_router_now_ms();
+		int64_t left = deadline - ava_clock_now_ms();
 		if (left <= 0)
 			break;
 		/* SIGCHLD is blocked and read through the signalfd. */
@@ -774,9 +774,9 @@ void ava_server_stop_all(struct ava_router *r)
 	for (struct ava_router_server *s = r->servers; s; s = s->next) {
 		if (s->reaped)
 			continue;
-		ava_router_log("avarouterd: tenant %s api %s: server pid %ld ignored SIGTERM; "
-			       "killing it",
-			       s->tenant->name, s->api->name, (long)s->pid);
+		ava_log_line("avarouterd: tenant %s api %s: server pid %ld ignored SIGTERM; "
+			     "killing it",
+			     s->tenant->name, s->api->name, (long)s->pid);
 		kill(s->pid, SIGKILL);
 		int status;
 		if (waitpid(s->pid, &status, 0) == s->pid) {

@@ -51,16 +51,16 @@ int ava_session_accept(struct ava_router *r, struct ava_router_listener *l)
 		    errno == ECONNABORTED)
 			return -EAGAIN;
 		int e = errno;
-		ava_router_log("avarouterd: accept on %s: %s; pausing this socket for a second",
-			       l->path, strerror(e));
+		ava_log_line("avarouterd: accept on %s: %s; pausing this socket for a second",
+			     l->path, strerror(e));
 		return -e;
 	}
 
 	struct ucred cred;
 	socklen_t cred_len = sizeof(cred);
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cred_len) < 0) {
-		ava_router_log("avarouterd: SO_PEERCRED on %s: %s; closing connection", l->path,
-			       strerror(errno));
+		ava_log_line("avarouterd: SO_PEERCRED on %s: %s; closing connection", l->path,
+			     strerror(errno));
 		close(fd);
 		return 0;
 	}
@@ -88,14 +88,14 @@ int ava_session_accept(struct ava_router *r, struct ava_router_listener *l)
 	struct ava_router_tenant *t = ava_router_tenant_get(r, tenant_name);
 	struct ava_router_guest *g = t ? calloc(1, sizeof(*g)) : NULL;
 	if (!g) {
-		ava_router_log("avarouterd: out of memory accepting on %s; closing connection",
-			       l->path);
+		ava_log_line("avarouterd: out of memory accepting on %s; closing connection",
+			     l->path);
 		close(fd);
 		return 0;
 	}
 	if (t->n_guests >= AVA_ROUTER_MAX_GUESTS_PER_TENANT) {
-		ava_router_log("avarouterd: tenant %s: over %u connections; refusing one on %s",
-			       t->name, AVA_ROUTER_MAX_GUESTS_PER_TENANT, l->path);
+		ava_log_line("avarouterd: tenant %s: over %u connections; refusing one on %s",
+			     t->name, AVA_ROUTER_MAX_GUESTS_PER_TENANT, l->path);
 		free(g);
 		close(fd);
 		return 0;
@@ -121,14 +121,14 @@ int ava_session_accept(struct ava_router *r, struct ava_router_listener *l)
 	g->deadline_ms = r->now_ms + AVA_ROUTER_HELLO_TIMEOUT_MS;
 	g->progress_ms = r->now_ms;
 	if (ava_map_put(&r->sessions, g->session, g) < 0) {
-		ava_router_log("avarouterd: out of memory accepting on %s; closing connection",
-			       l->path);
+		ava_log_line("avarouterd: out of memory accepting on %s; closing connection",
+			     l->path);
 		ava_conn_fini(&g->conn);
 		free(g);
 		return 0;
 	}
-	if (ava_router_epoll_add(r, fd, EPOLLIN, g) < 0) {
-		ava_router_log("avarouterd: epoll: %s; closing connection", strerror(errno));
+	if (ava_poller_add(r->epfd, fd, EPOLLIN, g) < 0) {
+		ava_log_line("avarouterd: epoll: %s; closing connection", strerror(errno));
 		ava_map_del(&r->sessions, g->session);
 		ava_conn_fini(&g->conn);
 		free(g);
@@ -142,8 +142,8 @@ int ava_session_accept(struct ava_router *r, struct ava_router_listener *l)
 		r->guests->prev = g;
 	r->guests = g;
 	if (r->verbose)
-		ava_router_log("avarouterd: tenant %s session %" PRIu32 ": connected on %s",
-			       t->name, g->session, l->path);
+		ava_log_line("avarouterd: tenant %s session %" PRIu32 ": connected on %s", t->name,
+			     g->session, l->path);
 	return 0;
 }
 
@@ -153,7 +153,7 @@ static void guest_bury(struct ava_router *r, struct ava_router_guest *g)
 	if (g->state == AVA_GUEST_DEAD)
 		return;
 	if (g->registered)
-		ava_router_epoll_del(r, g->conn.fd);
+		ava_poller_del(r->epfd, g->conn.fd);
 	g->registered = 0;
 	ava_conn_fini(&g->conn);
 	g->state = AVA_GUEST_DEAD;
@@ -199,12 +199,12 @@ void ava_session_end(struct ava_router *r, struct ava_router_guest *g, unsigned 
 	if (g->state == AVA_GUEST_CLOSING || g->state == AVA_GUEST_DEAD)
 		return;
 	if (is_violation)
-		ava_router_log("avarouterd: tenant %s session %" PRIu32 " (api %s): %s; ending "
-			       "session",
-			       g->tenant->name, g->session, ava_session_api_name(g), reason);
+		ava_log_line("avarouterd: tenant %s session %" PRIu32 " (api %s): %s; ending "
+			     "session",
+			     g->tenant->name, g->session, ava_session_api_name(g), reason);
 	else
-		ava_router_log("avarouterd: tenant %s session %" PRIu32 " (api %s): closed (%s)",
-			       g->tenant->name, g->session, ava_session_api_name(g), reason);
+		ava_log_line("avarouterd: tenant %s session %" PRIu32 " (api %s): closed (%s)",
+			     g->tenant->name, g->session, ava_session_api_name(g), reason);
 
 	enum ava_router_guest_state old_state = g->state;
 	g->state = AVA_GUEST_CLOSING;	 /* before anything below can re-enter */
@@ -307,11 +307,10 @@ void ava_session_check_backlog(struct ava_router *r, struct ava_router_guest *g)
 		r->resume_servers = 1;
 	}
 	if (r->verbose)
-		ava_router_log("avarouterd: tenant %s session %" PRIu32
-			       ": %s its server (%zu bytes "
-			       "queued to the guest)",
-			       g->tenant->name, g->session, want ? "holding back" : "resuming",
-			       g->conn.out_bytes);
+		ava_log_line("avarouterd: tenant %s session %" PRIu32 ": %s its server (%zu bytes "
+			     "queued to the guest)",
+			     g->tenant->name, g->session, want ? "holding back" : "resuming",
+			     g->conn.out_bytes);
 	if (s->conn_open)
 		ava_router_server_update_events(r, s);
 }
@@ -445,8 +444,8 @@ static void handle_hello(struct ava_router *r, struct ava_router_guest *g,
 	pid_t pid = s->pid;
 	if (ava_server_send(r, s, &open, NULL, 0) < 0)
 		return; /* the server was declared gone; g got BYE(SERVER_GONE) */
-	ava_router_log("avarouterd: tenant %s session %" PRIu32 " (api %s): open, server pid %ld",
-		       g->tenant->name, g->session, api->name, (long)pid);
+	ava_log_line("avarouterd: tenant %s session %" PRIu32 " (api %s): open, server pid %ld",
+		     g->tenant->name, g->session, api->name, (long)pid);
 	if (send_control(r, g, AVA_WIRE_HELLO_REPLY, AVA_STATUS_OK, hdr->seq) < 0)
 		ava_session_end(r, g, AVA_STATUS_OK, "write to guest failed", 0);
 }
@@ -468,11 +467,11 @@ void ava_session_refuse_call(struct ava_router *r, struct ava_router_guest *g,
 	t->stats.refusals[why]++;
 	/* Every refusal is counted; the first of each session is logged (all with --verbose). */
 	if (r->verbose || g->refusals_logged++ == 0)
-		ava_router_log("avarouterd: tenant %s session %" PRIu32 " (api %s): %s%s refused: "
-			       "%s%s",
-			       t->name, g->session, ava_session_api_name(g), async ? "async " : "",
-			       fn->name, reason,
-			       r->verbose ? "" : " (further refusals of this session are counted)");
+		ava_log_line("avarouterd: tenant %s session %" PRIu32 " (api %s): %s%s refused: "
+			     "%s%s",
+			     t->name, g->session, ava_session_api_name(g), async ? "async " : "",
+			     fn->name, reason,
+			     r->verbose ? "" : " (further refusals of this session are counted)");
 	struct ava_wire_header h = {
 		.magic = AVA_WIRE_MAGIC,
 		.version = AVA_WIRE_VERSION,
@@ -762,10 +761,10 @@ static void handle_frame(struct ava_router *r, struct ava_router_guest *g,
 		const char *what = "";
 		if (hdr->kind == AVA_WIRE_CALL && g->api && hdr->call_id < g->api->abi->n_fns)
 			what = g->api->abi->fns[hdr->call_id].name;
-		ava_router_log("avarouterd: tenant %s session %" PRIu32
-			       ": guest %s%s%s seq %" PRIu64 " len %" PRIu32,
-			       g->tenant->name, g->session, ava_wire_kind_name(hdr->kind),
-			       *what ? " " : "", what, hdr->seq, hdr->len_bytes);
+		ava_log_line("avarouterd: tenant %s session %" PRIu32 ": guest %s%s%s seq %" PRIu64
+			     " len %" PRIu32,
+			     g->tenant->name, g->session, ava_wire_kind_name(hdr->kind),
+			     *what ? " " : "", what, hdr->seq, hdr->len_bytes);
 	}
 	g->tenant->stats.bytes_in += hdr->len_bytes;
 	if (hdr->session != 0) {

@@ -140,12 +140,12 @@ static int load(struct ava_router *r, const char *path, struct ava_policy **ret_
 static void log_policy(struct ava_router *r, const char *what)
 {
 	const struct ava_policy *p = r->policy;
-	ava_router_log("avarouterd: policy %s %s (generation %" PRIu64 "): %zu tenant entr%s, "
-		       "%zu device%s, unknown tenants %s",
-		       r->policy_path ? r->policy_path : "(built-in default)", what,
-		       r->policy_generation, p->n_tenants, p->n_tenants == 1 ? "y" : "ies",
-		       p->n_devices, p->n_devices == 1 ? "" : "s",
-		       p->refuse_unknown ? "refused" : "get the defaults");
+	ava_log_line("avarouterd: policy %s %s (generation %" PRIu64 "): %zu tenant entr%s, "
+		     "%zu device%s, unknown tenants %s",
+		     r->policy_path ? r->policy_path : "(built-in default)", what,
+		     r->policy_generation, p->n_tenants, p->n_tenants == 1 ? "y" : "ies",
+		     p->n_devices, p->n_devices == 1 ? "" : "s",
+		     p->refuse_unknown ? "refused" : "get the defaults");
 }
 
 int ava_router_policy_init(struct ava_router *r, const char *path)
@@ -189,21 +189,21 @@ int ava_router_policy_reload(struct ava_router *r, const char *path, char **ret_
 		free(copy);
 		if (ret < 0) {
 			free(errors);
-			ava_router_log("avarouterd: policy reload from %s: out of memory; keeping "
-				       "the current policy",
-				       file ? file : "(built-in default)");
+			ava_log_line("avarouterd: policy reload from %s: out of memory; keeping "
+				     "the current policy",
+				     file ? file : "(built-in default)");
 			return ret;
 		}
-		ava_router_log("avarouterd: policy reload from %s rejected (%d problem%s); "
-			       "keeping %s (generation %" PRIu64 "):",
-			       file, ret, ret == 1 ? "" : "s",
-			       r->policy_path ? r->policy_path : "(built-in default)",
-			       r->policy_generation);
+		ava_log_line("avarouterd: policy reload from %s rejected (%d problem%s); "
+			     "keeping %s (generation %" PRIu64 "):",
+			     file, ret, ret == 1 ? "" : "s",
+			     r->policy_path ? r->policy_path : "(built-in default)",
+			     r->policy_generation);
 		/* One log line per problem. */
 		for (char *line = errors; line && *line;) {
 			char *nl = strchr(line, '\n');
 			int len = nl ? (int)(nl - line) : (int)strlen(line);
-			ava_router_log("avarouterd:   %.*s", len, line);
+			ava_log_line("avarouterd:   %.*s", len, line);
 			line = nl ? nl + 1 : line + len;
 		}
 		free(r->policy_error);
@@ -228,9 +228,9 @@ int ava_router_policy_reload(struct ava_router *r, const char *path, char **ret_
 		}
 		ava_policy_free(p);
 		free(copy);
-		ava_router_log("avarouterd: policy reload from %s: out of memory; keeping the "
-			       "current policy",
-			       file ? file : "(built-in default)");
+		ava_log_line("avarouterd: policy reload from %s: out of memory; keeping the "
+			     "current policy",
+			     file ? file : "(built-in default)");
 		return -ENOMEM;
 	}
 	ava_policy_free(old);
@@ -240,8 +240,8 @@ int ava_router_policy_reload(struct ava_router *r, const char *path, char **ret_
 	for (struct ava_router_tenant *t = r->tenants; t; t = t->next)
 		ava_enforce_tenant_apply(r, t);
 	if (ava_enforce_policy_applied(r) < 0)
-		ava_router_log("avarouterd: out of memory setting up the devices of the new "
-			       "policy; calls for them go unqueued");
+		ava_log_line("avarouterd: out of memory setting up the devices of the new "
+			     "policy; calls for them go unqueued");
 	free(r->policy_error);
 	r->policy_error = NULL;
 	log_policy(r, "loaded");
