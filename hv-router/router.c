@@ -285,8 +285,10 @@ static int run(struct ava_router *r, int ready_fd)
 				break;
 			}
 		}
-		if (r->enforce_wake_ms && r->now_ms >= r->enforce_wake_ms)
+		if (r->enforce_wake_ms && r->now_ms >= r->enforce_wake_ms) {
 			(void)ava_enforce_tick(r);
+			ava_session_forward_released(r);
+		}
 		if (r->resume_guests)
 			ava_session_resume(r);
 		if (r->resume_servers)

@@ -54,22 +54,6 @@ enum ava_router_ev_type {
 	AVA_ROUTER_EV_ADMIN,
 };
 
-/*
- * Why the router refused something a tenant asked for. Counted per tenant
- * (ava_router_tenant_stats.refusals) and shown by `avactl status` under
- * ava_router_refusal_names[].
- */
-enum ava_router_refusal {
-	AVA_REFUSAL_UNKNOWN_TENANT =
-	    0,			  /* no policy entry matched and unknown tenants are refused */
-	AVA_REFUSAL_API,	  /* HELLO for an API not in the tenant's apis */
-	AVA_REFUSAL_FUNCTION,	  /* CALL of a function its filter denies */
-	AVA_REFUSAL_CALL_RATE,	  /* over call_rate with over: refuse */
-	AVA_REFUSAL_BYTE_RATE,	  /* over byte_rate with over: refuse */
-	AVA_REFUSAL_MEMORY_QUOTA, /* an allocation past memory_quota */
-	AVA_REFUSAL_OBJECTS,	  /* an object past max_objects */
-	AVA_REFUSAL_COUNT,
-};
 extern const char *const ava_router_refusal_names[AVA_REFUSAL_COUNT];
 
 /*
@@ -255,6 +239,9 @@ struct ava_router {
 	struct ava_quota quota;		   /* every tenant's objects by (session, handle) */
 	struct ava_router_device *devices; /* fair queues, one per device */
 	int64_t enforce_wake_ms;	   /* when ava_enforce_tick must run next; 0: not needed */
+	struct ava_enforce_release *enforce_released; /* released frames, oldest first */
+	struct ava_enforce_release **enforce_released_tail;
+	int forwarding_released; /* ava_session_forward_released is running */
 };
 
 /* router.c: the event loop (the leaves it used to hold: log.h, clock.h, poller.h, listen.h) */
@@ -321,6 +308,12 @@ void ava_session_refuse_call(struct ava_router *r, struct ava_router_guest *g,
  * mark: the server is not read; below the low mark again: it is).
  */
 void ava_session_check_backlog(struct ava_router *r, struct ava_router_guest *g);
+/*
+ * Forwards the frames enforcement released (ava_enforce_next_release) to
+ * their sessions' servers, and re-arms those guests. Called after every
+ * enforcement entry point that can release.
+ */
+void ava_session_forward_released(struct ava_router *r);
 /* Reads frames a throttled server left staged in its guests' connections. */
 void ava_session_resume(struct ava_router *r);
 /* Periodic deadlines (HELLO, stalled frames, linger). */

@@ -546,6 +546,7 @@ static void handle_usage(struct ava_router *r, struct ava_router_server *s,
 		return; /* len checked above */
 	s->tenant->stats.device_time_ns += ns;
 	ava_enforce_usage(r, s, hdr->session, hdr->seq, ns);
+	ava_session_forward_released(r); /* the freed device slot may let a call go */
 	if (r->verbose)
 		ava_log_line("avarouterd: tenant %s api %s: session %" PRIu32 " seq %" PRIu64
 			     " %s used %" PRIu64 " ns of device time (tenant total %" PRIu64 ")",

@@ -227,6 +227,7 @@ void ava_session_end(struct ava_router *r, struct ava_router_guest *g, unsigned 
 		ava_server_release(r, s);
 	}
 	ava_enforce_guest_end(r, g);
+	ava_session_forward_released(r); /* its device slots may let others go */
 	free_outstanding(g);
 	ava_map_del(&r->sessions, g->session);
 	g->tenant->n_guests--;
@@ -533,6 +534,33 @@ static int record_transfers(struct ava_router *r, struct ava_router_guest *g,
 	return 0;
 }
 
+void ava_session_forward_released(struct ava_router *r)
+{
+	/* A send below can end sessions, which release more: the outer loop takes them. */
+	if (r->forwarding_released)
+		return;
+	r->forwarding_released = 1;
+	struct ava_enforce_release *rel;
+	while ((rel = ava_enforce_next_release(r))) {
+		struct ava_router_guest *g = rel->g;
+		for (struct ava_enforce_frame *f = &rel->call; f; f = f->next) {
+			/* a send that failed ended the session: the rest is dropped */
+			if (g->state != AVA_GUEST_OPEN || !g->server)
+				break;
+			struct ava_wire_header h = f->hdr;
+			h.session = g->session;
+			if (f == &rel->call)
+				g->tenant->stats.calls++;
+			uint8_t *payload = f->payload;
+			f->payload = NULL;
+			(void)ava_server_send(r, g->server, &h, payload, h.len_bytes);
+		}
+		ava_router_guest_update_events(r, g); /* its release may have unpaused it */
+		ava_enforce_release_free(rel);
+	}
+	r->forwarding_released = 0;
+}
+
 /* Forgets the transfers of a call that did not run (its REPLY's status is not OK). */
 void ava_session_drop_transfers(struct ava_router_guest *g, const struct ava_abi_fn *fn,
 				const struct ava_router_call *call)
@@ -643,11 +671,25 @@ static void handle_call(struct ava_router *r, struct ava_router_guest *g,
 		if (record_transfers(r, g, fn, hdr->seq, views) < 0)
 			goto out;
 	}
-	enum ava_enforce_verdict verdict = ava_enforce_call(r, g, hdr, payload, fn, views, call);
-	if (verdict != AVA_ENFORCE_FORWARD) {
-		/* held or sent (CHUNKs wait behind a held CALL), or refused and answered */
-		if (verdict == AVA_ENFORCE_REFUSED)
-			g->stream.discard = 1;
+	struct ava_enforce_refusal refusal;
+	enum ava_enforce_verdict verdict =
+	    ava_enforce_call(r, g, hdr, payload, fn, views, call, &refusal);
+	if (verdict == AVA_ENFORCE_REFUSED) {
+		/* its CHUNKs go nowhere; its outstanding entry and reservation go */
+		g->stream.discard = 1;
+		if (call) {
+			ava_map_del(&g->calls, hdr->seq);
+			ava_enforce_call_dropped(call);
+			ava_session_drop_transfers(g, fn, call);
+			free(call);
+		}
+		ava_session_refuse_call(r, g, hdr, fn, refusal.why, refusal.reason);
+		goto out;
+	}
+	if (verdict == AVA_ENFORCE_TAKEN) {
+		/* held (CHUNKs wait behind a held CALL), or released at once */
+		ava_session_forward_released(r);
+		ava_router_guest_update_events(r, g); /* a held call may pause it */
 		return;
 	}
 	struct ava_wire_header h = *hdr;
@@ -740,9 +782,11 @@ static void handle_chunk(struct ava_router *r, struct ava_router_guest *g,
 		goto out;
 	struct ava_wire_header h = *hdr;
 	h.session = g->session;
-	int held = ava_enforce_hold_chunk(r, g, &h, payload);
-	if (held == 0)
+	int held = ava_enforce_hold_chunk(g, &h, payload);
+	if (held == 0) {
+		ava_router_guest_update_events(r, g); /* held bytes may pause it */
 		return;
+	}
 	if (held == -ENOMEM) {
 		ava_session_end(r, g, AVA_STATUS_NO_MEMORY, "router out of memory", 1);
 		goto out;
