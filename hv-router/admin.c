@@ -28,8 +28,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "admin.h"
+
 #include "admin-proto.h"
-#include "router.h"
+#include "enforce.h"
+#include "listen.h"
+#include "log.h"
+#include "poller.h"
+#include "tenant.h"
 
 #define ADMIN_MAX_CLIENTS	 16
 #define ADMIN_TIMEOUT_MS	 30000
@@ -67,7 +73,7 @@ struct ava_admin {
 	struct ava_admin_client *graveyard; /* freed after the epoll batch */
 };
 
-const char *const ava_router_refusal_names[AVA_REFUSAL_COUNT] = {
+static const char *const refusal_names[AVA_REFUSAL_COUNT] = {
 	[AVA_REFUSAL_UNKNOWN_TENANT] = "unknown_tenant",
 	[AVA_REFUSAL_API] = "api",
 	[AVA_REFUSAL_FUNCTION] = "function",
@@ -171,7 +177,7 @@ static int build_status(struct ava_router *r, Ava__Admin__StatusReply *st, void 
 		ava__admin__tenant_status__init(x);
 		tp[i] = x;
 		x->name = t->name;
-		x->matched = (char *)ava_router_tenant_matched(t);
+		x->matched = (char *)ava_tenant_matched(t);
 		x->policy_line = t->entry ? t->entry->pos.line : 0;
 		x->weight = t->limits->weight;
 		x->sessions = t->n_guests;
@@ -183,7 +189,7 @@ static int build_status(struct ava_router *r, Ava__Admin__StatusReply *st, void 
 		for (size_t k = 0; k < AVA_REFUSAL_COUNT; k++) {
 			Ava__Admin__RefusalCount *c = &rc[i * AVA_REFUSAL_COUNT + k];
 			ava__admin__refusal_count__init(c);
-			c->reason = (char *)ava_router_refusal_names[k];
+			c->reason = (char *)refusal_names[k];
 			c->count = t->stats.refusals[k];
 			x->refusals[k] = c;
 		}
@@ -299,7 +305,7 @@ static void handle_request(struct ava_router *r, struct ava_admin_client *c)
 			resp.error = (char *)"policy reload: the file must be an absolute path";
 			break;
 		}
-		int ret = ava_router_policy_reload(r, *file ? file : NULL, &errors);
+		int ret = ava_tenant_policy_reload(r, *file ? file : NULL, &errors);
 		if (ret < 0) {
 			resp.code = AVA__ADMIN__CODE__CODE_INTERNAL;
 			resp.error = (char *)"router out of memory; the current policy stays";

@@ -28,7 +28,23 @@
 
 #include <ava/policy.h>
 
-#include "router.h"
+#include "log.h"
+#include "clock.h"
+
+/* A device that tenants' servers are placed on: one fair queue. */
+struct ava_router_device {
+	struct ava_router_device *next;
+	char *name;
+	struct ava_fairq q;
+	int in_policy; /* named by the current policy (devices no longer named drain and stay) */
+};
+
+/* A tenant's flow on one device. */
+struct ava_router_flow {
+	struct ava_router_flow *next;
+	struct ava_router_device *dev;
+	struct ava_fairq_flow *flow;
+};
 
 enum held_stage {
 	HELD_RATE = 1, /* in the tenant's rate FIFO */
@@ -264,7 +280,7 @@ static void held_unlink_guest(struct ava_router *r, struct ava_enforce_held *h)
 
 /*
  * Appends h's CALL, then the CHUNKs of it that came meanwhile (later ones go
- * straight on: session.c), to the released frames; frees h.
+ * straight on: guest.c), to the released frames; frees h.
  */
 static void held_release(struct ava_router *r, struct ava_enforce_held *h)
 {

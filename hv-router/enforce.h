@@ -7,7 +7,7 @@
  * router's side: which frames they apply to, holding and releasing frames,
  * and keeping counters for `avactl status`.
  *
- * A CALL passes, in order: the function filter (session.c), the quota
+ * A CALL passes, in order: the function filter (guest.c), the quota
  * (reserve before forwarding; committed or aborted when the REPLY comes),
  * the tenant's rate limits (a delayed call waits in the tenant's FIFO), and,
  * for device-time calls, the device's fair queue (at most max_inflight of
@@ -25,34 +25,9 @@
 #include <ava/abi.h>
 #include <ava/wire.h>
 
-#include "fairq.h"
-#include "quota.h"
-#include "ratelimit.h"
-
-struct ava_router;
-struct ava_router_guest;
-struct ava_router_server;
-struct ava_router_tenant;
-struct ava_router_call;
+#include "model.h"
 
 #define AVA_ENFORCE_HELD_HIGH (64u << 20) /* held payload bytes per session before pausing it */
-
-/*
- * Why the router refused something a tenant asked for. Counted per tenant
- * (ava_router_tenant_stats.refusals) and shown by `avactl status` under
- * ava_router_refusal_names[].
- */
-enum ava_router_refusal {
-	AVA_REFUSAL_UNKNOWN_TENANT =
-	    0,			  /* no policy entry matched and unknown tenants are refused */
-	AVA_REFUSAL_API,	  /* HELLO for an API not in the tenant's apis */
-	AVA_REFUSAL_FUNCTION,	  /* CALL of a function its filter denies */
-	AVA_REFUSAL_CALL_RATE,	  /* over call_rate with over: refuse */
-	AVA_REFUSAL_BYTE_RATE,	  /* over byte_rate with over: refuse */
-	AVA_REFUSAL_MEMORY_QUOTA, /* an allocation past memory_quota */
-	AVA_REFUSAL_OBJECTS,	  /* an object past max_objects */
-	AVA_REFUSAL_COUNT,
-};
 
 /* A verdict REFUSED: why, and the reason the log line gives. */
 struct ava_enforce_refusal {
@@ -77,43 +52,6 @@ struct ava_enforce_release {
 	struct ava_enforce_release *next;
 	struct ava_router_guest *g;
 	struct ava_enforce_frame call;
-};
-
-/* A device that tenants' servers are placed on: one fair queue. */
-struct ava_router_device {
-	struct ava_router_device *next;
-	char *name;
-	struct ava_fairq q;
-	int in_policy; /* named by the current policy (devices no longer named drain and stay) */
-};
-
-/* A tenant's flow on one device. */
-struct ava_router_flow {
-	struct ava_router_flow *next;
-	struct ava_router_device *dev;
-	struct ava_fairq_flow *flow;
-};
-
-/* Per-tenant enforcement state (embedded in struct ava_router_tenant). */
-struct ava_enforce_tenant {
-	struct ava_ratelimit call_rl;
-	struct ava_ratelimit byte_rl;
-	struct ava_quota_account quota;
-	struct ava_router_flow *flows;
-	struct ava_enforce_held *rate_head, *rate_tail; /* calls waiting for tokens, FIFO */
-	uint64_t rate_wake_ns;				/* when the head may pass */
-	uint64_t delayed;				/* calls delayed by a rate limit */
-	uint64_t delay_ns;				/* total time they waited */
-	uint64_t held_now;				/* calls held now (rate or device) */
-};
-
-/* Per-session enforcement state (embedded in struct ava_router_guest). */
-struct ava_enforce_guest {
-	struct ava_enforce_held *held; /* every held frame of the session */
-	struct ava_map dispatched;     /* seq -> struct ava_fairq_item (+ device) in flight */
-	uint64_t held_bytes;
-	uint32_t held_async;
-	int paused; /* not read until held frames drain */
 };
 
 enum ava_enforce_verdict {

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * avarouterd's process shell: API manifests, listening sockets, signals and
- * the single-threaded epoll loop that drives session.c and server.c.
+ * the single-threaded epoll loop that drives every other module (guest.c,
+ * backend.c, admin.c, and the periodic work of enforce.c). The top of the
+ * module graph: nothing calls into this file (docs/router.md, "Modules").
  */
-#include "router-main.h"
+#include "router.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -23,31 +25,20 @@
 #include <unistd.h>
 
 #include "admin-proto.h"
-#include "router.h"
+#include "admin.h"
+#include "backend.h"
+#include "clock.h"
+#include "enforce.h"
+#include "guest.h"
+#include "listen.h"
+#include "log.h"
+#include "model.h"
+#include "poller.h"
+#include "relay.h"
+#include "tenant.h"
 
 #define TICK_MS	   1000
 #define MAX_EVENTS 64
-
-void ava_router_guest_update_events(struct ava_router *r, struct ava_router_guest *g)
-{
-	if (!g->registered)
-		return;
-	uint32_t want = 0;
-	if (g->conn.out_bytes)
-		want |= EPOLLOUT;
-	if ((g->state == AVA_GUEST_AWAIT_HELLO || g->state == AVA_GUEST_OPEN) &&
-	    !(g->server && g->server->throttled) && !g->enforce.paused)
-		want |= EPOLLIN;
-	ava_poller_set(r->epfd, g->conn.fd, &g->ep_events, want, g);
-}
-
-void ava_router_server_update_events(struct ava_router *r, struct ava_router_server *s)
-{
-	if (!s->registered)
-		return;
-	uint32_t want = (s->n_backlogged ? 0 : EPOLLIN) | (s->conn.out_bytes ? EPOLLOUT : 0);
-	ava_poller_set(r->epfd, s->conn.fd, &s->ep_events, want, s);
-}
 
 /* ---- API manifests ---- */
 
@@ -169,12 +160,12 @@ static int on_signal(struct ava_router *r)
 		} else if (si.ssi_signo == SIGHUP && !stop) {
 			ava_log_line("avarouterd: SIGHUP received; reloading the policy");
 			char *errors = NULL;
-			int ret = ava_router_policy_reload(r, NULL, &errors);
+			int ret = ava_tenant_policy_reload(r, NULL, &errors);
 			(void)ret; /* logged either way */
 			free(errors);
 		}
 	}
-	ava_server_reap(r);
+	ava_backend_reap(r);
 	return stop;
 }
 
@@ -192,17 +183,17 @@ static void shutdown_all(struct ava_router *r)
 				ava_map_del(&s->sessions, g->session);
 				g->server = NULL;
 			}
-			ava_session_end(r, g, AVA_STATUS_SERVER_GONE, "router shutting down", 0);
+			ava_relay_end(r, g, AVA_STATUS_SERVER_GONE, "router shutting down", 0);
 		}
 	}
-	ava_server_stop_all(r);
+	ava_backend_stop_all(r);
 	for (struct ava_router_guest *g = r->guests; g; g = next) {
 		next = g->next;
 		ava_conn_fini(&g->conn);
 		free(g);
 	}
 	r->guests = NULL;
-	ava_session_reap_graveyard(r);
+	ava_guest_collect(r);
 }
 
 /*
@@ -213,7 +204,7 @@ static void shutdown_all(struct ava_router *r)
 static void accept_some(struct ava_router *r, struct ava_router_listener *l)
 {
 	for (int k = 0; k < 16; k++) {
-		int ret = ava_session_accept(r, l);
+		int ret = ava_guest_accept(r, l);
 		if (ret == -EAGAIN)
 			return;
 		if (ret < 0) {
@@ -268,10 +259,10 @@ static int run(struct ava_router *r, int ready_fd)
 				accept_some(r, events[i].data.ptr);
 				break;
 			case AVA_ROUTER_EV_GUEST:
-				ava_session_on_events(r, events[i].data.ptr, ev);
+				ava_guest_on_events(r, events[i].data.ptr, ev);
 				break;
 			case AVA_ROUTER_EV_SERVER:
-				ava_server_on_events(r, events[i].data.ptr, ev);
+				ava_backend_on_events(r, events[i].data.ptr, ev);
 				break;
 			case AVA_ROUTER_EV_SIGNAL:
 				if (on_signal(r))
@@ -287,21 +278,21 @@ static int run(struct ava_router *r, int ready_fd)
 		}
 		if (r->enforce_wake_ms && r->now_ms >= r->enforce_wake_ms) {
 			(void)ava_enforce_tick(r);
-			ava_session_forward_released(r);
+			ava_relay_forward_released(r);
 		}
 		if (r->resume_guests)
-			ava_session_resume(r);
+			ava_guest_resume(r);
 		if (r->resume_servers)
-			ava_server_resume(r);
+			ava_backend_resume(r);
 		if (r->now_ms >= next_tick) {
 			resume_listeners(r);
-			ava_session_tick(r);
-			ava_server_tick(r);
+			ava_guest_tick(r);
+			ava_backend_tick(r);
 			ava_admin_tick(r);
 			next_tick = r->now_ms + TICK_MS;
 		}
-		ava_session_reap_graveyard(r);
-		ava_server_collect(r);
+		ava_guest_collect(r);
+		ava_backend_collect(r);
 		ava_admin_collect(r);
 	}
 	return 0;
@@ -343,7 +334,7 @@ int ava_router_main(const struct ava_router_config *cfg)
 
 	if (load_apis(r, cfg->api_dir) < 0)
 		goto out;
-	int pret = ava_router_policy_init(r, cfg->policy_path);
+	int pret = ava_tenant_policy_init(r, cfg->policy_path);
 	if (pret != 0) {
 		if (pret < 0)
 			fprintf(stderr, "avarouterd: out of memory loading the policy\n");
@@ -403,7 +394,7 @@ out:
 	shutdown_all(r);
 	if (r->epfd >= 0)
 		ava_log_line("avarouterd: exiting with status %d", ret);
-	ava_router_policy_fini(r);
+	ava_tenant_policy_fini(r);
 	for (size_t i = 0; i < r->n_apis; i++) {
 		free(r->apis[i].name);
 		free(r->apis[i].server_path);
