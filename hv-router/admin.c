@@ -28,8 +28,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "admin.h"
+
 #include "admin-proto.h"
-#include "router.h"
+#include "enforce.h"
+#include "listen.h"
+#include "log.h"
+#include "poller.h"
+#include "tenant.h"
 
 #define ADMIN_MAX_CLIENTS	 16
 #define ADMIN_TIMEOUT_MS	 30000
@@ -67,7 +73,7 @@ struct ava_admin {
 	struct ava_admin_client *graveyard; /* freed after the epoll batch */
 };
 
-const char *const ava_router_refusal_names[AVA_REFUSAL_COUNT] = {
+static const char *const refusal_names[AVA_REFUSAL_COUNT] = {
 	[AVA_REFUSAL_UNKNOWN_TENANT] = "unknown_tenant",
 	[AVA_REFUSAL_API] = "api",
 	[AVA_REFUSAL_FUNCTION] = "function",
@@ -126,11 +132,13 @@ static void send_refusal(int fd, Ava__Admin__Code code, const char *error)
 
 static int build_status(struct ava_router *r, Ava__Admin__StatusReply *st, void **ret_mem)
 {
-	size_t n_tenants = 0, n_servers = 0;
+	size_t n_tenants = 0, n_servers = 0, n_apps = 0;
 	for (struct ava_router_tenant *t = r->tenants; t; t = t->next)
 		n_tenants++;
-	for (struct ava_router_server *s = r->servers; s; s = s->next)
+	for (struct ava_router_server *s = r->servers; s; s = s->next) {
 		n_servers++;
+		n_apps += s->conn_open ? s->sessions.count : 0;
+	}
 	const struct ava_policy *pol = r->policy;
 	const size_t n_devices = pol->n_devices;
 
@@ -139,6 +147,7 @@ static int build_status(struct ava_router *r, Ava__Admin__StatusReply *st, void 
 	    n_tenants * (sizeof(Ava__Admin__TenantStatus) + sizeof(void *) +
 			 AVA_REFUSAL_COUNT * (sizeof(Ava__Admin__RefusalCount) + sizeof(void *))) +
 	    n_servers * (sizeof(Ava__Admin__ServerStatus) + sizeof(void *)) +
+	    n_apps * (sizeof(Ava__Admin__ApplicationStatus) + sizeof(void *)) +
 	    n_devices * (sizeof(Ava__Admin__DeviceStatus) + sizeof(void *));
 	char *mem = calloc(1, sz ? sz : 1);
 	if (!mem)
@@ -148,11 +157,13 @@ static int build_status(struct ava_router *r, Ava__Admin__StatusReply *st, void 
 	Ava__Admin__TenantStatus *ts = (void *)mem;
 	Ava__Admin__RefusalCount *rc = (void *)(ts + n_tenants);
 	Ava__Admin__ServerStatus *ss = (void *)(rc + n_tenants * AVA_REFUSAL_COUNT);
-	Ava__Admin__DeviceStatus *ds = (void *)(ss + n_servers);
+	Ava__Admin__ApplicationStatus *as = (void *)(ss + n_servers);
+	Ava__Admin__DeviceStatus *ds = (void *)(as + n_apps);
 	Ava__Admin__TenantStatus **tp = (void *)(ds + n_devices);
 	Ava__Admin__RefusalCount **rp = (void *)(tp + n_tenants);
 	Ava__Admin__ServerStatus **sp = (void *)(rp + n_tenants * AVA_REFUSAL_COUNT);
-	Ava__Admin__DeviceStatus **dp = (void *)(sp + n_servers);
+	Ava__Admin__ApplicationStatus **ap = (void *)(sp + n_servers);
+	Ava__Admin__DeviceStatus **dp = (void *)(ap + n_apps);
 
 	st->policy_file = r->policy_path ? r->policy_path : (char *)"";
 	st->policy_generation = r->policy_generation;
@@ -166,7 +177,7 @@ static int build_status(struct ava_router *r, Ava__Admin__StatusReply *st, void 
 		ava__admin__tenant_status__init(x);
 		tp[i] = x;
 		x->name = t->name;
-		x->matched = (char *)ava_router_tenant_matched(t);
+		x->matched = (char *)ava_tenant_matched(t);
 		x->policy_line = t->entry ? t->entry->pos.line : 0;
 		x->weight = t->limits->weight;
 		x->sessions = t->n_guests;
@@ -178,7 +189,7 @@ static int build_status(struct ava_router *r, Ava__Admin__StatusReply *st, void 
 		for (size_t k = 0; k < AVA_REFUSAL_COUNT; k++) {
 			Ava__Admin__RefusalCount *c = &rc[i * AVA_REFUSAL_COUNT + k];
 			ava__admin__refusal_count__init(c);
-			c->reason = (char *)ava_router_refusal_names[k];
+			c->reason = (char *)refusal_names[k];
 			c->count = t->stats.refusals[k];
 			x->refusals[k] = c;
 		}
@@ -208,6 +219,29 @@ static int build_status(struct ava_router *r, Ava__Admin__StatusReply *st, void 
 		const struct ava_policy_device *dev =
 		    ava_policy_placement(pol, s->tenant->limits, s->api->name);
 		x->device = dev ? dev->name : (char *)AVA_POLICY_DEFAULT_DEVICE;
+		x->shared = s->shared != 0;
+		x->exiting = s->retiring != 0 || !s->conn_open;
+		/* Its applications, by session id (the map's order is no order). */
+		x->applications = ap;
+		x->n_applications = s->conn_open ? s->sessions.count : 0;
+		size_t pos = 0, k = 0;
+		uint64_t id;
+		struct ava_router_guest *g;
+		while (k < x->n_applications && (g = ava_map_next(&s->sessions, &pos, &id))) {
+			Ava__Admin__ApplicationStatus *a = as++;
+			ava__admin__application_status__init(a);
+			a->session = (uint32_t)id;
+			a->pid = (int32_t)g->pid;
+			a->uid = g->uid;
+			size_t j = k++;
+			while (j > 0 && ap[j - 1]->session > a->session) {
+				ap[j] = ap[j - 1];
+				j--;
+			}
+			ap[j] = a;
+		}
+		x->n_applications = k;
+		ap += k;
 	}
 	st->n_servers = n_servers;
 	st->servers = sp;
@@ -242,8 +276,8 @@ static void handle_request(struct ava_router *r, struct ava_admin_client *c)
 		snprintf(why, sizeof(why),
 			 "request of %" PRIu32 " bytes is not a valid ava.admin.Request message",
 			 c->req_len);
-		ava_router_log("avarouterd: admin: uid %u pid %ld: %s", (unsigned)c->uid,
-			       (long)c->pid, why);
+		ava_log_line("avarouterd: admin: uid %u pid %ld: %s", (unsigned)c->uid,
+			     (long)c->pid, why);
 		resp.code = AVA__ADMIN__CODE__CODE_BAD_REQUEST;
 		resp.error = why;
 		goto out;
@@ -252,8 +286,8 @@ static void handle_request(struct ava_router *r, struct ava_admin_client *c)
 	switch (req->command_case) {
 	case AVA__ADMIN__REQUEST__COMMAND_STATUS:
 		if (r->verbose)
-			ava_router_log("avarouterd: admin: uid %u pid %ld: status",
-				       (unsigned)c->uid, (long)c->pid);
+			ava_log_line("avarouterd: admin: uid %u pid %ld: status", (unsigned)c->uid,
+				     (long)c->pid);
 		if (build_status(r, &status, &status_mem) < 0) {
 			resp.code = AVA__ADMIN__CODE__CODE_INTERNAL;
 			resp.error = (char *)"router out of memory";
@@ -264,14 +298,14 @@ static void handle_request(struct ava_router *r, struct ava_admin_client *c)
 		break;
 	case AVA__ADMIN__REQUEST__COMMAND_POLICY_RELOAD: {
 		const char *file = req->policy_reload->file;
-		ava_router_log("avarouterd: admin: uid %u pid %ld: policy reload%s%s",
-			       (unsigned)c->uid, (long)c->pid, *file ? " from " : "", file);
+		ava_log_line("avarouterd: admin: uid %u pid %ld: policy reload%s%s",
+			     (unsigned)c->uid, (long)c->pid, *file ? " from " : "", file);
 		if (*file && file[0] != '/') {
 			resp.code = AVA__ADMIN__CODE__CODE_BAD_REQUEST;
 			resp.error = (char *)"policy reload: the file must be an absolute path";
 			break;
 		}
-		int ret = ava_router_policy_reload(r, *file ? file : NULL, &errors);
+		int ret = ava_tenant_policy_reload(r, *file ? file : NULL, &errors);
 		if (ret < 0) {
 			resp.code = AVA__ADMIN__CODE__CODE_INTERNAL;
 			resp.error = (char *)"router out of memory; the current policy stays";
@@ -322,7 +356,7 @@ static void client_close(struct ava_router *r, struct ava_admin_client *c)
 		return; /* already closed */
 	*pp = c->next;
 	a->n_clients--;
-	ava_router_epoll_del(r, c->fd);
+	ava_poller_del(r->epfd, c->fd);
 	close(c->fd);
 	c->fd = -1;
 	free(c->req);
@@ -393,9 +427,9 @@ static int client_read(struct ava_router *r, struct ava_admin_client *c)
 		ssize_t n = recv(c->fd, dst, want, MSG_DONTWAIT);
 		if (n == 0) {
 			if (c->len_got)
-				ava_router_log("avarouterd: admin: uid %u pid %ld: disconnected "
-					       "mid-request",
-					       (unsigned)c->uid, (long)c->pid);
+				ava_log_line("avarouterd: admin: uid %u pid %ld: disconnected "
+					     "mid-request",
+					     (unsigned)c->uid, (long)c->pid);
 			client_close(r, c);
 			return -1;
 		}
@@ -418,8 +452,8 @@ static int client_read(struct ava_router *r, struct ava_admin_client *c)
 				snprintf(why, sizeof(why),
 					 "request length %" PRIu32 " exceeds the %u-byte limit",
 					 len, AVA_ADMIN_MAX_REQUEST_BYTES);
-				ava_router_log("avarouterd: admin: uid %u pid %ld: %s; closing",
-					       (unsigned)c->uid, (long)c->pid, why);
+				ava_log_line("avarouterd: admin: uid %u pid %ld: %s; closing",
+					     (unsigned)c->uid, (long)c->pid, why);
 				send_refusal(c->fd, AVA__ADMIN__CODE__CODE_BAD_REQUEST, why);
 				client_close(r, c);
 				return -1;
@@ -477,9 +511,9 @@ static void accept_some(struct ava_router *r)
 			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ||
 			    errno == ECONNABORTED)
 				return;
-			ava_router_log("avarouterd: admin: accept on %s: %s; pausing it for a "
-				       "second",
-				       a->path, strerror(errno));
+			ava_log_line("avarouterd: admin: accept on %s: %s; pausing it for a "
+				     "second",
+				     a->path, strerror(errno));
 			struct epoll_event ev = { .events = 0, .data.ptr = a };
 			if (epoll_ctl(r->epfd, EPOLL_CTL_MOD, a->fd, &ev) == 0)
 				a->paused = 1;
@@ -488,8 +522,8 @@ static void accept_some(struct ava_router *r)
 		struct ucred cred;
 		socklen_t cred_len = sizeof(cred);
 		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cred_len) < 0) {
-			ava_router_log("avarouterd: admin: SO_PEERCRED: %s; closing connection",
-				       strerror(errno));
+			ava_log_line("avarouterd: admin: SO_PEERCRED: %s; closing connection",
+				     strerror(errno));
 			close(fd);
 			continue;
 		}
@@ -500,18 +534,17 @@ static void accept_some(struct ava_router *r)
 			    "permission denied: uid %u may not use the admin socket (only root "
 			    "and uid %u)",
 			    (unsigned)cred.uid, (unsigned)a->uid);
-			ava_router_log(
-			    "avarouterd: admin: refused a connection from uid %u pid %ld "
-			    "(only root and uid %u are served)",
-			    (unsigned)cred.uid, (long)cred.pid, (unsigned)a->uid);
+			ava_log_line("avarouterd: admin: refused a connection from uid %u pid %ld "
+				     "(only root and uid %u are served)",
+				     (unsigned)cred.uid, (long)cred.pid, (unsigned)a->uid);
 			send_refusal(fd, AVA__ADMIN__CODE__CODE_DENIED, why);
 			close(fd);
 			continue;
 		}
 		if (a->n_clients >= ADMIN_MAX_CLIENTS) {
-			ava_router_log("avarouterd: admin: over %d connections; refusing one from "
-				       "uid %u pid %ld",
-				       ADMIN_MAX_CLIENTS, (unsigned)cred.uid, (long)cred.pid);
+			ava_log_line("avarouterd: admin: over %d connections; refusing one from "
+				     "uid %u pid %ld",
+				     ADMIN_MAX_CLIENTS, (unsigned)cred.uid, (long)cred.pid);
 			send_refusal(fd, AVA__ADMIN__CODE__CODE_DENIED,
 				     "too many admin connections; try again");
 			close(fd);
@@ -527,7 +560,7 @@ static void accept_some(struct ava_router *r)
 		c->uid = cred.uid;
 		c->pid = cred.pid;
 		c->progress_ms = r->now_ms;
-		if (ava_router_epoll_add(r, fd, EPOLLIN, c) < 0) {
+		if (ava_poller_add(r->epfd, fd, EPOLLIN, c) < 0) {
 			close(fd);
 			free(c);
 			continue;
@@ -561,9 +594,9 @@ void ava_admin_tick(struct ava_router *r)
 	for (struct ava_admin_client *c = a->clients; c; c = next) {
 		next = c->next;
 		if (r->now_ms - c->progress_ms >= ADMIN_TIMEOUT_MS) {
-			ava_router_log("avarouterd: admin: uid %u pid %ld: no progress for %d s; "
-				       "closing",
-				       (unsigned)c->uid, (long)c->pid, ADMIN_TIMEOUT_MS / 1000);
+			ava_log_line("avarouterd: admin: uid %u pid %ld: no progress for %d s; "
+				     "closing",
+				     (unsigned)c->uid, (long)c->pid, ADMIN_TIMEOUT_MS / 1000);
 			client_close(r, c);
 		}
 	}
@@ -594,7 +627,7 @@ int ava_admin_open(struct ava_router *r, const char *path)
 	a->ev_type = AVA_ROUTER_EV_ADMIN_LISTENER;
 	a->path = p;
 	a->uid = geteuid();
-	a->fd = ava_router_listen_unix(path, 0600);
+	a->fd = ava_listen_unix(path, 0600);
 	if (a->fd < 0) {
 		fprintf(stderr,
 			"avarouterd: cannot open the admin socket %s (choose another with "
@@ -604,7 +637,7 @@ int ava_admin_open(struct ava_router *r, const char *path)
 		free(a);
 		return -1;
 	}
-	if (ava_router_epoll_add(r, a->fd, EPOLLIN, a) < 0) {
+	if (ava_poller_add(r->epfd, a->fd, EPOLLIN, a) < 0) {
 		fprintf(stderr, "avarouterd: epoll: %s\n", strerror(errno));
 		unlink(a->path);
 		close(a->fd);
@@ -613,7 +646,7 @@ int ava_admin_open(struct ava_router *r, const char *path)
 		return -1;
 	}
 	r->admin = a;
-	ava_router_log("avarouterd: admin socket %s (root and uid %u)", path, (unsigned)a->uid);
+	ava_log_line("avarouterd: admin socket %s (root and uid %u)", path, (unsigned)a->uid);
 	return 0;
 }
 
@@ -625,7 +658,7 @@ void ava_admin_close(struct ava_router *r)
 	while (a->clients)
 		client_close(r, a->clients);
 	ava_admin_collect(r);
-	ava_router_epoll_del(r, a->fd);
+	ava_poller_del(r->epfd, a->fd);
 	close(a->fd);
 	unlink(a->path);
 	free(a->path);

@@ -306,7 +306,16 @@ static void status_json(FILE *out, const Ava__Admin__StatusReply *st)
 			", \"queue_bytes\": %" PRIu64 ", \"device\": ",
 			s->pid, s->sessions, s->queue_bytes);
 		json_str(out, s->device);
-		fputc('}', out);
+		fprintf(out, ", \"shared\": %s, \"exiting\": %s, \"applications\": [",
+			s->shared ? "true" : "false", s->exiting ? "true" : "false");
+		/* guest_pid, not pid: scripts take a server's "pid" from its line */
+		for (size_t k = 0; k < s->n_applications; k++)
+			fprintf(out,
+				"%s{\"session\": %" PRIu32 ", \"guest_pid\": %" PRId32
+				", \"uid\": %" PRIu32 "}",
+				k ? ", " : "", s->applications[k]->session, s->applications[k]->pid,
+				s->applications[k]->uid);
+		fputs("]}", out);
 	}
 	fputs(st->n_servers ? "\n  ],\n  \"devices\": [" : "],\n  \"devices\": [", out);
 	for (size_t i = 0; i < st->n_devices; i++) {
@@ -475,16 +484,36 @@ static void status_human(FILE *out, const Ava__Admin__StatusReply *st)
 	fputc('\n', out);
 	table_print(out, &t);
 
-	struct table s = { .n_cols = 6,
-			   .head = { "TENANT", "API", "PID", "SESSIONS", "QUEUED", "DEVICE" },
-			   .right = { 0, 0, 1, 1, 1, 0 } };
+	struct table s = { .n_cols = 8,
+			   .head = { "TENANT", "API", "PID", "MODE", "SESSIONS", "QUEUED", "DEVICE",
+				     "APPLICATIONS" },
+			   .right = { 0, 0, 1, 0, 1, 1, 0, 0 } };
 	for (size_t i = 0; i < st->n_servers; i++) {
 		const Ava__Admin__ServerStatus *x = st->servers[i];
-		char pid[16], sessions[16], queued[24];
+		char pid[16], sessions[16], queued[24], apps[256];
 		snprintf(pid, sizeof(pid), "%" PRId32, x->pid);
 		snprintf(sessions, sizeof(sessions), "%" PRIu32, x->sessions);
-		table_row(&s, x->tenant, x->api, pid, sessions,
-			  fmt_bytes(queued, sizeof(queued), x->queue_bytes), x->device);
+		/* "session 3 (pid 4711), ...": the guest process of each application */
+		size_t used = 0;
+		apps[0] = '\0';
+		for (size_t k = 0; k < x->n_applications && used < sizeof(apps); k++) {
+			const Ava__Admin__ApplicationStatus *a = x->applications[k];
+			int n = a->pid ? snprintf(apps + used, sizeof(apps) - used,
+						  "%ssession %" PRIu32 " (pid %" PRId32 ")",
+						  k ? ", " : "", a->session, a->pid)
+				       : snprintf(apps + used, sizeof(apps) - used,
+						  "%ssession %" PRIu32, k ? ", " : "", a->session);
+			if (n > 0)
+				used += (size_t)n;
+		}
+		if (!used)
+			snprintf(apps, sizeof(apps), "-");
+		table_row(&s, x->tenant, x->api, pid,
+			  x->exiting  ? "exiting"
+			  : x->shared ? "shared"
+				      : "per-application",
+			  sessions, fmt_bytes(queued, sizeof(queued), x->queue_bytes), x->device,
+			  apps);
 	}
 	fputc('\n', out);
 	table_print(out, &s);

@@ -8,15 +8,19 @@
  * kept with its payload in a struct ava_enforce_held, linked into its
  * session's list (so the session's end can drop it) and into either its
  * tenant's rate FIFO or its device's fair queue (as the item's cookie).
- * When it may go, it is unlinked from everything first and then sent, so
- * that a send that kills the server (and so ends sessions) never finds it
- * half-linked.
+ * When it may go, it is unlinked from everything and appended, with the
+ * CHUNKs held behind it, to the router's list of released frames
+ * (ava_enforce_next_release), which the caller forwards. This file decides;
+ * it never sends, answers or touches the epoll set: every function returns
+ * what the caller must do (a verdict, a release, a paused session).
  */
 #define _GNU_SOURCE
 #include "enforce.h"
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,18 +28,27 @@
 
 #include <ava/policy.h>
 
-#include "router.h"
+#include "log.h"
+#include "clock.h"
+
+/* A device that tenants' servers are placed on: one fair queue. */
+struct ava_router_device {
+	struct ava_router_device *next;
+	char *name;
+	struct ava_fairq q;
+	int in_policy; /* named by the current policy (devices no longer named drain and stay) */
+};
+
+/* A tenant's flow on one device. */
+struct ava_router_flow {
+	struct ava_router_flow *next;
+	struct ava_router_device *dev;
+	struct ava_fairq_flow *flow;
+};
 
 enum held_stage {
 	HELD_RATE = 1, /* in the tenant's rate FIFO */
 	HELD_DEVICE,   /* queued in a device's fair queue */
-};
-
-/* A CHUNK of a held streamed CALL, kept behind it in arrival order. */
-struct held_chunk {
-	struct held_chunk *next;
-	struct ava_wire_header hdr;
-	uint8_t *payload;
 };
 
 struct ava_enforce_held {
@@ -51,14 +64,22 @@ struct ava_enforce_held {
 	struct ava_router_device *dev; /* HELD_DEVICE */
 	struct ava_fairq_item *item;   /* HELD_DEVICE */
 	uint64_t cost_bytes;	       /* byte_rate tokens: the payload and any streamed bytes */
-	struct held_chunk *chunks, **chunks_tail; /* a streamed CALL's CHUNKs so far */
+	struct ava_enforce_frame *chunks, **chunks_tail; /* a streamed CALL's CHUNKs so far */
 	uint64_t chunk_bytes;
+	struct ava_enforce_release release; /* what it becomes when it may go */
 };
+
+/* The held frame a release was made from (it lives on in the release). */
+static struct ava_enforce_held *container_of_release(struct ava_enforce_release *rel)
+{
+	return (struct ava_enforce_held *)(void *)((char *)rel -
+						   offsetof(struct ava_enforce_held, release));
+}
 
 static void held_chunks_free(struct ava_enforce_held *h)
 {
 	while (h->chunks) {
-		struct held_chunk *c = h->chunks;
+		struct ava_enforce_frame *c = h->chunks;
 		h->chunks = c->next;
 		free(c->payload);
 		free(c);
@@ -72,13 +93,6 @@ struct dispatched {
 	struct ava_router_device *dev;
 	struct ava_fairq_item *item;
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /* Wakes the loop no later than at_ns. */
 static void wake_at(struct ava_router *r, uint64_t at_ns)
@@ -152,6 +166,8 @@ int ava_enforce_policy_applied(struct ava_router *r)
 int ava_enforce_init(struct ava_router *r)
 {
 	ava_quota_init(&r->quota);
+	r->enforce_released = NULL;
+	r->enforce_released_tail = &r->enforce_released;
 	return ava_enforce_policy_applied(r);
 }
 
@@ -191,7 +207,7 @@ static struct ava_fairq_flow *flow_get(struct ava_router_tenant *t, struct ava_r
 void ava_enforce_tenant_init(struct ava_router *r, struct ava_router_tenant *t)
 {
 	const struct ava_policy_limits *l = t->limits;
-	uint64_t now = now_ns();
+	uint64_t now = ava_clock_now_ns();
 	(void)r;
 	ava_ratelimit_init(&t->enforce.call_rl, l->call_rate.per_sec, l->call_rate.burst, now);
 	ava_ratelimit_init(&t->enforce.byte_rl, l->byte_rate.per_sec, l->byte_rate.burst, now);
@@ -201,7 +217,7 @@ void ava_enforce_tenant_init(struct ava_router *r, struct ava_router_tenant *t)
 void ava_enforce_tenant_apply(struct ava_router *r, struct ava_router_tenant *t)
 {
 	const struct ava_policy_limits *l = t->limits;
-	uint64_t now = now_ns();
+	uint64_t now = ava_clock_now_ns();
 	ava_ratelimit_set_params(&t->enforce.call_rl, l->call_rate.per_sec, l->call_rate.burst,
 				 now);
 	ava_ratelimit_set_params(&t->enforce.byte_rl, l->byte_rate.per_sec, l->byte_rate.burst,
@@ -233,6 +249,7 @@ void ava_enforce_guest_init(struct ava_router_guest *g)
 	ava_map_init(&g->enforce.dispatched);
 }
 
+/* Its held frames drained: read it again (its release tells the caller to re-arm it). */
 static void guest_unpause_maybe(struct ava_router *r, struct ava_router_guest *g)
 {
 	struct ava_enforce_guest *e = &g->enforce;
@@ -240,7 +257,6 @@ static void guest_unpause_maybe(struct ava_router *r, struct ava_router_guest *g
 		return;
 	e->paused = 0;
 	r->resume_guests = 1;
-	ava_router_guest_update_events(r, g);
 }
 
 /* Unlinks h from its session (not from the rate FIFO or device queue). */
@@ -263,36 +279,44 @@ static void held_unlink_guest(struct ava_router *r, struct ava_enforce_held *h)
 }
 
 /*
- * Sends a held frame's CALL to the session's server, then the CHUNKs of it
- * that came meanwhile (later ones go straight on: session.c); frees h.
+ * Appends h's CALL, then the CHUNKs of it that came meanwhile (later ones go
+ * straight on: guest.c), to the released frames; frees h.
  */
-static void held_forward(struct ava_router *r, struct ava_enforce_held *h)
+static void held_release(struct ava_router *r, struct ava_enforce_held *h)
 {
-	struct ava_router_guest *g = h->g;
-	struct ava_wire_header hdr = h->hdr;
-	uint8_t *payload = h->payload;
-	struct held_chunk *chunks = h->chunks;
-	free(h);
-	if (g->state != AVA_GUEST_OPEN || !g->server) {
-		free(payload);
-		goto out;
+	struct ava_enforce_release *rel = &h->release;
+	rel->g = h->g;
+	rel->next = NULL;
+	rel->call.hdr = h->hdr;
+	rel->call.payload = h->payload;
+	rel->call.next = h->chunks;
+	*r->enforce_released_tail = rel;
+	r->enforce_released_tail = &rel->next;
+}
+
+struct ava_enforce_release *ava_enforce_next_release(struct ava_router *r)
+{
+	struct ava_enforce_release *rel = r->enforce_released;
+	if (!rel)
+		return NULL;
+	r->enforce_released = rel->next;
+	if (!r->enforce_released)
+		r->enforce_released_tail = &r->enforce_released;
+	rel->next = NULL;
+	return rel;
+}
+
+void ava_enforce_release_free(struct ava_enforce_release *rel)
+{
+	struct ava_enforce_frame *f = rel->call.next;
+	free(rel->call.payload);
+	while (f) {
+		struct ava_enforce_frame *next = f->next;
+		free(f->payload);
+		free(f);
+		f = next;
 	}
-	hdr.session = g->session;
-	g->tenant->stats.calls++;
-	(void)ava_server_send(r, g->server, &hdr, payload, hdr.len_bytes);
-out:
-	while (chunks) {
-		struct held_chunk *c = chunks;
-		chunks = c->next;
-		/* a send that failed ended the session: the rest is dropped */
-		if (g->state == AVA_GUEST_OPEN && g->server) {
-			c->hdr.session = g->session;
-			(void)ava_server_send(r, g->server, &c->hdr, c->payload, c->hdr.len_bytes);
-		} else {
-			free(c->payload);
-		}
-		free(c);
-	}
+	free(container_of_release(rel));
 }
 
 static struct ava_enforce_held *held_find(const struct ava_router_guest *g, uint64_t seq)
@@ -308,13 +332,13 @@ int ava_enforce_is_held(const struct ava_router_guest *g, uint64_t seq)
 	return held_find(g, seq) != NULL;
 }
 
-int ava_enforce_hold_chunk(struct ava_router *r, struct ava_router_guest *g,
-			   const struct ava_wire_header *hdr, uint8_t *payload)
+int ava_enforce_hold_chunk(struct ava_router_guest *g, const struct ava_wire_header *hdr,
+			   uint8_t *payload)
 {
 	struct ava_enforce_held *h = held_find(g, hdr->seq);
 	if (!h)
 		return -ENOENT;
-	struct held_chunk *c = malloc(sizeof(*c));
+	struct ava_enforce_frame *c = malloc(sizeof(*c));
 	if (!c)
 		return -ENOMEM;
 	c->next = NULL;
@@ -324,10 +348,8 @@ int ava_enforce_hold_chunk(struct ava_router *r, struct ava_router_guest *g,
 	h->chunks_tail = &c->next;
 	h->chunk_bytes += hdr->len_bytes;
 	g->enforce.held_bytes += hdr->len_bytes;
-	if (g->enforce.held_bytes > AVA_ENFORCE_HELD_HIGH && !g->enforce.paused) {
-		g->enforce.paused = 1;
-		ava_router_guest_update_events(r, g);
-	}
+	if (g->enforce.held_bytes > AVA_ENFORCE_HELD_HIGH)
+		g->enforce.paused = 1; /* the caller stops reading it */
 	return 0;
 }
 
@@ -335,7 +357,7 @@ int ava_enforce_hold_chunk(struct ava_router *r, struct ava_router_guest *g,
 static void device_dispatch(struct ava_router *r, struct ava_router_device *d)
 {
 	struct ava_fairq_item *item;
-	uint64_t now = now_ns();
+	uint64_t now = ava_clock_now_ns();
 	while ((item = ava_fairq_next(&d->q, now))) {
 		struct ava_enforce_held *h = ava_fairq_item_cookie(item);
 		struct ava_router_guest *g = h->g;
@@ -350,7 +372,7 @@ static void device_dispatch(struct ava_router *r, struct ava_router_device *d)
 			x->dev = d;
 			x->item = item;
 		}
-		held_forward(r, h);
+		held_release(r, h);
 	}
 	wake_at(r, ava_fairq_next_deadline(&d->q));
 }
@@ -361,17 +383,17 @@ static void after_rate(struct ava_router *r, struct ava_enforce_held *h)
 	struct ava_router_guest *g = h->g;
 	if (!(h->fn->flags & AVA_ABI_FN_DEVICE_TIME)) {
 		held_unlink_guest(r, h);
-		held_forward(r, h);
+		held_release(r, h);
 		return;
 	}
 	const struct ava_policy_device *pd =
 	    ava_policy_placement(r->policy, g->tenant->limits, g->api->name);
 	struct ava_router_device *d = pd ? device_get(r, pd) : NULL;
 	struct ava_fairq_flow *f = d ? flow_get(g->tenant, d) : NULL;
-	if (!f || ava_fairq_enqueue(&d->q, f, h, now_ns(), &h->item) < 0) {
+	if (!f || ava_fairq_enqueue(&d->q, f, h, ava_clock_now_ns(), &h->item) < 0) {
 		/* Out of memory: the call goes unqueued rather than not at all. */
 		held_unlink_guest(r, h);
-		held_forward(r, h);
+		held_release(r, h);
 		return;
 	}
 	h->stage = HELD_DEVICE;
@@ -432,34 +454,33 @@ static int fn_makes_object(const struct ava_abi_fn *fn)
 	return 0;
 }
 
-/* Refuses a call: drops its outstanding entry (and reservation) and answers the guest. */
-static void refuse(struct ava_router *r, struct ava_router_guest *g,
-		   const struct ava_wire_header *hdr, const struct ava_abi_fn *fn,
-		   enum ava_router_refusal why, const char *reason)
+/* The verdict REFUSED, with why and the reason for the log. */
+static enum ava_enforce_verdict refuse(struct ava_enforce_refusal *ret, enum ava_router_refusal why,
+				       const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static enum ava_enforce_verdict refuse(struct ava_enforce_refusal *ret, enum ava_router_refusal why,
+				       const char *fmt, ...)
 {
-	if (!(hdr->flags & AVA_WIRE_F_ASYNC)) {
-		struct ava_router_call *call = ava_map_del(&g->calls, hdr->seq);
-		if (call) {
-			ava_enforce_call_dropped(call);
-			ava_session_drop_transfers(g, fn, call);
-		}
-		free(call);
-	}
-	ava_session_refuse_call(r, g, hdr, fn, why, reason);
+	va_list ap;
+	ret->why = why;
+	va_start(ap, fmt);
+	vsnprintf(ret->reason, sizeof(ret->reason), fmt, ap);
+	va_end(ap);
+	return AVA_ENFORCE_REFUSED;
 }
 
 enum ava_enforce_verdict ava_enforce_call(struct ava_router *r, struct ava_router_guest *g,
 					  const struct ava_wire_header *hdr, uint8_t *payload,
 					  const struct ava_abi_fn *fn,
 					  const struct ava_abi_view *views,
-					  struct ava_router_call *call)
+					  struct ava_router_call *call,
+					  struct ava_enforce_refusal *ret_refusal)
 {
 	struct ava_router_tenant *t = g->tenant;
 	struct ava_enforce_tenant *e = &t->enforce;
 	const struct ava_policy_limits *l = t->limits;
 	int async = (hdr->flags & AVA_WIRE_F_ASYNC) != 0;
-	uint64_t now = now_ns();
-	char reason[256];
+	uint64_t now = ava_clock_now_ns();
 
 	/* 1. Quota: reserve before the call can allocate anything. */
 	if (call && fn_makes_object(fn)) {
@@ -467,25 +488,17 @@ enum ava_enforce_verdict ava_enforce_call(struct ava_router *r, struct ava_route
 		if (ava_abi_mem_amount(fn, views, &bytes) < 0)
 			bytes = 0;
 		int ret = ava_quota_reserve(&e->quota, bytes, 1, &call->resv);
-		if (ret == -EDQUOT) {
-			snprintf(reason, sizeof(reason),
-				 "%" PRIu64 " bytes would pass its memory quota (%" PRIu64
-				 " used, %" PRIu64 " reserved, quota %" PRIu64 ")",
-				 bytes, e->quota.used_bytes, e->quota.reserved_bytes,
-				 l->memory_quota);
-			refuse(r, g, hdr, fn, AVA_REFUSAL_MEMORY_QUOTA, reason);
-			free(payload);
-			return AVA_ENFORCE_REFUSED;
-		}
-		if (ret == -ENOSPC) {
-			snprintf(reason, sizeof(reason),
-				 "one more object would pass its object cap (%" PRIu64
-				 " live, cap %" PRIu64 ")",
-				 e->quota.n_objects, l->max_objects);
-			refuse(r, g, hdr, fn, AVA_REFUSAL_OBJECTS, reason);
-			free(payload);
-			return AVA_ENFORCE_REFUSED;
-		}
+		if (ret == -EDQUOT)
+			return refuse(ret_refusal, AVA_REFUSAL_MEMORY_QUOTA,
+				      "%" PRIu64 " bytes would pass its memory quota (%" PRIu64
+				      " used, %" PRIu64 " reserved, quota %" PRIu64 ")",
+				      bytes, e->quota.used_bytes, e->quota.reserved_bytes,
+				      l->memory_quota);
+		if (ret == -ENOSPC)
+			return refuse(ret_refusal, AVA_REFUSAL_OBJECTS,
+				      "one more object would pass its object cap (%" PRIu64
+				      " live, cap %" PRIu64 ")",
+				      e->quota.n_objects, l->max_objects);
 		if (ret < 0)
 			call->resv = NULL; /* out of memory: unaccounted rather than refused */
 	}
@@ -500,14 +513,11 @@ enum ava_enforce_verdict ava_enforce_call(struct ava_router *r, struct ava_route
 		if (ava_abi_mem_amount(fn, views, &bytes) < 0)
 			bytes = 0;
 		if (bytes > 0) {
-			snprintf(reason, sizeof(reason),
-				 "%" PRIu64 " bytes of %s cannot be accounted against its memory "
-				 "quota (%" PRIu64 ")",
-				 bytes, fn->name, l->memory_quota);
 			e->quota.n_refused++;
-			refuse(r, g, hdr, fn, AVA_REFUSAL_MEMORY_QUOTA, reason);
-			free(payload);
-			return AVA_ENFORCE_REFUSED;
+			return refuse(ret_refusal, AVA_REFUSAL_MEMORY_QUOTA,
+				      "%" PRIu64 " bytes of %s cannot be accounted against its "
+				      "memory quota (%" PRIu64 ")",
+				      bytes, fn->name, l->memory_quota);
 		}
 	}
 
@@ -526,14 +536,11 @@ enum ava_enforce_verdict ava_enforce_call(struct ava_router *r, struct ava_route
 		int by_bytes = token_taken || e->rate_head;
 		const struct ava_policy_rate *rate =
 		    by_bytes && !e->rate_head ? &l->byte_rate : &l->call_rate;
-		if (!e->rate_head && rate->over == AVA_POLICY_OVER_REFUSE) {
-			snprintf(reason, sizeof(reason), "over its %s rate (%" PRIu64 "/s)",
-				 by_bytes ? "byte" : "call", rate->per_sec);
-			refuse(r, g, hdr, fn,
-			       by_bytes ? AVA_REFUSAL_BYTE_RATE : AVA_REFUSAL_CALL_RATE, reason);
-			free(payload);
-			return AVA_ENFORCE_REFUSED;
-		}
+		if (!e->rate_head && rate->over == AVA_POLICY_OVER_REFUSE)
+			return refuse(ret_refusal,
+				      by_bytes ? AVA_REFUSAL_BYTE_RATE : AVA_REFUSAL_CALL_RATE,
+				      "over its %s rate (%" PRIu64 "/s)",
+				      by_bytes ? "byte" : "call", rate->per_sec);
 	}
 	if (!over && !(fn->flags & AVA_ABI_FN_DEVICE_TIME))
 		return AVA_ENFORCE_FORWARD;
@@ -560,10 +567,8 @@ enum ava_enforce_verdict ava_enforce_call(struct ava_router *r, struct ava_route
 	if (async)
 		g->enforce.held_async++;
 	t->enforce.held_now++;
-	if (g->enforce.held_async || g->enforce.held_bytes > AVA_ENFORCE_HELD_HIGH) {
-		g->enforce.paused = 1;
-		ava_router_guest_update_events(r, g);
-	}
+	if (g->enforce.held_async || g->enforce.held_bytes > AVA_ENFORCE_HELD_HIGH)
+		g->enforce.paused = 1; /* the caller stops reading it */
 	if (over) {
 		h->stage = HELD_RATE;
 		if (e->rate_tail)
@@ -594,7 +599,7 @@ void ava_enforce_reply(struct ava_router *r, struct ava_router_guest *g,
 {
 	struct ava_router_tenant *t = g->tenant;
 	int ok = hdr->status == AVA_STATUS_OK && reply_views;
-	ava_ratelimit_charge(&t->enforce.byte_rl, hdr->len_bytes, now_ns());
+	ava_ratelimit_charge(&t->enforce.byte_rl, hdr->len_bytes, ava_clock_now_ns());
 	if (call->resv) {
 		uint64_t id = 0;
 		if (ok && ava_abi_new_handle(fn, reply_views, &id) == 0 && id != 0) {
@@ -610,9 +615,9 @@ void ava_enforce_reply(struct ava_router *r, struct ava_router_guest *g,
 				}
 			}
 			if (ret < 0 && r->verbose)
-				ava_router_log("avarouterd: tenant %s session %" PRIu32
-					       ": %s made handle %016" PRIx64 " not accounted (%s)",
-					       t->name, g->session, fn->name, id, strerror(-ret));
+				ava_log_line("avarouterd: tenant %s session %" PRIu32
+					     ": %s made handle %016" PRIx64 " not accounted (%s)",
+					     t->name, g->session, fn->name, id, strerror(-ret));
 		} else {
 			ava_quota_abort(call->resv);
 		}
@@ -644,7 +649,7 @@ void ava_enforce_usage(struct ava_router *r, struct ava_router_server *s, uint32
 	struct dispatched *x = ava_map_del(&g->enforce.dispatched, seq);
 	if (!x)
 		return;
-	(void)ava_fairq_complete(&x->dev->q, x->item, device_ns, now_ns());
+	(void)ava_fairq_complete(&x->dev->q, x->item, device_ns, ava_clock_now_ns());
 	struct ava_router_device *d = x->dev;
 	free(x);
 	device_dispatch(r, d);
@@ -679,6 +684,18 @@ void ava_enforce_guest_end(struct ava_router *r, struct ava_router_guest *g)
 	e->held_bytes = 0;
 	e->held_async = 0;
 	e->paused = 0;
+	/* Released but not yet forwarded: nowhere to go now. */
+	for (struct ava_enforce_release **pp = &r->enforce_released; *pp;) {
+		struct ava_enforce_release *rel = *pp;
+		if (rel->g != g) {
+			pp = &rel->next;
+			continue;
+		}
+		*pp = rel->next;
+		if (!*pp)
+			r->enforce_released_tail = pp;
+		ava_enforce_release_free(rel);
+	}
 	/* In-flight device calls give their slots back. */
 	size_t pos = 0;
 	struct dispatched *x;
@@ -698,12 +715,12 @@ void ava_enforce_guest_end(struct ava_router *r, struct ava_router_guest *g)
 			device_dispatch(r, d);
 	}
 	if (t->enforce.rate_head)
-		wake_at(r, now_ns());
+		wake_at(r, ava_clock_now_ns());
 }
 
 int64_t ava_enforce_tick(struct ava_router *r)
 {
-	uint64_t now = now_ns();
+	uint64_t now = ava_clock_now_ns();
 	r->enforce_wake_ms = 0;
 	for (struct ava_router_tenant *t = r->tenants; t; t = t->next) {
 		if (t->enforce.rate_head) {

@@ -7,7 +7,7 @@
  * router's side: which frames they apply to, holding and releasing frames,
  * and keeping counters for `avactl status`.
  *
- * A CALL passes, in order: the function filter (session.c), the quota
+ * A CALL passes, in order: the function filter (guest.c), the quota
  * (reserve before forwarding; committed or aborted when the REPLY comes),
  * the tenant's rate limits (a delayed call waits in the tenant's FIFO), and,
  * for device-time calls, the device's fair queue (at most max_inflight of
@@ -25,59 +25,39 @@
 #include <ava/abi.h>
 #include <ava/wire.h>
 
-#include "fairq.h"
-#include "quota.h"
-#include "ratelimit.h"
-
-struct ava_router;
-struct ava_router_guest;
-struct ava_router_server;
-struct ava_router_tenant;
-struct ava_router_call;
+#include "model.h"
 
 #define AVA_ENFORCE_HELD_HIGH (64u << 20) /* held payload bytes per session before pausing it */
 
-/* A device that tenants' servers are placed on: one fair queue. */
-struct ava_router_device {
-	struct ava_router_device *next;
-	char *name;
-	struct ava_fairq q;
-	int in_policy; /* named by the current policy (devices no longer named drain and stay) */
+/* A verdict REFUSED: why, and the reason the log line gives. */
+struct ava_enforce_refusal {
+	enum ava_router_refusal why;
+	char reason[256];
 };
 
-/* A tenant's flow on one device. */
-struct ava_router_flow {
-	struct ava_router_flow *next;
-	struct ava_router_device *dev;
-	struct ava_fairq_flow *flow;
+/* One frame of a release: a CALL, or a CHUNK of its streamed argument. */
+struct ava_enforce_frame {
+	struct ava_enforce_frame *next;
+	struct ava_wire_header hdr; /* as the guest sent it (session 0) */
+	uint8_t *payload;	    /* owned */
 };
 
-/* Per-tenant enforcement state (embedded in struct ava_router_tenant). */
-struct ava_enforce_tenant {
-	struct ava_ratelimit call_rl;
-	struct ava_ratelimit byte_rl;
-	struct ava_quota_account quota;
-	struct ava_router_flow *flows;
-	struct ava_enforce_held *rate_head, *rate_tail; /* calls waiting for tokens, FIFO */
-	uint64_t rate_wake_ns;				/* when the head may pass */
-	uint64_t delayed;				/* calls delayed by a rate limit */
-	uint64_t delay_ns;				/* total time they waited */
-	uint64_t held_now;				/* calls held now (rate or device) */
-};
-
-/* Per-session enforcement state (embedded in struct ava_router_guest). */
-struct ava_enforce_guest {
-	struct ava_enforce_held *held; /* every held frame of the session */
-	struct ava_map dispatched;     /* seq -> struct ava_fairq_item (+ device) in flight */
-	uint64_t held_bytes;
-	uint32_t held_async;
-	int paused; /* not read until held frames drain */
+/*
+ * A held CALL whose turn came (tokens, a device slot), with the CHUNKs held
+ * behind it: the caller forwards call, then call.next..., to g's server if
+ * g's session is still open (and counts the CALL as forwarded), and re-arms
+ * g's epoll interest (its release may have unpaused it).
+ */
+struct ava_enforce_release {
+	struct ava_enforce_release *next;
+	struct ava_router_guest *g;
+	struct ava_enforce_frame call;
 };
 
 enum ava_enforce_verdict {
 	AVA_ENFORCE_FORWARD = 0, /* forward the frame now */
-	AVA_ENFORCE_TAKEN,	 /* enforcement owns the payload (held, or already forwarded) */
-	AVA_ENFORCE_REFUSED,	 /* enforcement owns the payload; refused and answered */
+	AVA_ENFORCE_TAKEN,	 /* enforcement owns the payload: held, or released already */
+	AVA_ENFORCE_REFUSED,	 /* refused (why in the refusal); the caller answers the guest */
 };
 
 /* Sets up the router's quota table and devices from r->policy. Returns 0 or -ENOMEM. */
@@ -95,24 +75,36 @@ int ava_enforce_policy_applied(struct ava_router *r) __attribute__((warn_unused_
 
 void ava_enforce_guest_init(struct ava_router_guest *g);
 /*
- * The session ends: drops its held frames, gives up its device slots, aborts
- * the reservations of its outstanding calls and returns the memory and
- * objects it held to its tenant's account.
+ * The session ends: drops its held (and released, not yet taken) frames,
+ * gives up its device slots and returns the memory and objects it held to
+ * its tenant's account. Freed slots may release other sessions' frames.
  */
 void ava_enforce_guest_end(struct ava_router *r, struct ava_router_guest *g);
 
 /*
  * A validated CALL of fn (views from ava_abi_check_args; call is its
- * outstanding entry, NULL for an async call). Returns FORWARD, TAKEN when
- * enforcement now owns payload (the call is held and will be forwarded
- * later, or was forwarded already), or REFUSED (enforcement owns payload;
- * the call's outstanding entry is gone and the guest has its answer).
+ * outstanding entry, NULL for an async call). Returns FORWARD (the caller
+ * forwards it and keeps payload), TAKEN when enforcement now owns payload
+ * (the call is held, or was released at once: see ava_enforce_next_release;
+ * g->enforce.paused may now be set), or REFUSED (the caller keeps payload,
+ * drops the outstanding entry with ava_enforce_call_dropped and answers the
+ * guest; *ret_refusal says why).
  */
-enum ava_enforce_verdict ava_enforce_call(struct ava_router *r, struct ava_router_guest *g,
-					  const struct ava_wire_header *hdr, uint8_t *payload,
-					  const struct ava_abi_fn *fn,
-					  const struct ava_abi_view *views,
-					  struct ava_router_call *call);
+enum ava_enforce_verdict
+ava_enforce_call(struct ava_router *r, struct ava_router_guest *g,
+		 const struct ava_wire_header *hdr, uint8_t *payload, const struct ava_abi_fn *fn,
+		 const struct ava_abi_view *views, struct ava_router_call *call,
+		 struct ava_enforce_refusal *ret_refusal) __attribute__((warn_unused_result));
+
+/*
+ * The next held frame whose turn came, oldest first, or NULL. Any entry
+ * point above may release frames (a call, a USAGE, a session's end, the
+ * tick); their caller takes them all. The caller owns what it takes and
+ * frees it with ava_enforce_release_free (which frees the payloads still
+ * in it; set a payload to NULL once it is handed on).
+ */
+struct ava_enforce_release *ava_enforce_next_release(struct ava_router *r);
+void ava_enforce_release_free(struct ava_enforce_release *rel);
 
 /*
  * A REPLY to call passed validation (reply_views as ava_abi_check_reply gave
@@ -128,24 +120,27 @@ int ava_enforce_is_held(const struct ava_router_guest *g, uint64_t seq);
 
 /*
  * A validated CHUNK of a streamed CALL: kept behind that CALL while it is
- * held (counted in the session's held bytes), forwarded with it. Returns 0
- * when enforcement took payload, -ENOENT when the CALL is not held (the
- * caller forwards the CHUNK itself), -ENOMEM.
+ * held (counted in the session's held bytes), released with it. Returns 0
+ * when enforcement took payload (g->enforce.paused may now be set), -ENOENT
+ * when the CALL is not held (the caller forwards the CHUNK itself), -ENOMEM.
  */
-int ava_enforce_hold_chunk(struct ava_router *r, struct ava_router_guest *g,
-			   const struct ava_wire_header *hdr, uint8_t *payload)
-    __attribute__((warn_unused_result));
+int ava_enforce_hold_chunk(struct ava_router_guest *g, const struct ava_wire_header *hdr,
+			   uint8_t *payload) __attribute__((warn_unused_result));
 
 /* The outstanding call is being freed without a REPLY: aborts its reservation. */
 void ava_enforce_call_dropped(struct ava_router_call *call);
 
-/* A USAGE frame of server s (validated): ends the device slot of (session, seq). */
+/*
+ * A USAGE frame of server s (validated): ends the device slot of (session,
+ * seq), which may release frames.
+ */
 void ava_enforce_usage(struct ava_router *r, struct ava_router_server *s, uint32_t session,
 		       uint64_t seq, uint64_t device_ns);
 
 /*
- * Runs due work (rate-delayed calls whose tokens are there, expired leases)
- * and returns the next time (monotonic ms) it needs to run, or INT64_MAX.
+ * Runs due work (rate-delayed calls whose tokens are there, expired leases),
+ * which may release frames, and returns the next time (monotonic ms) it
+ * needs to run, or INT64_MAX.
  */
 int64_t ava_enforce_tick(struct ava_router *r);
 

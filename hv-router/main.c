@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "router-main.h"
+#include "model.h" /* AVA_ROUTER_MAX_TENANT_NAME */
 #include "router.h"
 
 static void usage(FILE *out)

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * avarouterd's process shell: API manifests, listening sockets, signals and
- * the single-threaded epoll loop that drives session.c and server.c.
+ * the single-threaded epoll loop that drives every other module (guest.c,
+ * backend.c, admin.c, and the periodic work of enforce.c). The top of the
+ * module graph: nothing calls into this file (docs/router.md, "Modules").
  */
-#include "router-main.h"
+#include "router.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -23,76 +25,20 @@
 #include <unistd.h>
 
 #include "admin-proto.h"
-#include "router.h"
+#include "admin.h"
+#include "backend.h"
+#include "clock.h"
+#include "enforce.h"
+#include "guest.h"
+#include "listen.h"
+#include "log.h"
+#include "model.h"
+#include "poller.h"
+#include "relay.h"
+#include "tenant.h"
 
 #define TICK_MS	   1000
 #define MAX_EVENTS 64
-
-void ava_router_log(const char *fmt, ...)
-{
-	char line[1024];
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	size_t len = (size_t)n < sizeof(line) - 1 ? (size_t)n : sizeof(line) - 2;
-	line[len++] = '\n';
-	/* One write per line, so lines from the router and its servers do not interleave. */
-	ssize_t ignored = write(2, line, len);
-	(void)ignored;
-}
-
-int64_t ava_router_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-int ava_router_epoll_add(struct ava_router *r, int fd, uint32_t events, void *ptr)
-{
-	struct epoll_event ev = { .events = events, .data.ptr = ptr };
-	if (epoll_ctl(r->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
-		return -errno;
-	return 0;
-}
-
-void ava_router_epoll_del(struct ava_router *r, int fd)
-{
-	(void)epoll_ctl(r->epfd, EPOLL_CTL_DEL, fd, NULL);
-}
-
-static void epoll_set(struct ava_router *r, int fd, uint32_t *cur, uint32_t want, void *ptr)
-{
-	if (*cur == want)
-		return;
-	struct epoll_event ev = { .events = want, .data.ptr = ptr };
-	if (epoll_ctl(r->epfd, EPOLL_CTL_MOD, fd, &ev) == 0)
-		*cur = want;
-}
-
-void ava_router_guest_update_events(struct ava_router *r, struct ava_router_guest *g)
-{
-	if (!g->registered)
-		return;
-	uint32_t want = 0;
-	if (g->conn.out_bytes)
-		want |= EPOLLOUT;
-	if ((g->state == AVA_GUEST_AWAIT_HELLO || g->state == AVA_GUEST_OPEN) &&
-	    !(g->server && g->server->throttled) && !g->enforce.paused)
-		want |= EPOLLIN;
-	epoll_set(r, g->conn.fd, &g->ep_events, want, g);
-}
-
-void ava_router_server_update_events(struct ava_router *r, struct ava_router_server *s)
-{
-	if (!s->registered)
-		return;
-	uint32_t want = (s->n_backlogged ? 0 : EPOLLIN) | (s->conn.out_bytes ? EPOLLOUT : 0);
-	epoll_set(r, s->conn.fd, &s->ep_events, want, s);
-}
 
 /* ---- API manifests ---- */
 
@@ -155,10 +101,10 @@ static int load_apis(struct ava_router *r, const char *dir)
 		r->apis[r->n_apis].abi = abi;
 		r->apis[r->n_apis].server_path = server_path;
 		r->n_apis++;
-		ava_router_log("avarouterd: API %s: %u functions, %u callbacks, ABI hash %016llx "
-			       "(%s)",
-			       abi->name, abi->n_fns, abi->n_callbacks,
-			       (unsigned long long)abi->hash, path);
+		ava_log_line("avarouterd: API %s: %u functions, %u callbacks, ABI hash %016llx "
+			     "(%s)",
+			     abi->name, abi->n_fns, abi->n_callbacks, (unsigned long long)abi->hash,
+			     path);
 	}
 	closedir(d);
 	if (ret == 0 && r->n_apis == 0) {
@@ -170,112 +116,17 @@ static int load_apis(struct ava_router *r, const char *dir)
 
 /* ---- listening sockets ---- */
 
-static int mkdir_parents(const char *path)
-{
-	char buf[PATH_MAX];
-	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
-		return -ENAMETOOLONG;
-	char *slash = strrchr(buf, '/');
-	if (!slash || slash == buf)
-		return 0;
-	*slash = '\0';
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
-int ava_router_listen_unix(const char *path, unsigned mode)
-{
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
-	if (strlen(path) >= sizeof(addr.sun_path)) {
-		fprintf(stderr, "avarouterd: socket path too long (max %zu bytes): %s\n",
-			sizeof(addr.sun_path) - 1, path);
-		return -1;
-	}
-	memcpy(addr.sun_path, path, strlen(path) + 1);
-	int r = mkdir_parents(path);
-	if (r < 0) {
-		fprintf(stderr, "avarouterd: cannot create the directory of %s: %s\n", path,
-			strerror(-r));
-		return -1;
-	}
-
-	/* A stale socket file is removed, but only if nothing answers on it. */
-	struct stat st;
-	if (lstat(path, &st) == 0) {
-		if (!S_ISSOCK(st.st_mode)) {
-			fprintf(stderr, "avarouterd: %s exists and is not a socket\n", path);
-			return -1;
-		}
-		int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (probe < 0) {
-			fprintf(stderr, "avarouterd: socket: %s\n", strerror(errno));
-			return -1;
-		}
-		int c = connect(probe, (struct sockaddr *)&addr, sizeof(addr));
-		int e = errno;
-		close(probe);
-		if (c == 0) {
-			fprintf(stderr, "avarouterd: another router is already listening on %s\n",
-				path);
-			return -1;
-		}
-		if (e != ECONNREFUSED) {
-			fprintf(stderr, "avarouterd: cannot probe existing socket %s: %s\n", path,
-				strerror(e));
-			return -1;
-		}
-		if (unlink(path) < 0) {
-			fprintf(stderr, "avarouterd: cannot remove stale socket %s: %s\n", path,
-				strerror(errno));
-			return -1;
-		}
-		ava_router_log("avarouterd: removed stale socket %s", path);
-	}
-
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		fprintf(stderr, "avarouterd: socket: %s\n", strerror(errno));
-		return -1;
-	}
-	/* The file is created with no more than mode (the loop is single-threaded). */
-	mode_t old_umask = umask((mode_t)(~mode & 0777));
-	int b = bind(fd, (struct sockaddr *)&addr, sizeof(addr));
-	int e = errno;
-	umask(old_umask);
-	if (b < 0) {
-		fprintf(stderr, "avarouterd: cannot bind %s: %s\n", path, strerror(e));
-		close(fd);
-		return -1;
-	}
-	if (chmod(path, (mode_t)mode) < 0 || listen(fd, 128) < 0) {
-		fprintf(stderr, "avarouterd: chmod/listen %s: %s\n", path, strerror(errno));
-		unlink(path);
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 static int open_listener(struct ava_router_listener *l)
 {
 	/* Tenancy comes from which socket (or the peer's uid), not from file permissions. */
-	l->fd = ava_router_listen_unix(l->path, 0666);
+	l->fd = ava_listen_unix(l->path, 0666);
 	if (l->fd < 0)
 		return -1;
 	l->bound = 1;
 	if (l->tenant)
-		ava_router_log("avarouterd: listening on %s (tenant %s)", l->path, l->tenant);
+		ava_log_line("avarouterd: listening on %s (tenant %s)", l->path, l->tenant);
 	else
-		ava_router_log("avarouterd: listening on %s (tenant uid:<peer uid>)", l->path);
+		ava_log_line("avarouterd: listening on %s (tenant uid:<peer uid>)", l->path);
 	return 0;
 }
 
@@ -284,7 +135,7 @@ static void close_listeners(struct ava_router *r)
 	for (size_t i = 0; i < r->n_listeners; i++) {
 		struct ava_router_listener *l = &r->listeners[i];
 		if (l->fd >= 0) {
-			ava_router_epoll_del(r, l->fd);
+			ava_poller_del(r->epfd, l->fd);
 			close(l->fd);
 			l->fd = -1;
 		}
@@ -303,18 +154,18 @@ static int on_signal(struct ava_router *r)
 	struct signalfd_siginfo si;
 	while (read(r->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
-			ava_router_log("avarouterd: %s received; shutting down",
-				       si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
+			ava_log_line("avarouterd: %s received; shutting down",
+				     si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
 			stop = 1;
 		} else if (si.ssi_signo == SIGHUP && !stop) {
-			ava_router_log("avarouterd: SIGHUP received; reloading the policy");
+			ava_log_line("avarouterd: SIGHUP received; reloading the policy");
 			char *errors = NULL;
-			int ret = ava_router_policy_reload(r, NULL, &errors);
+			int ret = ava_tenant_policy_reload(r, NULL, &errors);
 			(void)ret; /* logged either way */
 			free(errors);
 		}
 	}
-	ava_server_reap(r);
+	ava_backend_reap(r);
 	return stop;
 }
 
@@ -332,17 +183,17 @@ static void shutdown_all(struct ava_router *r)
 				ava_map_del(&s->sessions, g->session);
 				g->server = NULL;
 			}
-			ava_session_end(r, g, AVA_STATUS_SERVER_GONE, "router shutting down", 0);
+			ava_relay_end(r, g, AVA_STATUS_SERVER_GONE, "router shutting down", 0);
 		}
 	}
-	ava_server_stop_all(r);
+	ava_backend_stop_all(r);
 	for (struct ava_router_guest *g = r->guests; g; g = next) {
 		next = g->next;
 		ava_conn_fini(&g->conn);
 		free(g);
 	}
 	r->guests = NULL;
-	ava_session_reap_graveyard(r);
+	ava_guest_collect(r);
 }
 
 /*
@@ -353,7 +204,7 @@ static void shutdown_all(struct ava_router *r)
 static void accept_some(struct ava_router *r, struct ava_router_listener *l)
 {
 	for (int k = 0; k < 16; k++) {
-		int ret = ava_session_accept(r, l);
+		int ret = ava_guest_accept(r, l);
 		if (ret == -EAGAIN)
 			return;
 		if (ret < 0) {
@@ -382,24 +233,24 @@ static int run(struct ava_router *r, int ready_fd)
 	if (ready_fd >= 0) {
 		ssize_t n = write(ready_fd, "ready\n", 6);
 		if (n != 6)
-			ava_router_log("avarouterd: writing to --ready-fd %d failed", ready_fd);
+			ava_log_line("avarouterd: writing to --ready-fd %d failed", ready_fd);
 		close(ready_fd);
 	}
-	int64_t next_tick = ava_router_now_ms() + TICK_MS;
+	int64_t next_tick = ava_clock_now_ms() + TICK_MS;
 	while (!r->stopping) {
 		struct epoll_event events[MAX_EVENTS];
 		int64_t wake = next_tick;
 		if (r->enforce_wake_ms && r->enforce_wake_ms < wake)
 			wake = r->enforce_wake_ms;
-		int64_t wait_ms = wake - ava_router_now_ms();
+		int64_t wait_ms = wake - ava_clock_now_ms();
 		int n = epoll_wait(r->epfd, events, MAX_EVENTS, wait_ms > 0 ? (int)wait_ms : 0);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			ava_router_log("avarouterd: epoll_wait: %s", strerror(errno));
+			ava_log_line("avarouterd: epoll_wait: %s", strerror(errno));
 			return 1;
 		}
-		r->now_ms = ava_router_now_ms();
+		r->now_ms = ava_clock_now_ms();
 		for (int i = 0; i < n; i++) {
 			int type = *(int *)events[i].data.ptr;
 			uint32_t ev = events[i].events;
@@ -408,10 +259,10 @@ static int run(struct ava_router *r, int ready_fd)
 				accept_some(r, events[i].data.ptr);
 				break;
 			case AVA_ROUTER_EV_GUEST:
-				ava_session_on_events(r, events[i].data.ptr, ev);
+				ava_guest_on_events(r, events[i].data.ptr, ev);
 				break;
 			case AVA_ROUTER_EV_SERVER:
-				ava_server_on_events(r, events[i].data.ptr, ev);
+				ava_backend_on_events(r, events[i].data.ptr, ev);
 				break;
 			case AVA_ROUTER_EV_SIGNAL:
 				if (on_signal(r))
@@ -425,20 +276,23 @@ static int run(struct ava_router *r, int ready_fd)
 				break;
 			}
 		}
-		if (r->enforce_wake_ms && r->now_ms >= r->enforce_wake_ms)
+		if (r->enforce_wake_ms && r->now_ms >= r->enforce_wake_ms) {
 			(void)ava_enforce_tick(r);
+			ava_relay_forward_released(r);
+		}
 		if (r->resume_guests)
-			ava_session_resume(r);
+			ava_guest_resume(r);
 		if (r->resume_servers)
-			ava_server_resume(r);
+			ava_backend_resume(r);
 		if (r->now_ms >= next_tick) {
 			resume_listeners(r);
-			ava_session_tick(r);
+			ava_guest_tick(r);
+			ava_backend_tick(r);
 			ava_admin_tick(r);
 			next_tick = r->now_ms + TICK_MS;
 		}
-		ava_session_reap_graveyard(r);
-		ava_server_collect(r);
+		ava_guest_collect(r);
+		ava_backend_collect(r);
 		ava_admin_collect(r);
 	}
 	return 0;
@@ -454,7 +308,7 @@ int ava_router_main(const struct ava_router_config *cfg)
 	r->verbose = cfg->verbose;
 	r->api_dir = cfg->api_dir;
 	r->next_session = 1;
-	r->now_ms = ava_router_now_ms();
+	r->now_ms = ava_clock_now_ms();
 	r->start_ms = r->now_ms;
 	r->ev_signal = AVA_ROUTER_EV_SIGNAL;
 	ava_map_init(&r->sessions);
@@ -480,7 +334,7 @@ int ava_router_main(const struct ava_router_config *cfg)
 
 	if (load_apis(r, cfg->api_dir) < 0)
 		goto out;
-	int pret = ava_router_policy_init(r, cfg->policy_path);
+	int pret = ava_tenant_policy_init(r, cfg->policy_path);
 	if (pret != 0) {
 		if (pret < 0)
 			fprintf(stderr, "avarouterd: out of memory loading the policy\n");
@@ -506,7 +360,7 @@ int ava_router_main(const struct ava_router_config *cfg)
 		fprintf(stderr, "avarouterd: epoll/signalfd: %s\n", strerror(errno));
 		goto out;
 	}
-	if (ava_router_epoll_add(r, r->sigfd, EPOLLIN, &r->ev_signal) < 0) {
+	if (ava_poller_add(r->epfd, r->sigfd, EPOLLIN, &r->ev_signal) < 0) {
 		fprintf(stderr, "avarouterd: epoll: %s\n", strerror(errno));
 		goto out;
 	}
@@ -514,7 +368,7 @@ int ava_router_main(const struct ava_router_config *cfg)
 		r->n_listeners = i + 1;
 		if (open_listener(&r->listeners[i]) < 0)
 			goto out;
-		if (ava_router_epoll_add(r, r->listeners[i].fd, EPOLLIN, &r->listeners[i]) < 0) {
+		if (ava_poller_add(r->epfd, r->listeners[i].fd, EPOLLIN, &r->listeners[i]) < 0) {
 			fprintf(stderr, "avarouterd: epoll: %s\n", strerror(errno));
 			goto out;
 		}
@@ -539,8 +393,8 @@ int ava_router_main(const struct ava_router_config *cfg)
 out:
 	shutdown_all(r);
 	if (r->epfd >= 0)
-		ava_router_log("avarouterd: exiting with status %d", ret);
-	ava_router_policy_fini(r);
+		ava_log_line("avarouterd: exiting with status %d", ret);
+	ava_tenant_policy_fini(r);
 	for (size_t i = 0; i < r->n_apis; i++) {
 		free(r->apis[i].name);
 		free(r->apis[i].server_path);

@@ -18,9 +18,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "router.h"
+#include "tenant.h"
 
-const char *ava_router_tenant_matched(const struct ava_router_tenant *t)
+#include "enforce.h"
+#include "log.h"
+
+const char *ava_tenant_matched(const struct ava_router_tenant *t)
 {
 	if (t->entry)
 		return "policy";
@@ -39,7 +42,7 @@ static void tenant_free_filters(struct ava_router *r, struct ava_router_tenant *
 	t->api_allowed = NULL;
 }
 
-int ava_router_tenant_apply(struct ava_router *r, struct ava_router_tenant *t)
+int ava_tenant_apply(struct ava_router *r, struct ava_router_tenant *t)
 {
 	const struct ava_policy *p = r->policy;
 	const struct ava_policy_tenant *entry = ava_policy_find_tenant(p, t->name);
@@ -81,7 +84,7 @@ oom:
 	return -ENOMEM;
 }
 
-struct ava_router_tenant *ava_router_tenant_get(struct ava_router *r, const char *name)
+struct ava_router_tenant *ava_tenant_get(struct ava_router *r, const char *name)
 {
 	for (struct ava_router_tenant *t = r->tenants; t; t = t->next) {
 		if (!strcmp(t->name, name))
@@ -92,7 +95,7 @@ struct ava_router_tenant *ava_router_tenant_get(struct ava_router *r, const char
 		return NULL;
 	t->servers = calloc(r->n_apis ? r->n_apis : 1, sizeof(*t->servers));
 	snprintf(t->name, sizeof(t->name), "%s", name);
-	if (!t->servers || ava_router_tenant_apply(r, t) < 0) {
+	if (!t->servers || ava_tenant_apply(r, t) < 0) {
 		free(t->servers);
 		free(t);
 		return NULL;
@@ -140,15 +143,15 @@ static int load(struct ava_router *r, const char *path, struct ava_policy **ret_
 static void log_policy(struct ava_router *r, const char *what)
 {
 	const struct ava_policy *p = r->policy;
-	ava_router_log("avarouterd: policy %s %s (generation %" PRIu64 "): %zu tenant entr%s, "
-		       "%zu device%s, unknown tenants %s",
-		       r->policy_path ? r->policy_path : "(built-in default)", what,
-		       r->policy_generation, p->n_tenants, p->n_tenants == 1 ? "y" : "ies",
-		       p->n_devices, p->n_devices == 1 ? "" : "s",
-		       p->refuse_unknown ? "refused" : "get the defaults");
+	ava_log_line("avarouterd: policy %s %s (generation %" PRIu64 "): %zu tenant entr%s, "
+		     "%zu device%s, unknown tenants %s",
+		     r->policy_path ? r->policy_path : "(built-in default)", what,
+		     r->policy_generation, p->n_tenants, p->n_tenants == 1 ? "y" : "ies",
+		     p->n_devices, p->n_devices == 1 ? "" : "s",
+		     p->refuse_unknown ? "refused" : "get the defaults");
 }
 
-int ava_router_policy_init(struct ava_router *r, const char *path)
+int ava_tenant_policy_init(struct ava_router *r, const char *path)
 {
 	char *errors = NULL;
 	struct ava_policy *p = NULL;
@@ -175,7 +178,7 @@ int ava_router_policy_init(struct ava_router *r, const char *path)
 	return 0;
 }
 
-int ava_router_policy_reload(struct ava_router *r, const char *path, char **ret_errors)
+int ava_tenant_policy_reload(struct ava_router *r, const char *path, char **ret_errors)
 {
 	*ret_errors = NULL;
 	const char *file = path ? path : r->policy_path;
@@ -189,21 +192,21 @@ int ava_router_policy_reload(struct ava_router *r, const char *path, char **ret_
 		free(copy);
 		if (ret < 0) {
 			free(errors);
-			ava_router_log("avarouterd: policy reload from %s: out of memory; keeping "
-				       "the current policy",
-				       file ? file : "(built-in default)");
+			ava_log_line("avarouterd: policy reload from %s: out of memory; keeping "
+				     "the current policy",
+				     file ? file : "(built-in default)");
 			return ret;
 		}
-		ava_router_log("avarouterd: policy reload from %s rejected (%d problem%s); "
-			       "keeping %s (generation %" PRIu64 "):",
-			       file, ret, ret == 1 ? "" : "s",
-			       r->policy_path ? r->policy_path : "(built-in default)",
-			       r->policy_generation);
+		ava_log_line("avarouterd: policy reload from %s rejected (%d problem%s); "
+			     "keeping %s (generation %" PRIu64 "):",
+			     file, ret, ret == 1 ? "" : "s",
+			     r->policy_path ? r->policy_path : "(built-in default)",
+			     r->policy_generation);
 		/* One log line per problem. */
 		for (char *line = errors; line && *line;) {
 			char *nl = strchr(line, '\n');
 			int len = nl ? (int)(nl - line) : (int)strlen(line);
-			ava_router_log("avarouterd:   %.*s", len, line);
+			ava_log_line("avarouterd:   %.*s", len, line);
 			line = nl ? nl + 1 : line + len;
 		}
 		free(r->policy_error);
@@ -215,12 +218,12 @@ int ava_router_policy_reload(struct ava_router *r, const char *path, char **ret_
 	struct ava_policy *old = r->policy;
 	r->policy = p;
 	for (struct ava_router_tenant *t = r->tenants; t; t = t->next) {
-		if (ava_router_tenant_apply(r, t) == 0)
+		if (ava_tenant_apply(r, t) == 0)
 			continue;
 		/* Back to the old policy for everyone; what was applied is re-applied. */
 		r->policy = old;
 		for (struct ava_router_tenant *u = r->tenants; u; u = u->next) {
-			if (ava_router_tenant_apply(r, u) < 0) {
+			if (ava_tenant_apply(r, u) < 0) {
 				/* The old tables are still in place for u; keep its pointers valid. */
 				u->entry = ava_policy_find_tenant(old, u->name);
 				u->limits = u->entry ? &u->entry->limits : &old->defaults;
@@ -228,9 +231,9 @@ int ava_router_policy_reload(struct ava_router *r, const char *path, char **ret_
 		}
 		ava_policy_free(p);
 		free(copy);
-		ava_router_log("avarouterd: policy reload from %s: out of memory; keeping the "
-			       "current policy",
-			       file ? file : "(built-in default)");
+		ava_log_line("avarouterd: policy reload from %s: out of memory; keeping the "
+			     "current policy",
+			     file ? file : "(built-in default)");
 		return -ENOMEM;
 	}
 	ava_policy_free(old);
@@ -240,15 +243,15 @@ int ava_router_policy_reload(struct ava_router *r, const char *path, char **ret_
 	for (struct ava_router_tenant *t = r->tenants; t; t = t->next)
 		ava_enforce_tenant_apply(r, t);
 	if (ava_enforce_policy_applied(r) < 0)
-		ava_router_log("avarouterd: out of memory setting up the devices of the new "
-			       "policy; calls for them go unqueued");
+		ava_log_line("avarouterd: out of memory setting up the devices of the new "
+			     "policy; calls for them go unqueued");
 	free(r->policy_error);
 	r->policy_error = NULL;
 	log_policy(r, "loaded");
 	return 0;
 }
 
-void ava_router_policy_fini(struct ava_router *r)
+void ava_tenant_policy_fini(struct ava_router *r)
 {
 	while (r->tenants) {
 		struct ava_router_tenant *t = r->tenants;

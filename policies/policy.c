@@ -1037,15 +1037,16 @@ enum limit_key {
 	L_APIS,
 	L_FUNCTIONS,
 	L_PLACEMENT,
+	L_SERVERS,
 	N_LIMIT_KEYS,
 };
 
 #define LIMIT_SLOTS                                                               \
 	{ .key = "weight" }, { .key = "memory_quota" }, { .key = "max_objects" }, \
 	    { .key = "call_rate" }, { .key = "byte_rate" }, { .key = "apis" },    \
-	    { .key = "functions" },                                               \
+	    { .key = "functions" }, { .key = "placement" },                       \
 	{                                                                         \
-		.key = "placement"                                                \
+		.key = "servers"                                                  \
 	}
 
 static void parse_rate(struct ctx *c, const struct ynode *n, const char *path, int bytes,
@@ -1356,6 +1357,19 @@ static void parse_limits(struct ctx *c, struct slot *slots, const char *path,
 		fmt(sub, sizeof(sub), "%s.placement", path);
 		parse_placement(c, slots[L_PLACEMENT].val, sub, l);
 	}
+	if (slots[L_SERVERS].val) {
+		const struct ynode *sv = slots[L_SERVERS].val;
+		char buf[DESC_LEN];
+
+		if (text_is(sv, "per-application"))
+			l->servers = AVA_POLICY_SERVERS_PER_APPLICATION;
+		else if (text_is(sv, "shared"))
+			l->servers = AVA_POLICY_SERVERS_SHARED;
+		else if (sv->kind != Y_BAD)
+			msgs_add(&c->msgs, sv->pos,
+				 "%s.servers: expected per-application or shared, got %s", path,
+				 describe(sv, buf, sizeof(buf)));
+	}
 }
 
 static void builtin_defaults(struct ava_policy_limits *l)
@@ -1368,6 +1382,7 @@ static void builtin_defaults(struct ava_policy_limits *l)
 	l->call_rate.burst = AVA_POLICY_UNLIMITED;
 	l->call_rate.over = AVA_POLICY_OVER_DELAY;
 	l->byte_rate = l->call_rate;
+	l->servers = AVA_POLICY_SERVERS_PER_APPLICATION;
 }
 
 static void parse_defaults(struct ctx *c, const struct ynode *n)

@@ -68,6 +68,16 @@ struct ava_policy_placement {
 	struct ava_policy_pos pos;
 };
 
+/*
+ * How a tenant's guest applications map onto API server processes. An
+ * application is one guest session: one connection of one process for one
+ * API (a process that forks opens its own session from the child).
+ */
+enum ava_policy_servers {
+	AVA_POLICY_SERVERS_PER_APPLICATION = 0, /* one API server per session (the default) */
+	AVA_POLICY_SERVERS_SHARED,		/* one API server per API for all its sessions */
+};
+
 /* The limits of one tenant (or of the defaults). */
 struct ava_policy_limits {
 	uint32_t weight;       /* share of device time, 1..AVA_POLICY_MAX_WEIGHT; default 1 */
@@ -82,6 +92,7 @@ struct ava_policy_limits {
 	size_t n_filters;
 	struct ava_policy_placement *placements;
 	size_t n_placements;
+	enum ava_policy_servers servers; /* default AVA_POLICY_SERVERS_PER_APPLICATION */
 };
 
 /*

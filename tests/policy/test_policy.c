@@ -229,6 +229,10 @@ static void test_reference(void)
 	CHECK(vm->limits.byte_rate.per_sec == AVA_POLICY_UNLIMITED &&
 	      vm->limits.byte_rate.burst == AVA_POLICY_UNLIMITED);
 	CHECK(vm->limits.weight == 2 && vm->limits.memory_quota == 4ull << 30);
+	/* servers: per-application unless a tenant asks to share */
+	CHECK(d->servers == AVA_POLICY_SERVERS_PER_APPLICATION);
+	CHECK(alice->limits.servers == AVA_POLICY_SERVERS_PER_APPLICATION);
+	CHECK(vm->limits.servers == AVA_POLICY_SERVERS_SHARED);
 
 	/* lookups */
 	CHECK(ava_policy_api_allowed(&alice->limits, "opencl"));
@@ -310,6 +314,30 @@ static void test_inheritance(void)
 	CHECK(!ava_policy_fn_allowed(&b->limits, "opencl", "clFinish"));
 	CHECK(b->limits.n_filters == 0);
 out:
+	ava_policy_free(p);
+}
+
+/* servers: inherited from defaults like every limit, and overridden per tenant. */
+static void test_servers(void)
+{
+	struct ava_policy *p = parse_ok("version: 1\n"
+					"defaults:\n"
+					"  servers: shared\n"
+					"tenants:\n"
+					"  - name: a\n"
+					"    match: { uid: 1 }\n"
+					"  - name: b\n"
+					"    match: { uid: 2 }\n"
+					"    servers: per-application\n");
+	const struct ava_policy_tenant *a, *b;
+
+	if (!p)
+		return;
+	a = ava_policy_find_tenant(p, "a");
+	b = ava_policy_find_tenant(p, "b");
+	CHECK(p->defaults.servers == AVA_POLICY_SERVERS_SHARED);
+	CHECK(a && a->limits.servers == AVA_POLICY_SERVERS_SHARED);
+	CHECK(b && b->limits.servers == AVA_POLICY_SERVERS_PER_APPLICATION);
 	ava_policy_free(p);
 }
 
@@ -429,6 +457,7 @@ static void test_default_policy(void)
 	if (!p)
 		return;
 	CHECK(p->n_tenants == 0 && p->refuse_unknown == 0);
+	CHECK(p->defaults.servers == AVA_POLICY_SERVERS_PER_APPLICATION);
 	CHECK(p->defaults.weight == 1 && p->defaults.memory_quota == AVA_POLICY_UNLIMITED &&
 	      p->defaults.max_objects == AVA_POLICY_UNLIMITED &&
 	      p->defaults.call_rate.per_sec == AVA_POLICY_UNLIMITED &&
@@ -697,6 +726,7 @@ int main(int argc, char **argv)
 	test_examples_parse();
 	test_reference();
 	test_inheritance();
+	test_servers();
 	test_units();
 	test_match_order();
 	test_default_policy();

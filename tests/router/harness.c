@@ -91,6 +91,24 @@ void rt_router_start(struct rt_router *r, const char *router, const char *api_di
 	rt_router_start_args(r, router, api_dir, tenants, n, extra);
 }
 
+void rt_router_start_policy(struct rt_router *r, const char *router, const char *api_dir,
+			    const char *const *tenants, int n, const char *policy_text)
+{
+	const char *tmp = getenv("TMPDIR");
+	char path[PATH_MAX], arg[PATH_MAX + 16];
+	snprintf(path, sizeof(path), "%s/ava-rt-policy-XXXXXX.yaml", tmp && *tmp ? tmp : "/tmp");
+	int fd = mkstemps(path, 5);
+	RT_CHECK(fd >= 0, "mkstemps: %s", strerror(errno));
+	size_t len = strlen(policy_text);
+	RT_CHECK(write(fd, policy_text, len) == (ssize_t)len, "writing %s: %s", path,
+		 strerror(errno));
+	close(fd);
+	snprintf(arg, sizeof(arg), "--policy=%s", path);
+	const char *extra[2] = { arg, NULL };
+	rt_router_start_args(r, router, api_dir, tenants, n, extra);
+	snprintf(r->policy, sizeof(r->policy), "%s", path);
+}
+
 void rt_router_start_args(struct rt_router *r, const char *router, const char *api_dir,
 			  const char *const *tenants, int n, const char *const *extra)
 {
@@ -203,6 +221,8 @@ void rt_router_stop(struct rt_router *r)
 	g_router = NULL;
 	unlink(r->log_path);
 	rmdir(r->dir);
+	if (r->policy[0])
+		unlink(r->policy);
 }
 
 int rt_connect(struct rt_router *r, int i)

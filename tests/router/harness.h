@@ -26,8 +26,12 @@ struct rt_router {
 	char log_path[PATH_MAX];
 	char sock[RT_MAX_LISTEN][PATH_MAX];
 	int n_sock;
-	char admin[PATH_MAX]; /* the router's default admin socket (dir/admin.sock) */
+	char admin[PATH_MAX];  /* the router's default admin socket (dir/admin.sock) */
+	char policy[PATH_MAX]; /* the policy file rt_router_start_policy wrote, or "" */
 };
+
+/* A policy under which a tenant's sessions share one API server per API (servers: shared). */
+#define RT_POLICY_SHARED "version: 1\ndefaults:\n  servers: shared\n"
 
 /* Failure: prints file:line and the message, stops the router if any, exits 1. */
 #define RT_CHECK(cond, ...)                                              \
@@ -57,6 +61,13 @@ void rt_router_start(struct rt_router *r, const char *router, const char *api_di
 /* Same, with a NULL-terminated list of extra arguments (at most RT_MAX_EXTRA_ARGS). */
 void rt_router_start_args(struct rt_router *r, const char *router, const char *api_dir,
 			  const char *const *tenants, int n, const char *const *extra);
+/*
+ * Same as rt_router_start with no extra argument, under a policy file with
+ * the text policy_text (written to a temporary file, named in r->policy and
+ * removed by rt_router_stop).
+ */
+void rt_router_start_policy(struct rt_router *r, const char *router, const char *api_dir,
+			    const char *const *tenants, int n, const char *policy_text);
 /*
  * SIGTERMs the router, checks it exits 0 and removed its sockets (the admin
  * socket too); removes the folder.

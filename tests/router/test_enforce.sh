@@ -237,7 +237,10 @@ $expect"
 
 # cl-crash is built next to cl-spin.
 scenario_crash-opencl() {
-	start_router 'version: 1'
+	# One server for both runs: servers: shared (the default gives each run its own).
+	start_router 'version: 1
+defaults:
+  servers: shared'
 	local crash=${spin%/*}/cl-crash pid pid2 n
 	[ -x "$crash" ] || fail "crash-opencl: no $crash"
 	out=$(run_prog a.sock "$crash" kill 2>&1)

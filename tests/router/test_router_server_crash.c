@@ -35,7 +35,8 @@ int main(int argc, char **argv)
 	rt_init(argc, argv, &router, &api_dir, &abi);
 
 	const char *tenants[] = { "tenantA", "tenantB" };
-	rt_router_start(&g_r, router, api_dir, tenants, 2, NULL);
+	/* Two sessions of A on one server: servers: shared (test_router_per_app has the default). */
+	rt_router_start_policy(&g_r, router, api_dir, tenants, 2, RT_POLICY_SHARED);
 
 	int a_idle = rt_connect(&g_r, SOCK_A);
 	RT_CHECK(rt_hello(a_idle, "avatest", abi->hash) == AVA_STATUS_OK, "HELLO a_idle");

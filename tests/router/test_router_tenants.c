@@ -3,7 +3,8 @@
  * Tenancy (docs/router.md, "Tenants and sessions"): the tenant comes from the
  * listening socket (or the peer uid), each tenant's sessions go to its own
  * API server process, connections of one tenant share that server as
- * separate sessions, and a handle from one session means nothing in another
+ * separate sessions (under servers: shared; test_router_per_app has the
+ * default), and a handle from one session means nothing in another
  * (BAD_HANDLE through the REPLY path, never another tenant's object).
  */
 #include <errno.h>
@@ -131,7 +132,8 @@ int main(int argc, char **argv)
 	g_abi = abi;
 
 	const char *tenants[] = { "tenantA", "tenantB", NULL };
-	rt_router_start(&g_r, router, api_dir, tenants, 3, NULL);
+	/* A tenant's sessions share its server only when its policy says so. */
+	rt_router_start_policy(&g_r, router, api_dir, tenants, 3, RT_POLICY_SHARED);
 
 	int a1 = rt_connect(&g_r, SOCK_A);
 	RT_CHECK(rt_hello(a1, "avatest", abi->hash) == AVA_STATUS_OK, "HELLO a1");

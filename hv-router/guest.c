@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The guest side of avarouterd: accepting channels, the HELLO handshake, and
- * the validation of every frame a guest sends before it is forwarded to the
- * tenant's API server.
+ * The guest side of avarouterd: accepting guest connections (each is one
+ * session, one application), the HELLO handshake that gives it its API
+ * server (backend.c), and the validation of every frame a guest sends
+ * before relay.c forwards it; the policy's function filter and enforcement
+ * verdicts (enforce.c) are applied here, on the validated frame.
  *
  * Validation order for a guest frame (any failure ends the session with
  * BYE(MALFORMED) and touches nothing else):
@@ -27,12 +29,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "router.h"
+#include "guest.h"
 
-const char *ava_session_api_name(const struct ava_router_guest *g)
-{
-	return g->api ? g->api->name : "-";
-}
+#include "backend.h"
+#include "enforce.h"
+#include "log.h"
+#include "poller.h"
+#include "relay.h"
+#include "tenant.h"
 
 static uint32_t session_id_new(struct ava_router *r)
 {
@@ -43,7 +47,7 @@ static uint32_t session_id_new(struct ava_router *r)
 	}
 }
 
-int ava_session_accept(struct ava_router *r, struct ava_router_listener *l)
+int ava_guest_accept(struct ava_router *r, struct ava_router_listener *l)
 {
 	int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd < 0) {
@@ -51,16 +55,16 @@ int ava_session_accept(struct ava_router *r, struct ava_router_listener *l)
 		    errno == ECONNABORTED)
 			return -EAGAIN;
 		int e = errno;
-		ava_router_log("avarouterd: accept on %s: %s; pausing this socket for a second",
-			       l->path, strerror(e));
+		ava_log_line("avarouterd: accept on %s: %s; pausing this socket for a second",
+			     l->path, strerror(e));
 		return -e;
 	}
 
 	struct ucred cred;
 	socklen_t cred_len = sizeof(cred);
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cred_len) < 0) {
-		ava_router_log("avarouterd: SO_PEERCRED on %s: %s; closing connection", l->path,
-			       strerror(errno));
+		ava_log_line("avarouterd: SO_PEERCRED on %s: %s; closing connection", l->path,
+			     strerror(errno));
 		close(fd);
 		return 0;
 	}
@@ -85,17 +89,17 @@ int ava_session_accept(struct ava_router *r, struct ava_router_listener *l)
 	int is_new = 1;
 	for (struct ava_router_tenant *u = r->tenants; u && is_new; u = u->next)
 		is_new = strcmp(u->name, tenant_name) != 0;
-	struct ava_router_tenant *t = ava_router_tenant_get(r, tenant_name);
+	struct ava_router_tenant *t = ava_tenant_get(r, tenant_name);
 	struct ava_router_guest *g = t ? calloc(1, sizeof(*g)) : NULL;
 	if (!g) {
-		ava_router_log("avarouterd: out of memory accepting on %s; closing connection",
-			       l->path);
+		ava_log_line("avarouterd: out of memory accepting on %s; closing connection",
+			     l->path);
 		close(fd);
 		return 0;
 	}
 	if (t->n_guests >= AVA_ROUTER_MAX_GUESTS_PER_TENANT) {
-		ava_router_log("avarouterd: tenant %s: over %u connections; refusing one on %s",
-			       t->name, AVA_ROUTER_MAX_GUESTS_PER_TENANT, l->path);
+		ava_log_line("avarouterd: tenant %s: over %u connections; refusing one on %s",
+			     t->name, AVA_ROUTER_MAX_GUESTS_PER_TENANT, l->path);
 		free(g);
 		close(fd);
 		return 0;
@@ -109,6 +113,7 @@ int ava_session_accept(struct ava_router *r, struct ava_router_listener *l)
 	g->tenant = t;
 	g->refused = refused;
 	g->uid = (uint32_t)cred.uid;
+	g->pid = cred.pid;
 	g->listener_path = l->path;
 	g->listener_label = l->tenant;
 	g->session = session_id_new(r);
@@ -120,14 +125,14 @@ int ava_session_accept(struct ava_router *r, struct ava_router_listener *l)
 	g->deadline_ms = r->now_ms + AVA_ROUTER_HELLO_TIMEOUT_MS;
 	g->progress_ms = r->now_ms;
 	if (ava_map_put(&r->sessions, g->session, g) < 0) {
-		ava_router_log("avarouterd: out of memory accepting on %s; closing connection",
-			       l->path);
+		ava_log_line("avarouterd: out of memory accepting on %s; closing connection",
+			     l->path);
 		ava_conn_fini(&g->conn);
 		free(g);
 		return 0;
 	}
-	if (ava_router_epoll_add(r, fd, EPOLLIN, g) < 0) {
-		ava_router_log("avarouterd: epoll: %s; closing connection", strerror(errno));
+	if (ava_poller_add(r->epfd, fd, EPOLLIN, g) < 0) {
+		ava_log_line("avarouterd: epoll: %s; closing connection", strerror(errno));
 		ava_map_del(&r->sessions, g->session);
 		ava_conn_fini(&g->conn);
 		free(g);
@@ -141,114 +146,18 @@ int ava_session_accept(struct ava_router *r, struct ava_router_listener *l)
 		r->guests->prev = g;
 	r->guests = g;
 	if (r->verbose)
-		ava_router_log("avarouterd: tenant %s session %" PRIu32 ": connected on %s",
-			       t->name, g->session, l->path);
+		ava_log_line("avarouterd: tenant %s session %" PRIu32 ": connected on %s", t->name,
+			     g->session, l->path);
 	return 0;
 }
 
-/* Closes the channel now and moves g to the graveyard. */
-static void guest_bury(struct ava_router *r, struct ava_router_guest *g)
-{
-	if (g->state == AVA_GUEST_DEAD)
-		return;
-	if (g->registered)
-		ava_router_epoll_del(r, g->conn.fd);
-	g->registered = 0;
-	ava_conn_fini(&g->conn);
-	g->state = AVA_GUEST_DEAD;
-	if (g->prev)
-		g->prev->next = g->next;
-	else
-		r->guests = g->next;
-	if (g->next)
-		g->next->prev = g->prev;
-	/* g->next stays: a walk of r->guests standing on g continues correctly. */
-	g->grave_next = r->guest_graveyard;
-	r->guest_graveyard = g;
-}
-
-void ava_session_reap_graveyard(struct ava_router *r)
+void ava_guest_collect(struct ava_router *r)
 {
 	while (r->guest_graveyard) {
 		struct ava_router_guest *g = r->guest_graveyard;
 		r->guest_graveyard = g->grave_next;
 		free(g);
 	}
-}
-
-static void free_outstanding(struct ava_router_guest *g)
-{
-	size_t pos = 0;
-	void *v;
-	while ((v = ava_map_next(&g->calls, &pos, NULL))) {
-		ava_enforce_call_dropped(v);
-		free(v);
-	}
-	pos = 0;
-	while ((v = ava_map_next(&g->transfers, &pos, NULL)))
-		free(v);
-	ava_map_fini(&g->calls);
-	ava_map_fini(&g->callbacks);
-	ava_map_fini(&g->transfers);
-}
-
-void ava_session_end(struct ava_router *r, struct ava_router_guest *g, unsigned status,
-		     const char *reason, int is_violation)
-{
-	if (g->state == AVA_GUEST_CLOSING || g->state == AVA_GUEST_DEAD)
-		return;
-	if (is_violation)
-		ava_router_log("avarouterd: tenant %s session %" PRIu32 " (api %s): %s; ending "
-			       "session",
-			       g->tenant->name, g->session, ava_session_api_name(g), reason);
-	else
-		ava_router_log("avarouterd: tenant %s session %" PRIu32 " (api %s): closed (%s)",
-			       g->tenant->name, g->session, ava_session_api_name(g), reason);
-
-	enum ava_router_guest_state old_state = g->state;
-	g->state = AVA_GUEST_CLOSING;	 /* before anything below can re-enter */
-	ava_session_check_backlog(r, g); /* a closing guest holds its server back no more */
-	struct ava_router_server *s = g->server;
-	g->server = NULL;
-	if (s) {
-		ava_map_del(&s->sessions, g->session);
-		if (s->conn_open && old_state == AVA_GUEST_OPEN) {
-			struct ava_wire_header h = {
-				.magic = AVA_WIRE_MAGIC,
-				.version = AVA_WIRE_VERSION,
-				.kind = AVA_WIRE_SESSION_CLOSE,
-				.session = g->session,
-			};
-			(void)ava_server_send(r, s, &h, NULL, 0);
-		}
-		if (s->conn_open)
-			ava_server_check_throttle(r, s);
-	}
-	ava_enforce_guest_end(r, g);
-	free_outstanding(g);
-	ava_map_del(&r->sessions, g->session);
-	g->tenant->n_guests--;
-
-	if (status == AVA_STATUS_OK) {
-		guest_bury(r, g);
-		return;
-	}
-	/* Drop a partly received frame; queue the BYE behind what is already queued. */
-	ava_conn_discard_input(&g->conn);
-	struct ava_wire_header bye = {
-		.magic = AVA_WIRE_MAGIC,
-		.version = AVA_WIRE_VERSION,
-		.kind = AVA_WIRE_BYE,
-		.status = (uint16_t)status,
-		.len_bytes = (uint32_t)strlen(reason),
-	};
-	if (ava_conn_queue_copy(&g->conn, &bye, reason, strlen(reason)) < 0 ||
-	    ava_conn_flush(&g->conn) < 0 || g->conn.out_bytes == 0) {
-		guest_bury(r, g);
-		return;
-	}
-	g->deadline_ms = r->now_ms + AVA_ROUTER_LINGER_MS;
-	ava_router_guest_update_events(r, g);
 }
 
 static void violation(struct ava_router *r, struct ava_router_guest *g, const char *fmt, ...)
@@ -261,85 +170,18 @@ static void violation(struct ava_router *r, struct ava_router_guest *g, const ch
 	va_start(ap, fmt);
 	vsnprintf(reason, sizeof(reason), fmt, ap);
 	va_end(ap);
-	ava_session_end(r, g, AVA_STATUS_MALFORMED, reason, 1);
-}
-
-void ava_session_deliver(struct ava_router *r, struct ava_router_guest *g,
-			 const struct ava_wire_header *hdr, uint8_t *payload)
-{
-	struct ava_wire_header h = *hdr;
-	h.session = 0;
-	g->tenant->stats.bytes_out += h.len_bytes;
-	int ret = ava_conn_queue(&g->conn, &h, payload, h.len_bytes);
-	if (ret == -ENOBUFS) {
-		/* The BYE cannot be queued either; the connection is simply closed. */
-		ava_session_end(r, g, AVA_STATUS_MALFORMED,
-				"guest is not reading its replies (output queue over cap)", 1);
-		return;
-	}
-	if (ret < 0) {
-		ava_session_end(r, g, AVA_STATUS_NO_MEMORY, "router out of memory", 1);
-		return;
-	}
-	if (ava_conn_flush(&g->conn) < 0) {
-		ava_session_end(r, g, AVA_STATUS_OK, "write to guest failed", 0);
-		return;
-	}
-	ava_session_check_backlog(r, g);
-	ava_router_guest_update_events(r, g);
-}
-
-void ava_session_check_backlog(struct ava_router *r, struct ava_router_guest *g)
-{
-	struct ava_router_server *s = g->server;
-	int want = g->state == AVA_GUEST_OPEN && s &&
-		   g->conn.out_bytes >
-		       (g->backlogged ? AVA_ROUTER_GUEST_OUT_LOW : AVA_ROUTER_GUEST_OUT_HIGH);
-	if (want == g->backlogged || !s)
-		return;
-	g->backlogged = want;
-	if (want) {
-		s->n_backlogged++;
-		g->out_progress_ms = r->now_ms;
-	} else if (--s->n_backlogged == 0) {
-		r->resume_servers = 1;
-	}
-	if (r->verbose)
-		ava_router_log("avarouterd: tenant %s session %" PRIu32
-			       ": %s its server (%zu bytes "
-			       "queued to the guest)",
-			       g->tenant->name, g->session, want ? "holding back" : "resuming",
-			       g->conn.out_bytes);
-	if (s->conn_open)
-		ava_router_server_update_events(r, s);
-}
-
-/* Sends a router-originated control frame to the guest (HELLO_REPLY). */
-static int send_control(struct ava_router *r, struct ava_router_guest *g, unsigned kind,
-			unsigned status, uint64_t seq)
-{
-	struct ava_wire_header h = {
-		.magic = AVA_WIRE_MAGIC,
-		.version = AVA_WIRE_VERSION,
-		.kind = (uint16_t)kind,
-		.status = (uint16_t)status,
-		.seq = seq,
-	};
-	if (ava_conn_queue(&g->conn, &h, NULL, 0) < 0 || ava_conn_flush(&g->conn) < 0)
-		return -EPIPE;
-	ava_router_guest_update_events(r, g);
-	return 0;
+	ava_relay_end(r, g, AVA_STATUS_MALFORMED, reason, 1);
 }
 
 /* Refuses a HELLO: HELLO_REPLY(status), then BYE(status, reason). */
 static void refuse_hello(struct ava_router *r, struct ava_router_guest *g, uint64_t seq,
 			 unsigned status, const char *reason)
 {
-	if (send_control(r, g, AVA_WIRE_HELLO_REPLY, status, seq) < 0) {
-		ava_session_end(r, g, AVA_STATUS_OK, "write to guest failed", 0);
+	if (ava_relay_control(r, g, AVA_WIRE_HELLO_REPLY, status, seq) < 0) {
+		ava_relay_end(r, g, AVA_STATUS_OK, "write to guest failed", 0);
 		return;
 	}
-	ava_session_end(r, g, status, reason, 1);
+	ava_relay_end(r, g, status, reason, 1);
 }
 
 static void handle_hello(struct ava_router *r, struct ava_router_guest *g,
@@ -421,12 +263,13 @@ static void handle_hello(struct ava_router *r, struct ava_router_guest *g,
 		return;
 	}
 	g->api = api;
-	struct ava_router_server *s = ava_server_get(r, g->tenant, api);
+	struct ava_router_server *s = ava_backend_get(r, g->tenant, api);
 	if (!s) {
 		refuse_hello(r, g, hdr->seq, AVA_STATUS_SERVER_GONE, "could not start API server");
 		return;
 	}
 	if (ava_map_put(&s->sessions, g->session, g) < 0) {
+		ava_relay_release_server(r, s); /* a server started for g alone goes again */
 		refuse_hello(r, g, hdr->seq, AVA_STATUS_NO_MEMORY, "router out of memory");
 		return;
 	}
@@ -440,49 +283,12 @@ static void handle_hello(struct ava_router *r, struct ava_router_guest *g,
 		.session = g->session,
 	};
 	pid_t pid = s->pid;
-	if (ava_server_send(r, s, &open, NULL, 0) < 0)
+	if (ava_relay_to_server(r, s, &open, NULL, 0) < 0)
 		return; /* the server was declared gone; g got BYE(SERVER_GONE) */
-	ava_router_log("avarouterd: tenant %s session %" PRIu32 " (api %s): open, server pid %ld",
-		       g->tenant->name, g->session, api->name, (long)pid);
-	if (send_control(r, g, AVA_WIRE_HELLO_REPLY, AVA_STATUS_OK, hdr->seq) < 0)
-		ava_session_end(r, g, AVA_STATUS_OK, "write to guest failed", 0);
-}
-
-/*
- * Answers a CALL the policy refuses, without the server: a sync call gets
- * REPLY(REFUSED) with an empty payload (the guest stub returns the spec's
- * ava_refuse_with error); an async call, which expects no REPLY, gets
- * REPLY(REFUSED, DEFERRED_ERROR) with its own seq and call id and an empty
- * payload, which the guest keeps and reports at its next synchronous call,
- * as for an async call that failed in the server (docs/wire-protocol.md 7.3).
- */
-void ava_session_refuse_call(struct ava_router *r, struct ava_router_guest *g,
-			     const struct ava_wire_header *hdr, const struct ava_abi_fn *fn,
-			     enum ava_router_refusal why, const char *reason)
-{
-	struct ava_router_tenant *t = g->tenant;
-	int async = (hdr->flags & AVA_WIRE_F_ASYNC) != 0;
-	t->stats.refusals[why]++;
-	/* Every refusal is counted; the first of each session is logged (all with --verbose). */
-	if (r->verbose || g->refusals_logged++ == 0)
-		ava_router_log("avarouterd: tenant %s session %" PRIu32 " (api %s): %s%s refused: "
-			       "%s%s",
-			       t->name, g->session, ava_session_api_name(g), async ? "async " : "",
-			       fn->name, reason,
-			       r->verbose ? "" : " (further refusals of this session are counted)");
-	struct ava_wire_header h = {
-		.magic = AVA_WIRE_MAGIC,
-		.version = AVA_WIRE_VERSION,
-		.kind = AVA_WIRE_REPLY,
-		.call_id = fn->id,
-		.seq = hdr->seq,
-		.thread_id = hdr->thread_id,
-		.flags = async ? AVA_WIRE_F_DEFERRED_ERROR : 0,
-		.status = (why == AVA_REFUSAL_MEMORY_QUOTA || why == AVA_REFUSAL_OBJECTS)
-			      ? AVA_STATUS_OVER_QUOTA
-			      : AVA_STATUS_REFUSED,
-	};
-	ava_session_deliver(r, g, &h, NULL);
+	ava_log_line("avarouterd: tenant %s session %" PRIu32 " (api %s): open, server pid %ld",
+		     g->tenant->name, g->session, api->name, (long)pid);
+	if (ava_relay_control(r, g, AVA_WIRE_HELLO_REPLY, AVA_STATUS_OK, hdr->seq) < 0)
+		ava_relay_end(r, g, AVA_STATUS_OK, "write to guest failed", 0);
 }
 
 /*
@@ -520,7 +326,7 @@ static int record_transfers(struct ava_router *r, struct ava_router_guest *g,
 		struct ava_router_transfer *t = malloc(sizeof(*t));
 		if (!t || ava_map_put(&g->transfers, views[i].u64, t) < 0) {
 			free(t);
-			ava_session_end(r, g, AVA_STATUS_NO_MEMORY, "router out of memory", 1);
+			ava_relay_end(r, g, AVA_STATUS_NO_MEMORY, "router out of memory", 1);
 			return -ENOMEM;
 		}
 		t->seq = seq;
@@ -529,21 +335,6 @@ static int record_transfers(struct ava_router *r, struct ava_router_guest *g,
 		t->fn_id = fn->id;
 	}
 	return 0;
-}
-
-/* Forgets the transfers of a call that did not run (its REPLY's status is not OK). */
-void ava_session_drop_transfers(struct ava_router_guest *g, const struct ava_abi_fn *fn,
-				const struct ava_router_call *call)
-{
-	for (uint16_t i = 0; i < fn->n_args && i < call->n_args; i++) {
-		const struct ava_abi_value *v = &fn->args[i];
-		if (v->kind == AVA_ABI_BUFFER && v->dir == AVA_ABI_DIR_OUT &&
-		    (v->flags & AVA_ABI_V_LATE) && call->args[i].present)
-			free(ava_map_del(&g->transfers, call->args[i].u64));
-	}
-	/* the MAP trailer's transfer, kept after the arguments */
-	if (fn->ret.kind == AVA_ABI_MAP && call->args[fn->n_args].u64)
-		free(ava_map_del(&g->transfers, call->args[fn->n_args].u64));
 }
 
 static void handle_call(struct ava_router *r, struct ava_router_guest *g,
@@ -603,8 +394,8 @@ static void handle_call(struct ava_router *r, struct ava_router_guest *g,
 	uint8_t *denied = g->tenant->fn_denied[g->api - r->apis];
 	if (denied && denied[fn->id]) {
 		g->stream.discard = 1;
-		ava_session_refuse_call(r, g, hdr, fn, AVA_REFUSAL_FUNCTION,
-					"its function filter denies it");
+		ava_relay_refuse_call(r, g, hdr, fn, AVA_REFUSAL_FUNCTION,
+				      "its function filter denies it");
 		goto out;
 	}
 	struct ava_router_call *call = NULL;
@@ -622,7 +413,7 @@ static void handle_call(struct ava_router *r, struct ava_router_guest *g,
 		/* Copies, not pointers: the payload is freed once it is forwarded. */
 		call = malloc(sizeof(*call) + ((size_t)fn->n_args + 1) * sizeof(call->args[0]));
 		if (!call) {
-			ava_session_end(r, g, AVA_STATUS_NO_MEMORY, "router out of memory", 1);
+			ava_relay_end(r, g, AVA_STATUS_NO_MEMORY, "router out of memory", 1);
 			goto out;
 		}
 		call->fn_id = fn->id;
@@ -635,23 +426,37 @@ static void handle_call(struct ava_router *r, struct ava_router_guest *g,
 		}
 		if (ava_map_put(&g->calls, hdr->seq, call) < 0) {
 			free(call);
-			ava_session_end(r, g, AVA_STATUS_NO_MEMORY, "router out of memory", 1);
+			ava_relay_end(r, g, AVA_STATUS_NO_MEMORY, "router out of memory", 1);
 			goto out;
 		}
 		if (record_transfers(r, g, fn, hdr->seq, views) < 0)
 			goto out;
 	}
-	enum ava_enforce_verdict verdict = ava_enforce_call(r, g, hdr, payload, fn, views, call);
-	if (verdict != AVA_ENFORCE_FORWARD) {
-		/* held or sent (CHUNKs wait behind a held CALL), or refused and answered */
-		if (verdict == AVA_ENFORCE_REFUSED)
-			g->stream.discard = 1;
+	struct ava_enforce_refusal refusal;
+	enum ava_enforce_verdict verdict =
+	    ava_enforce_call(r, g, hdr, payload, fn, views, call, &refusal);
+	if (verdict == AVA_ENFORCE_REFUSED) {
+		/* its CHUNKs go nowhere; its outstanding entry and reservation go */
+		g->stream.discard = 1;
+		if (call) {
+			ava_map_del(&g->calls, hdr->seq);
+			ava_enforce_call_dropped(call);
+			ava_relay_drop_transfers(g, fn, call);
+			free(call);
+		}
+		ava_relay_refuse_call(r, g, hdr, fn, refusal.why, refusal.reason);
+		goto out;
+	}
+	if (verdict == AVA_ENFORCE_TAKEN) {
+		/* held (CHUNKs wait behind a held CALL), or released at once */
+		ava_relay_forward_released(r);
+		ava_relay_update_guest_events(r, g); /* a held call may pause it */
 		return;
 	}
 	struct ava_wire_header h = *hdr;
 	h.session = g->session;
 	g->tenant->stats.calls++;
-	(void)ava_server_send(r, g->server, &h, payload, hdr->len_bytes);
+	(void)ava_relay_to_server(r, g->server, &h, payload, hdr->len_bytes);
 	return;
 out:
 	free(payload);
@@ -692,7 +497,7 @@ static void handle_callback_reply(struct ava_router *r, struct ava_router_guest 
 	ava_map_del(&g->callbacks, hdr->seq);
 	struct ava_wire_header h = *hdr;
 	h.session = g->session;
-	(void)ava_server_send(r, g->server, &h, payload, hdr->len_bytes);
+	(void)ava_relay_to_server(r, g->server, &h, payload, hdr->len_bytes);
 	return;
 out:
 	free(payload);
@@ -738,14 +543,16 @@ static void handle_chunk(struct ava_router *r, struct ava_router_guest *g,
 		goto out;
 	struct ava_wire_header h = *hdr;
 	h.session = g->session;
-	int held = ava_enforce_hold_chunk(r, g, &h, payload);
-	if (held == 0)
+	int held = ava_enforce_hold_chunk(g, &h, payload);
+	if (held == 0) {
+		ava_relay_update_guest_events(r, g); /* held bytes may pause it */
 		return;
+	}
 	if (held == -ENOMEM) {
-		ava_session_end(r, g, AVA_STATUS_NO_MEMORY, "router out of memory", 1);
+		ava_relay_end(r, g, AVA_STATUS_NO_MEMORY, "router out of memory", 1);
 		goto out;
 	}
-	(void)ava_server_send(r, g->server, &h, payload, h.len_bytes);
+	(void)ava_relay_to_server(r, g->server, &h, payload, h.len_bytes);
 	return;
 out:
 	free(payload);
@@ -759,10 +566,10 @@ static void handle_frame(struct ava_router *r, struct ava_router_guest *g,
 		const char *what = "";
 		if (hdr->kind == AVA_WIRE_CALL && g->api && hdr->call_id < g->api->abi->n_fns)
 			what = g->api->abi->fns[hdr->call_id].name;
-		ava_router_log("avarouterd: tenant %s session %" PRIu32
-			       ": guest %s%s%s seq %" PRIu64 " len %" PRIu32,
-			       g->tenant->name, g->session, ava_wire_kind_name(hdr->kind),
-			       *what ? " " : "", what, hdr->seq, hdr->len_bytes);
+		ava_log_line("avarouterd: tenant %s session %" PRIu32 ": guest %s%s%s seq %" PRIu64
+			     " len %" PRIu32,
+			     g->tenant->name, g->session, ava_wire_kind_name(hdr->kind),
+			     *what ? " " : "", what, hdr->seq, hdr->len_bytes);
 	}
 	g->tenant->stats.bytes_in += hdr->len_bytes;
 	if (hdr->session != 0) {
@@ -815,7 +622,7 @@ static void read_frames(struct ava_router *r, struct ava_router_guest *g)
 	 * Up to the per-wakeup limit of frames, and always what is already
 	 * staged (at most one staging buffer): epoll will not report bytes that
 	 * left the socket. Only a throttled server leaves staged frames behind;
-	 * ava_session_resume picks them up.
+	 * ava_guest_resume picks them up.
 	 */
 	for (int i = 0; i < AVA_ROUTER_FRAMES_PER_WAKEUP || g->conn.stage; i++) {
 		if (g->state != AVA_GUEST_AWAIT_HELLO && g->state != AVA_GUEST_OPEN)
@@ -841,7 +648,7 @@ static void read_frames(struct ava_router *r, struct ava_router_guest *g)
 				snprintf(why, sizeof(why), "%s",
 					 ava_conn_mid_frame(&g->conn) ? "disconnected mid-frame"
 								      : "disconnected");
-			ava_session_end(r, g, AVA_STATUS_OK, why, 0);
+			ava_relay_end(r, g, AVA_STATUS_OK, why, 0);
 			return;
 		}
 		if (ret == -EPROTO || ret == -EMSGSIZE) {
@@ -849,52 +656,52 @@ static void read_frames(struct ava_router *r, struct ava_router_guest *g)
 			return;
 		}
 		if (ret == -ENOMEM) {
-			ava_session_end(r, g, AVA_STATUS_NO_MEMORY, "router out of memory", 1);
+			ava_relay_end(r, g, AVA_STATUS_NO_MEMORY, "router out of memory", 1);
 			return;
 		}
 		if (ret < 0) {
 			char why[128];
 			snprintf(why, sizeof(why), "read failed: %s", strerror(-ret));
-			ava_session_end(r, g, AVA_STATUS_OK, why, 0);
+			ava_relay_end(r, g, AVA_STATUS_OK, why, 0);
 			return;
 		}
 		handle_frame(r, g, &hdr, payload);
 	}
 }
 
-void ava_session_on_events(struct ava_router *r, struct ava_router_guest *g, uint32_t events)
+void ava_guest_on_events(struct ava_router *r, struct ava_router_guest *g, uint32_t events)
 {
 	if (g->state == AVA_GUEST_DEAD)
 		return;
 	if (g->state == AVA_GUEST_CLOSING) {
 		if ((events & (EPOLLERR | EPOLLHUP)) || ava_conn_flush(&g->conn) < 0 ||
 		    g->conn.out_bytes == 0)
-			guest_bury(r, g);
+			ava_relay_bury_guest(r, g);
 		return;
 	}
 	if (events & EPOLLOUT) {
 		size_t queued = g->conn.out_bytes;
 		if (ava_conn_flush(&g->conn) < 0) {
-			ava_session_end(r, g, AVA_STATUS_OK, "write to guest failed", 0);
+			ava_relay_end(r, g, AVA_STATUS_OK, "write to guest failed", 0);
 			return;
 		}
 		if (g->conn.out_bytes < queued)
 			g->out_progress_ms = r->now_ms;
-		ava_session_check_backlog(r, g);
+		ava_relay_check_backlog(r, g);
 	}
 	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
 		read_frames(r, g);
 	if (g->state == AVA_GUEST_AWAIT_HELLO || g->state == AVA_GUEST_OPEN) {
 		/* Paused by throttling with only a hangup left to report: nothing reads it. */
 		if ((events & (EPOLLHUP | EPOLLERR)) && g->server && g->server->throttled) {
-			ava_session_end(r, g, AVA_STATUS_OK, "disconnected", 0);
+			ava_relay_end(r, g, AVA_STATUS_OK, "disconnected", 0);
 			return;
 		}
-		ava_router_guest_update_events(r, g);
+		ava_relay_update_guest_events(r, g);
 	}
 }
 
-void ava_session_resume(struct ava_router *r)
+void ava_guest_resume(struct ava_router *r)
 {
 	r->resume_guests = 0;
 	struct ava_router_guest *next;
@@ -904,12 +711,12 @@ void ava_session_resume(struct ava_router *r)
 		    g->conn.stage && !(g->server && g->server->throttled) && !g->enforce.paused) {
 			read_frames(r, g);
 			if (g->state == AVA_GUEST_AWAIT_HELLO || g->state == AVA_GUEST_OPEN)
-				ava_router_guest_update_events(r, g);
+				ava_relay_update_guest_events(r, g);
 		}
 	}
 }
 
-void ava_session_tick(struct ava_router *r)
+void ava_guest_tick(struct ava_router *r)
 {
 	struct ava_router_guest *next;
 	for (struct ava_router_guest *g = r->guests; g; g = next) {
@@ -937,7 +744,7 @@ void ava_session_tick(struct ava_router *r)
 			break;
 		case AVA_GUEST_CLOSING:
 			if (r->now_ms >= g->deadline_ms)
-				guest_bury(r, g);
+				ava_relay_bury_guest(r, g);
 			break;
 		case AVA_GUEST_DEAD:
 			break;

@@ -1,9 +1,23 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The API server side of avarouterd: spawning one server per (tenant, API),
- * validating what servers send (servers run vendor code on guest input and
- * are not trusted either), relaying it to the right session, and turning a
- * server's death into BYE(SERVER_GONE) for its sessions only.
+ * avarouterd's API server processes (the processes themselves are
+ * apiserver/; this is the router's side of them): spawning them, validating
+ * what they send (servers run vendor code on guest input and are not
+ * trusted either) before relay.c delivers it to the right session, reaping
+ * them, and turning a server's death into BYE(SERVER_GONE) for its sessions
+ * only.
+ *
+ * Which server a session gets (docs/router.md, "API servers"): by default
+ * every guest application (one session: one connection of one process for
+ * one API) gets a server of its own, as a native process has its own copy of
+ * the vendor library, so a hang or crash of the library stays with the
+ * program that caused it. A tenant whose policy says `servers: shared` gets
+ * one server per API for all its sessions instead. A server is retired when
+ * it serves no session and is not (or no longer) a tenant's shared one: the
+ * router (relay.c) half-closes its channel, the server sees EOF and exits, and the
+ * router keeps reading what it still sends (USAGE of calls that completed)
+ * until it closes; one that has not exited AVA_ROUTER_RETIRE_GRACE_MS later
+ * is killed. Either way SIGCHLD reaps it.
  *
  * Validation of a server frame (any failure kills that server; its sessions
  * get BYE(SERVER_GONE)):
@@ -37,7 +51,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "router.h"
+#include "backend.h"
+
+#include "clock.h"
+#include "enforce.h"
+#include "log.h"
+#include "poller.h"
+#include "relay.h"
 
 /*
  * Everything after this in the child is async-signal-safe or exec. The
@@ -96,17 +116,17 @@ child_exec(const char *path, const char *tenant, const char *device, int sock, p
 }
 
 static struct ava_router_server *spawn(struct ava_router *r, struct ava_router_tenant *t,
-				       struct ava_router_api *api)
+				       struct ava_router_api *api, int shared)
 {
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
-		ava_router_log("avarouterd: tenant %s api %s: socketpair: %s", t->name, api->name,
-			       strerror(errno));
+		ava_log_line("avarouterd: tenant %s api %s: socketpair: %s", t->name, api->name,
+			     strerror(errno));
 		return NULL;
 	}
 	struct ava_router_server *s = calloc(1, sizeof(*s));
 	if (!s) {
-		ava_router_log("avarouterd: tenant %s api %s: out of memory", t->name, api->name);
+		ava_log_line("avarouterd: tenant %s api %s: out of memory", t->name, api->name);
 		close(sv[0]);
 		close(sv[1]);
 		return NULL;
@@ -116,8 +136,8 @@ static struct ava_router_server *spawn(struct ava_router *r, struct ava_router_t
 	pid_t parent = getpid();
 	pid_t pid = fork();
 	if (pid < 0) {
-		ava_router_log("avarouterd: tenant %s api %s: fork: %s", t->name, api->name,
-			       strerror(errno));
+		ava_log_line("avarouterd: tenant %s api %s: fork: %s", t->name, api->name,
+			     strerror(errno));
 		close(sv[0]);
 		close(sv[1]);
 		free(s);
@@ -136,13 +156,15 @@ static struct ava_router_server *spawn(struct ava_router *r, struct ava_router_t
 	s->api = api;
 	s->pid = pid;
 	s->conn_open = 1;
+	s->shared = shared;
 	ava_map_init(&s->sessions);
 	s->next = r->servers;
 	r->servers = s;
-	ava_router_log("avarouterd: tenant %s api %s: server pid %ld started on device %s (%s)",
-		       t->name, api->name, (long)pid, device, api->server_path);
-	if (ava_router_epoll_add(r, sv[0], EPOLLIN, s) < 0) {
-		ava_server_fail(r, s, "epoll registration failed");
+	ava_log_line("avarouterd: tenant %s api %s: server pid %ld started on device %s (%s%s)",
+		     t->name, api->name, (long)pid, device, api->server_path,
+		     shared ? ", shared" : "");
+	if (ava_poller_add(r->epfd, sv[0], EPOLLIN, s) < 0) {
+		ava_relay_fail_server(r, s, "epoll registration failed");
 		return NULL;
 	}
 	s->registered = 1;
@@ -150,97 +172,36 @@ static struct ava_router_server *spawn(struct ava_router *r, struct ava_router_t
 	return s;
 }
 
-struct ava_router_server *ava_server_get(struct ava_router *r, struct ava_router_tenant *t,
-					 struct ava_router_api *api)
+struct ava_router_server *ava_backend_get(struct ava_router *r, struct ava_router_tenant *t,
+					  struct ava_router_api *api)
 {
+	if (t->limits->servers != AVA_POLICY_SERVERS_SHARED)
+		return spawn(r, t, api, 0);
 	size_t idx = (size_t)(api - r->apis);
 	struct ava_router_server *s = t->servers[idx];
-	if (s && s->conn_open)
+	if (s && s->conn_open && !s->retiring)
 		return s;
-	s = spawn(r, t, api);
+	s = spawn(r, t, api, 1);
 	t->servers[idx] = s;
 	return s;
 }
 
-void ava_server_check_throttle(struct ava_router *r, struct ava_router_server *s)
+void ava_backend_tick(struct ava_router *r)
 {
-	int want;
-	if (!s->conn_open)
-		want = 0;
-	else if (s->throttled)
-		want = s->conn.out_bytes > AVA_ROUTER_SERVER_OUT_LOW;
-	else
-		want = s->conn.out_bytes > AVA_ROUTER_SERVER_OUT_HIGH;
-	if (want == s->throttled)
-		return;
-	s->throttled = want;
-	if (!want)
-		r->resume_guests = 1; /* their staged frames wait for ava_session_resume */
-	if (r->verbose)
-		ava_router_log("avarouterd: tenant %s api %s: server pid %ld: %s guests (%zu bytes "
-			       "queued)",
-			       s->tenant->name, s->api->name, (long)s->pid,
-			       want ? "pausing" : "resuming", s->conn.out_bytes);
-	size_t pos = 0;
-	struct ava_router_guest *g;
-	while ((g = ava_map_next(&s->sessions, &pos, NULL)))
-		ava_router_guest_update_events(r, g);
-}
-
-int ava_server_send(struct ava_router *r, struct ava_router_server *s,
-		    const struct ava_wire_header *hdr, uint8_t *payload, size_t len)
-{
-	if (!s->conn_open) {
-		free(payload);
-		return -EPIPE;
-	}
-	int ret = ava_conn_queue(&s->conn, hdr, payload, len);
-	if (ret < 0) {
-		ava_server_fail(r, s,
-				ret == -ENOBUFS ? "queue to the server over cap" : "out of memory");
-		return ret;
-	}
-	ret = ava_conn_flush(&s->conn);
-	if (ret < 0) {
-		ava_server_fail(r, s, "write to the server failed");
-		return ret;
-	}
-	ava_router_server_update_events(r, s);
-	ava_server_check_throttle(r, s);
-	return 0;
-}
-
-void ava_server_fail(struct ava_router *r, struct ava_router_server *s, const char *reason)
-{
-	if (!s->conn_open)
-		return;
-	s->conn_open = 0;
-	size_t idx = (size_t)(s->api - r->apis);
-	if (s->tenant->servers[idx] == s)
-		s->tenant->servers[idx] = NULL;
-	if (!s->reaped)
+	for (struct ava_router_server *s = r->servers; s; s = s->next) {
+		/* An idle shared server whose tenant no longer shares (policy reload) goes too. */
+		ava_relay_release_server(r, s);
+		if (!s->retiring || s->reaped || s->killed || r->now_ms < s->retire_deadline_ms)
+			continue;
+		ava_log_line("avarouterd: tenant %s api %s: server pid %ld did not exit within "
+			     "%d s of its last session's end; killing it",
+			     s->tenant->name, s->api->name, (long)s->pid,
+			     AVA_ROUTER_RETIRE_GRACE_MS / 1000);
 		kill(s->pid, SIGKILL); /* unreaped: the pid is still ours */
-	ava_router_log("avarouterd: tenant %s api %s: server pid %ld gone (%s); ending its %zu "
-		       "session(s)",
-		       s->tenant->name, s->api->name, (long)s->pid, reason, s->sessions.count);
-	char bye[256];
-	snprintf(bye, sizeof(bye), "API server for %s gone (%s)", s->api->name, reason);
-	for (;;) {
-		size_t pos = 0;
-		uint64_t id;
-		struct ava_router_guest *g = ava_map_next(&s->sessions, &pos, &id);
-		if (!g)
-			break;
-		ava_map_del(&s->sessions, id);
-		g->server = NULL;
-		ava_session_end(r, g, AVA_STATUS_SERVER_GONE, bye, 0);
+		s->killed = 1;
+		if (s->conn_open)
+			ava_relay_close_server(r, s);
 	}
-	ava_map_fini(&s->sessions);
-	if (s->registered)
-		ava_router_epoll_del(r, s->conn.fd);
-	s->registered = 0;
-	ava_conn_fini(&s->conn);
-	s->throttled = 0;
 }
 
 static void server_violation(struct ava_router *r, struct ava_router_server *s, const char *fmt,
@@ -254,9 +215,9 @@ static void server_violation(struct ava_router *r, struct ava_router_server *s, 
 	va_start(ap, fmt);
 	vsnprintf(reason, sizeof(reason), fmt, ap);
 	va_end(ap);
-	ava_router_log("avarouterd: tenant %s api %s: server pid %ld: %s; killing server",
-		       s->tenant->name, s->api->name, (long)s->pid, reason);
-	ava_server_fail(r, s, "malformed frame from server");
+	ava_log_line("avarouterd: tenant %s api %s: server pid %ld: %s; killing server",
+		     s->tenant->name, s->api->name, (long)s->pid, reason);
+	ava_relay_fail_server(r, s, "malformed frame from server");
 }
 
 static void handle_reply(struct ava_router *r, struct ava_router_server *s,
@@ -285,7 +246,7 @@ static void handle_reply(struct ava_router *r, struct ava_router_server *s,
 	/*
 	 * A failed call (bad handle, ...) carries its status and no results.
 	 * DEFERRED_ERROR with a failure status is the router's own refusal of
-	 * an async call (ava_session_refuse_call), never a server's.
+	 * an async call (ava_relay_refuse_call), never a server's.
 	 */
 	if (hdr->status != AVA_STATUS_OK && (hdr->flags & AVA_WIRE_F_DEFERRED_ERROR)) {
 		server_violation(r, s, "REPLY to %s with status %s and DEFERRED_ERROR", fn->name,
@@ -317,9 +278,9 @@ static void handle_reply(struct ava_router *r, struct ava_router_server *s,
 	}
 	ava_enforce_reply(r, g, call, fn, hdr, hdr->status == AVA_STATUS_OK ? ret_views : NULL);
 	if (hdr->status != AVA_STATUS_OK)
-		ava_session_drop_transfers(g, fn, call);
+		ava_relay_drop_transfers(g, fn, call);
 	free(ava_map_del(&g->calls, hdr->seq));
-	ava_session_deliver(r, g, hdr, payload);
+	ava_relay_to_guest(r, g, hdr, payload);
 	return;
 drop:
 	free(payload);
@@ -367,7 +328,7 @@ static void handle_data(struct ava_router *r, struct ava_router_server *s,
 	t->done_bytes += n;
 	if (hdr->status != AVA_STATUS_OK || t->done_bytes == t->len_bytes)
 		free(ava_map_del(&g->transfers, id));
-	ava_session_deliver(r, g, hdr, payload);
+	ava_relay_to_guest(r, g, hdr, payload);
 	return;
 drop:
 	free(payload);
@@ -390,7 +351,7 @@ static void handle_output(struct ava_router *r, struct ava_router_server *s,
 		free(payload);
 		return;
 	}
-	ava_session_deliver(r, g, hdr, payload);
+	ava_relay_to_guest(r, g, hdr, payload);
 }
 
 static void handle_callback(struct ava_router *r, struct ava_router_server *s,
@@ -429,10 +390,10 @@ static void handle_callback(struct ava_router *r, struct ava_router_server *s,
 	}
 	if (ava_map_put(&g->callbacks, hdr->seq, (void *)(uintptr_t)(hdr->call_id + 1u)) < 0) {
 		free(payload);
-		ava_session_end(r, g, AVA_STATUS_NO_MEMORY, "router out of memory", 1);
+		ava_relay_end(r, g, AVA_STATUS_NO_MEMORY, "router out of memory", 1);
 		return;
 	}
-	ava_session_deliver(r, g, hdr, payload);
+	ava_relay_to_guest(r, g, hdr, payload);
 	return;
 drop:
 	free(payload);
@@ -472,22 +433,23 @@ static void handle_usage(struct ava_router *r, struct ava_router_server *s,
 		return; /* len checked above */
 	s->tenant->stats.device_time_ns += ns;
 	ava_enforce_usage(r, s, hdr->session, hdr->seq, ns);
+	ava_relay_forward_released(r); /* the freed device slot may let a call go */
 	if (r->verbose)
-		ava_router_log("avarouterd: tenant %s api %s: session %" PRIu32 " seq %" PRIu64
-			       " %s used %" PRIu64 " ns of device time (tenant total %" PRIu64 ")",
-			       s->tenant->name, s->api->name, hdr->session, hdr->seq,
-			       abi->fns[hdr->call_id].name, ns, s->tenant->stats.device_time_ns);
+		ava_log_line("avarouterd: tenant %s api %s: session %" PRIu32 " seq %" PRIu64
+			     " %s used %" PRIu64 " ns of device time (tenant total %" PRIu64 ")",
+			     s->tenant->name, s->api->name, hdr->session, hdr->seq,
+			     abi->fns[hdr->call_id].name, ns, s->tenant->stats.device_time_ns);
 }
 
 static void handle_frame(struct ava_router *r, struct ava_router_server *s,
 			 const struct ava_wire_header *hdr, uint8_t *payload)
 {
 	if (r->verbose)
-		ava_router_log("avarouterd: tenant %s api %s: server %s session %" PRIu32
-			       " seq %" PRIu64 " len %" PRIu32 " status %s",
-			       s->tenant->name, s->api->name, ava_wire_kind_name(hdr->kind),
-			       hdr->session, hdr->seq, hdr->len_bytes,
-			       ava_wire_status_name(hdr->status));
+		ava_log_line("avarouterd: tenant %s api %s: server %s session %" PRIu32
+			     " seq %" PRIu64 " len %" PRIu32 " status %s",
+			     s->tenant->name, s->api->name, ava_wire_kind_name(hdr->kind),
+			     hdr->session, hdr->seq, hdr->len_bytes,
+			     ava_wire_status_name(hdr->status));
 	if (hdr->kind == AVA_WIRE_USAGE) {
 		handle_usage(r, s, hdr, payload);
 		goto drop;
@@ -506,10 +468,10 @@ static void handle_frame(struct ava_router *r, struct ava_router_server *s,
 	if (!g || g->state != AVA_GUEST_OPEN) {
 		/* The session ended (or never was this server's): nothing to deliver to. */
 		if (r->verbose)
-			ava_router_log("avarouterd: tenant %s api %s: dropping %s for session "
-				       "%" PRIu32 ", which is not open",
-				       s->tenant->name, s->api->name, ava_wire_kind_name(hdr->kind),
-				       hdr->session);
+			ava_log_line("avarouterd: tenant %s api %s: dropping %s for session "
+				     "%" PRIu32 ", which is not open",
+				     s->tenant->name, s->api->name, ava_wire_kind_name(hdr->kind),
+				     hdr->session);
 		goto drop;
 	}
 	if (hdr->kind == AVA_WIRE_REPLY)
@@ -528,13 +490,13 @@ drop:
 static void log_exit(struct ava_router_server *s, int status)
 {
 	if (WIFEXITED(status))
-		ava_router_log("avarouterd: tenant %s api %s: server pid %ld exited with status %d",
-			       s->tenant->name, s->api->name, (long)s->pid, WEXITSTATUS(status));
+		ava_log_line("avarouterd: tenant %s api %s: server pid %ld exited with status %d",
+			     s->tenant->name, s->api->name, (long)s->pid, WEXITSTATUS(status));
 	else if (WIFSIGNALED(status))
-		ava_router_log("avarouterd: tenant %s api %s: server pid %ld killed by signal %d "
-			       "(%s)",
-			       s->tenant->name, s->api->name, (long)s->pid, WTERMSIG(status),
-			       strsignal(WTERMSIG(status)));
+		ava_log_line("avarouterd: tenant %s api %s: server pid %ld killed by signal %d "
+			     "(%s)",
+			     s->tenant->name, s->api->name, (long)s->pid, WTERMSIG(status),
+			     strsignal(WTERMSIG(status)));
 }
 
 /*
@@ -552,22 +514,24 @@ static void server_eof(struct ava_router *r, struct ava_router_server *s)
 			snprintf(why, sizeof(why), "killed by signal %d", WTERMSIG(status));
 		else
 			snprintf(why, sizeof(why), "exited with status %d", WEXITSTATUS(status));
-		ava_server_fail(r, s, why);
+		ava_relay_fail_server(r, s, why);
 		return;
 	}
-	ava_server_fail(r, s, "server closed its channel");
+	if (s->retiring) {
+		/* Exiting as asked; SIGCHLD reaps it (or the retire deadline kills it). */
+		ava_relay_close_server(r, s);
+		return;
+	}
+	ava_relay_fail_server(r, s, "server closed its channel");
 }
 
-void ava_server_on_events(struct ava_router *r, struct ava_router_server *s, uint32_t events)
+void ava_backend_on_events(struct ava_router *r, struct ava_router_server *s, uint32_t events)
 {
 	if (!s->conn_open)
 		return;
 	if (events & EPOLLOUT) {
-		if (ava_conn_flush(&s->conn) < 0) {
-			ava_server_fail(r, s, "write to the server failed");
+		if (ava_relay_flush_server(r, s) < 0)
 			return;
-		}
-		ava_server_check_throttle(r, s);
 	}
 	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
 		/* a hangup is read even while held back: it would be reported again and again */
@@ -575,7 +539,7 @@ void ava_server_on_events(struct ava_router *r, struct ava_router_server *s, uin
 		ava_conn_arm(&s->conn);
 		/*
 		 * Bytes already staged are consumed unless a guest's backlog holds the
-		 * server back (then ava_server_resume reads them once it drains).
+		 * server back (then ava_backend_resume reads them once it drains).
 		 */
 		for (int i = 0; (i < AVA_ROUTER_FRAMES_PER_WAKEUP || s->conn.stage) &&
 				s->conn_open && (!s->n_backlogged || hangup);
@@ -599,26 +563,26 @@ void ava_server_on_events(struct ava_router *r, struct ava_router_server *s, uin
 				char why[128];
 				snprintf(why, sizeof(why), "read from the server failed: %s",
 					 strerror(-ret));
-				ava_server_fail(r, s, why);
+				ava_relay_fail_server(r, s, why);
 				return;
 			}
 			handle_frame(r, s, &hdr, payload);
 		}
 	}
 	if (s->conn_open)
-		ava_router_server_update_events(r, s);
+		ava_relay_update_server_events(r, s);
 }
 
-void ava_server_resume(struct ava_router *r)
+void ava_backend_resume(struct ava_router *r)
 {
 	r->resume_servers = 0;
 	for (struct ava_router_server *s = r->servers; s; s = s->next) {
 		if (s->conn_open && !s->n_backlogged && s->conn.stage)
-			ava_server_on_events(r, s, EPOLLIN);
+			ava_backend_on_events(r, s, EPOLLIN);
 	}
 }
 
-void ava_server_reap(struct ava_router *r)
+void ava_backend_reap(struct ava_router *r)
 {
 	for (;;) {
 		int status;
@@ -639,12 +603,12 @@ void ava_server_reap(struct ava_router *r)
 			else
 				snprintf(why, sizeof(why), "exited with status %d",
 					 WEXITSTATUS(status));
-			ava_server_fail(r, s, why);
+			ava_relay_fail_server(r, s, why);
 		}
 	}
 }
 
-void ava_server_collect(struct ava_router *r)
+void ava_backend_collect(struct ava_router *r)
 {
 	struct ava_router_server **pp = &r->servers;
 	while (*pp) {
@@ -658,14 +622,14 @@ void ava_server_collect(struct ava_router *r)
 	}
 }
 
-void ava_server_stop_all(struct ava_router *r)
+void ava_backend_stop_all(struct ava_router *r)
 {
 	int n_alive = 0;
 	for (struct ava_router_server *s = r->servers; s; s = s->next) {
 		if (s->conn_open) {
 			ava_map_fini(&s->sessions); /* guests were closed by the caller */
 			if (s->registered)
-				ava_router_epoll_del(r, s->conn.fd);
+				ava_poller_del(r->epfd, s->conn.fd);
 			s->registered = 0;
 			ava_conn_fini(&s->conn);
 			s->conn_open = 0;
@@ -675,9 +639,9 @@ void ava_server_stop_all(struct ava_router *r)
 			n_alive++;
 		}
 	}
-	int64_t deadline = ava_router_now_ms() + AVA_ROUTER_SHUTDOWN_GRACE_MS;
+	int64_t deadline = ava_clock_now_ms() + AVA_ROUTER_SHUTDOWN_GRACE_MS;
 	while (n_alive > 0) {
-		int64_t left = deadline - ava_router_now_ms();
+		int64_t left = deadline - ava_clock_now_ms();
 		if (left <= 0)
 			break;
 		/* SIGCHLD is blocked and read through the signalfd. */
@@ -686,7 +650,7 @@ void ava_server_stop_all(struct ava_router *r)
 		struct signalfd_siginfo si;
 		while (read(r->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
 			;
-		ava_server_reap(r);
+		ava_backend_reap(r);
 		n_alive = 0;
 		for (struct ava_router_server *s = r->servers; s; s = s->next)
 			n_alive += !s->reaped;
@@ -694,9 +658,9 @@ void ava_server_stop_all(struct ava_router *r)
 	for (struct ava_router_server *s = r->servers; s; s = s->next) {
 		if (s->reaped)
 			continue;
-		ava_router_log("avarouterd: tenant %s api %s: server pid %ld ignored SIGTERM; "
-			       "killing it",
-			       s->tenant->name, s->api->name, (long)s->pid);
+		ava_log_line("avarouterd: tenant %s api %s: server pid %ld ignored SIGTERM; "
+			     "killing it",
+			     s->tenant->name, s->api->name, (long)s->pid);
 		kill(s->pid, SIGKILL);
 		int status;
 		if (waitpid(s->pid, &status, 0) == s->pid) {
@@ -704,5 +668,5 @@ void ava_server_stop_all(struct ava_router *r)
 			log_exit(s, status);
 		}
 	}
-	ava_server_collect(r);
+	ava_backend_collect(r);
 }
