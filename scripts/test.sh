@@ -63,11 +63,12 @@ tree() {
 # The Makefile generator writes a custom command's rule only into the targets
 # that list its outputs, so a generated file without one owning target fails
 # there while Ninja builds it (issue 9). In a new tree, each spec's avagen
-# must also have run exactly once.
+# must also have run exactly once; more jobs than cores, because targets that
+# each run a shared custom command only show it when they build at once.
 make_build() {
 	local dir=$1 fresh=$2 log rc
 	log=$(mktemp "${TMPDIR:-/tmp}/ava-make-build.XXXXXX") || return 1
-	cmake --build "$dir" --parallel "$jobs" 2>&1 | tee "$log"
+	cmake --build "$dir" --parallel $((jobs * 4)) 2>&1 | tee "$log"
 	rc=${PIPESTATUS[0]}
 	if [ $rc -eq 0 ] && [ "$fresh" = 1 ]; then
 		local twice
