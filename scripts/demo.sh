@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # The main job, for a newcomer: builds AvA into build/ and runs unmodified
-# programs with their API calls remoted: ava-run swaps in the generated guest
-# stub library, and with no router running starts its embedded default (a
-# private router and the API server), which executes the calls on the real
+# programs with their API calls remoted: ava-run puts the generated guest
+# library in front (for OpenCL through the system ICD loader, which loads it
+# as its only driver), and with no router running starts its embedded default
+# (a private router and the API server), which executes the calls on the real
 # library. First a real OpenCL program (cl-vecadd, linked against the system's
-# libOpenCL.so.1) on PoCL, then clinfo's platform list, then avatest-demo,
+# libOpenCL.so.1) on PoCL, then clinfo's platform list (through the loader,
+# then with the guest library in the loader's place), then avatest-demo,
 # which exercises every remoting feature on the project's own test API.
 #
 #   scripts/demo.sh            (after: sudo scripts/install-deps.sh)
@@ -37,12 +39,13 @@ if [ -x "$build/lib/ava/apis/ava-server-opencl" ] && [ -x "$build/bin/cl-vecadd"
 	if command -v clinfo >/dev/null; then
 		echo
 		echo "== clinfo -l remoted: build/bin/ava-run -- clinfo -l"
+		echo "   (the system ICD loader, ocl-icd, loads the AvA guest library as its"
+		echo "    only ICD, from build/etc/OpenCL/vendors: only the remote platform is visible)"
 		build/bin/ava-run -- clinfo -l
 		echo
-		echo "== clinfo -l through the system ICD loader: build/bin/ava-run --icd -- clinfo -l"
-		echo "   (ocl-icd loads the AvA guest library as an ICD from"
-		echo "    build/etc/OpenCL/vendors; only the remote platform is visible)"
-		build/bin/ava-run --icd -- clinfo -l
+		echo "== clinfo -l by soname: build/bin/ava-run --soname -- clinfo -l"
+		echo "   (the guest library stands in for libOpenCL.so.1 itself)"
+		build/bin/ava-run --soname -- clinfo -l
 	fi
 else
 	echo
