@@ -11,6 +11,8 @@
 #     [ABI ${PROJECT_SOURCE_DIR}/spec/avatest.abi]) # committed manifest (default: beside SPEC)
 #
 # Creates:
+#   ava_<name>.h        for the hand-written sources (GUEST_SOURCES and the server's):
+#                       call ids, typed arguments, descriptors; on both targets' include path
 #   ava-guest-<name>    shared library lib/ava/guest/<name>/libava-guest-<name>.so exporting
 #                       exactly the API's functions, plus a symlink per SONAMES entry
 #   ava-server-<name>   the API server, in ${AVA_API_DIR}, with <name>.abi beside it
@@ -77,6 +79,7 @@ function(ava_add_api)
   set(server_c ${gen}/${name}_server.c)
   set(abi ${gen}/${name}.abi)
   set(map ${gen}/${name}.map)
+  set(header ${gen}/ava_${name}.h) # for the API's hand code: ids, typed arguments, ops tables
   set(flags)
   foreach(dir IN LISTS A_INCLUDES)
     get_filename_component(dir ${dir} ABSOLUTE)
@@ -89,7 +92,7 @@ function(ava_add_api)
 
   file(MAKE_DIRECTORY ${gen})
   add_custom_command(
-    OUTPUT ${guest_c} ${server_c} ${abi} ${map}
+    OUTPUT ${guest_c} ${server_c} ${abi} ${map} ${header}
     COMMAND avagen -o ${gen} --source-root ${AVA_API_SOURCE_ROOT}
             --depfile ${gen}/${name}.d ${flags} ${spec}
     DEPENDS ${spec} avagen ${AVA_API_SOURCE_ROOT}/include/ava/spec.h
@@ -111,13 +114,13 @@ function(ava_add_api)
       COMMENT "Versioning the ${name} guest symbols like ${A_SYMBOL_VERSIONS_FROM}"
       VERBATIM)
   endif()
-  add_custom_target(ava-gen-${name} DEPENDS ${guest_c} ${server_c} ${abi} ${map})
+  add_custom_target(ava-gen-${name} DEPENDS ${guest_c} ${server_c} ${abi} ${map} ${header})
 
   # Guest library: hidden by default, the version script exports the API.
   set(guest_dir ${CMAKE_BINARY_DIR}/lib/ava/guest/${name})
   add_library(ava-guest-${name} SHARED ${guest_c} ${A_GUEST_SOURCES})
   target_include_directories(ava-guest-${name} PRIVATE ${A_INCLUDES} ${spec_dir}
-    ${AVA_API_SOURCE_ROOT}/include)
+    ${AVA_API_SOURCE_ROOT}/include ${gen})
   target_link_libraries(ava-guest-${name} PRIVATE ava_guestlib ava::warnings)
   # -Bsymbolic: the library's references to its own functions (an ICD
   # dispatch table) stay its own when a loader defines the same names first.
@@ -141,7 +144,7 @@ function(ava_add_api)
   # API server and its manifest, where avarouterd looks for them.
   add_executable(ava-server-${name} ${server_c})
   target_include_directories(ava-server-${name} PRIVATE ${A_INCLUDES} ${spec_dir}
-    ${AVA_API_SOURCE_ROOT}/include)
+    ${AVA_API_SOURCE_ROOT}/include ${gen})
   target_link_libraries(ava-server-${name} PRIVATE ava_apiserver ${A_LIBRARIES} ava::warnings)
   set_target_properties(ava-server-${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${AVA_API_DIR})
   if(AVA_SANITIZE)

@@ -1166,6 +1166,9 @@ static void emit_prologue(struct emitter *e, const char *runtime_header)
 		put(e, 0, "%s", api->includes[i]);
 	if (api->n_includes)
 		blank(e);
+	/* Declares the descriptors defined here, so that hand code sees them as they are. */
+	put(e, 0, "#include \"ava_%s.h\"", e->id);
+	blank(e);
 	emit_abi_tables(e);
 	emit_errors(e);
 	for (uint32_t fi = 0; fi < api->n_fns; fi++)
@@ -1318,15 +1321,13 @@ int ava_codegen_emit_guest(const struct ava_codegen_api *api, FILE *out)
 	if (api->handle_proxy) {
 		/*
 		 * Defined by a guest source of the API; only its address is used,
-		 * so its type does not matter here. The API description is visible
-		 * to those sources (hidden: the version script keeps it local).
+		 * so its type does not matter here.
 		 */
 		put(&e, 0, "extern const char %s[];", api->handle_proxy);
-		put(&e, 0, "extern const struct ava_guestlib_api ava_gen__%s__guest_api;", id);
-		put(&e, 0, "const struct ava_guestlib_api ava_gen__%s__guest_api = {", id);
-	} else {
-		put(&e, 0, "static const struct ava_guestlib_api ava_gen__%s__guest_api = {", id);
+		blank(&e);
 	}
+	/* Visible to the API's hand code (hidden: the version script keeps it local). */
+	put(&e, 0, "const struct ava_guestlib_api ava_gen__%s__guest_api = {", id);
 	put(&e, 1, ".abi = &ava_gen__%s__abi,", id);
 	put(&e, 1, ".fns = ava_gen__%s__guest_fns,", id);
 	if (api->n_callbacks)
@@ -1464,10 +1465,6 @@ int ava_codegen_emit_server(const struct ava_codegen_api *api, FILE *out)
 			break;
 		}
 	}
-	if (api->n_callbacks) {
-		put(&e, 0, "static const struct ava_apiserver_api ava_gen__%s__server_api;", id);
-		blank(&e);
-	}
 	for (i = 0; i < api->n_fns; i++) {
 		if (api->fns[i].flags & AVA_ABI_FN_UNSUPPORTED)
 			continue;
@@ -1587,7 +1584,7 @@ int ava_codegen_emit_server(const struct ava_codegen_api *api, FILE *out)
 		strs_free(&ret);
 		blank(&e);
 	}
-	put(&e, 0, "static const struct ava_apiserver_api ava_gen__%s__server_api = {", id);
+	put(&e, 0, "const struct ava_apiserver_api ava_gen__%s__server_api = {", id);
 	put(&e, 1, ".abi = &ava_gen__%s__abi,", id);
 	put(&e, 1, ".fns = ava_gen__%s__server_fns,", id);
 	if (api->n_callbacks)
