@@ -28,6 +28,8 @@
 #include <ava/guestlib.h>
 #include <ava/transport.h>
 
+#include "hooks.h"
+
 #define AVA_GUESTLIB_MAX_APIS	      8
 #define AVA_GUESTLIB_MAX_CALLBACK_FNS 4096
 /* Freed proxies kept readable (dispatch intact) before their memory is reused. */
@@ -233,26 +235,10 @@ static void set_success(const struct ava_guestlib_fn *gf, void *ret)
 
 /* ---- proxies ---- */
 
-static _Atomic(ava_guestlib_handle_gone_fn) g_handle_gone[AVA_GUESTLIB_MAX_HOOKS];
-
-void ava_guestlib_add_handle_gone(ava_guestlib_handle_gone_fn gone)
-{
-	for (unsigned i = 0; i < AVA_GUESTLIB_MAX_HOOKS; i++) {
-		ava_guestlib_handle_gone_fn none = NULL;
-		if (atomic_compare_exchange_strong(&g_handle_gone[i], &none, gone))
-			return;
-	}
-	say("more than %d handle-gone hooks; one is ignored", AVA_GUESTLIB_MAX_HOOKS);
-}
-
 /* Tells the API's guest sources that the application's handle p is gone (no lock held). */
 static void proxy_tell_gone(struct conn *c, const struct proxy *p, uint64_t id)
 {
-	for (unsigned i = 0; i < AVA_GUESTLIB_MAX_HOOKS; i++) {
-		ava_guestlib_handle_gone_fn gone = atomic_load(&g_handle_gone[i]);
-		if (gone)
-			gone(c->api->abi, (uint16_t)AVA_HANDLE_TYPE_OF(id), p);
-	}
+	ava_guestlib_hooks_handle_gone(c->api, (uint16_t)AVA_HANDLE_TYPE_OF(id), p);
 }
 
 static pthread_mutex_t quarantine_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -1697,47 +1683,6 @@ static int apply_reply(struct conn *c, const struct ava_guestlib_fn *gf,
 	return 0;
 }
 
-static ava_guestlib_map_placer_fn g_map_placer;
-
-void ava_guestlib_set_map_placer(ava_guestlib_map_placer_fn placer)
-{
-	g_map_placer = placer;
-}
-
-static _Atomic(ava_guestlib_call_observer_fn) g_call_observers[AVA_GUESTLIB_MAX_HOOKS];
-static atomic_bool g_have_observer;
-
-void ava_guestlib_add_call_observer(ava_guestlib_call_observer_fn observer)
-{
-	for (unsigned i = 0; i < AVA_GUESTLIB_MAX_HOOKS; i++) {
-		ava_guestlib_call_observer_fn none = NULL;
-		if (atomic_compare_exchange_strong(&g_call_observers[i], &none, observer)) {
-			atomic_store(&g_have_observer, true);
-			return;
-		}
-	}
-	say("more than %d call observers; one is ignored", AVA_GUESTLIB_MAX_HOOKS);
-}
-
-/* Shows a finished call to every observer, in the order they were added. */
-static void observe_call(const struct ava_abi_api *abi, uint32_t fn_id, void *const *args,
-			 void *ret)
-{
-	for (unsigned i = 0; i < AVA_GUESTLIB_MAX_HOOKS; i++) {
-		ava_guestlib_call_observer_fn f = atomic_load(&g_call_observers[i]);
-		if (f)
-			f(abi, fn_id, args, ret);
-	}
-}
-
-static _Atomic(ava_guestlib_call_filter_fn) g_call_filter;
-static _Thread_local bool in_call_filter; /* its own calls are not filtered again */
-
-void ava_guestlib_set_call_filter(ava_guestlib_call_filter_fn filter)
-{
-	atomic_store(&g_call_filter, filter);
-}
-
 /* The application's scalar arguments, kept before a plan's overrides rewrite args. */
 union app_slot {
 	uint8_t b[AVA_ABI_MAX_SCALAR_BYTES];
@@ -1801,8 +1746,7 @@ static struct mapping *mapping_new(const struct ava_guestlib_api *api, uint32_t 
 	m->len_bytes = len_bytes;
 	m->wire_bytes = len_bytes;
 	m->writable = writable;
-	if (g_map_placer)
-		m->ptr = g_map_placer(api->abi, fn_id, args, len_bytes);
+	m->ptr = ava_guestlib_hooks_place_map(api, fn_id, args, len_bytes);
 	if (!m->ptr) {
 		long page = sysconf(_SC_PAGESIZE);
 		size_t align = page > 0 ? (size_t)page : 4096;
@@ -1817,30 +1761,24 @@ static struct mapping *mapping_new(const struct ava_guestlib_api *api, uint32_t 
 	return m;
 }
 
-static const struct ava_gen_rect_ops *g_rect_ops;
-
-void ava_guestlib_set_rect_ops(const struct ava_gen_rect_ops *ops)
-{
-	g_rect_ops = ops;
-}
-
 /*
  * The rect arguments of a call (AVA_ABI_V_RECT): their packed size from the
  * API's shape, and an input's bytes packed into a copy (*ret_packed, the
  * caller frees it). Where the arguments describe no rect, nothing travels
  * (count 0) and the server lets the library answer. Returns 0 or -ENOMEM.
  */
-static int rect_prepare(const struct ava_abi_fn *fn, unsigned i, void *const *args,
-			struct ava_gen_plan *plan, struct ava_gen_rect *ret_rect, bool *ret_ok,
-			void **ret_packed)
+static int rect_prepare(const struct ava_guestlib_api *api, const struct ava_abi_fn *fn, unsigned i,
+			void *const *args, struct ava_gen_plan *plan, struct ava_gen_rect *ret_rect,
+			bool *ret_ok, void **ret_packed)
 {
+	const struct ava_gen_rect_ops *ops = ava_guestlib_hooks_rect(api);
 	const void *app = *(void *const *)args[i];
 	uint64_t bytes = 0;
 
 	*ret_ok = false;
 	*ret_packed = NULL;
 	plan->count[i] = 0;
-	if (!app || !g_rect_ops || g_rect_ops->shape(fn, i, args, ret_rect) < 0 ||
+	if (!app || !ops || ops->shape(fn, i, args, ret_rect) < 0 ||
 	    ava_gen_rect_bytes(ret_rect, &bytes) < 0)
 		return 0;
 	*ret_ok = true;
@@ -1924,14 +1862,8 @@ void ava_guestlib_call(const struct ava_guestlib_api *api, uint32_t fn_id, void 
 		return;
 	}
 
-	ava_guestlib_call_filter_fn filter = atomic_load(&g_call_filter);
-	if (filter && !in_call_filter) {
-		in_call_filter = true;
-		bool answered = filter(api, fn_id, args, ret) != 0;
-		in_call_filter = false;
-		if (answered)
-			return;
-	}
+	if (ava_guestlib_hooks_filter(api, fn_id, args, ret))
+		return;
 
 	uint16_t status = AVA_STATUS_OK;
 	struct conn *c = get_conn(api, false, &status);
@@ -1940,11 +1872,9 @@ void ava_guestlib_call(const struct ava_guestlib_api *api, uint32_t fn_id, void 
 		return;
 	}
 
-	bool observer = atomic_load(&g_have_observer);
 	union app_slot app_slots[AVA_ABI_MAX_ARGS];
 	void *app_args[AVA_ABI_MAX_ARGS];
-	if (observer)
-		keep_app_args(fn, args, app_slots, app_args);
+	keep_app_args(fn, args, app_slots, app_args);
 
 	struct ava_gen_plan plan;
 	memset(&plan, 0, sizeof(plan));
@@ -2032,8 +1962,8 @@ void ava_guestlib_call(const struct ava_guestlib_api *api, uint32_t fn_id, void 
 	if (fn->ret.kind == AVA_ABI_MAP && (fn->ret.flags & AVA_ABI_V_RECT)) {
 		uint64_t bytes = 0;
 		map_len = 0;
-		map_is_rect = g_rect_ops &&
-			      g_rect_ops->shape(fn, fn->n_args, args, &map_rect) == 0 &&
+		const struct ava_gen_rect_ops *ops = ava_guestlib_hooks_rect(api);
+		map_is_rect = ops && ops->shape(fn, fn->n_args, args, &map_rect) == 0 &&
 			      ava_gen_rect_bytes(&map_rect, &bytes) == 0 &&
 			      ava_gen_rect_extent(&map_rect, &map_len) == 0;
 		plan.map_count = map_is_rect ? bytes : 0;
@@ -2069,7 +1999,7 @@ void ava_guestlib_call(const struct ava_guestlib_api *api, uint32_t fn_id, void 
 	for (unsigned i = 0; i < fn->n_args; i++) {
 		if (fn->args[i].kind != AVA_ABI_BUFFER || !(fn->args[i].flags & AVA_ABI_V_RECT))
 			continue;
-		if (rect_prepare(fn, i, args, &plan, &rects[i], &rect_ok[i], &packed[i]) < 0) {
+		if (rect_prepare(api, fn, i, args, &plan, &rects[i], &rect_ok[i], &packed[i]) < 0) {
 			for (unsigned k = 0; k < n_xowned; k++)
 				free(xowned[k]);
 			for (unsigned k = 0; k < fn->n_args; k++) {
@@ -2162,8 +2092,7 @@ void ava_guestlib_call(const struct ava_guestlib_api *api, uint32_t fn_id, void 
 		set_success(gf, ret);
 		if (api->proxy_dispatch)
 			proxies_count_call(c, fn, args);
-		if (observer)
-			observe_call(api->abi, fn_id, app_args, ret);
+		ava_guestlib_hooks_observe(api, fn_id, app_args, ret);
 		return;
 	}
 
@@ -2256,6 +2185,5 @@ fail:
 			mapping_free(mapping);
 		}
 	}
-	if (observer)
-		observe_call(api->abi, fn_id, app_args, ret);
+	ava_guestlib_hooks_observe(api, fn_id, app_args, ret);
 }
