@@ -36,6 +36,7 @@
 #include <ava/handle.h>
 #include <ava/transport.h>
 
+#include "hooks.h"
 #include "output.h"
 
 #define MAX_WORKERS_PER_SESSION		 256
@@ -149,10 +150,6 @@ static struct cb_record *g_cb_records; /* all sessions'; see struct cb_record */
 static bool g_router_gone;
 static atomic_uint_fast64_t g_next_cb_seq = 1;
 static const char *g_tenant = "?";
-static const struct ava_apiserver_event_ops *g_event_ops; /* late buffers; NULL: none */
-static const struct ava_gen_rect_ops *g_rect_ops;	  /* rect buffers; NULL: none */
-static ava_apiserver_call_wrapper_fn g_call_wrapper;	  /* NULL: invoke directly */
-static ava_apiserver_session_end_fn g_session_end;	  /* NULL: nothing to tell */
 
 __attribute__((format(printf, 1, 2))) static void logmsg(const char *fmt, ...)
 {
@@ -204,8 +201,8 @@ static void session_unref(struct session *s)
 	pthread_mutex_unlock(&g_lock);
 	if (!last)
 		return;
-	if (g_session_end)
-		g_session_end(s->id); /* before the objects its state may need go */
+	/* before the objects its state may need go */
+	ava_apiserver_hooks_session_end(g_api, s->id);
 	unsigned n = 0;
 	while (s->maps) {
 		struct mapping *m = s->maps;
@@ -289,7 +286,7 @@ static void send_reply(uint32_t session_id, uint64_t seq, uint32_t call_id, uint
 		       uint16_t flags, const void *payload, size_t len)
 {
 	ava_apiserver_output_flush(); /* OUTPUT written before the call returned */
-	if (g_event_ops)
+	if (ava_apiserver_hooks_events(g_api))
 		late_flush(session_id);
 	struct ava_wire_header hdr = {
 		.magic = AVA_WIRE_MAGIC,
@@ -513,11 +510,6 @@ static pthread_cond_t g_late_cond = PTHREAD_COND_INITIALIZER;
 static struct late *g_late_done; /* finished: release and free on the late thread */
 static bool g_late_kicked, g_late_thread_started;
 
-void ava_apiserver_set_event_ops(const struct ava_apiserver_event_ops *ops)
-{
-	g_event_ops = ops;
-}
-
 static void put_le64(uint8_t *p, uint64_t v)
 {
 	for (int i = 0; i < 8; i++)
@@ -589,7 +581,7 @@ static void late_flush(uint32_t session_id)
 		struct late *l = *pp;
 		int st;
 		if ((session_id && l->session_id != session_id) ||
-		    (st = g_event_ops->status(l->event)) == 0) {
+		    (st = ava_apiserver_hooks_events(g_api)->status(l->event)) == 0) {
 			pp = &l->next;
 			continue;
 		}
@@ -642,7 +634,7 @@ static void *late_thread_main(void *arg)
 		while (done) {
 			struct late *l = done;
 			done = l->next;
-			g_event_ops->release(l->event);
+			ava_apiserver_hooks_events(g_api)->release(l->event);
 			if (!l->borrowed)
 				free(l->buf);
 			free(l);
@@ -676,7 +668,7 @@ static int late_add(struct session *s, const struct ava_abi_fn *fn,
 		if (!l) {
 			while (added) { /* nothing handed over yet: the caller frees the buffers */
 				struct late *n = added->next;
-				g_event_ops->release(added->event);
+				ava_apiserver_hooks_events(g_api)->release(added->event);
 				free(added);
 				added = n;
 			}
@@ -688,7 +680,7 @@ static int late_add(struct session *s, const struct ava_abi_fn *fn,
 		l->event = event;
 		l->buf = bufs[i];
 		l->len_bytes = (size_t)views[i].count * v->size_bytes;
-		g_event_ops->retain(event);
+		ava_apiserver_hooks_events(g_api)->retain(event);
 		l->next = added;
 		added = l;
 	}
@@ -702,7 +694,7 @@ static int late_add(struct session *s, const struct ava_abi_fn *fn,
 	pthread_mutex_unlock(&g_late_lock);
 	for (unsigned i = 0; i < fn->n_args; i++)
 		bufs[i] = NULL; /* handed over */
-	if (g_event_ops->on_complete(event, late_kick) < 0)
+	if (ava_apiserver_hooks_events(g_api)->on_complete(event, late_kick) < 0)
 		late_kick(); /* no notice: the next flush still finds it */
 	return 0;
 }
@@ -714,21 +706,6 @@ union slot {
 	void *p;
 	long double ld;
 };
-
-void ava_apiserver_set_call_wrapper(ava_apiserver_call_wrapper_fn wrapper)
-{
-	g_call_wrapper = wrapper;
-}
-
-void ava_apiserver_set_session_end(ava_apiserver_session_end_fn end)
-{
-	g_session_end = end;
-}
-
-void ava_apiserver_set_rect_ops(const struct ava_gen_rect_ops *ops)
-{
-	g_rect_ops = ops;
-}
 
 /*
  * The rect arguments (AVA_ABI_V_RECT) of a decoded call, whose buffers
@@ -746,14 +723,15 @@ static uint16_t rects_prepare(struct session *s, const struct ava_abi_fn *fn,
 			      const struct ava_abi_view *views, void *const *argv,
 			      union slot *slots)
 {
+	const struct ava_gen_rect_ops *ops = ava_apiserver_hooks_rect(g_api);
 	bool ok[AVA_ABI_MAX_ARGS] = { false };
 	for (unsigned i = 0; i < fn->n_args; i++) {
 		struct ava_gen_rect r;
 		uint64_t bytes = 0;
 		if (!(fn->args[i].flags & AVA_ABI_V_RECT) || !views[i].present)
 			continue;
-		ok[i] = g_rect_ops && g_rect_ops->shape(fn, i, argv, &r) == 0 &&
-			ava_gen_rect_bytes(&r, &bytes) == 0;
+		ok[i] =
+		    ops && ops->shape(fn, i, argv, &r) == 0 && ava_gen_rect_bytes(&r, &bytes) == 0;
 		if (views[i].count != bytes) {
 			logmsg("session %u: %s: argument %u has %llu bytes, its rect %llu", s->id,
 			       fn->name, i, (unsigned long long)views[i].count,
@@ -767,12 +745,12 @@ static uint16_t rects_prepare(struct session *s, const struct ava_abi_fn *fn,
 		if (ok[i]) {
 			/* an empty rect: the library touches no byte, and sees its arguments */
 			if (views[i].count)
-				g_rect_ops->pack(fn, i, argv);
+				ops->pack(fn, i, argv);
 			continue;
 		}
 		slots[i].p = NULL; /* its buffer is still freed as usual */
-		if (g_rect_ops && g_rect_ops->refuse)
-			g_rect_ops->refuse(fn, i, argv);
+		if (ops && ops->refuse)
+			ops->refuse(fn, i, argv);
 	}
 	return AVA_STATUS_OK;
 }
@@ -809,12 +787,12 @@ static int map_late_add(struct session *s, uint32_t fn_id, uint64_t transfer_id,
 		l->rect = true;
 		l->shape = *rect;
 	}
-	g_event_ops->retain(event);
+	ava_apiserver_hooks_events(g_api)->retain(event);
 	pthread_mutex_lock(&g_late_lock);
 	l->next = g_late;
 	g_late = l;
 	pthread_mutex_unlock(&g_late_lock);
-	if (g_event_ops->on_complete(event, late_kick) < 0)
+	if (ava_apiserver_hooks_events(g_api)->on_complete(event, late_kick) < 0)
 		late_kick();
 	return 0;
 }
@@ -1332,6 +1310,8 @@ static void execute_call(struct session *s, const struct ava_wire_header *hdr,
 			 const uint8_t *payload, uint8_t *bulk)
 {
 	const struct ava_abi_api *abi = g_api->abi;
+	const struct ava_gen_rect_ops *rect_ops = ava_apiserver_hooks_rect(g_api);
+	const struct ava_apiserver_event_ops *event_ops = ava_apiserver_hooks_events(g_api);
 	const bool async = (hdr->flags & AVA_WIRE_F_ASYNC) != 0;
 	uint16_t status = AVA_STATUS_OK;
 	char err[200];
@@ -1528,7 +1508,7 @@ static void execute_call(struct session *s, const struct ava_wire_header *hdr,
 		/* a rect mapping's size is the packed size of the server's own shape */
 		struct ava_gen_rect r;
 		uint64_t bytes = 0;
-		if (!g_rect_ops || g_rect_ops->shape(fn, fn->n_args, argv, &r) < 0 ||
+		if (!rect_ops || rect_ops->shape(fn, fn->n_args, argv, &r) < 0 ||
 		    ava_gen_rect_bytes(&r, &bytes) < 0)
 			bytes = 0;
 		if (views[fn->n_args].count != bytes) {
@@ -1558,7 +1538,7 @@ static void execute_call(struct session *s, const struct ava_wire_header *hdr,
 	}
 	if (map_read)
 		late = true; /* its bytes follow the event like a late read's */
-	if (late && (!g_event_ops || event_arg < 0)) {
+	if (late && (!event_ops || event_arg < 0)) {
 		logmsg("session %u: %s: late buffers need the API's event operations", s->id,
 		       fn->name);
 		status = AVA_STATUS_UNSUPPORTED;
@@ -1581,11 +1561,8 @@ static void execute_call(struct session *s, const struct ava_wire_header *hdr,
 	if (fn->flags & AVA_ABI_FN_DEVICE_TIME)
 		ava_apiserver_output_attribute(s->id); /* what the device prints now is s's */
 	done.start_ns = now_ns();
-	if (g_call_wrapper)
-		g_call_wrapper(s->id, fn, sf->invoke, argv,
-			       fn->ret.kind == AVA_ABI_VOID ? NULL : &retslot);
-	else
-		sf->invoke(argv, fn->ret.kind == AVA_ABI_VOID ? NULL : &retslot);
+	ava_apiserver_hooks_invoke(g_api, s->id, fn, sf->invoke, argv,
+				   fn->ret.kind == AVA_ABI_VOID ? NULL : &retslot);
 	done.end_ns = now_ns();
 
 	const bool success = result_is_success(sf, argv, &retslot);
@@ -1604,8 +1581,8 @@ static void execute_call(struct session *s, const struct ava_wire_header *hdr,
 			 * read or write the library's memory.
 			 */
 			uint64_t bytes = 0;
-			broken = !g_rect_ops || !g_rect_ops->mapped ||
-				 g_rect_ops->mapped(fn, argv, &lib) < 0 ||
+			broken = !rect_ops || !rect_ops->mapped ||
+				 rect_ops->mapped(fn, argv, &lib) < 0 ||
 				 ava_gen_rect_bytes(&lib, &bytes) < 0 || bytes != t->count;
 		}
 		mapped =
@@ -1644,7 +1621,7 @@ static void execute_call(struct session *s, const struct ava_wire_header *hdr,
 			}
 		}
 		if (late_event)
-			g_event_ops->release(late_event);
+			event_ops->release(late_event);
 		for (unsigned i = 0; !kept && i < fn->n_args; i++) {
 			/* nothing will complete: the guest learns now, before the reply */
 			if (late_bufs[i] && fn->args[i].dir == AVA_ABI_DIR_OUT)
@@ -2135,7 +2112,7 @@ void ava_apiserver_callback(const struct ava_apiserver_api *api, uint32_t cb_id,
 		g_cb_waiters = &w;
 		pthread_mutex_unlock(&g_lock);
 		ava_apiserver_output_flush();
-		if (g_event_ops)
+		if (ava_apiserver_hooks_events(g_api))
 			late_flush(rec->session_id); /* DATA the callback could observe first */
 		struct ava_wire_header hdr = {
 			.magic = AVA_WIRE_MAGIC,
