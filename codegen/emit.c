@@ -1326,6 +1326,10 @@ int ava_codegen_emit_guest(const struct ava_codegen_api *api, FILE *out)
 		put(&e, 0, "extern const char %s[];", api->handle_proxy);
 		blank(&e);
 	}
+	put(&e, 0, "/* The API's hand code, if it has any: NULL without it. */");
+	put(&e, 0, "extern const struct ava_guestlib_ops ava_%s_guest_ops __attribute__((weak));",
+	    id);
+	blank(&e);
 	/* Visible to the API's hand code (hidden: the version script keeps it local). */
 	put(&e, 0, "const struct ava_guestlib_api ava_gen__%s__guest_api = {", id);
 	put(&e, 1, ".abi = &ava_gen__%s__abi,", id);
@@ -1334,6 +1338,7 @@ int ava_codegen_emit_guest(const struct ava_codegen_api *api, FILE *out)
 		put(&e, 1, ".callbacks = ava_gen__%s__guest_callbacks,", id);
 	if (api->handle_proxy)
 		put(&e, 1, ".proxy_dispatch = %s,", api->handle_proxy);
+	put(&e, 1, ".ops = &ava_%s_guest_ops,", id);
 	put(&e, 0, "};");
 	for (i = 0; i < api->n_fns; i++) {
 		blank(&e);
@@ -1584,6 +1589,10 @@ int ava_codegen_emit_server(const struct ava_codegen_api *api, FILE *out)
 		strs_free(&ret);
 		blank(&e);
 	}
+	put(&e, 0, "/* The API's hand code, if it has any: NULL without it. */");
+	put(&e, 0, "extern const struct ava_apiserver_ops ava_%s_server_ops __attribute__((weak));",
+	    id);
+	blank(&e);
 	put(&e, 0, "const struct ava_apiserver_api ava_gen__%s__server_api = {", id);
 	put(&e, 1, ".abi = &ava_gen__%s__abi,", id);
 	put(&e, 1, ".fns = ava_gen__%s__server_fns,", id);
@@ -1598,6 +1607,7 @@ int ava_codegen_emit_server(const struct ava_codegen_api *api, FILE *out)
 		put(&e, 1, ".spec_path = %s,", path);
 		free(path);
 	}
+	put(&e, 1, ".ops = &ava_%s_server_ops,", id);
 	put(&e, 0, "};");
 	blank(&e);
 	put(&e, 0, "int main(int argc, char **argv)");

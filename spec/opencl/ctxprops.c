@@ -27,6 +27,9 @@
 #include <ava/abi.h>
 #include <ava/guestlib.h>
 
+#include "ava_opencl.h"
+#include "opencl/guest.h"
+
 /* Longest list kept (key/value pairs and the terminating 0); longer ones are not answered. */
 #define CTXPROPS_MAX_WORDS 1024
 
@@ -45,9 +48,6 @@ static uint32_t ctxprops_create = UINT32_MAX, ctxprops_create_from_type = UINT32
 		ctxprops_get_info = UINT32_MAX;
 static uint16_t ctxprops_context_type;
 static pthread_once_t ctxprops_once = PTHREAD_ONCE_INIT;
-
-/* The generated API description (spec/opencl.spec). */
-extern const struct ava_guestlib_api ava_gen__opencl__guest_api;
 
 static void ctxprops_resolve(void)
 {
@@ -119,10 +119,10 @@ static void *ctxprops_arg_ptr(void *const *args, unsigned i)
 	return *(void *const *)args[i];
 }
 
-static void ctxprops_observe(const struct ava_abi_api *abi, uint32_t fn_id, void *const *args,
-			     void *ret)
+void ava_opencl_ctxprops_observe(const struct ava_guestlib_api *api, uint32_t fn_id,
+				 void *const *args, void *ret)
 {
-	(void)abi;
+	(void)api;
 	pthread_once(&ctxprops_once, ctxprops_resolve);
 	if (fn_id == ctxprops_create || fn_id == ctxprops_create_from_type) {
 		/* errcode_ret is the last argument; success is a non-NULL context */
@@ -138,9 +138,10 @@ static void ctxprops_observe(const struct ava_abi_api *abi, uint32_t fn_id, void
 	}
 }
 
-static void ctxprops_gone(const struct ava_abi_api *abi, uint16_t handle_type, const void *handle)
+void ava_opencl_ctxprops_handle_gone(const struct ava_guestlib_api *api, uint16_t handle_type,
+				     const void *handle)
 {
-	(void)abi;
+	(void)api;
 	pthread_once(&ctxprops_once, ctxprops_resolve);
 	if (!ctxprops_context_type || handle_type != ctxprops_context_type)
 		return;
@@ -169,6 +170,4 @@ static void ctxprops_atfork_child(void)
 __attribute__((constructor)) static void ctxprops_init(void)
 {
 	pthread_atfork(NULL, NULL, ctxprops_atfork_child);
-	ava_guestlib_add_call_observer(ctxprops_observe);
-	ava_guestlib_add_handle_gone(ctxprops_gone);
 }

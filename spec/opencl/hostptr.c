@@ -55,6 +55,9 @@
 
 #include <ava/guestlib.h>
 
+#include "ava_opencl.h"
+#include "opencl/guest.h"
+
 #define HOSTPTR_BUCKETS 256 /* a power of two */
 /* A refresh reads at most this much per call (one call carries at most 64 MiB). */
 #define HOSTPTR_CHUNK_BYTES ((size_t)32 << 20)
@@ -147,9 +150,6 @@ static const uint8_t hostptr_event_arg[FN_COUNT] = {
 	[FN_NDRANGE] = 8,      [FN_TASK] = 4,
 };
 
-/* The generated API description (spec/opencl.spec). */
-extern const struct ava_guestlib_api ava_gen__opencl__guest_api;
-
 /* hostptr_fn of each function id; FN_COUNT for the others. */
 static uint8_t *hostptr_fn_of;
 static uint32_t hostptr_n_fns;
@@ -182,10 +182,10 @@ static void hostptr_resolve(void)
 }
 
 /* Which of our functions fn_id is, or FN_COUNT. */
-static enum hostptr_fn hostptr_which(const struct ava_abi_api *abi, uint32_t fn_id)
+static enum hostptr_fn hostptr_which(const struct ava_guestlib_api *api, uint32_t fn_id)
 {
 	pthread_once(&hostptr_once, hostptr_resolve);
-	if (abi != ava_gen__opencl__guest_api.abi || fn_id >= hostptr_n_fns)
+	if (api != &ava_gen__opencl__guest_api || fn_id >= hostptr_n_fns)
 		return FN_COUNT;
 	return (enum hostptr_fn)hostptr_fn_of[fn_id];
 }
@@ -517,10 +517,10 @@ static bool hostptr_blocking(void *const *args, unsigned i)
 	return *(const cl_bool *)args[i] != CL_FALSE;
 }
 
-static void hostptr_observe(const struct ava_abi_api *abi, uint32_t fn_id, void *const *args,
-			    void *ret)
+void ava_opencl_hostptr_observe(const struct ava_guestlib_api *api, uint32_t fn_id,
+				void *const *args, void *ret)
 {
-	enum hostptr_fn fn = hostptr_which(abi, fn_id);
+	enum hostptr_fn fn = hostptr_which(api, fn_id);
 	bool tracking;
 
 	if (fn == FN_COUNT || hostptr_refreshing)
@@ -641,12 +641,12 @@ static void hostptr_observe(const struct ava_abi_api *abi, uint32_t fn_id, void 
 }
 
 /* A map of a remembered buffer goes to host_ptr + offset. */
-static void *hostptr_place(const struct ava_abi_api *abi, uint32_t fn_id, void *const *args,
-			   size_t len_bytes)
+void *ava_opencl_hostptr_place_map(const struct ava_guestlib_api *api, uint32_t fn_id,
+				   void *const *args, size_t len_bytes)
 {
 	void *at = NULL;
 
-	if (hostptr_which(abi, fn_id) != FN_MAP_BUFFER)
+	if (hostptr_which(api, fn_id) != FN_MAP_BUFFER)
 		return NULL;
 	size_t offset = *(const size_t *)args[4];
 	pthread_mutex_lock(&hostptr_lock);
@@ -664,11 +664,12 @@ static void *hostptr_place(const struct ava_abi_api *abi, uint32_t fn_id, void *
  * with an event that is gone keeps its queue mark only (the pointer may name
  * another event later).
  */
-static void hostptr_gone(const struct ava_abi_api *abi, uint16_t handle_type, const void *handle)
+void ava_opencl_hostptr_handle_gone(const struct ava_guestlib_api *api, uint16_t handle_type,
+				    const void *handle)
 {
 	cl_command_queue own = NULL;
 
-	(void)abi;
+	(void)api;
 	(void)handle_type;
 	pthread_mutex_lock(&hostptr_lock);
 	for (size_t b = 0; hostptr_n_buffers && b < HOSTPTR_BUCKETS; b++)
@@ -720,7 +721,4 @@ __attribute__((constructor)) static void hostptr_init(void)
 
 	hostptr_no_refresh = v && strcmp(v, "0") == 0;
 	pthread_atfork(NULL, NULL, hostptr_atfork_child);
-	ava_guestlib_set_map_placer(hostptr_place);
-	ava_guestlib_add_call_observer(hostptr_observe);
-	ava_guestlib_add_handle_gone(hostptr_gone);
 }

@@ -40,6 +40,8 @@
 
 #include <ava/apiserver.h>
 
+#include "ava_opencl.h"
+#include "opencl/server.h"
 #include "opencl/svm-wire.h"
 
 struct svm_alloc {
@@ -249,8 +251,8 @@ static bool svm_range_ok(uint32_t session, const void *p, size_t len_bytes)
 	return !p || len_bytes == 0 || svm_covers(session, p, len_bytes);
 }
 
-static void svm_wrap(uint32_t session, const struct ava_abi_fn *fn, ava_apiserver_invoke_fn invoke,
-		     void *const *args, void *ret)
+void ava_opencl_svm_call_wrapper(uint32_t session, const struct ava_abi_fn *fn,
+				 ava_apiserver_invoke_fn invoke, void *const *args, void *ret)
 {
 	bool ok = true;
 	cl_int refuse = CL_INVALID_VALUE;
@@ -309,7 +311,7 @@ static void svm_wrap(uint32_t session, const struct ava_abi_fn *fn, ava_apiserve
 }
 
 /* What the session did not free: freed now, while its contexts still live. */
-static void svm_session_end(uint32_t session)
+void ava_opencl_svm_session_end(uint32_t session)
 {
 	for (;;) {
 		struct svm_alloc *gone = NULL;
@@ -342,10 +344,4 @@ cl_int avaclEnqueueSVMWrite(cl_command_queue command_queue, cl_bool blocking, vo
 {
 	return clEnqueueSVMMemcpy(command_queue, blocking, svm_dst, src, size,
 				  num_events_in_wait_list, event_wait_list, event);
-}
-
-__attribute__((constructor)) static void svm_server_register(void)
-{
-	ava_apiserver_set_call_wrapper(svm_wrap);
-	ava_apiserver_set_session_end(svm_session_end);
 }

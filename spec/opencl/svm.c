@@ -48,6 +48,8 @@
 
 #include <ava/guestlib.h>
 
+#include "ava_opencl.h"
+#include "opencl/guest.h"
 #include "opencl/svm-wire.h"
 
 #ifndef MAP_FIXED_NOREPLACE
@@ -94,8 +96,6 @@ static const char *const svm_fn_names[FN_COUNT] = {
 	[FN_MAP] = "clEnqueueSVMMap",
 	[FN_UNMAP] = "clEnqueueSVMUnmap",
 };
-
-extern const struct ava_guestlib_api ava_gen__opencl__guest_api;
 
 static uint8_t *svm_fn_of;
 static uint32_t svm_n_fns;
@@ -389,8 +389,8 @@ static cl_int svm_host_copy(cl_command_queue q, void *dst, const void *src, size
 	return err;
 }
 
-static int svm_filter(const struct ava_guestlib_api *api, uint32_t fn_id, void *const *args,
-		      void *ret)
+int ava_opencl_svm_filter(const struct ava_guestlib_api *api, uint32_t fn_id, void *const *args,
+			  void *ret)
 {
 	switch (svm_which(api, fn_id)) {
 	case FN_ALLOC:
@@ -490,5 +490,4 @@ __attribute__((constructor)) static void svm_init(void)
 
 	svm_page_mask = (uintptr_t)(page > 0 ? page : 4096) - 1;
 	pthread_atfork(NULL, NULL, svm_atfork_child);
-	ava_guestlib_set_call_filter(svm_filter);
 }

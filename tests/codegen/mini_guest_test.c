@@ -223,6 +223,8 @@ int main(void)
 	/* ava_mini.h: the call id, the descriptor and the typed arguments the stub passed */
 	CHECK(last.fn_id == AVA_MINI_FN_mini_read && last.fn_id == id_of("mini_read"));
 	CHECK(last.api == &ava_gen__mini__guest_api);
+	/* mini has no hand code: the descriptor's weak reference to its ops table is NULL */
+	CHECK(last.api->ops == NULL);
 	CHECK(last.read_buf == buf && last.read_data == bytes);
 	CHECK(last.read_offset == 16 && last.read_size == 48);
 	CHECK(AVA_MINI_FN_mini_open == id_of("mini_open"));
