@@ -9,8 +9,9 @@
  * so that a changed signature in the vendor header breaks the hand code's
  * build instead of its behaviour:
  *
- *  - enum ava_<api>_fn: each function's call id (AVA_<API>_FN_<name>), and
- *    enum ava_<api>_cb each callback's;
+ *  - enum ava_<api>_fn: each function's call id (AVA_<API>_FN_<name>),
+ *    enum ava_<api>_cb each callback's, enum ava_<api>_handle each handle
+ *    type's tag (AVA_<API>_HANDLE_<type>);
  *  - per supported function with arguments, struct ava_<api>_args_<name>:
  *    a typed pointer per argument, named as the header names it, filled
  *    from a hook's args by the static inline ava_<api>_args_<name>(args);
@@ -199,6 +200,15 @@ int ava_codegen_emit_header(const struct ava_codegen_api *api, FILE *out)
 		for (uint32_t i = 0; i < api->n_callbacks; i++)
 			put(out, 1, "AVA_%s_CB_%s = %" PRIu32 ",", upper, api->callbacks[i].name,
 			    api->callbacks[i].id);
+		put(out, 0, "};");
+	}
+	if (api->n_handles) {
+		fputc('\n', out);
+		put(out, 0, "/* Handle type tags: the handle_type the hooks see. */");
+		put(out, 0, "enum ava_%s_handle {", id);
+		for (uint16_t h = 0; h < api->n_handles; h++)
+			put(out, 1, "AVA_%s_HANDLE_%s = %u,", upper, api->handles[h].name,
+			    (unsigned)h + 1);
 		put(out, 0, "};");
 	}
 	fputc('\n', out);
