@@ -320,6 +320,19 @@ static char *addr_of(const struct ava_codegen_value *v)
 	return v->top_const ? xasprintf("(void *)&%s", v->name) : xasprintf("&%s", v->name);
 }
 
+/* AVA_<ID>_<kind>_<name>: a call or callback id as ava_<id>.h names it. */
+static char *fn_id_const(const struct emitter *e, const char *kind, const char *name)
+{
+	char *upper = xstrdup(e->id), *s;
+
+	for (char *p = upper; *p; p++)
+		if (*p >= 'a' && *p <= 'z')
+			*p = (char)(*p - 'a' + 'A');
+	s = xasprintf("AVA_%s_%s_%s", upper, kind, name);
+	free(upper);
+	return s;
+}
+
 /* The `void *const args[] = { &a, &b };` line of stubs and trampolines. */
 static void emit_args_array(struct emitter *e, const char *name,
 			    const struct ava_codegen_value *values, uint16_t n)
@@ -1231,8 +1244,17 @@ static void emit_stub(struct emitter *e, const struct ava_codegen_fn *fn)
 		emit_args_array(e, args, fn->args, fn->n_args);
 	if (has_ret && fn->ret.abi.kind == AVA_ABI_VOID)
 		put(e, 1, "memset(&%s, 0, sizeof(%s));", ret, ret);
-	put(e, 1, "ava_guestlib_call(&ava_gen__%s__guest_api, %" PRIu32 ", %s, %s%s);", e->id,
-	    fn->id, fn->n_args ? args : "NULL", has_ret ? "&" : "", has_ret ? ret : "NULL");
+	{
+		/* The call id by its name in ava_<id>.h, as hand code spells it. */
+		struct strs call = { NULL, 0 };
+
+		add(&call, "&ava_gen__%s__guest_api", e->id);
+		push(&call, fn_id_const(e, "FN", fn->name));
+		add(&call, "%s", fn->n_args ? args : "NULL");
+		add(&call, "%s%s", has_ret ? "&" : "", has_ret ? ret : "NULL");
+		wrap(e, 1, "ava_guestlib_call(", call.v, call.n, ");");
+		strs_free(&call);
+	}
 	if (has_ret)
 		put(e, 1, "return %s;", ret);
 	put(e, 0, "}");
@@ -1409,8 +1431,16 @@ static void emit_trampoline(struct emitter *e, const struct ava_codegen_callback
 	}
 	if (cb->n_args)
 		emit_args_array(e, args, cb->args, cb->n_args);
-	put(e, 1, "ava_apiserver_callback(&ava_gen__%s__server_api, %" PRIu32 ", %s, %s%s);", e->id,
-	    cb->id, cb->n_args ? args : "NULL", has_ret ? "&" : "", has_ret ? ret : "NULL");
+	{
+		struct strs call = { NULL, 0 };
+
+		add(&call, "&ava_gen__%s__server_api", e->id);
+		push(&call, fn_id_const(e, "CB", cb->name));
+		add(&call, "%s", cb->n_args ? args : "NULL");
+		add(&call, "%s%s", has_ret ? "&" : "", has_ret ? ret : "NULL");
+		wrap(e, 1, "ava_apiserver_callback(", call.v, call.n, ");");
+		strs_free(&call);
+	}
 	if (has_ret)
 		put(e, 1, "return %s;", ret);
 	put(e, 0, "}");
