@@ -139,7 +139,9 @@ run_opencl() {
 			--work-items 4096 --fmas 64
 			--enqueues 3)
 	fi
-	"$ava_run" -- "$bench" "${args[@]}" "${extra[@]}"
+	# --soname: the benchmark's native baseline opens the real loader by its
+	# full path, which the default ICD route would remote as well.
+	"$ava_run" --soname -- "$bench" "${args[@]}" "${extra[@]}"
 }
 
 # Several tenants through one avarouterd with policies (bench/fairness.sh).

@@ -14,6 +14,8 @@
 # Creates:
 #   ava-gen-<name>      the one target that runs avagen (and versions the map); every
 #                       target below that reads a generated file depends on it
+#   ava_<name>.h        for the hand-written sources (GUEST_SOURCES and the server's):
+#                       call ids, typed arguments, descriptors; on both targets' include path
 #   ava-guest-<name>    shared library lib/ava/guest/<name>/libava-guest-<name>.so exporting
 #                       exactly the API's functions, plus a symlink per SONAMES entry
 #   ava-server-<name>   the API server, in ${AVA_API_DIR}, with <name>.abi beside it
@@ -98,6 +100,7 @@ function(ava_add_api)
   set(server_c ${gen}/${name}_server.c)
   set(abi ${gen}/${name}.abi)
   set(map ${gen}/${name}.map)
+  set(header ${gen}/ava_${name}.h) # for the API's hand code: ids, typed arguments, ops tables
   set(flags)
   foreach(dir IN LISTS A_INCLUDES)
     get_filename_component(dir ${dir} ABSOLUTE)
@@ -116,7 +119,7 @@ function(ava_add_api)
   # file it would rewrite unchanged untouched (so Ninja, which re-stats, skips
   # the recompiles); with make the outputs are touched so that the readers see
   # them up to date instead of running avagen again.
-  set(outputs ${guest_c} ${server_c} ${abi} ${map})
+  set(outputs ${guest_c} ${server_c} ${abi} ${map} ${header})
   set(touch)
   if(CMAKE_GENERATOR MATCHES "Makefiles")
     set(touch COMMAND ${CMAKE_COMMAND} -E touch_nocreate ${outputs})
@@ -156,7 +159,7 @@ function(ava_add_api)
   add_library(ava-guest-${name} SHARED ${guest_c} ${A_GUEST_SOURCES})
   add_dependencies(ava-guest-${name} ava-gen-${name})
   target_include_directories(ava-guest-${name} PRIVATE ${A_INCLUDES} ${spec_dir}
-    ${AVA_SPEC_INCLUDE_DIR})
+    ${AVA_SPEC_INCLUDE_DIR} ${gen})
   target_link_libraries(ava-guest-${name} PRIVATE ${AVA_GUESTLIB} ${warnings})
   # -Bsymbolic: the library's references to its own functions (an ICD
   # dispatch table) stay its own when a loader defines the same names first.
@@ -181,7 +184,7 @@ function(ava_add_api)
   add_executable(ava-server-${name} ${server_c} ${A_SERVER_SOURCES})
   add_dependencies(ava-server-${name} ava-gen-${name})
   target_include_directories(ava-server-${name} PRIVATE ${A_INCLUDES} ${spec_dir}
-    ${AVA_SPEC_INCLUDE_DIR})
+    ${AVA_SPEC_INCLUDE_DIR} ${gen})
   target_link_libraries(ava-server-${name} PRIVATE ${AVA_APISERVER} ${A_LIBRARIES} ${warnings})
   set_target_properties(ava-server-${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${AVA_API_DIR})
   if(AVA_SANITIZE AND AVA_SERVER_SANITIZE_SOURCES)

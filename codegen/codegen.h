@@ -260,9 +260,12 @@ int ava_codegen_emit_abi(const struct ava_codegen_api *api, FILE *out)
     __attribute__((warn_unused_result));
 int ava_codegen_emit_map(const struct ava_codegen_api *api, FILE *out)
     __attribute__((warn_unused_result));
+/* ava_<api>.h, for the API's hand code (emit-header.c). */
+int ava_codegen_emit_header(const struct ava_codegen_api *api, FILE *out)
+    __attribute__((warn_unused_result));
 
 /*
- * Generates all four files of api into dir: each is written to a temporary
+ * Generates all five files of api into dir: each is written to a temporary
  * file first, and only when all of them are complete are they renamed into
  * place (a file whose content is unchanged is left alone, so its timestamp
  * does not trigger rebuilds). On failure nothing new is left in dir.

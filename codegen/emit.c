@@ -328,6 +328,19 @@ static char *addr_of(const struct ava_codegen_value *v)
 	return v->top_const ? xasprintf("(void *)&%s", v->name) : xasprintf("&%s", v->name);
 }
 
+/* AVA_<ID>_<kind>_<name>: a call or callback id as ava_<id>.h names it. */
+static char *fn_id_const(const struct emitter *e, const char *kind, const char *name)
+{
+	char *upper = xstrdup(e->id), *s;
+
+	for (char *p = upper; *p; p++)
+		if (*p >= 'a' && *p <= 'z')
+			*p = (char)(*p - 'a' + 'A');
+	s = xasprintf("AVA_%s_%s_%s", upper, kind, name);
+	free(upper);
+	return s;
+}
+
 /* The `void *const args[] = { &a, &b };` line of stubs and trampolines. */
 static void emit_args_array(struct emitter *e, const char *name,
 			    const struct ava_codegen_value *values, uint16_t n)
@@ -1174,6 +1187,9 @@ static void emit_prologue(struct emitter *e, const char *runtime_header)
 		put(e, 0, "%s", api->includes[i]);
 	if (api->n_includes)
 		blank(e);
+	/* Declares the descriptors defined here, so that hand code sees them as they are. */
+	put(e, 0, "#include \"ava_%s.h\"", e->id);
+	blank(e);
 	emit_abi_tables(e);
 	emit_errors(e);
 	for (uint32_t fi = 0; fi < api->n_fns; fi++)
@@ -1238,8 +1254,17 @@ static void emit_stub(struct emitter *e, const struct ava_codegen_fn *fn)
 		emit_args_array(e, args, fn->args, fn->n_args);
 	if (has_ret && fn->ret.abi.kind == AVA_ABI_VOID)
 		put(e, 1, "memset(&%s, 0, sizeof(%s));", ret, ret);
-	put(e, 1, "ava_guestlib_call(&ava_gen__%s__guest_api, %" PRIu32 ", %s, %s%s);", e->id,
-	    fn->id, fn->n_args ? args : "NULL", has_ret ? "&" : "", has_ret ? ret : "NULL");
+	{
+		/* The call id by its name in ava_<id>.h, as hand code spells it. */
+		struct strs call = { NULL, 0 };
+
+		add(&call, "&ava_gen__%s__guest_api", e->id);
+		push(&call, fn_id_const(e, "FN", fn->name));
+		add(&call, "%s", fn->n_args ? args : "NULL");
+		add(&call, "%s%s", has_ret ? "&" : "", has_ret ? ret : "NULL");
+		wrap(e, 1, "ava_guestlib_call(", call.v, call.n, ");");
+		strs_free(&call);
+	}
 	if (has_ret)
 		put(e, 1, "return %s;", ret);
 	put(e, 0, "}");
@@ -1328,18 +1353,21 @@ int ava_codegen_emit_guest(const struct ava_codegen_api *api, FILE *out)
 	if (api->handle_proxy) {
 		/*
 		 * Defined by a guest source of the API; only its address is used,
-		 * so its type does not matter here. The API description is visible
-		 * to those sources (hidden: the version script keeps it local).
+		 * so its type does not matter here.
 		 */
-		if (api->proxy_table_ctype)
+		if (api->proxy_table_ctype) {
 			ava_codegen_emit_proxy_table(api, out);
-		else
+		} else {
 			put(&e, 0, "extern const char %s[];", api->handle_proxy);
-		put(&e, 0, "extern const struct ava_guestlib_api ava_gen__%s__guest_api;", id);
-		put(&e, 0, "const struct ava_guestlib_api ava_gen__%s__guest_api = {", id);
-	} else {
-		put(&e, 0, "static const struct ava_guestlib_api ava_gen__%s__guest_api = {", id);
+			blank(&e);
+		}
 	}
+	put(&e, 0, "/* The API's hand code, if it has any: NULL without it. */");
+	put(&e, 0, "extern const struct ava_guestlib_ops ava_%s_guest_ops __attribute__((weak));",
+	    id);
+	blank(&e);
+	/* Visible to the API's hand code (hidden: the version script keeps it local). */
+	put(&e, 0, "const struct ava_guestlib_api ava_gen__%s__guest_api = {", id);
 	put(&e, 1, ".abi = &ava_gen__%s__abi,", id);
 	put(&e, 1, ".fns = ava_gen__%s__guest_fns,", id);
 	if (api->n_callbacks)
@@ -1347,6 +1375,7 @@ int ava_codegen_emit_guest(const struct ava_codegen_api *api, FILE *out)
 	if (api->handle_proxy)
 		put(&e, 1, ".proxy_dispatch = %s%s,", api->proxy_table_ctype ? "&" : "",
 		    api->handle_proxy);
+	put(&e, 1, ".ops = &ava_%s_guest_ops,", id);
 	put(&e, 0, "};");
 	for (i = 0; i < api->n_fns; i++) {
 		blank(&e);
@@ -1417,8 +1446,16 @@ static void emit_trampoline(struct emitter *e, const struct ava_codegen_callback
 	}
 	if (cb->n_args)
 		emit_args_array(e, args, cb->args, cb->n_args);
-	put(e, 1, "ava_apiserver_callback(&ava_gen__%s__server_api, %" PRIu32 ", %s, %s%s);", e->id,
-	    cb->id, cb->n_args ? args : "NULL", has_ret ? "&" : "", has_ret ? ret : "NULL");
+	{
+		struct strs call = { NULL, 0 };
+
+		add(&call, "&ava_gen__%s__server_api", e->id);
+		push(&call, fn_id_const(e, "CB", cb->name));
+		add(&call, "%s", cb->n_args ? args : "NULL");
+		add(&call, "%s%s", has_ret ? "&" : "", has_ret ? ret : "NULL");
+		wrap(e, 1, "ava_apiserver_callback(", call.v, call.n, ");");
+		strs_free(&call);
+	}
 	if (has_ret)
 		put(e, 1, "return %s;", ret);
 	put(e, 0, "}");
@@ -1477,10 +1514,6 @@ int ava_codegen_emit_server(const struct ava_codegen_api *api, FILE *out)
 			blank(&e);
 			break;
 		}
-	}
-	if (api->n_callbacks) {
-		put(&e, 0, "static const struct ava_apiserver_api ava_gen__%s__server_api;", id);
-		blank(&e);
 	}
 	for (i = 0; i < api->n_fns; i++) {
 		if (api->fns[i].flags & AVA_ABI_FN_UNSUPPORTED)
@@ -1602,7 +1635,11 @@ int ava_codegen_emit_server(const struct ava_codegen_api *api, FILE *out)
 		strs_free(&ret);
 		blank(&e);
 	}
-	put(&e, 0, "static const struct ava_apiserver_api ava_gen__%s__server_api = {", id);
+	put(&e, 0, "/* The API's hand code, if it has any: NULL without it. */");
+	put(&e, 0, "extern const struct ava_apiserver_ops ava_%s_server_ops __attribute__((weak));",
+	    id);
+	blank(&e);
+	put(&e, 0, "const struct ava_apiserver_api ava_gen__%s__server_api = {", id);
 	put(&e, 1, ".abi = &ava_gen__%s__abi,", id);
 	put(&e, 1, ".fns = ava_gen__%s__server_fns,", id);
 	if (api->n_callbacks)
@@ -1616,6 +1653,7 @@ int ava_codegen_emit_server(const struct ava_codegen_api *api, FILE *out)
 		put(&e, 1, ".spec_path = %s,", path);
 		free(path);
 	}
+	put(&e, 1, ".ops = &ava_%s_server_ops,", id);
 	put(&e, 0, "};");
 	blank(&e);
 	put(&e, 0, "int main(int argc, char **argv)");

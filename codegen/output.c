@@ -18,7 +18,7 @@
 #include "codegen.h"
 
 struct gen_file {
-	const char *suffix;
+	const char *prefix, *suffix; /* the file is <prefix><api identifier><suffix> */
 	int (*emit)(const struct ava_codegen_api *api, FILE *out);
 	char *data;
 	size_t len;
@@ -98,10 +98,11 @@ static int write_tmp(struct gen_file *g, const char *dir)
 int ava_codegen_write_all(const struct ava_codegen_api *api, const char *dir, FILE *err)
 {
 	struct gen_file files[] = {
-		{ "_guest.c", ava_codegen_emit_guest, NULL, 0, NULL, NULL },
-		{ "_server.c", ava_codegen_emit_server, NULL, 0, NULL, NULL },
-		{ ".abi", ava_codegen_emit_abi, NULL, 0, NULL, NULL },
-		{ ".map", ava_codegen_emit_map, NULL, 0, NULL, NULL },
+		{ "", "_guest.c", ava_codegen_emit_guest, NULL, 0, NULL, NULL },
+		{ "", "_server.c", ava_codegen_emit_server, NULL, 0, NULL, NULL },
+		{ "", ".abi", ava_codegen_emit_abi, NULL, 0, NULL, NULL },
+		{ "", ".map", ava_codegen_emit_map, NULL, 0, NULL, NULL },
+		{ "ava_", ".h", ava_codegen_emit_header, NULL, 0, NULL, NULL },
 	};
 	size_t n = sizeof(files) / sizeof(files[0]), i;
 	struct stat st;
@@ -120,8 +121,8 @@ int ava_codegen_write_all(const struct ava_codegen_api *api, const char *dir, FI
 		return -ENOTDIR;
 	}
 	for (i = 0; i < n; i++) {
-		files[i].path =
-		    ava_codegen_xasprintf("%s/%s%s", dir, api->identifier, files[i].suffix);
+		files[i].path = ava_codegen_xasprintf("%s/%s%s%s", dir, files[i].prefix,
+						      api->identifier, files[i].suffix);
 		r = render(api, &files[i]);
 		if (r < 0) {
 			fprintf(err, "avagen: error: cannot render %s: %s\n", files[i].path,

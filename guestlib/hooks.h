@@ -5,8 +5,8 @@
  * the rest of the runtime reaches them. Private to guestlib/.
  *
  * Every use site in the runtime goes through these functions, never through
- * the hook state itself, so where the hooks live (process-global today, an
- * ops table per API later) is this file's business alone. api is the API
+ * the ops table itself, so where the hooks live (api->ops, the API's table
+ * of struct ava_guestlib_ops) is hooks.c's business alone. api is the API
  * the call or handle belongs to.
  */
 #ifndef AVA_GUESTLIB_HOOKS_H
@@ -33,15 +33,15 @@ void *ava_guestlib_hooks_place_map(const struct ava_guestlib_api *api, uint32_t 
 int ava_guestlib_hooks_filter(const struct ava_guestlib_api *api, uint32_t fn_id, void *const *args,
 			      void *ret);
 
-/* Shows a finished call to every call observer, in the order they were added. */
+/* Shows a finished call to the API's call observer. */
 void ava_guestlib_hooks_observe(const struct ava_guestlib_api *api, uint32_t fn_id,
 				void *const *args, void *ret);
 
-/* Tells every handle_gone hook that the application's handle is gone (no lock held). */
+/* Tells the API's handle_gone hook that the application's handle is gone (no lock held). */
 void ava_guestlib_hooks_handle_gone(const struct ava_guestlib_api *api, uint16_t handle_type,
 				    const void *handle);
 
-/* The API's rect shapes, or NULL when it registered none. */
+/* The API's rect shapes, or NULL when it has none. */
 const struct ava_gen_rect_ops *ava_guestlib_hooks_rect(const struct ava_guestlib_api *api);
 
 #endif /* AVA_GUESTLIB_HOOKS_H */

@@ -45,6 +45,8 @@ struct ava_apiserver_callback {
 	ava_gen_plan_fn plan;
 };
 
+struct ava_apiserver_ops;
+
 struct ava_apiserver_api {
 	const struct ava_abi_api *abi;
 	const struct ava_apiserver_fn *fns;		/* abi->n_fns entries */
@@ -57,13 +59,15 @@ struct ava_apiserver_api {
 	 */
 	const ava_apiserver_release_fn *retain;
 	const char *spec_path; /* for --print-abi banners */
+	/* The API's hand code (ava_<api>_server_ops), or NULL when it has none. */
+	const struct ava_apiserver_ops *ops;
 };
 
 /*
  * An API's completion events, which late buffers (AVA_ABI_V_LATE, the spec's
  * ava_late_data) wait for. Hand-written per API next to its spec
- * (spec/opencl/events.c) and registered before main runs. Every function
- * may be called from any thread.
+ * (spec/opencl/events.c), reached through the API's ops table. Every
+ * function may be called from any thread.
  */
 struct ava_apiserver_event_ops {
 	/* 1: the event completed; 0: not yet; -1: it ended in an error. */
@@ -77,36 +81,46 @@ struct ava_apiserver_event_ops {
 	void (*release)(void *event);
 };
 
-/* Registers the event operations of the API this server runs (ops lives forever). */
-void ava_apiserver_set_event_ops(const struct ava_apiserver_event_ops *ops);
-
-/*
- * Registers the rect shapes of the API this server runs (ava_rect buffers,
- * hand-written next to the spec, before main runs; ops lives forever, and
- * needs pack). Without them every rect call gets a NULL pointer.
- */
-void ava_apiserver_set_rect_ops(const struct ava_gen_rect_ops *ops);
-
 /*
  * Runs each call of a session in place of the function's invoke (state an
  * API keeps per session that no handle holds: OpenCL's SVM allocations,
- * spec/opencl/svm-server.c). It may check args and answer in ret itself, or
- * call invoke(args, ret), possibly with arguments of its own; what it leaves
- * in args and ret is what the reply says. Called on the session's worker
- * thread. Registered before main runs.
+ * spec/opencl/svm-server.c). fn->id is the call's id (AVA_<API>_FN_<name>
+ * in the generated ava_<api>.h, whose ava_<api>_args_<name>(args) gives the
+ * arguments typed). It may check args and answer in ret itself, or call
+ * invoke(args, ret), possibly with arguments of its own; what it leaves in
+ * args and ret is what the reply says. Called on the session's worker
+ * thread.
  */
 typedef void (*ava_apiserver_call_wrapper_fn)(uint32_t session_id, const struct ava_abi_fn *fn,
 					      ava_apiserver_invoke_fn invoke, void *const *args,
 					      void *ret);
-void ava_apiserver_set_call_wrapper(ava_apiserver_call_wrapper_fn wrapper);
 
 /*
  * Told when a session has ended and none of its calls runs any more, before
  * the objects it still holds are released (so state kept per session can be
- * let go while they live). Registered before main runs.
+ * let go while they live).
  */
 typedef void (*ava_apiserver_session_end_fn)(uint32_t session_id);
-void ava_apiserver_set_session_end(ava_apiserver_session_end_fn end);
+
+/*
+ * An API's hand-written server code, as the runtime calls it: one table per
+ * API, defined once by that code as ava_<api>_server_ops (declared in the
+ * generated ava_<api>.h, whose descriptor points at it; it lives forever).
+ * An API with several modules composes them in its table's functions
+ * (spec/opencl/server.c). Every member may be NULL: the runtime then does
+ * what the spec alone says.
+ */
+struct ava_apiserver_ops {
+	/* Completion events, which late buffers wait for; NULL: no late buffers. */
+	const struct ava_apiserver_event_ops *events;
+	/*
+	 * Rect shapes (ava_rect buffers; needs pack). Without them every rect
+	 * call gets a NULL pointer.
+	 */
+	const struct ava_gen_rect_ops *rect;
+	ava_apiserver_call_wrapper_fn call_wrapper; /* NULL: each call runs invoke */
+	ava_apiserver_session_end_fn session_end;
+};
 
 /* Entry point of a generated server's main(). Returns the process exit code. */
 int ava_apiserver_main(const struct ava_apiserver_api *api, int argc, char **argv);

@@ -94,7 +94,8 @@ struct ava_gen_rect {
 
 /*
  * An API's rect shapes, hand-written next to its spec (spec/opencl/rect.c),
- * registered with each runtime from a constructor. Called with the call's
+ * in both runtimes' ops tables (struct ava_guestlib_ops, ava_apiserver_ops;
+ * fn->id is the call's AVA_<API>_FN_<name>). Called with the call's
  * arguments (guest: the application's; server: the library's, after handle
  * translation) for argument arg of fn.
  */

@@ -30,6 +30,8 @@ struct ava_guestlib_callback {
 	ava_guestlib_invoke_fn invoke;
 };
 
+struct ava_guestlib_ops;
+
 struct ava_guestlib_api {
 	const struct ava_abi_api *abi;
 	const struct ava_guestlib_fn *fns;	       /* abi->n_fns entries */
@@ -41,6 +43,8 @@ struct ava_guestlib_api {
 	 * handle it passes is looked up among the live proxies before use.
 	 */
 	const void *proxy_dispatch;
+	/* The API's hand code (ava_<api>_guest_ops), or NULL when it has none. */
+	const struct ava_guestlib_ops *ops;
 };
 
 /*
@@ -67,39 +71,22 @@ int ava_guestlib_connect(const struct ava_guestlib_api *api, int quiet)
     __attribute__((warn_unused_result));
 
 /*
+ * The hooks of an API's hand-written guest code (spec/<api>/), in one table
+ * per API (struct ava_guestlib_ops below). fn_id is the call's id (the
+ * generated ava_<api>.h names them AVA_<API>_FN_<name>); args[i] points at
+ * argument i and ret at the result, which ava_<api>.h's
+ * ava_<api>_args_<name>(args) and ava_<api>_ret_<name>(ret) give typed.
+ */
+
+/*
  * Where a mapping's memory goes (ava_mapping results): returns memory the
  * application owns for the len_bytes of this call of fn_id (OpenCL: a
  * CL_MEM_USE_HOST_PTR buffer's host_ptr + offset), or NULL to let the
  * runtime allocate page-aligned memory of its own. Called on the calling
  * thread, before the call is sent.
  */
-typedef void *(*ava_guestlib_map_placer_fn)(const struct ava_abi_api *abi, uint32_t fn_id,
+typedef void *(*ava_guestlib_map_placer_fn)(const struct ava_guestlib_api *api, uint32_t fn_id,
 					    void *const *args, size_t len_bytes);
-
-/* Registers the API's placer (a hand-written guest source, from a constructor). */
-void ava_guestlib_set_map_placer(ava_guestlib_map_placer_fn placer);
-
-/*
- * Sees each call of the API that left the guest, on the calling thread,
- * once it is over: a synchronous call after its reply was applied (ret and
- * the out buffers hold what the application gets, a failure's native error
- * included), an asynchronous one once sent (ret: ava_success). args are the
- * application's arguments, scalars as it passed them (before any
- * ava_override). It may change what the application gets (ret, out
- * buffers) and may call the API itself. Calls answered in the guest without
- * leaving it (unsupported, a stale handle, no router) are not seen.
- */
-typedef void (*ava_guestlib_call_observer_fn)(const struct ava_abi_api *abi, uint32_t fn_id,
-					      void *const *args, void *ret);
-
-/* Most call observers, and most handle_gone hooks, one process may add. */
-#define AVA_GUESTLIB_MAX_HOOKS 4
-
-/*
- * Adds a call observer (a hand-written guest source, from a constructor);
- * observers see each call in the order they were added.
- */
-void ava_guestlib_add_call_observer(ava_guestlib_call_observer_fn observer);
 
 /*
  * Sees each call of a supported function before the runtime sends it, on the
@@ -114,8 +101,19 @@ void ava_guestlib_add_call_observer(ava_guestlib_call_observer_fn observer);
 typedef int (*ava_guestlib_call_filter_fn)(const struct ava_guestlib_api *api, uint32_t fn_id,
 					   void *const *args, void *ret);
 
-/* Registers the API's call filter (a hand-written guest source, from a constructor). */
-void ava_guestlib_set_call_filter(ava_guestlib_call_filter_fn filter);
+/*
+ * Sees each call of the API that left the guest, on the calling thread,
+ * once it is over: a synchronous call after its reply was applied (ret and
+ * the out buffers hold what the application gets, a failure's native error
+ * included), an asynchronous one once sent (ret: ava_success). args are the
+ * application's arguments, scalars as it passed them (before any
+ * ava_override). It may change what the application gets (ret, out
+ * buffers) and may call the API itself. Calls answered in the guest without
+ * leaving it (unsupported, a stale handle, no router, the call filter) are
+ * not seen.
+ */
+typedef void (*ava_guestlib_call_observer_fn)(const struct ava_guestlib_api *api, uint32_t fn_id,
+					      void *const *args, void *ret);
 
 /*
  * Told when a handle the application held means nothing any more: with
@@ -126,18 +124,28 @@ void ava_guestlib_set_call_filter(ava_guestlib_call_filter_fn filter);
  * object later. Called on the thread that made that happen, with no lock
  * of the runtime held; never for handles without proxies.
  */
-typedef void (*ava_guestlib_handle_gone_fn)(const struct ava_abi_api *abi, uint16_t handle_type,
-					    const void *handle);
-
-/* Adds a handle_gone hook (a hand-written guest source, from a constructor). */
-void ava_guestlib_add_handle_gone(ava_guestlib_handle_gone_fn gone);
+typedef void (*ava_guestlib_handle_gone_fn)(const struct ava_guestlib_api *api,
+					    uint16_t handle_type, const void *handle);
 
 /*
- * Registers the API's rect shapes (ava_rect buffers; a hand-written guest
- * source, from a constructor; ops lives forever). Without them a rect
- * travels empty and the library answers the call.
+ * An API's hand-written guest code, as the runtime calls it: one table per
+ * API, defined once by that code as ava_<api>_guest_ops (declared in the
+ * generated ava_<api>.h, whose descriptor points at it). An API with
+ * several modules composes them in its table's functions, in an order it
+ * chooses (spec/opencl/guest.c). Every member may be NULL: the runtime
+ * then does what the spec alone says.
  */
-void ava_guestlib_set_rect_ops(const struct ava_gen_rect_ops *ops);
+struct ava_guestlib_ops {
+	ava_guestlib_map_placer_fn map_placer;
+	ava_guestlib_call_filter_fn call_filter;
+	ava_guestlib_call_observer_fn call_observer;
+	ava_guestlib_handle_gone_fn handle_gone;
+	/*
+	 * The API's rect shapes (ava_rect buffers; lives forever). Without
+	 * them a rect travels empty and the library answers the call.
+	 */
+	const struct ava_gen_rect_ops *rect;
+};
 
 #ifdef __cplusplus
 }

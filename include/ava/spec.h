@@ -231,7 +231,7 @@ void __ava_device_time_until(const char *fn_src, const char *param_src, ...);
  * non-blocking read's destination (its bytes reach the application in a
  * DATA frame no later than the completion can be observed) or a
  * non-blocking write's source (the server keeps its copy until then). The
- * server needs the API's event operations (ava_apiserver_set_event_ops).
+ * server needs the API's event operations (ava_apiserver_ops.events).
  * ava_argument(ptr) { ava_out; ava_buffer(size); ava_late_data(event); }
  */
 #define ava_late_data(event) __ava_late_data(AVA_SPEC_STR_(event), event)

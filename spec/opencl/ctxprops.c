@@ -24,8 +24,10 @@
 
 #include <CL/cl.h>
 
-#include <ava/abi.h>
 #include <ava/guestlib.h>
+
+#include "ava_opencl.h"
+#include "opencl/guest.h"
 
 /* Longest list kept (key/value pairs and the terminating 0); longer ones are not answered. */
 #define CTXPROPS_MAX_WORDS 1024
@@ -39,32 +41,6 @@ struct ctxprops {
 
 static pthread_mutex_t ctxprops_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct ctxprops *ctxprops_list;
-
-/* Function ids, looked up by name once (the manifest's order is the header's). */
-static uint32_t ctxprops_create = UINT32_MAX, ctxprops_create_from_type = UINT32_MAX,
-		ctxprops_get_info = UINT32_MAX;
-static uint16_t ctxprops_context_type;
-static pthread_once_t ctxprops_once = PTHREAD_ONCE_INIT;
-
-/* The generated API description (spec/opencl.spec). */
-extern const struct ava_guestlib_api ava_gen__opencl__guest_api;
-
-static void ctxprops_resolve(void)
-{
-	const struct ava_abi_api *abi = ava_gen__opencl__guest_api.abi;
-
-	for (uint32_t i = 0; i < abi->n_fns; i++) {
-		const char *name = abi->fns[i].name;
-		if (strcmp(name, "clCreateContext") == 0)
-			ctxprops_create = i;
-		else if (strcmp(name, "clCreateContextFromType") == 0)
-			ctxprops_create_from_type = i;
-		else if (strcmp(name, "clGetContextInfo") == 0)
-			ctxprops_get_info = i;
-	}
-	if (ctxprops_get_info != UINT32_MAX && abi->fns[ctxprops_get_info].n_args > 0)
-		ctxprops_context_type = abi->fns[ctxprops_get_info].args[0].handle_type;
-}
 
 /* Remembers a new context's properties (NULL: none). Out of memory: not answered later. */
 static void ctxprops_created(const void *context, const cl_context_properties *props)
@@ -114,35 +90,44 @@ static void ctxprops_answer(const void *context, size_t size, void *value, size_
 	pthread_mutex_unlock(&ctxprops_lock);
 }
 
-static void *ctxprops_arg_ptr(void *const *args, unsigned i)
+void ava_opencl_ctxprops_observe(const struct ava_guestlib_api *api, uint32_t fn_id,
+				 void *const *args, void *ret)
 {
-	return *(void *const *)args[i];
-}
-
-static void ctxprops_observe(const struct ava_abi_api *abi, uint32_t fn_id, void *const *args,
-			     void *ret)
-{
-	(void)abi;
-	pthread_once(&ctxprops_once, ctxprops_resolve);
-	if (fn_id == ctxprops_create || fn_id == ctxprops_create_from_type) {
-		/* errcode_ret is the last argument; success is a non-NULL context */
-		void *context = *(void **)ret;
+	(void)api;
+	switch (fn_id) {
+	case AVA_OPENCL_FN_clCreateContext: {
+		/* success is a non-NULL context */
+		cl_context context = *ava_opencl_ret_clCreateContext(ret);
 		if (context)
-			ctxprops_created(context, ctxprops_arg_ptr(args, 0));
-	} else if (fn_id == ctxprops_get_info &&
-		   *(const cl_context_info *)args[1] == CL_CONTEXT_PROPERTIES &&
-		   *(cl_int *)ret == CL_INVALID_VALUE) {
-		ctxprops_answer(ctxprops_arg_ptr(args, 0), *(const size_t *)args[2],
-				ctxprops_arg_ptr(args, 3), ctxprops_arg_ptr(args, 4),
-				(cl_int *)ret);
+			ctxprops_created(context,
+					 *ava_opencl_args_clCreateContext(args).properties);
+		return;
+	}
+	case AVA_OPENCL_FN_clCreateContextFromType: {
+		cl_context context = *ava_opencl_ret_clCreateContextFromType(ret);
+		if (context)
+			ctxprops_created(context,
+					 *ava_opencl_args_clCreateContextFromType(args).properties);
+		return;
+	}
+	case AVA_OPENCL_FN_clGetContextInfo: {
+		struct ava_opencl_args_clGetContextInfo a = ava_opencl_args_clGetContextInfo(args);
+		cl_int *err = ava_opencl_ret_clGetContextInfo(ret);
+		if (*a.param_name == CL_CONTEXT_PROPERTIES && *err == CL_INVALID_VALUE)
+			ctxprops_answer(*a.context, *a.param_value_size, *a.param_value,
+					*a.param_value_size_ret, err);
+		return;
+	}
+	default:
+		return;
 	}
 }
 
-static void ctxprops_gone(const struct ava_abi_api *abi, uint16_t handle_type, const void *handle)
+void ava_opencl_ctxprops_handle_gone(const struct ava_guestlib_api *api, uint16_t handle_type,
+				     const void *handle)
 {
-	(void)abi;
-	pthread_once(&ctxprops_once, ctxprops_resolve);
-	if (!ctxprops_context_type || handle_type != ctxprops_context_type)
+	(void)api;
+	if (handle_type != AVA_OPENCL_HANDLE_cl_context)
 		return;
 	pthread_mutex_lock(&ctxprops_lock);
 	struct ctxprops **pp = &ctxprops_list;
@@ -169,6 +154,4 @@ static void ctxprops_atfork_child(void)
 __attribute__((constructor)) static void ctxprops_init(void)
 {
 	pthread_atfork(NULL, NULL, ctxprops_atfork_child);
-	ava_guestlib_add_call_observer(ctxprops_observe);
-	ava_guestlib_add_handle_gone(ctxprops_gone);
 }

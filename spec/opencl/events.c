@@ -11,7 +11,7 @@
 
 #include <ava/apiserver.h>
 
-#include "opencl/rect.h"
+#include "opencl/server.h"
 
 static int opencl_event_status(void *event)
 {
@@ -53,15 +53,9 @@ static void opencl_event_release(void *event)
 	(void)clReleaseEvent((cl_event)event);
 }
 
-static const struct ava_apiserver_event_ops opencl_event_ops = {
+const struct ava_apiserver_event_ops ava_opencl_event_ops = {
 	.status = opencl_event_status,
 	.on_complete = opencl_event_on_complete,
 	.retain = opencl_event_retain,
 	.release = opencl_event_release,
 };
-
-__attribute__((constructor)) static void opencl_events_register(void)
-{
-	ava_apiserver_set_event_ops(&opencl_event_ops);
-	ava_apiserver_set_rect_ops(&ava_opencl_rect_ops); /* spec/opencl/rect.c */
-}

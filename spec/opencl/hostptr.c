@@ -55,6 +55,9 @@
 
 #include <ava/guestlib.h>
 
+#include "ava_opencl.h"
+#include "opencl/guest.h"
+
 #define HOSTPTR_BUCKETS 256 /* a power of two */
 /* A refresh reads at most this much per call (one call carries at most 64 MiB). */
 #define HOSTPTR_CHUNK_BYTES ((size_t)32 << 20)
@@ -93,103 +96,6 @@ static unsigned hostptr_n_buffers; /* 0: nothing to do after most calls */
 static _Thread_local bool hostptr_refreshing;
 static bool hostptr_no_refresh; /* AVA_OPENCL_HOST_PTR_REFRESH=0 */
 
-/* Function ids, resolved by name from the generated description once. */
-enum hostptr_fn {
-	FN_CREATE_BUFFER,
-	FN_CREATE_BUFFER_PROPS,
-	FN_CREATE_SUB_BUFFER,
-	FN_GET_MEM_INFO,
-	FN_CREATE_QUEUE,
-	FN_CREATE_QUEUE_PROPS,
-	FN_MAP_BUFFER,
-	FN_UNMAP,
-	FN_FINISH,
-	FN_WAIT_FOR_EVENTS,
-	FN_READ_BUFFER,
-	FN_WRITE_BUFFER,
-	FN_WRITE_BUFFER_RECT,
-	FN_COPY_BUFFER,
-	FN_COPY_BUFFER_RECT,
-	FN_FILL_BUFFER,
-	FN_COPY_IMAGE_TO_BUFFER,
-	FN_NDRANGE,
-	FN_TASK,
-	FN_COUNT,
-};
-
-static const char *const hostptr_fn_names[FN_COUNT] = {
-	[FN_CREATE_BUFFER] = "clCreateBuffer",
-	[FN_CREATE_BUFFER_PROPS] = "clCreateBufferWithProperties",
-	[FN_CREATE_SUB_BUFFER] = "clCreateSubBuffer",
-	[FN_GET_MEM_INFO] = "clGetMemObjectInfo",
-	[FN_CREATE_QUEUE] = "clCreateCommandQueue",
-	[FN_CREATE_QUEUE_PROPS] = "clCreateCommandQueueWithProperties",
-	[FN_MAP_BUFFER] = "clEnqueueMapBuffer",
-	[FN_UNMAP] = "clEnqueueUnmapMemObject",
-	[FN_FINISH] = "clFinish",
-	[FN_WAIT_FOR_EVENTS] = "clWaitForEvents",
-	[FN_READ_BUFFER] = "clEnqueueReadBuffer",
-	[FN_WRITE_BUFFER] = "clEnqueueWriteBuffer",
-	[FN_WRITE_BUFFER_RECT] = "clEnqueueWriteBufferRect",
-	[FN_COPY_BUFFER] = "clEnqueueCopyBuffer",
-	[FN_COPY_BUFFER_RECT] = "clEnqueueCopyBufferRect",
-	[FN_FILL_BUFFER] = "clEnqueueFillBuffer",
-	[FN_COPY_IMAGE_TO_BUFFER] = "clEnqueueCopyImageToBuffer",
-	[FN_NDRANGE] = "clEnqueueNDRangeKernel",
-	[FN_TASK] = "clEnqueueTask",
-};
-
-/* Where the commands that mark buffers have their cl_event *event (0: none of ours). */
-static const uint8_t hostptr_event_arg[FN_COUNT] = {
-	[FN_WRITE_BUFFER] = 8, [FN_WRITE_BUFFER_RECT] = 13,
-	[FN_COPY_BUFFER] = 8,  [FN_COPY_BUFFER_RECT] = 12,
-	[FN_FILL_BUFFER] = 8,  [FN_COPY_IMAGE_TO_BUFFER] = 8,
-	[FN_NDRANGE] = 8,      [FN_TASK] = 4,
-};
-
-/* The generated API description (spec/opencl.spec). */
-extern const struct ava_guestlib_api ava_gen__opencl__guest_api;
-
-/* hostptr_fn of each function id; FN_COUNT for the others. */
-static uint8_t *hostptr_fn_of;
-static uint32_t hostptr_n_fns;
-/* hostptr_event_arg[k] names an out buffer of handles in the description */
-static bool hostptr_event_ok[FN_COUNT];
-static pthread_once_t hostptr_once = PTHREAD_ONCE_INIT;
-
-static void hostptr_resolve(void)
-{
-	const struct ava_abi_api *abi = ava_gen__opencl__guest_api.abi;
-	uint8_t *of = malloc(abi->n_fns ? abi->n_fns : 1);
-
-	if (!of)
-		return; /* nothing is tracked: USE_HOST_PTR behaves as COPY_HOST_PTR */
-	memset(of, FN_COUNT, abi->n_fns);
-	for (uint32_t i = 0; i < abi->n_fns; i++) {
-		const struct ava_abi_fn *fn = &abi->fns[i];
-		for (unsigned k = 0; k < FN_COUNT; k++) {
-			if (strcmp(fn->name, hostptr_fn_names[k]) != 0)
-				continue;
-			of[i] = (uint8_t)k;
-			unsigned e = hostptr_event_arg[k];
-			hostptr_event_ok[k] = e && e < fn->n_args &&
-					      fn->args[e].kind == AVA_ABI_BUFFER &&
-					      fn->args[e].elem == AVA_ABI_ELEM_HANDLE;
-		}
-	}
-	hostptr_n_fns = abi->n_fns;
-	hostptr_fn_of = of;
-}
-
-/* Which of our functions fn_id is, or FN_COUNT. */
-static enum hostptr_fn hostptr_which(const struct ava_abi_api *abi, uint32_t fn_id)
-{
-	pthread_once(&hostptr_once, hostptr_resolve);
-	if (abi != ava_gen__opencl__guest_api.abi || fn_id >= hostptr_n_fns)
-		return FN_COUNT;
-	return (enum hostptr_fn)hostptr_fn_of[fn_id];
-}
-
 static size_t hostptr_hash(const void *p)
 {
 	uint64_t x = (uint64_t)(uintptr_t)p;
@@ -227,21 +133,10 @@ static void hostptr_add(struct hostptr_obj *o)
 	pthread_mutex_unlock(&hostptr_lock);
 }
 
-static void *hostptr_arg_ptr(void *const *args, unsigned i)
+/* Did a creator succeed? No error in *errcode_ret (when given), and a handle. */
+static bool hostptr_made(const void *handle, const cl_int *errcode_ret)
 {
-	return *(void *const *)args[i];
-}
-
-/* Did the call succeed? A creator (errcode_arg >= 0) returned non-NULL and no error. */
-static bool hostptr_ok(const void *ret, void *const *args, int errcode_arg)
-{
-	if (errcode_arg >= 0) {
-		const cl_int *e = hostptr_arg_ptr(args, (unsigned)errcode_arg);
-		if (e && *e != CL_SUCCESS)
-			return false;
-		return *(void *const *)ret != NULL;
-	}
-	return *(const cl_int *)ret == CL_SUCCESS;
+	return (!errcode_ret || *errcode_ret == CL_SUCCESS) && handle != NULL;
 }
 
 /* A new USE_HOST_PTR buffer: remembered. */
@@ -511,129 +406,217 @@ static void hostptr_map_count(const void *mem, int delta)
 	pthread_mutex_unlock(&hostptr_lock);
 }
 
-/* Is args[i] (a cl_bool) CL_TRUE? */
-static bool hostptr_blocking(void *const *args, unsigned i)
+/* Are there USE_HOST_PTR buffers? */
+static bool hostptr_tracking(void)
 {
-	return *(const cl_bool *)args[i] != CL_FALSE;
+	pthread_mutex_lock(&hostptr_lock);
+	bool tracking = hostptr_n_buffers > 0;
+	pthread_mutex_unlock(&hostptr_lock);
+	return tracking;
 }
 
-static void hostptr_observe(const struct ava_abi_api *abi, uint32_t fn_id, void *const *args,
-			    void *ret)
+/* Are there buffers whose host_ptr is kept refreshed? */
+static bool hostptr_refreshes(void)
 {
-	enum hostptr_fn fn = hostptr_which(abi, fn_id);
-	bool tracking;
+	return !hostptr_no_refresh && hostptr_tracking();
+}
 
-	if (fn == FN_COUNT || hostptr_refreshing)
-		return;
-	pthread_mutex_lock(&hostptr_lock);
-	tracking = hostptr_n_buffers > 0;
-	pthread_mutex_unlock(&hostptr_lock);
+/* The event a command gave the application (event: its cl_event *event argument), or NULL. */
+static const void *hostptr_event(cl_event *const *event)
+{
+	return *event ? **event : NULL;
+}
 
-	switch (fn) {
-	case FN_CREATE_BUFFER:
-		if (hostptr_ok(ret, args, 4))
-			hostptr_created(*(void **)ret, hostptr_arg_ptr(args, 0),
-					*(const cl_mem_flags *)args[1], *(const size_t *)args[2],
-					hostptr_arg_ptr(args, 3));
+/*
+ * A synchronisation point or a command that may write buffers (fn_id is one
+ * of those observe routes here), once it returned: host_ptr refreshed, or
+ * the buffers it may have written marked.
+ */
+static void hostptr_sync(uint32_t fn_id, void *const *args, void *ret)
+{
+	switch (fn_id) {
+	case AVA_OPENCL_FN_clWaitForEvents: {
+		struct ava_opencl_args_clWaitForEvents a = ava_opencl_args_clWaitForEvents(args);
+		if (*ava_opencl_ret_clWaitForEvents(ret) == CL_SUCCESS)
+			hostptr_refresh(NULL, true, *a.event_list, *a.num_events);
 		return;
-	case FN_CREATE_BUFFER_PROPS:
-		if (hostptr_ok(ret, args, 5))
-			hostptr_created(*(void **)ret, hostptr_arg_ptr(args, 0),
-					*(const cl_mem_flags *)args[2], *(const size_t *)args[3],
-					hostptr_arg_ptr(args, 4));
+	}
+	case AVA_OPENCL_FN_clEnqueueMapBuffer: {
+		struct ava_opencl_args_clEnqueueMapBuffer a =
+		    ava_opencl_args_clEnqueueMapBuffer(args);
+		bool blocking = *a.blocking_map != CL_FALSE;
+		if (!hostptr_made(*ava_opencl_ret_clEnqueueMapBuffer(ret), *a.errcode_ret))
+			return;
+		if (blocking && !(*a.map_flags & CL_MAP_WRITE_INVALIDATE_REGION))
+			hostptr_fresh_copy(*a.command_queue, *a.buffer, *a.offset, *a.size, NULL);
+		if (blocking)
+			hostptr_refresh(*a.command_queue, false, NULL, 0);
+		hostptr_map_count(*a.buffer, +1);
 		return;
-	case FN_CREATE_SUB_BUFFER:
-		if (tracking && hostptr_ok(ret, args, 4))
-			hostptr_sub_created(
-			    *(void **)ret, hostptr_arg_ptr(args, 0), *(const cl_mem_flags *)args[1],
-			    *(const cl_buffer_create_type *)args[2], hostptr_arg_ptr(args, 3));
+	}
+	case AVA_OPENCL_FN_clEnqueueUnmapMemObject: {
+		struct ava_opencl_args_clEnqueueUnmapMemObject a =
+		    ava_opencl_args_clEnqueueUnmapMemObject(args);
+		if (*ava_opencl_ret_clEnqueueUnmapMemObject(ret) == CL_SUCCESS)
+			hostptr_map_count(*a.memobj, -1);
 		return;
-	case FN_GET_MEM_INFO:
-		if (hostptr_ok(ret, args, -1))
-			hostptr_fix_info(hostptr_arg_ptr(args, 0), *(const cl_mem_info *)args[1],
-					 *(const size_t *)args[2], hostptr_arg_ptr(args, 3));
+	}
+	case AVA_OPENCL_FN_clFinish: {
+		struct ava_opencl_args_clFinish a = ava_opencl_args_clFinish(args);
+		if (*ava_opencl_ret_clFinish(ret) == CL_SUCCESS)
+			hostptr_refresh(*a.command_queue, true, NULL, 0);
 		return;
-	case FN_CREATE_QUEUE:
-		if (hostptr_ok(ret, args, 3))
-			hostptr_queue_created(*(void **)ret, hostptr_arg_ptr(args, 0),
-					      hostptr_arg_ptr(args, 1),
-					      (*(const cl_command_queue_properties *)args[2] &
-					       CL_QUEUE_OUT_OF_ORDER_EXEC_MODE_ENABLE) != 0);
+	}
+	case AVA_OPENCL_FN_clEnqueueReadBuffer: {
+		struct ava_opencl_args_clEnqueueReadBuffer a =
+		    ava_opencl_args_clEnqueueReadBuffer(args);
+		if (*ava_opencl_ret_clEnqueueReadBuffer(ret) != CL_SUCCESS ||
+		    *a.blocking_read == CL_FALSE)
+			return;
+		hostptr_fresh_copy(*a.command_queue, *a.buffer, *a.offset, *a.size, *a.ptr);
+		hostptr_refresh(*a.command_queue, false, NULL, 0);
 		return;
-	case FN_CREATE_QUEUE_PROPS:
-		if (hostptr_ok(ret, args, 3))
-			hostptr_queue_created(*(void **)ret, hostptr_arg_ptr(args, 0),
-					      hostptr_arg_ptr(args, 1),
-					      hostptr_props_out_of_order(hostptr_arg_ptr(args, 2)));
+	}
+	case AVA_OPENCL_FN_clEnqueueWriteBuffer: {
+		struct ava_opencl_args_clEnqueueWriteBuffer a =
+		    ava_opencl_args_clEnqueueWriteBuffer(args);
+		if (*ava_opencl_ret_clEnqueueWriteBuffer(ret) != CL_SUCCESS)
+			return;
+		hostptr_mark(*a.command_queue, *a.buffer, hostptr_event(a.event));
+		if (*a.blocking_write != CL_FALSE)
+			hostptr_refresh(*a.command_queue, false, NULL, 0);
 		return;
+	}
+	case AVA_OPENCL_FN_clEnqueueWriteBufferRect: {
+		struct ava_opencl_args_clEnqueueWriteBufferRect a =
+		    ava_opencl_args_clEnqueueWriteBufferRect(args);
+		if (*ava_opencl_ret_clEnqueueWriteBufferRect(ret) != CL_SUCCESS)
+			return;
+		hostptr_mark(*a.command_queue, *a.buffer, hostptr_event(a.event));
+		if (*a.blocking_write != CL_FALSE)
+			hostptr_refresh(*a.command_queue, false, NULL, 0);
+		return;
+	}
+	case AVA_OPENCL_FN_clEnqueueFillBuffer: {
+		struct ava_opencl_args_clEnqueueFillBuffer a =
+		    ava_opencl_args_clEnqueueFillBuffer(args);
+		if (*ava_opencl_ret_clEnqueueFillBuffer(ret) == CL_SUCCESS)
+			hostptr_mark(*a.command_queue, *a.buffer, hostptr_event(a.event));
+		return;
+	}
+	case AVA_OPENCL_FN_clEnqueueCopyBuffer: {
+		struct ava_opencl_args_clEnqueueCopyBuffer a =
+		    ava_opencl_args_clEnqueueCopyBuffer(args);
+		if (*ava_opencl_ret_clEnqueueCopyBuffer(ret) == CL_SUCCESS)
+			hostptr_mark(*a.command_queue, *a.dst_buffer, hostptr_event(a.event));
+		return;
+	}
+	case AVA_OPENCL_FN_clEnqueueCopyBufferRect: {
+		struct ava_opencl_args_clEnqueueCopyBufferRect a =
+		    ava_opencl_args_clEnqueueCopyBufferRect(args);
+		if (*ava_opencl_ret_clEnqueueCopyBufferRect(ret) == CL_SUCCESS)
+			hostptr_mark(*a.command_queue, *a.dst_buffer, hostptr_event(a.event));
+		return;
+	}
+	case AVA_OPENCL_FN_clEnqueueCopyImageToBuffer: {
+		struct ava_opencl_args_clEnqueueCopyImageToBuffer a =
+		    ava_opencl_args_clEnqueueCopyImageToBuffer(args);
+		if (*ava_opencl_ret_clEnqueueCopyImageToBuffer(ret) == CL_SUCCESS)
+			hostptr_mark(*a.command_queue, *a.dst_buffer, hostptr_event(a.event));
+		return;
+	}
+	case AVA_OPENCL_FN_clEnqueueNDRangeKernel: {
+		struct ava_opencl_args_clEnqueueNDRangeKernel a =
+		    ava_opencl_args_clEnqueueNDRangeKernel(args);
+		if (*ava_opencl_ret_clEnqueueNDRangeKernel(ret) == CL_SUCCESS)
+			hostptr_mark(*a.command_queue, NULL, hostptr_event(a.event));
+		return;
+	}
+	case AVA_OPENCL_FN_clEnqueueTask: {
+		struct ava_opencl_args_clEnqueueTask a = ava_opencl_args_clEnqueueTask(args);
+		if (*ava_opencl_ret_clEnqueueTask(ret) == CL_SUCCESS)
+			hostptr_mark(*a.command_queue, NULL, hostptr_event(a.event));
+		return;
+	}
 	default:
-		break;
-	}
-	if (!tracking || hostptr_no_refresh)
-		return; /* the rest only keeps host_ptr refreshed */
-	if (fn == FN_WAIT_FOR_EVENTS) {
-		if (hostptr_ok(ret, args, -1))
-			hostptr_refresh(NULL, true, hostptr_arg_ptr(args, 1),
-					*(const cl_uint *)args[0]);
 		return;
 	}
+}
 
-	/* Enqueued commands: args[0] is the queue. */
-	cl_command_queue queue = hostptr_arg_ptr(args, 0);
-	const cl_event *evp =
-	    hostptr_event_ok[fn] ? hostptr_arg_ptr(args, hostptr_event_arg[fn]) : NULL;
-	const void *event = evp ? *evp : NULL;
-	switch (fn) {
-	case FN_MAP_BUFFER: {
-		cl_map_flags flags = *(const cl_map_flags *)args[3];
-		if (!hostptr_ok(ret, args, 9))
-			return;
-		if (hostptr_blocking(args, 2) && !(flags & CL_MAP_WRITE_INVALIDATE_REGION))
-			hostptr_fresh_copy(queue, hostptr_arg_ptr(args, 1),
-					   *(const size_t *)args[4], *(const size_t *)args[5],
-					   NULL);
-		if (hostptr_blocking(args, 2))
-			hostptr_refresh(queue, false, NULL, 0);
-		hostptr_map_count(hostptr_arg_ptr(args, 1), +1);
+void ava_opencl_hostptr_observe(const struct ava_guestlib_api *api, uint32_t fn_id,
+				void *const *args, void *ret)
+{
+	(void)api;
+	if (hostptr_refreshing)
+		return; /* our own reads */
+	switch (fn_id) {
+	case AVA_OPENCL_FN_clCreateBuffer: {
+		struct ava_opencl_args_clCreateBuffer a = ava_opencl_args_clCreateBuffer(args);
+		cl_mem mem = *ava_opencl_ret_clCreateBuffer(ret);
+		if (hostptr_made(mem, *a.errcode_ret))
+			hostptr_created(mem, *a.context, *a.flags, *a.size, *a.host_ptr);
 		return;
 	}
-	case FN_UNMAP:
-		if (hostptr_ok(ret, args, -1))
-			hostptr_map_count(hostptr_arg_ptr(args, 1), -1);
+	case AVA_OPENCL_FN_clCreateBufferWithProperties: {
+		struct ava_opencl_args_clCreateBufferWithProperties a =
+		    ava_opencl_args_clCreateBufferWithProperties(args);
+		cl_mem mem = *ava_opencl_ret_clCreateBufferWithProperties(ret);
+		if (hostptr_made(mem, *a.errcode_ret))
+			hostptr_created(mem, *a.context, *a.flags, *a.size, *a.host_ptr);
 		return;
-	case FN_FINISH:
-		if (hostptr_ok(ret, args, -1))
-			hostptr_refresh(queue, true, NULL, 0);
+	}
+	case AVA_OPENCL_FN_clCreateSubBuffer: {
+		struct ava_opencl_args_clCreateSubBuffer a =
+		    ava_opencl_args_clCreateSubBuffer(args);
+		cl_mem sub = *ava_opencl_ret_clCreateSubBuffer(ret);
+		if (hostptr_made(sub, *a.errcode_ret) && hostptr_tracking())
+			hostptr_sub_created(sub, *a.buffer, *a.flags, *a.buffer_create_type,
+					    *a.buffer_create_info);
 		return;
-	case FN_READ_BUFFER:
-		if (!hostptr_ok(ret, args, -1) || !hostptr_blocking(args, 2))
-			return;
-		hostptr_fresh_copy(queue, hostptr_arg_ptr(args, 1), *(const size_t *)args[3],
-				   *(const size_t *)args[4], hostptr_arg_ptr(args, 5));
-		hostptr_refresh(queue, false, NULL, 0);
+	}
+	case AVA_OPENCL_FN_clGetMemObjectInfo: {
+		struct ava_opencl_args_clGetMemObjectInfo a =
+		    ava_opencl_args_clGetMemObjectInfo(args);
+		if (*ava_opencl_ret_clGetMemObjectInfo(ret) == CL_SUCCESS)
+			hostptr_fix_info(*a.memobj, *a.param_name, *a.param_value_size,
+					 *a.param_value);
 		return;
-	case FN_WRITE_BUFFER:
-	case FN_WRITE_BUFFER_RECT:
-		if (!hostptr_ok(ret, args, -1))
-			return;
-		hostptr_mark(queue, hostptr_arg_ptr(args, 1), event);
-		if (hostptr_blocking(args, 2))
-			hostptr_refresh(queue, false, NULL, 0);
+	}
+	case AVA_OPENCL_FN_clCreateCommandQueue: {
+		struct ava_opencl_args_clCreateCommandQueue a =
+		    ava_opencl_args_clCreateCommandQueue(args);
+		cl_command_queue q = *ava_opencl_ret_clCreateCommandQueue(ret);
+		if (hostptr_made(q, *a.errcode_ret))
+			hostptr_queue_created(
+			    q, *a.context, *a.device,
+			    (*a.properties & CL_QUEUE_OUT_OF_ORDER_EXEC_MODE_ENABLE) != 0);
 		return;
-	case FN_FILL_BUFFER:
-		if (hostptr_ok(ret, args, -1))
-			hostptr_mark(queue, hostptr_arg_ptr(args, 1), event);
+	}
+	case AVA_OPENCL_FN_clCreateCommandQueueWithProperties: {
+		struct ava_opencl_args_clCreateCommandQueueWithProperties a =
+		    ava_opencl_args_clCreateCommandQueueWithProperties(args);
+		cl_command_queue q = *ava_opencl_ret_clCreateCommandQueueWithProperties(ret);
+		if (hostptr_made(q, *a.errcode_ret))
+			hostptr_queue_created(q, *a.context, *a.device,
+					      hostptr_props_out_of_order(*a.properties));
 		return;
-	case FN_COPY_BUFFER:
-	case FN_COPY_BUFFER_RECT:
-	case FN_COPY_IMAGE_TO_BUFFER:
-		if (hostptr_ok(ret, args, -1))
-			hostptr_mark(queue, hostptr_arg_ptr(args, 2), event);
-		return;
-	case FN_NDRANGE:
-	case FN_TASK:
-		if (hostptr_ok(ret, args, -1))
-			hostptr_mark(queue, NULL, event);
+	}
+	case AVA_OPENCL_FN_clWaitForEvents:
+	case AVA_OPENCL_FN_clEnqueueMapBuffer:
+	case AVA_OPENCL_FN_clEnqueueUnmapMemObject:
+	case AVA_OPENCL_FN_clFinish:
+	case AVA_OPENCL_FN_clEnqueueReadBuffer:
+	case AVA_OPENCL_FN_clEnqueueWriteBuffer:
+	case AVA_OPENCL_FN_clEnqueueWriteBufferRect:
+	case AVA_OPENCL_FN_clEnqueueFillBuffer:
+	case AVA_OPENCL_FN_clEnqueueCopyBuffer:
+	case AVA_OPENCL_FN_clEnqueueCopyBufferRect:
+	case AVA_OPENCL_FN_clEnqueueCopyImageToBuffer:
+	case AVA_OPENCL_FN_clEnqueueNDRangeKernel:
+	case AVA_OPENCL_FN_clEnqueueTask:
+		/* the rest only keeps host_ptr refreshed */
+		if (hostptr_refreshes())
+			hostptr_sync(fn_id, args, ret);
 		return;
 	default:
 		return;
@@ -641,16 +624,18 @@ static void hostptr_observe(const struct ava_abi_api *abi, uint32_t fn_id, void 
 }
 
 /* A map of a remembered buffer goes to host_ptr + offset. */
-static void *hostptr_place(const struct ava_abi_api *abi, uint32_t fn_id, void *const *args,
-			   size_t len_bytes)
+void *ava_opencl_hostptr_place_map(const struct ava_guestlib_api *api, uint32_t fn_id,
+				   void *const *args, size_t len_bytes)
 {
 	void *at = NULL;
 
-	if (hostptr_which(abi, fn_id) != FN_MAP_BUFFER)
+	(void)api;
+	if (fn_id != AVA_OPENCL_FN_clEnqueueMapBuffer)
 		return NULL;
-	size_t offset = *(const size_t *)args[4];
+	struct ava_opencl_args_clEnqueueMapBuffer a = ava_opencl_args_clEnqueueMapBuffer(args);
+	size_t offset = *a.offset;
 	pthread_mutex_lock(&hostptr_lock);
-	struct hostptr_obj *o = hostptr_find(hostptr_arg_ptr(args, 1), HOSTPTR_BUFFER);
+	struct hostptr_obj *o = hostptr_find(*a.buffer, HOSTPTR_BUFFER);
 	/* a region outside the buffer: the library refuses the map, nothing lands */
 	if (o && offset <= o->size_bytes && len_bytes <= o->size_bytes - offset)
 		at = o->host + offset;
@@ -664,11 +649,12 @@ static void *hostptr_place(const struct ava_abi_api *abi, uint32_t fn_id, void *
  * with an event that is gone keeps its queue mark only (the pointer may name
  * another event later).
  */
-static void hostptr_gone(const struct ava_abi_api *abi, uint16_t handle_type, const void *handle)
+void ava_opencl_hostptr_handle_gone(const struct ava_guestlib_api *api, uint16_t handle_type,
+				    const void *handle)
 {
 	cl_command_queue own = NULL;
 
-	(void)abi;
+	(void)api;
 	(void)handle_type;
 	pthread_mutex_lock(&hostptr_lock);
 	for (size_t b = 0; hostptr_n_buffers && b < HOSTPTR_BUCKETS; b++)
@@ -720,7 +706,4 @@ __attribute__((constructor)) static void hostptr_init(void)
 
 	hostptr_no_refresh = v && strcmp(v, "0") == 0;
 	pthread_atfork(NULL, NULL, hostptr_atfork_child);
-	ava_guestlib_set_map_placer(hostptr_place);
-	ava_guestlib_add_call_observer(hostptr_observe);
-	ava_guestlib_add_handle_gone(hostptr_gone);
 }

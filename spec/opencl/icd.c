@@ -30,10 +30,8 @@
 
 #include <ava/guestlib.h>
 
-#include "opencl/rect.h"
-
 /* The generated API description (spec/opencl.spec), for connecting early. */
-extern const struct ava_guestlib_api ava_gen__opencl__guest_api;
+#include "ava_opencl.h"
 
 /*
  * The loader's entry into this ICD: our platforms. With no router to reach
@@ -205,12 +203,6 @@ __attribute__((visibility("default"))) void *clGetExtensionFunctionAddress(const
 	if (clGetPlatformIDs(1, &platform, NULL) != CL_SUCCESS || !platform)
 		return NULL;
 	return clGetExtensionFunctionAddressForPlatform(platform, func_name);
-}
-
-/* Rect transfers (ava_rect): the shapes of spec/opencl/rect.c. */
-__attribute__((constructor)) static void opencl_icd_register_rects(void)
-{
-	ava_guestlib_set_rect_ops(&ava_opencl_rect_ops);
 }
 
 /*

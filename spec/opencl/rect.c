@@ -9,9 +9,10 @@
  * image's element size, 1D image arrays stepping by the slice pitch); the
  * packing, the size checks and the late delivery are the runtimes'.
  *
- * The same source is in the guest library (registered by opencl/icd.c),
+ * The same source is in the guest library (its ops table, opencl/guest.c),
  * where clGetImageInfo and clGetMemObjectInfo are remote calls, and in the
- * API server (registered by opencl/events.c), where they are the library's.
+ * API server (opencl/server.c), where they are the library's. Arguments
+ * come typed from the generated ava_opencl.h.
  */
 #define CL_TARGET_OPENCL_VERSION 300
 #include <errno.h>
@@ -22,31 +23,8 @@
 
 #include <ava/gen.h>
 
+#include "ava_opencl.h"
 #include "opencl/rect.h"
-
-/* Argument positions, from CL/cl.h. */
-enum {
-	BUF_HOST_ORIGIN = 4, /* clEnqueue{Read,Write}BufferRect */
-	BUF_REGION = 5,
-	BUF_HOST_ROW_PITCH = 8,
-	BUF_HOST_SLICE_PITCH = 9,
-	IMG_IMAGE = 1, /* clEnqueue{Read,Write}Image */
-	IMG_REGION = 4,
-	IMG_ROW_PITCH = 5,
-	IMG_SLICE_PITCH = 6,
-	MAP_IMAGE = 1, /* clEnqueueMapImage */
-	MAP_REGION = 5,
-	MAP_ROW_PITCH = 6,
-	MAP_SLICE_PITCH = 7,
-};
-
-#define ARG_PTR(args, i)  (*(const size_t *const *)(args)[i])
-#define ARG_SIZE(args, i) (*(const size_t *)(args)[i])
-
-static bool is_fn(const struct ava_abi_fn *fn, const char *a, const char *b)
-{
-	return strcmp(fn->name, a) == 0 || strcmp(fn->name, b) == 0;
-}
 
 /*
  * The host side of a buffer rect, with the checks the specification makes
@@ -54,12 +32,9 @@ static bool is_fn(const struct ava_abi_fn *fn, const char *a, const char *b)
  * a host pitch too small or a slice pitch that is no multiple of the row
  * pitch): those go to the library with a NULL pointer, which gives the same.
  */
-static int buffer_shape(void *const *args, struct ava_gen_rect *r)
+static int buffer_shape(const size_t *origin, const size_t *region, uint64_t rp, uint64_t sp,
+			struct ava_gen_rect *r)
 {
-	const size_t *origin = ARG_PTR(args, BUF_HOST_ORIGIN);
-	const size_t *region = ARG_PTR(args, BUF_REGION);
-	uint64_t rp = ARG_SIZE(args, BUF_HOST_ROW_PITCH);
-	uint64_t sp = ARG_SIZE(args, BUF_HOST_SLICE_PITCH);
 	uint64_t min_sp, a, b;
 
 	memset(r, 0, sizeof(*r));
@@ -152,12 +127,11 @@ static int image_layout(cl_mem image, const size_t *region, uint64_t rp, uint64_
  * even though they are smaller than a row (PoCL checks none) overlap as
  * they do natively.
  */
-static int image_shape(void *const *args, struct ava_gen_rect *r)
+static int image_shape(cl_mem image, const size_t *region, uint64_t rp, uint64_t sp,
+		       struct ava_gen_rect *r)
 {
 	cl_mem_object_type type;
-	return image_layout(*(const cl_mem *)args[IMG_IMAGE], ARG_PTR(args, IMG_REGION),
-			    ARG_SIZE(args, IMG_ROW_PITCH), ARG_SIZE(args, IMG_SLICE_PITCH), r,
-			    &type);
+	return image_layout(image, region, rp, sp, r, &type);
 }
 
 /*
@@ -166,9 +140,9 @@ static int image_shape(void *const *args, struct ava_gen_rect *r)
  * which is what PoCL's mappings report natively); opencl_rect_mapped gives
  * the library's layout and reports these pitches.
  */
-static int map_shape(void *const *args, struct ava_gen_rect *r)
+static int map_shape(const struct ava_opencl_args_clEnqueueMapImage *a, struct ava_gen_rect *r)
 {
-	cl_mem image = *(const cl_mem *)args[MAP_IMAGE];
+	cl_mem image = *a->image;
 	cl_mem_object_type type;
 	size_t rp = 0, sp = 0;
 
@@ -177,7 +151,7 @@ static int map_shape(void *const *args, struct ava_gen_rect *r)
 		memset(r, 0, sizeof(*r));
 		return -EINVAL;
 	}
-	if (image_layout(image, ARG_PTR(args, MAP_REGION), rp, sp, r, &type) < 0)
+	if (image_layout(image, *a->region, rp, sp, r, &type) < 0)
 		return -EINVAL;
 	/* an image's pitches may be smaller than the region's rows: never overlap */
 	if (r->row_pitch < r->row_bytes)
@@ -190,15 +164,16 @@ static int map_shape(void *const *args, struct ava_gen_rect *r)
 static int opencl_rect_mapped(const struct ava_abi_fn *fn, void *const *args,
 			      struct ava_gen_rect *ret)
 {
-	size_t *rp = *(size_t *const *)args[MAP_ROW_PITCH]; /* the server's out buffers */
-	size_t *sp = *(size_t *const *)args[MAP_SLICE_PITCH];
 	cl_mem_object_type type = 0;
 	struct ava_gen_rect guest;
 
-	if (strcmp(fn->name, "clEnqueueMapImage") != 0 || !rp ||
-	    image_layout(*(const cl_mem *)args[MAP_IMAGE], ARG_PTR(args, MAP_REGION), *rp,
-			 sp ? *sp : 0, ret, &type) < 0 ||
-	    map_shape(args, &guest) < 0)
+	if (fn->id != AVA_OPENCL_FN_clEnqueueMapImage)
+		return -EINVAL;
+	struct ava_opencl_args_clEnqueueMapImage a = ava_opencl_args_clEnqueueMapImage(args);
+	size_t *rp = *a.image_row_pitch; /* the server's out buffers */
+	size_t *sp = *a.image_slice_pitch;
+	if (!rp || image_layout(*a.image, *a.region, *rp, sp ? *sp : 0, ret, &type) < 0 ||
+	    map_shape(&a, &guest) < 0)
 		return -EINVAL;
 	/* Only the pitches that lay out the rect change: a 1D or 2D image keeps the rest. */
 	if (guest.rows > 1 || guest.slices > 1)
@@ -347,13 +322,10 @@ static int create_shape(cl_mem_flags flags, const cl_image_format *fmt, cl_mem_o
 	return 0;
 }
 
-/* clCreateImage (first == 1) and clCreateImageWithProperties (first == 2): flags, format, desc. */
-static int desc_shape(void *const *args, unsigned first, struct ava_gen_rect *r)
+/* clCreateImage and clCreateImageWithProperties: from the image descriptor. */
+static int desc_shape(cl_mem_flags flags, const cl_image_format *fmt, const cl_image_desc *desc,
+		      struct ava_gen_rect *r)
 {
-	cl_mem_flags flags = *(const cl_mem_flags *)args[first];
-	const cl_image_format *fmt = *(const cl_image_format *const *)args[first + 1];
-	const cl_image_desc *desc = *(const cl_image_desc *const *)args[first + 2];
-
 	if (!desc) {
 		memset(r, 0, sizeof(*r));
 		return flags & (CL_MEM_COPY_HOST_PTR | CL_MEM_USE_HOST_PTR) ? -EINVAL : 0;
@@ -366,27 +338,59 @@ static int desc_shape(void *const *args, unsigned first, struct ava_gen_rect *r)
 static int opencl_rect_shape(const struct ava_abi_fn *fn, unsigned arg, void *const *args,
 			     struct ava_gen_rect *ret)
 {
-	if (is_fn(fn, "clEnqueueReadBufferRect", "clEnqueueWriteBufferRect"))
-		return buffer_shape(args, ret);
-	if (is_fn(fn, "clEnqueueReadImage", "clEnqueueWriteImage"))
-		return image_shape(args, ret);
-	if (strcmp(fn->name, "clEnqueueMapImage") == 0 && arg == fn->n_args)
-		return map_shape(args, ret);
-	if (strcmp(fn->name, "clCreateImage") == 0)
-		return desc_shape(args, 1, ret);
-	if (strcmp(fn->name, "clCreateImageWithProperties") == 0)
-		return desc_shape(args, 2, ret);
-	if (strcmp(fn->name, "clCreateImage2D") == 0)
-		return create_shape(*(const cl_mem_flags *)args[1],
-				    *(const cl_image_format *const *)args[2], CL_MEM_OBJECT_IMAGE2D,
-				    ARG_SIZE(args, 3), ARG_SIZE(args, 4), 1, 0, ARG_SIZE(args, 5),
-				    0, ret);
-	if (strcmp(fn->name, "clCreateImage3D") == 0)
-		return create_shape(*(const cl_mem_flags *)args[1],
-				    *(const cl_image_format *const *)args[2], CL_MEM_OBJECT_IMAGE3D,
-				    ARG_SIZE(args, 3), ARG_SIZE(args, 4), ARG_SIZE(args, 5), 0,
-				    ARG_SIZE(args, 6), ARG_SIZE(args, 7), ret);
-	return -ENOENT;
+	switch (fn->id) {
+	case AVA_OPENCL_FN_clEnqueueReadBufferRect: {
+		struct ava_opencl_args_clEnqueueReadBufferRect a =
+		    ava_opencl_args_clEnqueueReadBufferRect(args);
+		return buffer_shape(*a.host_origin, *a.region, *a.host_row_pitch,
+				    *a.host_slice_pitch, ret);
+	}
+	case AVA_OPENCL_FN_clEnqueueWriteBufferRect: {
+		struct ava_opencl_args_clEnqueueWriteBufferRect a =
+		    ava_opencl_args_clEnqueueWriteBufferRect(args);
+		return buffer_shape(*a.host_origin, *a.region, *a.host_row_pitch,
+				    *a.host_slice_pitch, ret);
+	}
+	case AVA_OPENCL_FN_clEnqueueReadImage: {
+		struct ava_opencl_args_clEnqueueReadImage a =
+		    ava_opencl_args_clEnqueueReadImage(args);
+		return image_shape(*a.image, *a.region, *a.row_pitch, *a.slice_pitch, ret);
+	}
+	case AVA_OPENCL_FN_clEnqueueWriteImage: {
+		struct ava_opencl_args_clEnqueueWriteImage a =
+		    ava_opencl_args_clEnqueueWriteImage(args);
+		return image_shape(*a.image, *a.region, *a.input_row_pitch, *a.input_slice_pitch,
+				   ret);
+	}
+	case AVA_OPENCL_FN_clEnqueueMapImage: {
+		struct ava_opencl_args_clEnqueueMapImage a =
+		    ava_opencl_args_clEnqueueMapImage(args);
+		return arg == fn->n_args ? map_shape(&a, ret) : -ENOENT;
+	}
+	case AVA_OPENCL_FN_clCreateImage: {
+		struct ava_opencl_args_clCreateImage a = ava_opencl_args_clCreateImage(args);
+		return desc_shape(*a.flags, *a.image_format, *a.image_desc, ret);
+	}
+	case AVA_OPENCL_FN_clCreateImageWithProperties: {
+		struct ava_opencl_args_clCreateImageWithProperties a =
+		    ava_opencl_args_clCreateImageWithProperties(args);
+		return desc_shape(*a.flags, *a.image_format, *a.image_desc, ret);
+	}
+	case AVA_OPENCL_FN_clCreateImage2D: {
+		struct ava_opencl_args_clCreateImage2D a = ava_opencl_args_clCreateImage2D(args);
+		return create_shape(*a.flags, *a.image_format, CL_MEM_OBJECT_IMAGE2D,
+				    *a.image_width, *a.image_height, 1, 0, *a.image_row_pitch, 0,
+				    ret);
+	}
+	case AVA_OPENCL_FN_clCreateImage3D: {
+		struct ava_opencl_args_clCreateImage3D a = ava_opencl_args_clCreateImage3D(args);
+		return create_shape(*a.flags, *a.image_format, CL_MEM_OBJECT_IMAGE3D,
+				    *a.image_width, *a.image_height, *a.image_depth, 0,
+				    *a.image_row_pitch, *a.image_slice_pitch, ret);
+	}
+	default:
+		return -ENOENT;
+	}
 }
 
 /*
@@ -394,30 +398,74 @@ static int opencl_rect_shape(const struct ava_abi_fn *fn, unsigned arg, void *co
  * specification defines as tightly packed rows and slices (and which no
  * library refuses: a 2D image's slice pitch must be 0). A 1D image array's
  * images are then a row apart whether the library steps them by the row
- * pitch or by the slice pitch.
+ * pitch or by the slice pitch. The origin and the descriptor are the
+ * server's copies, which the library gets: written here although the API
+ * declares them const.
  */
 static void opencl_rect_pack(const struct ava_abi_fn *fn, unsigned arg, void *const *args)
 {
+	size_t *origin = NULL, *rp = NULL, *sp = NULL;
+	cl_image_desc *desc = NULL;
+
 	(void)arg;
-	if (is_fn(fn, "clEnqueueReadBufferRect", "clEnqueueWriteBufferRect")) {
-		size_t *origin = *(size_t *const *)args[BUF_HOST_ORIGIN]; /* the server's copy */
-		origin[0] = origin[1] = origin[2] = 0;
-		*(size_t *)args[BUF_HOST_ROW_PITCH] = 0;
-		*(size_t *)args[BUF_HOST_SLICE_PITCH] = 0;
-	} else if (is_fn(fn, "clEnqueueReadImage", "clEnqueueWriteImage")) {
-		*(size_t *)args[IMG_ROW_PITCH] = 0;
-		*(size_t *)args[IMG_SLICE_PITCH] = 0;
-	} else if (is_fn(fn, "clCreateImage", "clCreateImageWithProperties")) {
-		cl_image_desc *desc =
-		    *(cl_image_desc *const *)args[arg - 1]; /* the server's copy */
-		if (desc)
-			desc->image_row_pitch = desc->image_slice_pitch = 0;
-	} else if (strcmp(fn->name, "clCreateImage2D") == 0) {
-		*(size_t *)args[5] = 0;
-	} else if (strcmp(fn->name, "clCreateImage3D") == 0) {
-		*(size_t *)args[6] = 0;
-		*(size_t *)args[7] = 0;
+	switch (fn->id) {
+	case AVA_OPENCL_FN_clEnqueueReadBufferRect: {
+		struct ava_opencl_args_clEnqueueReadBufferRect a =
+		    ava_opencl_args_clEnqueueReadBufferRect(args);
+		origin = (size_t *)*a.host_origin;
+		rp = a.host_row_pitch;
+		sp = a.host_slice_pitch;
+		break;
 	}
+	case AVA_OPENCL_FN_clEnqueueWriteBufferRect: {
+		struct ava_opencl_args_clEnqueueWriteBufferRect a =
+		    ava_opencl_args_clEnqueueWriteBufferRect(args);
+		origin = (size_t *)*a.host_origin;
+		rp = a.host_row_pitch;
+		sp = a.host_slice_pitch;
+		break;
+	}
+	case AVA_OPENCL_FN_clEnqueueReadImage: {
+		struct ava_opencl_args_clEnqueueReadImage a =
+		    ava_opencl_args_clEnqueueReadImage(args);
+		rp = a.row_pitch;
+		sp = a.slice_pitch;
+		break;
+	}
+	case AVA_OPENCL_FN_clEnqueueWriteImage: {
+		struct ava_opencl_args_clEnqueueWriteImage a =
+		    ava_opencl_args_clEnqueueWriteImage(args);
+		rp = a.input_row_pitch;
+		sp = a.input_slice_pitch;
+		break;
+	}
+	case AVA_OPENCL_FN_clCreateImage:
+		desc = (cl_image_desc *)*ava_opencl_args_clCreateImage(args).image_desc;
+		break;
+	case AVA_OPENCL_FN_clCreateImageWithProperties:
+		desc =
+		    (cl_image_desc *)*ava_opencl_args_clCreateImageWithProperties(args).image_desc;
+		break;
+	case AVA_OPENCL_FN_clCreateImage2D:
+		rp = ava_opencl_args_clCreateImage2D(args).image_row_pitch;
+		break;
+	case AVA_OPENCL_FN_clCreateImage3D: {
+		struct ava_opencl_args_clCreateImage3D a = ava_opencl_args_clCreateImage3D(args);
+		rp = a.image_row_pitch;
+		sp = a.image_slice_pitch;
+		break;
+	}
+	default:
+		return;
+	}
+	if (origin)
+		origin[0] = origin[1] = origin[2] = 0;
+	if (rp)
+		*rp = 0;
+	if (sp)
+		*sp = 0;
+	if (desc)
+		desc->image_row_pitch = desc->image_slice_pitch = 0;
 }
 
 /*
@@ -428,11 +476,26 @@ static void opencl_rect_pack(const struct ava_abi_fn *fn, unsigned arg, void *co
  */
 static void opencl_rect_refuse(const struct ava_abi_fn *fn, unsigned arg, void *const *args)
 {
-	unsigned flags_arg = strcmp(fn->name, "clCreateImageWithProperties") == 0 ? 2 : 1;
+	cl_mem_flags *flags;
+
 	(void)arg;
-	if (strncmp(fn->name, "clCreateImage", strlen("clCreateImage")) == 0)
-		*(cl_mem_flags *)args[flags_arg] &=
-		    ~(cl_mem_flags)(CL_MEM_COPY_HOST_PTR | CL_MEM_USE_HOST_PTR);
+	switch (fn->id) {
+	case AVA_OPENCL_FN_clCreateImage:
+		flags = ava_opencl_args_clCreateImage(args).flags;
+		break;
+	case AVA_OPENCL_FN_clCreateImageWithProperties:
+		flags = ava_opencl_args_clCreateImageWithProperties(args).flags;
+		break;
+	case AVA_OPENCL_FN_clCreateImage2D:
+		flags = ava_opencl_args_clCreateImage2D(args).flags;
+		break;
+	case AVA_OPENCL_FN_clCreateImage3D:
+		flags = ava_opencl_args_clCreateImage3D(args).flags;
+		break;
+	default:
+		return;
+	}
+	*flags &= ~(cl_mem_flags)(CL_MEM_COPY_HOST_PTR | CL_MEM_USE_HOST_PTR);
 }
 
 const struct ava_gen_rect_ops ava_opencl_rect_ops = {

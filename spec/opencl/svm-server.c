@@ -40,6 +40,8 @@
 
 #include <ava/apiserver.h>
 
+#include "ava_opencl.h"
+#include "opencl/server.h"
 #include "opencl/svm-wire.h"
 
 struct svm_alloc {
@@ -52,55 +54,6 @@ struct svm_alloc {
 
 static pthread_mutex_t svm_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct svm_alloc *svm_allocs;
-
-enum svm_fn {
-	SVM_OTHER,
-	SVM_ALLOC,
-	SVM_FREE,
-	SVM_ENQUEUE_FREE,
-	SVM_MEMCPY,
-	SVM_FILL,
-	SVM_MAP,
-	SVM_UNMAP,
-	SVM_ARG,
-	SVM_EXEC_INFO,
-	SVM_MIGRATE,
-	SVM_READ,
-	SVM_WRITE,
-	SVM_N_FNS,
-};
-
-static const char *const svm_fn_names[SVM_N_FNS] = {
-	[SVM_ALLOC] = "clSVMAlloc",
-	[SVM_FREE] = "clSVMFree",
-	[SVM_ENQUEUE_FREE] = "clEnqueueSVMFree",
-	[SVM_MEMCPY] = "clEnqueueSVMMemcpy",
-	[SVM_FILL] = "clEnqueueSVMMemFill",
-	[SVM_MAP] = "clEnqueueSVMMap",
-	[SVM_UNMAP] = "clEnqueueSVMUnmap",
-	[SVM_ARG] = "clSetKernelArgSVMPointer",
-	[SVM_EXEC_INFO] = "clSetKernelExecInfo",
-	[SVM_MIGRATE] = "clEnqueueSVMMigrateMem",
-	[SVM_READ] = "avaclEnqueueSVMRead",
-	[SVM_WRITE] = "avaclEnqueueSVMWrite",
-};
-
-/* enum svm_fn + 1 of each function id seen so far (0: not looked up yet). */
-#define SVM_MAX_FN_IDS 1024
-static _Atomic uint8_t svm_fn_of[SVM_MAX_FN_IDS];
-
-static enum svm_fn svm_which(const struct ava_abi_fn *fn)
-{
-	if (fn->id < SVM_MAX_FN_IDS && svm_fn_of[fn->id])
-		return (enum svm_fn)(svm_fn_of[fn->id] - 1);
-	enum svm_fn which = SVM_OTHER;
-	for (unsigned k = 1; k < SVM_N_FNS; k++)
-		if (strcmp(fn->name, svm_fn_names[k]) == 0)
-			which = (enum svm_fn)k;
-	if (fn->id < SVM_MAX_FN_IDS)
-		svm_fn_of[fn->id] = (uint8_t)(which + 1);
-	return which;
-}
 
 /*
  * Does [p, p + len_bytes) lie inside one allocation of session? len_bytes
@@ -148,34 +101,30 @@ static bool svm_is_base(uint32_t session, const void *base)
 	return ok;
 }
 
-static void *svm_arg_ptr(void *const *args, unsigned i)
-{
-	return *(void *const *)args[i];
-}
-
 static void svm_alloc(uint32_t session, ava_apiserver_invoke_fn invoke, void *const *args,
 		      void *ret)
 {
-	cl_svm_mem_flags flags = *(const cl_svm_mem_flags *)args[1];
-	struct svm_alloc *a = malloc(sizeof(*a));
+	struct ava_opencl_args_clSVMAlloc a = ava_opencl_args_clSVMAlloc(args);
+	void **p = ava_opencl_ret_clSVMAlloc(ret);
+	struct svm_alloc *s = malloc(sizeof(*s));
 
-	*(void **)ret = NULL;
-	if (!a || (flags & (CL_MEM_SVM_FINE_GRAIN_BUFFER | CL_MEM_SVM_ATOMICS))) {
-		free(a);
+	*p = NULL;
+	if (!s || (*a.flags & (CL_MEM_SVM_FINE_GRAIN_BUFFER | CL_MEM_SVM_ATOMICS))) {
+		free(s);
 		return;
 	}
 	invoke(args, ret);
-	if (!*(void **)ret) {
-		free(a);
+	if (!*p) {
+		free(s);
 		return;
 	}
-	a->session = session;
-	a->context = svm_arg_ptr(args, 0);
-	a->base = (uintptr_t) * (void **)ret;
-	a->size_bytes = *(const size_t *)args[2];
+	s->session = session;
+	s->context = *a.context;
+	s->base = (uintptr_t)*p;
+	s->size_bytes = *a.size;
 	pthread_mutex_lock(&svm_lock);
-	a->next = svm_allocs;
-	svm_allocs = a;
+	s->next = svm_allocs;
+	svm_allocs = s;
 	pthread_mutex_unlock(&svm_lock);
 }
 
@@ -183,17 +132,19 @@ static void svm_alloc(uint32_t session, ava_apiserver_invoke_fn invoke, void *co
 static void svm_enqueue_free(uint32_t session, ava_apiserver_invoke_fn invoke, void *const *args,
 			     void *ret)
 {
-	cl_uint n = *(const cl_uint *)args[1];
-	void **ptrs = svm_arg_ptr(args, 2);
-	bool callback = svm_arg_ptr(args, 3) != NULL;
+	struct ava_opencl_args_clEnqueueSVMFree a = ava_opencl_args_clEnqueueSVMFree(args);
+	cl_int *err = ava_opencl_ret_clEnqueueSVMFree(ret);
+	cl_uint n = *a.num_svm_pointers;
+	void **ptrs = *a.svm_pointers;
+	bool callback = *a.pfn_free_func != NULL;
 
 	for (cl_uint i = 0; ptrs && i < n; i++)
 		if (ptrs[i] && !svm_is_base(session, ptrs[i])) {
-			*(cl_int *)ret = CL_INVALID_VALUE;
+			*err = CL_INVALID_VALUE;
 			return;
 		}
 	invoke(args, ret);
-	if (*(cl_int *)ret != CL_SUCCESS || callback)
+	if (*err != CL_SUCCESS || callback)
 		return; /* with a callback the application frees them (clSVMFree) */
 	for (cl_uint i = 0; ptrs && i < n; i++)
 		(void)svm_forget(session, ptrs[i]);
@@ -203,16 +154,18 @@ static void svm_enqueue_free(uint32_t session, ava_apiserver_invoke_fn invoke, v
 static void svm_exec_info(uint32_t session, ava_apiserver_invoke_fn invoke, void *const *args,
 			  void *ret)
 {
-	cl_kernel_exec_info name = *(const cl_kernel_exec_info *)args[1];
-	size_t size = *(const size_t *)args[2];
-	const unsigned char *value = svm_arg_ptr(args, 3);
+	struct ava_opencl_args_clSetKernelExecInfo a = ava_opencl_args_clSetKernelExecInfo(args);
+	cl_int *err = ava_opencl_ret_clSetKernelExecInfo(ret);
+	cl_kernel_exec_info name = *a.param_name;
+	size_t size = *a.param_value_size;
+	const unsigned char *value = *a.param_value;
 
 	if (name == CL_KERNEL_EXEC_INFO_SVM_PTRS && value) {
 		for (size_t off = 0; off + sizeof(void *) <= size; off += sizeof(void *)) {
 			void *p;
 			memcpy(&p, value + off, sizeof(p));
 			if (!svm_covers(session, p, 0)) {
-				*(cl_int *)ret = CL_INVALID_VALUE;
+				*err = CL_INVALID_VALUE;
 				return;
 			}
 		}
@@ -221,7 +174,7 @@ static void svm_exec_info(uint32_t session, ava_apiserver_invoke_fn invoke, void
 		cl_bool on;
 		memcpy(&on, value, sizeof(on));
 		if (on != CL_FALSE) {
-			*(cl_int *)ret = CL_INVALID_OPERATION;
+			*err = CL_INVALID_OPERATION;
 			return;
 		}
 	}
@@ -231,13 +184,15 @@ static void svm_exec_info(uint32_t session, ava_apiserver_invoke_fn invoke, void
 static void svm_migrate(uint32_t session, ava_apiserver_invoke_fn invoke, void *const *args,
 			void *ret)
 {
-	cl_uint n = *(const cl_uint *)args[1];
-	const void **ptrs = svm_arg_ptr(args, 2);
-	const size_t *sizes = svm_arg_ptr(args, 3);
+	struct ava_opencl_args_clEnqueueSVMMigrateMem a =
+	    ava_opencl_args_clEnqueueSVMMigrateMem(args);
+	cl_uint n = *a.num_svm_pointers;
+	const void **ptrs = *a.svm_pointers;
+	const size_t *sizes = *a.sizes;
 
 	for (cl_uint i = 0; ptrs && i < n; i++)
 		if (ptrs[i] && !svm_covers(session, ptrs[i], sizes ? sizes[i] : 0)) {
-			*(cl_int *)ret = CL_INVALID_VALUE;
+			*ava_opencl_ret_clEnqueueSVMMigrateMem(ret) = CL_INVALID_VALUE;
 			return;
 		}
 	invoke(args, ret);
@@ -249,67 +204,91 @@ static bool svm_range_ok(uint32_t session, const void *p, size_t len_bytes)
 	return !p || len_bytes == 0 || svm_covers(session, p, len_bytes);
 }
 
-static void svm_wrap(uint32_t session, const struct ava_abi_fn *fn, ava_apiserver_invoke_fn invoke,
-		     void *const *args, void *ret)
+/*
+ * Whether the SVM pointers of a call that only reads or writes SVM memory
+ * are the session's; *ret_refuse: the error when they are not.
+ */
+static bool svm_args_ok(uint32_t session, uint32_t fn_id, void *const *args, cl_int *ret_refuse)
 {
-	bool ok = true;
-	cl_int refuse = CL_INVALID_VALUE;
+	*ret_refuse = CL_INVALID_VALUE;
+	switch (fn_id) {
+	case AVA_OPENCL_FN_clEnqueueSVMMemcpy: {
+		struct ava_opencl_args_clEnqueueSVMMemcpy a =
+		    ava_opencl_args_clEnqueueSVMMemcpy(args);
+		return svm_range_ok(session, *a.dst_ptr, *a.size) &&
+		       svm_range_ok(session, *a.src_ptr, *a.size);
+	}
+	case AVA_OPENCL_FN_avaclEnqueueSVMRead: {
+		struct ava_opencl_args_avaclEnqueueSVMRead a =
+		    ava_opencl_args_avaclEnqueueSVMRead(args);
+		return svm_range_ok(session, *a.svm_src, *a.size);
+	}
+	case AVA_OPENCL_FN_avaclEnqueueSVMWrite: {
+		struct ava_opencl_args_avaclEnqueueSVMWrite a =
+		    ava_opencl_args_avaclEnqueueSVMWrite(args);
+		return svm_range_ok(session, *a.svm_dst, *a.size);
+	}
+	case AVA_OPENCL_FN_clEnqueueSVMMemFill: {
+		struct ava_opencl_args_clEnqueueSVMMemFill a =
+		    ava_opencl_args_clEnqueueSVMMemFill(args);
+		/* PoCL reads a NULL pattern; the specification says CL_INVALID_VALUE */
+		return svm_range_ok(session, *a.svm_ptr, *a.size) && *a.pattern != NULL;
+	}
+	case AVA_OPENCL_FN_clEnqueueSVMMap: {
+		struct ava_opencl_args_clEnqueueSVMMap a = ava_opencl_args_clEnqueueSVMMap(args);
+		return svm_range_ok(session, *a.svm_ptr, *a.size);
+	}
+	case AVA_OPENCL_FN_clEnqueueSVMUnmap: {
+		struct ava_opencl_args_clEnqueueSVMUnmap a =
+		    ava_opencl_args_clEnqueueSVMUnmap(args);
+		return svm_range_ok(session, *a.svm_ptr, 1);
+	}
+	case AVA_OPENCL_FN_clSetKernelArgSVMPointer: {
+		struct ava_opencl_args_clSetKernelArgSVMPointer a =
+		    ava_opencl_args_clSetKernelArgSVMPointer(args);
+		*ret_refuse = CL_INVALID_ARG_VALUE;
+		return !*a.arg_value || svm_covers(session, *a.arg_value, 0);
+	}
+	default:
+		return true;
+	}
+}
 
-	switch (svm_which(fn)) {
-	case SVM_ALLOC:
+void ava_opencl_svm_call_wrapper(uint32_t session, const struct ava_abi_fn *fn,
+				 ava_apiserver_invoke_fn invoke, void *const *args, void *ret)
+{
+	cl_int refuse;
+
+	switch (fn->id) {
+	case AVA_OPENCL_FN_clSVMAlloc:
 		svm_alloc(session, invoke, args, ret);
 		return;
-	case SVM_FREE:
-		if (!svm_arg_ptr(args, 1) || svm_forget(session, svm_arg_ptr(args, 1)))
+	case AVA_OPENCL_FN_clSVMFree: {
+		struct ava_opencl_args_clSVMFree a = ava_opencl_args_clSVMFree(args);
+		if (!*a.svm_pointer || svm_forget(session, *a.svm_pointer))
 			invoke(args, ret);
 		return;
-	case SVM_ENQUEUE_FREE:
+	}
+	case AVA_OPENCL_FN_clEnqueueSVMFree:
 		svm_enqueue_free(session, invoke, args, ret);
 		return;
-	case SVM_EXEC_INFO:
+	case AVA_OPENCL_FN_clSetKernelExecInfo:
 		svm_exec_info(session, invoke, args, ret);
 		return;
-	case SVM_MIGRATE:
+	case AVA_OPENCL_FN_clEnqueueSVMMigrateMem:
 		svm_migrate(session, invoke, args, ret);
 		return;
-	case SVM_MEMCPY: {
-		size_t size = *(const size_t *)args[4];
-		ok = svm_range_ok(session, svm_arg_ptr(args, 2), size) &&
-		     svm_range_ok(session, svm_arg_ptr(args, 3), size);
-		break;
-	}
-	case SVM_READ:
-		ok = svm_range_ok(session, svm_arg_ptr(args, 3), *(const size_t *)args[4]);
-		break;
-	case SVM_WRITE:
-		ok = svm_range_ok(session, svm_arg_ptr(args, 2), *(const size_t *)args[4]);
-		break;
-	case SVM_FILL:
-		/* PoCL reads a NULL pattern; the specification says CL_INVALID_VALUE */
-		ok = svm_range_ok(session, svm_arg_ptr(args, 1), *(const size_t *)args[4]) &&
-		     svm_arg_ptr(args, 2) != NULL;
-		break;
-	case SVM_MAP:
-		ok = svm_range_ok(session, svm_arg_ptr(args, 3), *(const size_t *)args[4]);
-		break;
-	case SVM_UNMAP:
-		ok = svm_range_ok(session, svm_arg_ptr(args, 1), 1);
-		break;
-	case SVM_ARG:
-		ok = !svm_arg_ptr(args, 2) || svm_covers(session, svm_arg_ptr(args, 2), 0);
-		refuse = CL_INVALID_ARG_VALUE;
-		break;
 	default:
 		break;
 	}
-	if (ok)
+	if (svm_args_ok(session, fn->id, args, &refuse))
 		invoke(args, ret);
 	else
-		*(cl_int *)ret = refuse;
+		*(cl_int *)ret = refuse; /* each of those returns a cl_int */
 }
 
 /* What the session did not free: freed now, while its contexts still live. */
-static void svm_session_end(uint32_t session)
+void ava_opencl_svm_session_end(uint32_t session)
 {
 	for (;;) {
 		struct svm_alloc *gone = NULL;
@@ -342,10 +321,4 @@ cl_int avaclEnqueueSVMWrite(cl_command_queue command_queue, cl_bool blocking, vo
 {
 	return clEnqueueSVMMemcpy(command_queue, blocking, svm_dst, src, size,
 				  num_events_in_wait_list, event_wait_list, event);
-}
-
-__attribute__((constructor)) static void svm_server_register(void)
-{
-	ava_apiserver_set_call_wrapper(svm_wrap);
-	ava_apiserver_set_session_end(svm_session_end);
 }

@@ -48,6 +48,8 @@
 
 #include <ava/guestlib.h>
 
+#include "ava_opencl.h"
+#include "opencl/guest.h"
 #include "opencl/svm-wire.h"
 
 #ifndef MAP_FIXED_NOREPLACE
@@ -74,55 +76,6 @@ static struct svm_range *svm_ranges; /* live allocations, sorted by base */
 static size_t svm_n_ranges, svm_cap_ranges;
 static struct svm_map *svm_maps; /* open maps of session ranges, newest first */
 static uintptr_t svm_page_mask;
-
-enum svm_fn {
-	FN_OTHER,
-	FN_ALLOC,
-	FN_FREE,
-	FN_ENQUEUE_FREE,
-	FN_MEMCPY,
-	FN_MAP,
-	FN_UNMAP,
-	FN_COUNT,
-};
-
-static const char *const svm_fn_names[FN_COUNT] = {
-	[FN_ALLOC] = "clSVMAlloc",
-	[FN_FREE] = "clSVMFree",
-	[FN_ENQUEUE_FREE] = "clEnqueueSVMFree",
-	[FN_MEMCPY] = "clEnqueueSVMMemcpy",
-	[FN_MAP] = "clEnqueueSVMMap",
-	[FN_UNMAP] = "clEnqueueSVMUnmap",
-};
-
-extern const struct ava_guestlib_api ava_gen__opencl__guest_api;
-
-static uint8_t *svm_fn_of;
-static uint32_t svm_n_fns;
-static pthread_once_t svm_once = PTHREAD_ONCE_INIT;
-
-static void svm_resolve(void)
-{
-	const struct ava_abi_api *abi = ava_gen__opencl__guest_api.abi;
-	uint8_t *of = calloc(abi->n_fns ? abi->n_fns : 1, 1);
-
-	if (!of)
-		return; /* every call goes as it is: SVM pointers are the server's to check */
-	for (uint32_t i = 0; i < abi->n_fns; i++)
-		for (unsigned k = 1; k < FN_COUNT; k++)
-			if (strcmp(abi->fns[i].name, svm_fn_names[k]) == 0)
-				of[i] = (uint8_t)k;
-	svm_n_fns = abi->n_fns;
-	svm_fn_of = of;
-}
-
-static enum svm_fn svm_which(const struct ava_guestlib_api *api, uint32_t fn_id)
-{
-	pthread_once(&svm_once, svm_resolve);
-	if (api != &ava_gen__opencl__guest_api || fn_id >= svm_n_fns)
-		return FN_OTHER;
-	return (enum svm_fn)svm_fn_of[fn_id];
-}
 
 static uintptr_t svm_page_down(uintptr_t a)
 {
@@ -266,11 +219,6 @@ static bool svm_release(const void *p)
 	return found;
 }
 
-static void *svm_arg_ptr(void *const *args, unsigned i)
-{
-	return *(void *const *)args[i];
-}
-
 /* clSVMAlloc: the server's address, reserved here too, or NULL. */
 static void *svm_alloc(cl_context context, cl_svm_mem_flags flags, size_t size, cl_uint alignment)
 {
@@ -389,76 +337,80 @@ static cl_int svm_host_copy(cl_command_queue q, void *dst, const void *src, size
 	return err;
 }
 
-static int svm_filter(const struct ava_guestlib_api *api, uint32_t fn_id, void *const *args,
-		      void *ret)
+int ava_opencl_svm_filter(const struct ava_guestlib_api *api, uint32_t fn_id, void *const *args,
+			  void *ret)
 {
-	switch (svm_which(api, fn_id)) {
-	case FN_ALLOC:
-		*(void **)ret = svm_alloc(svm_arg_ptr(args, 0), *(const cl_svm_mem_flags *)args[1],
-					  *(const size_t *)args[2], *(const cl_uint *)args[3]);
+	(void)api;
+	switch (fn_id) {
+	case AVA_OPENCL_FN_clSVMAlloc: {
+		struct ava_opencl_args_clSVMAlloc a = ava_opencl_args_clSVMAlloc(args);
+		*ava_opencl_ret_clSVMAlloc(ret) =
+		    svm_alloc(*a.context, *a.flags, *a.size, *a.alignment);
 		return 1;
-	case FN_FREE: {
-		void *p = svm_arg_ptr(args, 1);
+	}
+	case AVA_OPENCL_FN_clSVMFree: {
+		struct ava_opencl_args_clSVMFree a = ava_opencl_args_clSVMFree(args);
+		void *p = *a.svm_pointer;
 		if (p && !svm_is_ours(p))
 			return 1; /* nothing of the session's: the server would leave it alone */
-		clSVMFree(svm_arg_ptr(args, 0), p);
+		clSVMFree(*a.context, p);
 		if (p)
 			(void)svm_release(p);
 		return 1;
 	}
-	case FN_ENQUEUE_FREE: {
-		cl_uint n = *(const cl_uint *)args[1];
-		void **ptrs = svm_arg_ptr(args, 2);
-		void (*notify)(cl_command_queue, cl_uint, void **, void *) =
-		    *(void (*const *)(cl_command_queue, cl_uint, void **, void *))args[3];
-		cl_int err = clEnqueueSVMFree(svm_arg_ptr(args, 0), n, ptrs, notify,
-					      svm_arg_ptr(args, 4), *(const cl_uint *)args[5],
-					      svm_arg_ptr(args, 6), svm_arg_ptr(args, 7));
+	case AVA_OPENCL_FN_clEnqueueSVMFree: {
+		struct ava_opencl_args_clEnqueueSVMFree a = ava_opencl_args_clEnqueueSVMFree(args);
+		cl_uint n = *a.num_svm_pointers;
+		void **ptrs = *a.svm_pointers;
+		cl_int err =
+		    clEnqueueSVMFree(*a.command_queue, n, ptrs, *a.pfn_free_func, *a.user_data,
+				     *a.num_events_in_wait_list, *a.event_wait_list, *a.event);
 		/* without a callback the library frees them: the application may not touch them */
-		for (cl_uint i = 0; err == CL_SUCCESS && !notify && ptrs && i < n; i++)
+		for (cl_uint i = 0; err == CL_SUCCESS && !*a.pfn_free_func && ptrs && i < n; i++)
 			(void)svm_release(ptrs[i]);
-		*(cl_int *)ret = err;
+		*ava_opencl_ret_clEnqueueSVMFree(ret) = err;
 		return 1;
 	}
-	case FN_MEMCPY: {
-		void *dst = svm_arg_ptr(args, 2);
-		const void *src = svm_arg_ptr(args, 3);
-		size_t size = *(const size_t *)args[4];
+	case AVA_OPENCL_FN_clEnqueueSVMMemcpy: {
+		struct ava_opencl_args_clEnqueueSVMMemcpy a =
+		    ava_opencl_args_clEnqueueSVMMemcpy(args);
+		void *dst = *a.dst_ptr;
+		const void *src = *a.src_ptr;
+		size_t size = *a.size;
 		bool d = svm_is_ours(dst), s = svm_is_ours(src);
-		cl_command_queue q = svm_arg_ptr(args, 0);
-		cl_bool blocking = *(const cl_bool *)args[1];
-		cl_uint n = *(const cl_uint *)args[5];
-		const cl_event *wl = svm_arg_ptr(args, 6);
-		cl_event *event = svm_arg_ptr(args, 7);
+		cl_command_queue q = *a.command_queue;
+		cl_bool blocking = *a.blocking_copy;
+		cl_uint n = *a.num_events_in_wait_list;
+		const cl_event *wl = *a.event_wait_list;
+		cl_event *event = *a.event;
+		cl_int *err = ava_opencl_ret_clEnqueueSVMMemcpy(ret);
 		if (!dst || !src || size == 0 || (d && s))
 			return 0; /* the library's answer */
 		if (s)
-			*(cl_int *)ret =
-			    avaclEnqueueSVMRead(q, blocking, dst, src, size, n, wl, event);
+			*err = avaclEnqueueSVMRead(q, blocking, dst, src, size, n, wl, event);
 		else if (d)
-			*(cl_int *)ret =
-			    avaclEnqueueSVMWrite(q, blocking, dst, src, size, n, wl, event);
+			*err = avaclEnqueueSVMWrite(q, blocking, dst, src, size, n, wl, event);
 		else
-			*(cl_int *)ret = svm_host_copy(q, dst, src, size, n, wl, event);
+			*err = svm_host_copy(q, dst, src, size, n, wl, event);
 		return 1;
 	}
-	case FN_MAP: {
-		void *ptr = svm_arg_ptr(args, 3);
-		size_t size = *(const size_t *)args[4];
-		if (!svm_is_ours(ptr) || size == 0)
+	case AVA_OPENCL_FN_clEnqueueSVMMap: {
+		struct ava_opencl_args_clEnqueueSVMMap a = ava_opencl_args_clEnqueueSVMMap(args);
+		if (!svm_is_ours(*a.svm_ptr) || *a.size == 0)
 			return 0; /* the library's (or the server's) answer */
-		*(cl_int *)ret =
-		    svm_map(svm_arg_ptr(args, 0), *(const cl_bool *)args[1],
-			    *(const cl_map_flags *)args[2], ptr, size, *(const cl_uint *)args[5],
-			    svm_arg_ptr(args, 6), svm_arg_ptr(args, 7));
+		*ava_opencl_ret_clEnqueueSVMMap(ret) =
+		    svm_map(*a.command_queue, *a.blocking_map, *a.flags, *a.svm_ptr, *a.size,
+			    *a.num_events_in_wait_list, *a.event_wait_list, *a.event);
 		return 1;
 	}
-	case FN_UNMAP: {
-		void *ptr = svm_arg_ptr(args, 1);
-		if (!svm_is_ours(ptr))
+	case AVA_OPENCL_FN_clEnqueueSVMUnmap: {
+		struct ava_opencl_args_clEnqueueSVMUnmap a =
+		    ava_opencl_args_clEnqueueSVMUnmap(args);
+		if (!svm_is_ours(*a.svm_ptr))
 			return 0;
-		*(cl_int *)ret = svm_unmap(svm_arg_ptr(args, 0), ptr, *(const cl_uint *)args[2],
-					   svm_arg_ptr(args, 3), svm_arg_ptr(args, 4));
+		*ava_opencl_ret_clEnqueueSVMUnmap(ret) =
+		    svm_unmap(*a.command_queue, *a.svm_ptr, *a.num_events_in_wait_list,
+			      *a.event_wait_list, *a.event);
 		return 1;
 	}
 	default:
@@ -490,5 +442,4 @@ __attribute__((constructor)) static void svm_init(void)
 
 	svm_page_mask = (uintptr_t)(page > 0 ? page : 4096) - 1;
 	pthread_atfork(NULL, NULL, svm_atfork_child);
-	ava_guestlib_set_call_filter(svm_filter);
 }

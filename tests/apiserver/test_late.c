@@ -297,14 +297,14 @@ static void check_rect(void)
 int main(void)
 {
 	static const struct ava_abi_api abi = { .name = "late-test" };
-	static const struct ava_apiserver_api api = { .abi = &abi };
+	static const struct ava_apiserver_ops ops = { .events = &g_ev_ops };
+	static const struct ava_apiserver_api api = { .abi = &abi, .ops = &ops };
 	int fds[2];
 
 	CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) == 0);
 	ava_apiserver_server.api = &api;
 	CHECK(ava_transport_unix_from_fd(fds[0], &ava_apiserver_server.router) == 0);
 	CHECK(ava_transport_unix_from_fd(fds[1], &g_peer) == 0);
-	ava_apiserver_set_event_ops(&g_ev_ops);
 
 	check_data_before_reply();
 	check_other_session();

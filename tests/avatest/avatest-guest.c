@@ -5,9 +5,9 @@
  */
 #include <ava/guestlib.h>
 
+#include "ava_avatest.h"
 #include "avatest-rect.h"
 
-__attribute__((constructor)) static void avatest_guest_register(void)
-{
-	ava_guestlib_set_rect_ops(&ava_avatest_rect_ops); /* avatest-rect.c */
-}
+const struct ava_guestlib_ops ava_avatest_guest_ops = {
+	.rect = &ava_avatest_rect_ops, /* avatest-rect.c */
+};

@@ -8,6 +8,7 @@
  */
 #include <ava/apiserver.h>
 
+#include "ava_avatest.h"
 #include "avatest.h"
 #include "avatest-rect.h"
 
@@ -57,8 +58,6 @@ static const struct ava_apiserver_event_ops avatest_server_event_ops = {
 	.release = avatest_server_event_release,
 };
 
-__attribute__((constructor)) static void avatest_server_register(void)
-{
-	ava_apiserver_set_event_ops(&avatest_server_event_ops);
-	ava_apiserver_set_rect_ops(&ava_avatest_rect_ops); /* avatest-rect.c */
-}
+const struct ava_apiserver_ops ava_avatest_server_ops = {
+	.events = &avatest_server_event_ops, .rect = &ava_avatest_rect_ops, /* avatest-rect.c */
+};

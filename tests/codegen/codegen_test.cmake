@@ -32,7 +32,7 @@ endfunction()
 
 set(generated_names)
 function(generated_files id out_var)
-  set(${out_var} ${id}_guest.c ${id}_server.c ${id}.abi ${id}.map PARENT_SCOPE)
+  set(${out_var} ${id}_guest.c ${id}_server.c ${id}.abi ${id}.map ava_${id}.h PARENT_SCOPE)
 endfunction()
 
 # Runs avagen; sets rc, out, err in the caller.
@@ -112,7 +112,7 @@ if(MODE STREQUAL "golden" OR MODE STREQUAL "update")
       list(APPEND bad "${f} differs from ${f}.golden")
     endif()
     # Formatted like hand code: no line past 100 columns (tabs are 8), no trailing blanks.
-    if(NOT f MATCHES "\\.(c|map)$")
+    if(NOT f MATCHES "\\.(c|h|map)$")
       continue()
     endif()
     file(STRINGS ${WORK}/${f} lines)

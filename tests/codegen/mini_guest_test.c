@@ -12,6 +12,7 @@
 
 #include <ava/guestlib.h>
 
+#include "ava_mini.h"
 #include "mini.h"
 
 static int failures;
@@ -42,6 +43,10 @@ static struct {
 	struct ava_gen_plan plan;
 	int planned;
 	void *errcode_ptr; /* where the errcode argument points (set_error writes there) */
+	/* mini_read, through ava_mini.h's typed view of the stub's args */
+	mini_buf read_buf;
+	void *read_data;
+	size_t read_offset, read_size;
 } last;
 
 #define ARG(i, type)	     ((type)last.vals[i])
@@ -61,6 +66,14 @@ void ava_guestlib_call(const struct ava_guestlib_api *api, uint32_t fn_id, void 
 	last.errcode_ptr = NULL;
 	if (args && fn->errors.errcode_arg >= 0)
 		last.errcode_ptr = *(void *const *)args[fn->errors.errcode_arg];
+	if (fn_id == AVA_MINI_FN_mini_read) {
+		struct ava_mini_args_mini_read a = ava_mini_args_mini_read(args);
+
+		last.read_buf = *a.buf;
+		last.read_data = *a.data;
+		last.read_offset = *a.offset;
+		last.read_size = *a.size;
+	}
 	memset(last.vals, 0, sizeof(last.vals));
 	for (uint16_t i = 0; i < fn->abi->n_args; i++) {
 		const struct ava_abi_value *v = &fn->abi->args[i];
@@ -210,6 +223,23 @@ int main(void)
 	/* mini_read: an expression over two parameters. */
 	mini_read(buf, bytes, 16, 48);
 	CHECK(last.plan.count[1] == 32);
+	/* ava_mini.h: the call id, the descriptor and the typed arguments the stub passed */
+	CHECK(last.fn_id == AVA_MINI_FN_mini_read && last.fn_id == id_of("mini_read"));
+	CHECK(last.api == &ava_gen__mini__guest_api);
+	/* mini has no hand code: the descriptor's weak reference to its ops table is NULL */
+	CHECK(last.api->ops == NULL);
+	CHECK(last.read_buf == buf && last.read_data == bytes);
+	CHECK(last.read_offset == 16 && last.read_size == 48);
+	CHECK(AVA_MINI_FN_mini_open == id_of("mini_open"));
+	CHECK(AVA_MINI_FN_mini_buf_finish == id_of("mini_buf_finish"));
+	CHECK(AVA_MINI_CB_mini_notify_cb == 2 &&
+	      strcmp(last.api->abi->callbacks[AVA_MINI_CB_mini_notify_cb].name, "mini_notify_cb") ==
+		  0);
+	{
+		mini_err e = MINI_OK;
+
+		CHECK(ava_mini_ret_mini_read(&e) == &e);
+	}
 
 	/* mini_copy: conditional counts, inside and outside ava_argument. */
 	mini_copy(ctx, 1, bytes, 3, bytes, 9);

@@ -13,17 +13,25 @@
 #include "check.h"
 #include "fake_api.h"
 
-static const struct ava_guestlib_api api_unsupported = { .abi = &fake_abi, .fns = fake_fns };
-static const struct ava_guestlib_api api_no_router = { .abi = &fake_abi, .fns = fake_fns };
-static const struct ava_guestlib_api api_filtered = { .abi = &fake_abi, .fns = fake_fns };
-static const struct ava_guestlib_api api_ctx = { .abi = &fake_abi, .fns = fake_fns };
+static const struct ava_guestlib_ops ops;
+static const struct ava_guestlib_api api_unsupported = { .abi = &fake_abi,
+							 .fns = fake_fns,
+							 .ops = &ops };
+static const struct ava_guestlib_api api_no_router = { .abi = &fake_abi,
+						       .fns = fake_fns,
+						       .ops = &ops };
+static const struct ava_guestlib_api api_filtered = { .abi = &fake_abi,
+						      .fns = fake_fns,
+						      .ops = &ops };
+static const struct ava_guestlib_api api_ctx = { .abi = &fake_abi, .fns = fake_fns, .ops = &ops };
 
 static int n_observed;
 static int n_filtered;
 
-static void observer(const struct ava_abi_api *abi, uint32_t fn_id, void *const *args, void *ret)
+static void observer(const struct ava_guestlib_api *api, uint32_t fn_id, void *const *args,
+		     void *ret)
 {
-	(void)abi, (void)fn_id, (void)args, (void)ret;
+	(void)api, (void)fn_id, (void)args, (void)ret;
 	n_observed++;
 }
 
@@ -46,6 +54,9 @@ static int filter(const struct ava_guestlib_api *api, uint32_t fn_id, void *cons
 	*(int32_t *)ret = 1234;
 	return 1;
 }
+
+/* The APIs' hand code: the same observer and filter for each. */
+static const struct ava_guestlib_ops ops = { .call_filter = filter, .call_observer = observer };
 
 /* An unsupported function gets the spec's error without a connection. */
 static void test_unsupported(void)
@@ -168,8 +179,6 @@ int main(void)
 {
 	/* nothing listens there: every call that leaves the guest fails with SERVER_GONE */
 	setenv("AVA_ROUTER_SOCKET", "/nonexistent/ava-test-router.sock", 1);
-	ava_guestlib_add_call_observer(observer);
-	ava_guestlib_set_call_filter(filter);
 	test_unsupported();
 	test_no_router();
 	test_filter();

@@ -14,17 +14,19 @@
 #include "fake_api.h"
 #include "mapping.h"
 
-static const struct ava_guestlib_api api = { .abi = &fake_abi, .fns = fake_fns };
 static char placed[64];
 static int place; /* the placer gives placed (else declines) */
 
-static void *placer(const struct ava_abi_api *abi, uint32_t fn_id, void *const *args,
+static void *placer(const struct ava_guestlib_api *api, uint32_t fn_id, void *const *args,
 		    size_t len_bytes)
 {
 	(void)args;
-	CHECK(abi == &fake_abi && fn_id == FN_MAP);
+	CHECK(api->abi == &fake_abi && fn_id == FN_MAP);
 	return place && len_bytes <= sizeof(placed) ? placed : NULL;
 }
+
+static const struct ava_guestlib_ops ops = { .map_placer = placer };
+static const struct ava_guestlib_api api = { .abi = &fake_abi, .fns = fake_fns, .ops = &ops };
 
 /* A call of f_map(0) for n bytes, access as given, as far as the send step. */
 static struct ava_guestlib_call *map_call(struct conn *c, void **ret, uint64_t n, uint8_t access)
@@ -141,7 +143,6 @@ int main(void)
 	CHECK(c);
 	c->api = &api;
 	pthread_mutex_init(&c->lock, NULL);
-	ava_guestlib_set_map_placer(placer);
 	test_map_unmap(c);
 	test_placed_and_failed(c);
 	free(c);

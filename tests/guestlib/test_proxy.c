@@ -16,21 +16,23 @@
 #include "proxy.h"
 
 static const int dispatch_table = 1;
-static const struct ava_guestlib_api api = { .abi = &fake_abi,
-					     .fns = fake_fns,
-					     .proxy_dispatch = &dispatch_table };
 
 static int n_gone;
 static const void *last_gone;
 static uint16_t last_gone_type;
 
-static void gone(const struct ava_abi_api *abi, uint16_t handle_type, const void *handle)
+static void gone(const struct ava_guestlib_api *api, uint16_t handle_type, const void *handle)
 {
-	CHECK(abi == &fake_abi);
+	CHECK(api->abi == &fake_abi);
 	n_gone++;
 	last_gone = handle;
 	last_gone_type = handle_type;
 }
+
+static const struct ava_guestlib_ops ops = { .handle_gone = gone };
+static const struct ava_guestlib_api api = {
+	.abi = &fake_abi, .fns = fake_fns, .proxy_dispatch = &dispatch_table, .ops = &ops
+};
 
 static struct conn *new_conn(void)
 {
@@ -164,7 +166,6 @@ static void test_to_ids(void)
 
 int main(void)
 {
-	ava_guestlib_add_handle_gone(gone);
 	test_lookup();
 	test_count();
 	test_handles_valid();

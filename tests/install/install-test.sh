@@ -69,8 +69,11 @@ proj=$tmp/avatest-outside
 mkdir -p "$proj/spec"
 cp "$src/spec/avatest.spec" "$src/spec/avatest.abi" "$proj/spec/" &&
 	cp "$src/tests/install/project/CMakeLists.txt" "$src/tests/avatest/avatest.c" "$src/tests/avatest/avatest.h" \
-	"$src/tests/avatest/avatest.map" "$src/tests/avatest/avatest-demo.c" \
-	"$src/tests/avatest/avatest-remote-only.c" "$proj/" || fail "cannot copy the avatest sources"
+	"$src/tests/avatest/avatest-icd.h" "$src/tests/avatest/avatest.map" \
+	"$src/tests/avatest/avatest-guest.c" "$src/tests/avatest/avatest-server.c" \
+	"$src/tests/avatest/avatest-rect.c" "$src/tests/avatest/avatest-rect.h" \
+	"$src/tests/avatest/avatest-demo.c" "$src/tests/avatest/avatest-remote-only.c" "$proj/" ||
+	fail "cannot copy the avatest sources"
 out=$tmp/out
 run "$tmp/configure.log" cmake -S "$proj" -B "$out" -DCMAKE_C_COMPILER="$cc" \
 	-DCMAKE_PREFIX_PATH="$p" -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF

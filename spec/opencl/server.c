@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * OpenCL's hand-written server code, as the API server runtime sees it: the
+ * API's one ops table (ava_opencl_server_ops, declared in the generated
+ * ava_opencl.h, which the generated descriptor points at):
+ *
+ *  - completion events of late buffers: events.c;
+ *  - rect shapes: rect.c, shared with the guest;
+ *  - call wrapper and session end: SVM (svm-server.c), which checks every
+ *    SVM pointer against the session's allocations and frees what a
+ *    session left.
+ */
+#include <ava/apiserver.h>
+
+#include "ava_opencl.h"
+#include "opencl/rect.h"
+#include "opencl/server.h"
+
+const struct ava_apiserver_ops ava_opencl_server_ops = {
+	.events = &ava_opencl_event_ops,
+	.rect = &ava_opencl_rect_ops,
+	.call_wrapper = ava_opencl_svm_call_wrapper,
+	.session_end = ava_opencl_svm_session_end,
+};
