@@ -26,10 +26,10 @@ disp_err disp_ext_wait(disp_obj obj, unsigned long long timeout_ns);
 struct disp_table {
 	disp_err (*disp_open)(disp_obj *);
 	disp_err (*disp_close)(disp_obj);
-	void *reserved;			    /* not a function pointer: NULL */
-	disp_err (*disp_legacy)(int);	    /* deprecated, still a member */
+	void *reserved;			      /* not a function pointer: NULL */
+	disp_err (*disp_legacy)(int);	      /* deprecated, still a member */
 	disp_err (*disp_hello)(const char *); /* a guest source's (ava_guest_export) */
-	disp_err (*disp_gone)(void);	    /* names no function: NULL */
+	disp_err (*disp_gone)(void);	      /* names no function: NULL */
 	disp_obj (*disp_ext_create)(int, disp_err *);
 };
 
