@@ -1523,14 +1523,14 @@ avatest_status avatest_event_on_complete(avatest_event handle, avatest_event_fn 
 }
 
 static const struct avatest_icd_dispatch avatest_dispatch = {
-	.device_close = avatest_device_close,
-	.device_retain = avatest_device_retain,
-	.device_name = avatest_device_name,
-	.device_get_info = avatest_device_get_info,
-	.buffer_size = avatest_buffer_size,
-	.buffer_release = avatest_buffer_release,
-	.event_status = avatest_event_status,
-	.event_release = avatest_event_release,
+	.avatest_device_close = avatest_device_close,
+	.avatest_device_retain = avatest_device_retain,
+	.avatest_device_name = avatest_device_name,
+	.avatest_device_get_info = avatest_device_get_info,
+	.avatest_buffer_size = avatest_buffer_size,
+	.avatest_buffer_release = avatest_buffer_release,
+	.avatest_event_status = avatest_event_status,
+	.avatest_event_release = avatest_event_release,
 };
 
 const struct avatest_icd_dispatch *avatest_icd_get_dispatch(void)
