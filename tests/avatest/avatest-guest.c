@@ -7,9 +7,10 @@
  *
  * - avatest_log_values is variadic: its values travel as an array, through
  *   the wire-only avatest_wire_log_values (ava_private, not exported);
- * - avatest_get_extension_address answers pointers to functions: a
- *   server's mean nothing here, so it answers the guest library's own
- *   stubs, which the server runs through its resolver (ava_resolve_via).
+ * - avatest_get_extension_address answers pointers to functions, and the
+ *   server's would mean nothing here: it answers the guest library's own
+ *   stubs, whose calls the server runs through its resolver
+ *   (ava_resolve_via).
  */
 #include <ava/guestlib.h>
 
