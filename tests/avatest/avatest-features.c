@@ -96,6 +96,77 @@ static void feature_override(void)
 	check(y == (remoted ? 0 : -5), "echo(-5) gives -5 natively, 0 remoted");
 }
 
+static void print_ints(const char *label, const int32_t *v, size_t n)
+{
+	printf("  %s =", label);
+	for (size_t i = 0; i < n; i++)
+		printf(" %" PRId32, v[i]);
+	printf("\n");
+}
+
+static void feature_defaults(void)
+{
+	/* One more than the calls' n: the last must stay as it is. */
+	int32_t data[5] = { -1, -1, -1, -1, 99 };
+
+	section("ava_defaults: fill and iota share data's default, increment has its own");
+	expect("fill(data, 4, 7)", avatest_fill(data, 4, 7), AVATEST_OK);
+	print_ints("data", data, 5);
+	check(data[0] == 7 && data[1] == 7 && data[2] == 7 && data[3] == 7 && data[4] == 99,
+	      "fill writes n values (out, ava_buffer(n))");
+	expect("iota(data, 4, 10)", avatest_iota(data, 4, 10), AVATEST_OK);
+	print_ints("data", data, 5);
+	check(data[0] == 10 && data[1] == 11 && data[2] == 12 && data[3] == 13 && data[4] == 99,
+	      "iota writes n values (out, ava_buffer(n))");
+	/* Out only, as the default says, increment would start from what is not data. */
+	expect("increment(data, 4, 5)", avatest_increment(data, 4, 5), AVATEST_OK);
+	print_ints("data", data, 5);
+	check(data[0] == 15 && data[1] == 16 && data[2] == 17 && data[3] == 18 && data[4] == 99,
+	      "increment reads data too (its own block: in and out)");
+}
+
+static void feature_private(avatest_device dev)
+{
+	int64_t before = -1, after = -1;
+
+	section("ava_private: a variadic call, carried by a wire-only function when remoted");
+	expect("log_sum", avatest_log_sum(dev, &before), AVATEST_OK);
+	expect("log_values(dev, 3, 1, 2, 3)", avatest_log_values(dev, 3, 1, 2, 3), AVATEST_OK);
+	expect("log_sum", avatest_log_sum(dev, &after), AVATEST_OK);
+	printf("  logged %" PRId64 "\n", after - before);
+	check(after - before == 6, "log_values logs its values");
+	before = after;
+	expect("log_values(dev, 3, 4, -1, 5) (stops at -1)", avatest_log_values(dev, 3, 4, -1, 5),
+	       AVATEST_ERR_INVALID);
+	expect("log_sum", avatest_log_sum(dev, &after), AVATEST_OK);
+	printf("  logged %" PRId64 "\n", after - before);
+	check(after - before == 4, "log_values stops at the first value that fails");
+	expect("log_values(dev, 0)", avatest_log_values(dev, 0), AVATEST_OK);
+}
+
+static void feature_resolve_via(void)
+{
+	avatest_ext_triple_fn triple = NULL;
+	void *none;
+	int32_t y = 0;
+
+	section("ava_resolve_via: an extension the server finds through the library's lookup");
+	triple = (avatest_ext_triple_fn)avatest_get_extension_address("avatest_ext_triple");
+	none = avatest_get_extension_address("avatest_ext_none");
+	printf("get_extension_address(\"avatest_ext_triple\") found: %s, "
+	       "(\"avatest_ext_none\") found: %s\n",
+	       yes(triple != NULL), yes(none != NULL));
+	check(triple && !none, "the extension is found, and only it");
+	if (!triple)
+		return;
+	expect("ext_triple(14)", triple(14, &y), AVATEST_OK);
+	printf("  y = %" PRId32 "\n", y);
+	check(y == 42, "ext_triple(14) gives 42");
+	expect("ext_triple(-3)", triple(-3, &y), AVATEST_OK);
+	printf("  y = %" PRId32 "\n", y);
+	check(y == -9, "ext_triple(-3) gives -9");
+}
+
 static void feature_info(avatest_device devs[2])
 {
 	avatest_config cfg = { .flags = 0, .priority = 0, .peer = devs[1], .gain = 1.0 };
@@ -556,6 +627,9 @@ int main(void)
 	if (!devs[0] || !devs[1])
 		return 1;
 	feature_override();
+	feature_defaults();
+	feature_private(devs[1]);
+	feature_resolve_via();
 	feature_info(devs);
 	feature_properties(devs);
 	feature_buffers(devs[0]);

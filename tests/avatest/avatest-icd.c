@@ -114,7 +114,8 @@ int main(void)
 	      "a device starts with the table");
 	memset(name, 0, sizeof(name));
 	expect("dev1's table: device_name",
-	       AVATEST_ICD_DISPATCH(dev1)->device_name(dev1, name, sizeof(name), &len), AVATEST_OK);
+	       AVATEST_ICD_DISPATCH(dev1)->avatest_device_name(dev1, name, sizeof(name), &len),
+	       AVATEST_OK);
 	printf("  name = \"%s\", ret_len = %zu\n", name, len);
 	check(strcmp(name, "avatest-device-1") == 0, "a call through the table");
 	buf = avatest_buffer_new(dev0, 64, &err);
@@ -124,10 +125,10 @@ int main(void)
 	      "a buffer starts with the table");
 	if (buf) {
 		expect("  buf's table: buffer_size",
-		       AVATEST_ICD_DISPATCH(buf)->buffer_size(buf, &len), AVATEST_OK);
+		       AVATEST_ICD_DISPATCH(buf)->avatest_buffer_size(buf, &len), AVATEST_OK);
 		printf("  size = %zu\n", len);
 		expect("  buf's table: buffer_release",
-		       AVATEST_ICD_DISPATCH(buf)->buffer_release(buf), AVATEST_OK);
+		       AVATEST_ICD_DISPATCH(buf)->avatest_buffer_release(buf), AVATEST_OK);
 	}
 
 	printf("\n== the same object is the same handle, however it comes back\n");
@@ -138,8 +139,8 @@ int main(void)
 	printf("  peer is dev1: %s\n", yes(cfg.peer == dev1));
 	check(cfg.peer == dev1, "a struct field's handle");
 	expect("dev0's table: get_info(PEER)",
-	       AVATEST_ICD_DISPATCH(dev0)->device_get_info(dev0, AVATEST_DEVICE_INFO_PEER,
-							   sizeof(peer), &peer, NULL),
+	       AVATEST_ICD_DISPATCH(dev0)->avatest_device_get_info(dev0, AVATEST_DEVICE_INFO_PEER,
+								   sizeof(peer), &peer, NULL),
 	       AVATEST_OK);
 	printf("  peer is dev1: %s\n", yes(peer == dev1));
 	check(peer == dev1, "an info value's handle");
@@ -174,8 +175,9 @@ int main(void)
 	expect("device_retain(dev1)", avatest_device_retain(dev1), AVATEST_OK);
 	expect("device_close(dev1) (one reference left)", avatest_device_close(dev1), AVATEST_OK);
 	expect("dev1's table: device_name",
-	       AVATEST_ICD_DISPATCH(dev1)->device_name(dev1, name, sizeof(name), &len), AVATEST_OK);
-	expect("device_close(dev1) (the last one)", table->device_close(dev1), AVATEST_OK);
+	       AVATEST_ICD_DISPATCH(dev1)->avatest_device_name(dev1, name, sizeof(name), &len),
+	       AVATEST_OK);
+	expect("device_close(dev1) (the last one)", table->avatest_device_close(dev1), AVATEST_OK);
 	expect("device_name(dev1) (released)", avatest_device_name(dev1, name, sizeof(name), &len),
 	       AVATEST_ERR_INVALID_HANDLE);
 	expect("device_name(a pointer into the stack)",
@@ -184,10 +186,10 @@ int main(void)
 	expect("user_event_new", avatest_user_event_new(&ev), AVATEST_OK);
 	printf("  starts with the table: %s\n", yes(ev && AVATEST_ICD_DISPATCH(ev) == table));
 	check(ev && AVATEST_ICD_DISPATCH(ev) == table, "an event starts with the table");
-	expect("  event's table: event_status", AVATEST_ICD_DISPATCH(ev)->event_status(ev, &state),
-	       AVATEST_OK);
+	expect("  event's table: event_status",
+	       AVATEST_ICD_DISPATCH(ev)->avatest_event_status(ev, &state), AVATEST_OK);
 	printf("  status = %" PRId32 "\n", state);
-	expect("  event_release", table->event_release(ev), AVATEST_OK);
+	expect("  event_release", table->avatest_event_release(ev), AVATEST_OK);
 	/* ava_invalid_handle_error_of: a dead event is AVATEST_ERR_INVALID_EVENT, not _HANDLE. */
 	expect("event_status(released event)", avatest_event_status(ev, &state),
 	       AVATEST_ERR_INVALID_EVENT);

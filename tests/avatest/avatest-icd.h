@@ -15,17 +15,22 @@
 extern "C" {
 #endif
 
+/*
+ * Each member is named after the function it points to, as in OpenCL's ICD
+ * table, so that avagen fills the guest library's table from the spec
+ * (ava_handle_proxy_table).
+ */
 struct avatest_icd_dispatch {
-	avatest_status (*device_close)(avatest_device dev);
-	avatest_status (*device_retain)(avatest_device dev);
-	avatest_status (*device_name)(avatest_device dev, char *buf, size_t buf_len,
-				      size_t *ret_len);
-	avatest_status (*device_get_info)(avatest_device dev, int32_t what, size_t size,
-					  void *value, size_t *ret_size);
-	avatest_status (*buffer_size)(avatest_buffer buf, size_t *ret_size);
-	avatest_status (*buffer_release)(avatest_buffer buf);
-	avatest_status (*event_status)(avatest_event ev, int32_t *ret_status);
-	avatest_status (*event_release)(avatest_event ev);
+	avatest_status (*avatest_device_close)(avatest_device dev);
+	avatest_status (*avatest_device_retain)(avatest_device dev);
+	avatest_status (*avatest_device_name)(avatest_device dev, char *buf, size_t buf_len,
+					      size_t *ret_len);
+	avatest_status (*avatest_device_get_info)(avatest_device dev, int32_t what, size_t size,
+						  void *value, size_t *ret_size);
+	avatest_status (*avatest_buffer_size)(avatest_buffer buf, size_t *ret_size);
+	avatest_status (*avatest_buffer_release)(avatest_buffer buf);
+	avatest_status (*avatest_event_status)(avatest_event ev, int32_t *ret_status);
+	avatest_status (*avatest_event_release)(avatest_event ev);
 };
 
 /* The dispatch table of this library (what a loader asks a vendor library for). */

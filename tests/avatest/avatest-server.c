@@ -2,15 +2,18 @@
 /*
  * avatest's hand-written server source: how an avatest event reports
  * completion (the late buffers of avatest_buffer_read/write and the
- * mappings of avatest_buffer_map wait for it) and the rect shapes. The rest
- * (DATA frames, keeping buffers alive, flushing before replies) is the
- * generic runtime's. Everything is registered here, in one constructor.
+ * mappings of avatest_buffer_map wait for it), the rect shapes, the
+ * wire-only function of avatest-wire.h and the resolver of the spec's
+ * ava_resolve_via entries. The rest (DATA frames, keeping buffers alive,
+ * flushing before replies) is the generic runtime's. What is hand-written
+ * here reaches the runtime through the ops table ava_avatest_server_ops.
  */
 #include <ava/apiserver.h>
 
 #include "ava_avatest.h"
 #include "avatest.h"
 #include "avatest-rect.h"
+#include "avatest-wire.h"
 
 static int avatest_server_event_status(void *event)
 {
@@ -49,6 +52,33 @@ static void avatest_server_event_retain(void *event)
 static void avatest_server_event_release(void *event)
 {
 	(void)avatest_event_release((avatest_event)event);
+}
+
+/* The guest's avatest_log_values (avatest-guest.c), run where the device is. */
+avatest_status avatest_wire_log_values(avatest_device dev, const int32_t *values, size_t n)
+{
+	avatest_status st = AVATEST_OK;
+
+	if (n > 0 && !values)
+		return AVATEST_ERR_INVALID;
+	for (size_t i = 0; i < n && st == AVATEST_OK; i++)
+		st = avatest_log_value(dev, values[i], 1);
+	return st;
+}
+
+/*
+ * The generated server defines each ava_resolve_via function (the
+ * extensions, which the library does not export) as a forwarder to what
+ * this answers for its name: the library's own lookup. self, the
+ * forwarder, is never an answer; the library's lookup is a table of its
+ * own functions, so it cannot find it.
+ */
+void *ava_avatest_ext_resolve(const char *name, void *self);
+void *ava_avatest_ext_resolve(const char *name, void *self)
+{
+	void *fn = avatest_get_extension_address(name);
+
+	return fn == self ? NULL : fn;
 }
 
 static const struct ava_apiserver_event_ops avatest_server_event_ops = {

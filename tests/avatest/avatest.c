@@ -18,6 +18,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -814,6 +815,57 @@ avatest_status avatest_echo(int32_t x, int32_t *ret_x)
 	return AVATEST_OK;
 }
 
+avatest_status avatest_fill(int32_t *data, size_t n, int32_t value)
+{
+	if (n > 0 && !data)
+		return AVATEST_ERR_INVALID;
+	for (size_t i = 0; i < n; i++)
+		data[i] = value;
+	return AVATEST_OK;
+}
+
+avatest_status avatest_iota(int32_t *data, size_t n, int32_t start)
+{
+	if (n > 0 && !data)
+		return AVATEST_ERR_INVALID;
+	for (size_t i = 0; i < n; i++)
+		data[i] = (int32_t)((uint32_t)start + (uint32_t)i); /* wraps, never UB */
+	return AVATEST_OK;
+}
+
+avatest_status avatest_log_values(avatest_device dev, int32_t count, ...)
+{
+	avatest_status st = AVATEST_OK;
+	va_list ap;
+
+	if (count < 0)
+		return AVATEST_ERR_INVALID;
+	va_start(ap, count);
+	for (int32_t i = 0; i < count && st == AVATEST_OK; i++)
+		st = avatest_log_value(dev, va_arg(ap, int32_t), 1);
+	va_end(ap);
+	return st;
+}
+
+/*
+ * The extensions: not exported by name (static), found only through
+ * avatest_get_extension_address, as a vendor library's are.
+ */
+static avatest_status ext_triple(int32_t x, int32_t *ret_y)
+{
+	if (!ret_y)
+		return AVATEST_ERR_INVALID;
+	*ret_y = (int32_t)(3u * (uint32_t)x); /* wraps, never UB */
+	return AVATEST_OK;
+}
+
+void *avatest_get_extension_address(const char *name)
+{
+	if (name && strcmp(name, "avatest_ext_triple") == 0)
+		return (void *)ext_triple;
+	return NULL;
+}
+
 /* Answers an info query whose value is the need bytes at src (src NULL: checked only). */
 static avatest_status info_answer(const void *src, size_t need, size_t size, void *value,
 				  size_t *ret_size)
@@ -1523,14 +1575,14 @@ avatest_status avatest_event_on_complete(avatest_event handle, avatest_event_fn 
 }
 
 static const struct avatest_icd_dispatch avatest_dispatch = {
-	.device_close = avatest_device_close,
-	.device_retain = avatest_device_retain,
-	.device_name = avatest_device_name,
-	.device_get_info = avatest_device_get_info,
-	.buffer_size = avatest_buffer_size,
-	.buffer_release = avatest_buffer_release,
-	.event_status = avatest_event_status,
-	.event_release = avatest_event_release,
+	.avatest_device_close = avatest_device_close,
+	.avatest_device_retain = avatest_device_retain,
+	.avatest_device_name = avatest_device_name,
+	.avatest_device_get_info = avatest_device_get_info,
+	.avatest_buffer_size = avatest_buffer_size,
+	.avatest_buffer_release = avatest_buffer_release,
+	.avatest_event_status = avatest_event_status,
+	.avatest_event_release = avatest_event_release,
 };
 
 const struct avatest_icd_dispatch *avatest_icd_get_dispatch(void)

@@ -142,6 +142,32 @@ avatest_status avatest_sync(avatest_device dev);
 /* Writes x to *ret_x. Remoted, a negative x arrives as 0 (the spec's ava_override). */
 avatest_status avatest_echo(int32_t x, int32_t *ret_x);
 
+/*
+ * data[i] = value (fill) or start + i (iota), for i < n. Their data is
+ * avatest_increment's, out only: one ava_defaults says it for all three,
+ * and avatest_increment's own block (in and out) replaces it.
+ */
+avatest_status avatest_fill(int32_t *data, size_t n, int32_t value);
+avatest_status avatest_iota(int32_t *data, size_t n, int32_t start);
+
+/*
+ * Logs count values (each an int32_t) in order, as count blocking calls of
+ * avatest_log_value would, and stops at the first that fails, returning its
+ * error. Variadic, so no spec can remote it: the guest library implements
+ * it with a wire-only function (avatest-wire.h, ava_private).
+ */
+avatest_status avatest_log_values(avatest_device dev, int32_t count, ...);
+
+/*
+ * Extension functions: the library does not export them by name; an
+ * application finds them here (OpenCL's clGetExtensionFunctionAddress).
+ * NULL for a name that is none.
+ */
+void *avatest_get_extension_address(const char *name);
+/* An extension: *ret_y = 3 * x. */
+avatest_status avatest_ext_triple(int32_t x, int32_t *ret_y);
+typedef avatest_status (*avatest_ext_triple_fn)(int32_t x, int32_t *ret_y);
+
 /* Capabilities a device reports (AVATEST_DEVICE_INFO_CAPS). */
 #define AVATEST_CAP_SCALE (1u << 0)
 #define AVATEST_CAP_LOG	  (1u << 1)

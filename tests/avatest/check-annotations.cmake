@@ -20,6 +20,8 @@ if(ICD_SPEC)
     # Proxies are API-wide, and avatest's handles are checked to be tokens
     # (avatest-remote-only): the ICD-style API avatest_icd has them.
     ava_handle_proxy
+    # The proxies' table, generated: only with ava_handle_proxy.
+    ava_handle_proxy_table
     # What the proxies' guest source defines besides the API: avatest_icd too.
     ava_guest_export)
 endif()

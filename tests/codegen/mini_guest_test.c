@@ -17,8 +17,15 @@
 
 static int failures;
 
-/* The spec's ava_handle_proxy symbol, which a guest source of the API defines. */
-const char mini_dispatch[] = "mini's dispatch table";
+/* The spec's ava_handle_proxy symbol: avagen defines it (ava_handle_proxy_table). */
+extern const struct mini_table mini_dispatch;
+
+/* The guest source's export (ava_guest_export), which the table points to too. */
+const void *mini_get_dispatch(void);
+const void *mini_get_dispatch(void)
+{
+	return &mini_dispatch;
+}
 
 #define CHECK(cond)                                                                              \
 	do {                                                                                     \
@@ -413,7 +420,15 @@ int main(void)
 	CHECK(last.api->fns[last.fn_id].errors.errcode_arg == -1);
 
 	/* ava_handle_proxy: the runtime is told what every proxy starts with. */
-	CHECK(last.api->proxy_dispatch == mini_dispatch);
+	CHECK(last.api->proxy_dispatch == &mini_dispatch);
+	/* ava_handle_proxy_table: each member named like a function points to it. */
+	CHECK(mini_dispatch.mini_close == mini_close);
+	CHECK(mini_dispatch.mini_buf_free == mini_buf_free);
+	CHECK(mini_dispatch.reserved == NULL);
+	CHECK(mini_dispatch.mini_missing == mini_missing);
+	CHECK(mini_dispatch.mini_get_dispatch == mini_get_dispatch);
+	CHECK(mini_dispatch.mini_ext_tune == mini_ext_tune);
+	CHECK(mini_dispatch.mini_nothing == NULL);
 
 	/* Late data: the bytes wait for the fence, an out handle marked :event. */
 	{

@@ -9,6 +9,7 @@
  *
  * The generated file's main() calls ava_apiserver_main, which here is the test.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -399,6 +400,36 @@ mini_qerr mini_reserve(mini_ctx ctx, size_t bytes)
 	return MINI_Q_OK;
 }
 
+/*
+ * What mini_ext_lookup finds: the library's extension, which it does not
+ * export as mini_ext_tune (the generated server defines that name, as a
+ * forwarder: ava_resolve_via).
+ */
+static mini_err real_ext_tune(mini_ctx ctx, int32_t level)
+{
+	SEEN("real_ext_tune");
+	seen.a[0] = (uintptr_t)ctx;
+	seen.a[1] = (uintptr_t)level;
+	return MINI_OK;
+}
+
+static struct {
+	int calls;
+	bool answer;
+	const char *name;
+	void *self;
+} ext_lookup;
+
+void *mini_ext_lookup(const char *name, void *self);
+void *mini_ext_lookup(const char *name, void *self)
+{
+	ext_lookup.calls++;
+	ext_lookup.name = name;
+	ext_lookup.self = self;
+	return ext_lookup.answer && strcmp(name, "mini_ext_tune") == 0 ? (void *)real_ext_tune
+								       : NULL;
+}
+
 /* ---- stand-in server runtime ---- */
 
 static struct {
@@ -682,6 +713,34 @@ int ava_apiserver_main(const struct ava_apiserver_api *api, int argc, char **arg
 		fn_named(api, "mini_map_bytes")->invoke(args, &mapped);
 		CHECK(strcmp(seen.fn, "mini_map_bytes") == 0 && seen.a[0] == 0x40 &&
 		      seen.a[1] == MINI_MAP_READ && seen.a[2] == 64 && mapped == NULL);
+	}
+
+	/*
+	 * ava_resolve_via: the call reaches the forwarder, which asks the
+	 * resolver with its name and address until it answers (the unsupported
+	 * error meanwhile), then passes arguments and result through.
+	 */
+	{
+		const struct ava_apiserver_fn *tune = fn_named(api, "mini_ext_tune");
+		mini_ctx ctx = (mini_ctx)(uintptr_t)0x50;
+		int32_t level = 7;
+		void *const args[] = { &ctx, &level };
+		mini_err ret = MINI_OK;
+
+		CHECK(tune->invoke != NULL);
+		seen.fn = NULL;
+		tune->invoke(args, &ret);
+		CHECK(ret == MINI_ERR_UNSUPPORTED && seen.fn == NULL);
+		CHECK(ext_lookup.calls == 1 && strcmp(ext_lookup.name, "mini_ext_tune") == 0);
+		CHECK(ext_lookup.self == (void *)mini_ext_tune);
+		ext_lookup.answer = true;
+		tune->invoke(args, &ret);
+		CHECK(ret == MINI_OK && ext_lookup.calls == 2);
+		CHECK(seen.fn && strcmp(seen.fn, "real_ext_tune") == 0 && seen.a[0] == 0x50 &&
+		      seen.a[1] == 7);
+		level = 8;
+		tune->invoke(args, &ret);
+		CHECK(ret == MINI_OK && ext_lookup.calls == 2 && seen.a[1] == 8); /* kept */
 	}
 
 	if (failures)

@@ -69,7 +69,7 @@ proj=$tmp/avatest-outside
 mkdir -p "$proj/spec"
 cp "$src/spec/avatest.spec" "$src/spec/avatest.abi" "$proj/spec/" &&
 	cp "$src/tests/install/project/CMakeLists.txt" "$src/tests/avatest/avatest.c" "$src/tests/avatest/avatest.h" \
-	"$src/tests/avatest/avatest-icd.h" "$src/tests/avatest/avatest.map" \
+	"$src/tests/avatest/avatest-icd.h" "$src/tests/avatest/avatest-wire.h" "$src/tests/avatest/avatest.map" \
 	"$src/tests/avatest/avatest-guest.c" "$src/tests/avatest/avatest-server.c" \
 	"$src/tests/avatest/avatest-rect.c" "$src/tests/avatest/avatest-rect.h" \
 	"$src/tests/avatest/avatest-demo.c" "$src/tests/avatest/avatest-remote-only.c" "$proj/" ||
@@ -99,10 +99,12 @@ run "$tmp/pc-avagen.log" "$avagen" -o "$pc" --spec-include "$includedir" -I "$pr
 	"$proj/spec/avatest.spec"
 # shellcheck disable=SC2046 # the flags are words
 run "$tmp/pc-guest.log" "$cc" -shared -fPIC -fvisibility=hidden -o "$pc/libava-guest-avatest.so" \
-	"$pc/avatest_guest.c" -I "$proj" $(pkg-config --cflags --libs ava-guest) \
+	"$pc/avatest_guest.c" "$proj/avatest-guest.c" "$proj/avatest-rect.c" -I "$pc" -I "$proj" \
+	$(pkg-config --cflags --libs ava-guest) \
 	-Wl,--version-script="$pc/avatest.map" -Wl,--no-undefined
 # shellcheck disable=SC2046
-run "$tmp/pc-server.log" "$cc" -o "$pc/ava-server-avatest" "$pc/avatest_server.c" -I "$proj" \
+run "$tmp/pc-server.log" "$cc" -o "$pc/ava-server-avatest" "$pc/avatest_server.c" \
+	"$proj/avatest-server.c" "$proj/avatest-rect.c" -I "$pc" -I "$proj" \
 	$(pkg-config --cflags --libs ava-server) -L "$out" -lavatest
 nm -D --defined-only "$pc/libava-guest-avatest.so" | grep -q ' avatest_' ||
 	fail "the guest library built with pkg-config's flags exports no avatest_ function"

@@ -86,6 +86,26 @@ mini_big mini_big_get(void);
 /* Deprecated, still part of the API: the server must call it without warnings. */
 mini_err mini_old(mini_ctx ctx) __attribute__((deprecated));
 mini_err mini_on_error(mini_ctx ctx, void (*fn)(int32_t code, void *user), void *user);
+/*
+ * An extension: the library does not export it, the server finds it
+ * through a lookup (ava_resolve_via). Declared amid the others: the call
+ * ids the manifest froze stay (ava_call_ids), and it gets the next free one.
+ */
+mini_err mini_ext_tune(mini_ctx ctx, int32_t level);
+
+/*
+ * What every handle proxy starts with: avagen fills it (ava_handle_proxy_table),
+ * each member named like a function of the API pointing to it.
+ */
+struct mini_table {
+	mini_err (*mini_close)(mini_ctx);
+	mini_err (*mini_buf_free)(mini_buf);
+	void *reserved;				/* not a function pointer: NULL */
+	mini_err (*mini_missing)(mini_ctx);	/* unsupported: its (weak) stub */
+	const void *(*mini_get_dispatch)(void); /* a guest source's (ava_guest_export) */
+	mini_err (*mini_ext_tune)(mini_ctx, int32_t);
+	mini_err (*mini_nothing)(void); /* names no function: NULL */
+};
 
 /* An info query: what the value holds depends on what is asked. */
 typedef enum mini_info {
