@@ -5,12 +5,12 @@
  * exit: the server executable defines exit() and exports it (the link
  * option in apiserver/CMakeLists.txt), so a library loaded into the server
  * (the ICD loader's vendor library) that calls exit() binds to this one
- * first. A call from the server's own code, or with no call running, is a
- * plain exit. A library's call, with a call running, logs what happened and
- * ends the process with _exit(status): the library gave up inside a call,
- * with its own locks held and other calls inside it, so its exit handlers
- * and destructors may wait forever on the state it left; what the server
- * wrote is flushed first.
+ * first. A call from the server's own code is a plain exit. A library's is
+ * logged (with the call it ended, if one runs); with no call running it is
+ * a plain exit then, with one it ends the process with _exit(status): the
+ * library gave up inside a call, with its own locks held and other calls
+ * inside it, so its exit handlers and destructors may wait forever on the
+ * state it left; what the server wrote is flushed first.
  *
  * abort: a SIGABRT handler (abort() raises it, assertions too) logs the same
  * (snprintf into a stack buffer and write(2): nothing that locks or
@@ -83,12 +83,14 @@ __attribute__((visibility("default"), noreturn)) void exit(int status)
 	void (*real_exit)(int) = NULL;
 	char what[160];
 
-	describe_call(what, sizeof(what));
-	if (what[0] && !is_server_code(__builtin_return_address(0))) {
-		ava_apiserver_log("the library called exit(%d) %s; the server ends with it", status,
-				  what);
-		fflush(NULL);
-		_exit(status);
+	if (!is_server_code(__builtin_return_address(0))) {
+		describe_call(what, sizeof(what));
+		ava_apiserver_log("the library called exit(%d)%s%s; the server ends with it",
+				  status, what[0] ? " " : "", what);
+		if (what[0]) {
+			fflush(NULL);
+			_exit(status);
+		}
 	}
 	*(void **)&real_exit = dlsym(RTLD_NEXT, "exit");
 	if (real_exit)
