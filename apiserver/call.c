@@ -16,6 +16,7 @@
 #include "callback.h"
 #include "deferred.h"
 #include "hooks.h"
+#include "lastwords.h"
 #include "marshal.h"
 #include "output.h"
 #include "rect.h"
@@ -233,8 +234,10 @@ static void call_invoke(struct ava_apiserver_call *c)
 {
 	const struct ava_abi_fn *fn = c->fn;
 	ava_apiserver_devtime_before_invoke(c);
+	ava_apiserver_lastwords_enter(fn->name, c->s->id);
 	ava_apiserver_hooks_invoke(ava_apiserver_server.api, c->s->id, fn, c->sf->invoke, c->argv,
 				   fn->ret.kind == AVA_ABI_VOID ? NULL : &c->ret);
+	ava_apiserver_lastwords_leave();
 	ava_apiserver_devtime_after_invoke(c);
 	c->success = result_is_success(c);
 }

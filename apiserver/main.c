@@ -19,6 +19,7 @@
 
 #include "callback.h"
 #include "devtime.h"
+#include "lastwords.h"
 #include "output.h"
 #include "server.h"
 #include "session.h"
@@ -152,6 +153,7 @@ int ava_apiserver_main(const struct ava_apiserver_api *api, int argc, char **arg
 	if (tenant && *tenant)
 		srv->tenant = tenant;
 	signal(SIGPIPE, SIG_IGN);
+	ava_apiserver_lastwords_start();
 	if (ava_transport_unix_from_fd(fd, &srv->router) < 0) {
 		fprintf(stderr, "ava-server-%s: descriptor %d is not a usable socket\n",
 			api->abi->name, fd);

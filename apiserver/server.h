@@ -18,6 +18,7 @@
  *   stream.c    streamed CALL arguments reassembled from CHUNK frames
  *   callback.c  callbacks from the library to the guest
  *   hooks.c     the hooks an API registers;  output.c  stdout to the guests
+ *   lastwords.c a library's exit() or abort() inside a call, said before dying
  *
  * Locks, and the order in which they may be taken (a thread holding one
  * takes only the locks below it):

@@ -2,7 +2,7 @@
 /*
  * How the OpenCL API server finds extension functions: the resolver of
  * spec/opencl.spec's ava_resolve_via entries (the cl_khr_command_buffer
- * block).
+ * and cl_pocl_content_size blocks).
  *
  * The generated server calls every remoted function by name, but an ICD
  * loader exports no extension function: the application is meant to find

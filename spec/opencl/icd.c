@@ -30,6 +30,8 @@
 
 #include <ava/guestlib.h>
 
+#include "opencl/pocl-ext.h"
+
 /* The generated API description (spec/opencl.spec), for connecting early. */
 #include "ava_opencl.h"
 
@@ -94,6 +96,8 @@ static const struct {
 	{ "cl_khr_command_buffer", "clCommandFillImageKHR", (void *)clCommandFillImageKHR },
 	{ "cl_khr_command_buffer", "clCommandNDRangeKernelKHR", (void *)clCommandNDRangeKernelKHR },
 	{ "cl_khr_command_buffer", "clGetCommandBufferInfoKHR", (void *)clGetCommandBufferInfoKHR },
+	{ "cl_pocl_content_size", "clSetContentSizeBufferPoCL",
+	  (void *)clSetContentSizeBufferPoCL },
 };
 
 /* Does the space-separated list name ext? */

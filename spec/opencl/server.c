@@ -6,9 +6,10 @@
  *
  *  - completion events of late buffers: events.c;
  *  - rect shapes: rect.c, shared with the guest;
- *  - call wrapper and session end: SVM (svm-server.c), which checks every
- *    SVM pointer against the session's allocations and frees what a
- *    session left.
+ *  - call wrapper: on-device queues (queue-server.c), refused as a device
+ *    without them refuses them, then SVM (svm-server.c), which checks every
+ *    SVM pointer against the session's allocations;
+ *  - session end: SVM, which frees what a session left.
  */
 #include <ava/apiserver.h>
 
@@ -16,9 +17,17 @@
 #include "opencl/rect.h"
 #include "opencl/server.h"
 
+static void opencl_call(uint32_t session_id, const struct ava_abi_fn *fn,
+			ava_apiserver_invoke_fn invoke, void *const *args, void *ret)
+{
+	if (ava_opencl_queue_refuse(fn, args, ret))
+		return;
+	ava_opencl_svm_call_wrapper(session_id, fn, invoke, args, ret);
+}
+
 const struct ava_apiserver_ops ava_opencl_server_ops = {
 	.events = &ava_opencl_event_ops,
 	.rect = &ava_opencl_rect_ops,
-	.call_wrapper = ava_opencl_svm_call_wrapper,
+	.call_wrapper = opencl_call,
 	.session_end = ava_opencl_svm_session_end,
 };

@@ -6,6 +6,7 @@
 #ifndef AVA_SPEC_OPENCL_SERVER_H
 #define AVA_SPEC_OPENCL_SERVER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <ava/apiserver.h>
@@ -17,5 +18,14 @@ extern const struct ava_apiserver_event_ops ava_opencl_event_ops;
 void ava_opencl_svm_call_wrapper(uint32_t session_id, const struct ava_abi_fn *fn,
 				 ava_apiserver_invoke_fn invoke, void *const *args, void *ret);
 void ava_opencl_svm_session_end(uint32_t session_id);
+
+/*
+ * On-device queues (spec/opencl/queue-server.c): answers a
+ * clCreateCommandQueueWithProperties asking for one on a device without
+ * them as such a device does (CL_INVALID_QUEUE_PROPERTIES, into ret and
+ * the errcode) and returns true; false for every other call, which then
+ * runs as it is.
+ */
+bool ava_opencl_queue_refuse(const struct ava_abi_fn *fn, void *const *args, void *ret);
 
 #endif /* AVA_SPEC_OPENCL_SERVER_H */
