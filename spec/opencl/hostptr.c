@@ -38,6 +38,12 @@
  *    AVA_OPENCL_HOST_PTR_REFRESH=0 turns refreshing off (host_ptr is then
  *    current only through maps, which is all OpenCL promises).
  *
+ * A USE_HOST_PTR buffer on SVM memory (spec/opencl/svm.c makes it with
+ * avaclCreateBufferOnSVM, on the server's allocation itself) is remembered
+ * the same way, for its maps and answers, but never marked or refreshed:
+ * its host_ptr is the guest's view of the SVM range, which SVM maps keep
+ * current, and a refresh could overwrite an open SVM map's writes.
+ *
  * Thread-safe: one lock over the tables, never held across a call of the
  * API. A buffer being refreshed is marked busy, and its release waits in
  * the handle-gone hook until the read's bytes are in place, so the
@@ -78,6 +84,7 @@ struct hostptr_obj {
 	char *host; /* host_ptr, + origin for a sub-buffer */
 	size_t size_bytes;
 	bool read_only; /* CL_MEM_READ_ONLY: no kernel writes it */
+	bool svm;	/* on SVM memory, which the server's buffer shares: never refreshed */
 	/* the queue (and event) of a command that may have written it since the last refresh */
 	const void *dirty_queue, *dirty_event;
 	unsigned n_maps; /* maps open */
@@ -139,9 +146,9 @@ static bool hostptr_made(const void *handle, const cl_int *errcode_ret)
 	return (!errcode_ret || *errcode_ret == CL_SUCCESS) && handle != NULL;
 }
 
-/* A new USE_HOST_PTR buffer: remembered. */
+/* A new USE_HOST_PTR buffer (svm: on SVM memory): remembered. */
 static void hostptr_created(const void *mem, const void *context, cl_mem_flags flags, size_t size,
-			    void *host_ptr)
+			    void *host_ptr, bool svm)
 {
 	if (!mem || !(flags & CL_MEM_USE_HOST_PTR) || !host_ptr)
 		return;
@@ -152,6 +159,7 @@ static void hostptr_created(const void *mem, const void *context, cl_mem_flags f
 		.host = host_ptr,
 		.size_bytes = size,
 		.read_only = (flags & CL_MEM_READ_ONLY) != 0,
+		.svm = svm,
 	};
 	hostptr_add(&o);
 }
@@ -174,6 +182,7 @@ static void hostptr_sub_created(const void *sub, const void *parent, cl_mem_flag
 		o.context = p->context;
 		o.host = p->host + region->origin;
 		o.size_bytes = region->size;
+		o.svm = p->svm;
 		/* access flags not given are the parent's */
 		if (flags & (CL_MEM_READ_WRITE | CL_MEM_READ_ONLY | CL_MEM_WRITE_ONLY))
 			o.read_only = (flags & CL_MEM_READ_ONLY) != 0;
@@ -230,6 +239,8 @@ static void hostptr_fix_info(const void *mem, cl_mem_info name, size_t size, voi
 
 static void hostptr_set_dirty(struct hostptr_obj *o, const void *queue, const void *event)
 {
+	if (o->svm)
+		return; /* host_ptr is the SVM range: current at SVM maps and buffer maps */
 	o->dirty_queue = queue;
 	o->dirty_event = event;
 }
@@ -554,7 +565,7 @@ void ava_opencl_hostptr_observe(const struct ava_guestlib_api *api, uint32_t fn_
 		struct ava_opencl_args_clCreateBuffer a = ava_opencl_args_clCreateBuffer(args);
 		cl_mem mem = *ava_opencl_ret_clCreateBuffer(ret);
 		if (hostptr_made(mem, *a.errcode_ret))
-			hostptr_created(mem, *a.context, *a.flags, *a.size, *a.host_ptr);
+			hostptr_created(mem, *a.context, *a.flags, *a.size, *a.host_ptr, false);
 		return;
 	}
 	case AVA_OPENCL_FN_clCreateBufferWithProperties: {
@@ -562,7 +573,16 @@ void ava_opencl_hostptr_observe(const struct ava_guestlib_api *api, uint32_t fn_
 		    ava_opencl_args_clCreateBufferWithProperties(args);
 		cl_mem mem = *ava_opencl_ret_clCreateBufferWithProperties(ret);
 		if (hostptr_made(mem, *a.errcode_ret))
-			hostptr_created(mem, *a.context, *a.flags, *a.size, *a.host_ptr);
+			hostptr_created(mem, *a.context, *a.flags, *a.size, *a.host_ptr, false);
+		return;
+	}
+	case AVA_OPENCL_FN_avaclCreateBufferOnSVM: {
+		/* spec/opencl/svm.c's clCreateBuffer(WithProperties) on SVM memory */
+		struct ava_opencl_args_avaclCreateBufferOnSVM a =
+		    ava_opencl_args_avaclCreateBufferOnSVM(args);
+		cl_mem mem = *ava_opencl_ret_avaclCreateBufferOnSVM(ret);
+		if (hostptr_made(mem, *a.errcode_ret))
+			hostptr_created(mem, *a.context, *a.flags, *a.size, *a.svm_ptr, true);
 		return;
 	}
 	case AVA_OPENCL_FN_clCreateSubBuffer: {
