@@ -10,6 +10,8 @@
  * holds the results at its pitches, the gaps untouched; a map of a region
  * returns host_ptr + the region's offset with the host pitches and the
  * current bytes, and what is written through it reaches the device.
+ * A 2D image array (clCreateImageWithProperties) written by a non-blocking
+ * clEnqueueWriteImage: host_ptr has the bytes once clWaitForEvents returns.
  * Also CL_IMAGE_ROW_PITCH / CL_IMAGE_SLICE_PITCH. Exits 77 without image
  * support.
  */
@@ -204,6 +206,50 @@ static void image_3d(cl_context ctx, cl_command_queue q)
 	free(host);
 }
 
+/* A 2D image array (clCreateImageWithProperties) written by clEnqueueWriteImage, then waited for. */
+static void image_2d_array(cl_context ctx, cl_command_queue q)
+{
+	const size_t rp = W * sizeof(cl_uint) + 4, sp = rp * H + rp, n = 2;
+	unsigned char *host = malloc(sp * n);
+	cl_uint bytes[2][H][W];
+	cl_image_format fmt = { CL_R, CL_UNSIGNED_INT32 };
+	cl_image_desc desc = { .image_type = CL_MEM_OBJECT_IMAGE2D_ARRAY,
+			       .image_width = W,
+			       .image_height = H,
+			       .image_array_size = n,
+			       .image_row_pitch = rp,
+			       .image_slice_pitch = sp };
+	cl_int err;
+
+	CLT_ASSERT(host, "out of memory");
+	memset(host, GAP, sp * n);
+	for (size_t z = 0; z < n; z++)
+		for (size_t y = 0; y < H; y++)
+			for (size_t x = 0; x < W; x++) {
+				*at(host, rp, sp, x, y, z) = 1;
+				bytes[z][y][x] = (cl_uint)(z * 10000 + y * 100 + x + 3);
+			}
+	cl_mem img =
+	    clCreateImageWithProperties(ctx, NULL, CL_MEM_USE_HOST_PTR, &fmt, &desc, host, &err);
+	CLT_CHECK(err);
+	info(img, host, "2D image array");
+	size_t zero[3] = { 0, 0, 0 }, all[3] = { W, H, n };
+	cl_event ev;
+	CLT_CHECK(clEnqueueWriteImage(q, img, CL_FALSE, zero, all, 0, 0, bytes, 0, NULL, &ev));
+	CLT_CHECK(clWaitForEvents(1, &ev));
+	CLT_CHECK(clReleaseEvent(ev));
+	int bad = 0;
+	for (size_t z = 0; z < n; z++)
+		for (size_t y = 0; y < H; y++)
+			for (size_t x = 0; x < W; x++)
+				bad += *at(host, rp, sp, x, y, z) != bytes[z][y][x];
+	report("2D array: host_ptr after a write and clWaitForEvents", bad);
+	report("2D array: gaps between rows and slices", gaps_bad(host, rp, sp, H, n));
+	CLT_CHECK(clFinish(q));
+	CLT_CHECK(clReleaseMemObject(img));
+	free(host);
+}
+
 int main(void)
 {
 	cl_platform_id platform;
@@ -223,6 +269,7 @@ int main(void)
 	CLT_CHECK(err);
 	image_2d(ctx, device, q);
 	image_3d(ctx, q);
+	image_2d_array(ctx, q);
 	CLT_CHECK(clReleaseCommandQueue(q));
 	CLT_CHECK(clReleaseContext(ctx));
 	return 0;
