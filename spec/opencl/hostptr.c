@@ -38,6 +38,27 @@
  *    AVA_OPENCL_HOST_PTR_REFRESH=0 turns refreshing off (host_ptr is then
  *    current only through maps, which is all OpenCL promises).
  *
+ * USE_HOST_PTR images (clCreateImage, clCreateImageWithProperties,
+ * clCreateImage2D, clCreateImage3D) are copies on the server too, and are
+ * remembered the same way with where the image lies in host_ptr (its
+ * pitches, spec/opencl/rect.c): CL_MEM_FLAGS, CL_MEM_HOST_PTR and
+ * clGetImageInfo's CL_IMAGE_ROW_PITCH / CL_IMAGE_SLICE_PITCH are answered
+ * as natively; a map of a region (clEnqueueMapImage) is placed at
+ * host_ptr + the region's offset, laid out at the host pitches (the guest
+ * runtime lays a map out at the pitches clGetImageInfo answers) and
+ * reports them; kernels, clEnqueueWriteImage, clEnqueueFillImage,
+ * clEnqueueCopyImage and clEnqueueCopyBufferToImage mark an image as
+ * writes mark a buffer, and a refresh reads it back with blocking
+ * clEnqueueReadImage calls at the host pitches (the gaps between rows and
+ * slices are never written); blocking image reads, writes and maps are
+ * synchronisation points like the buffers' ones.
+ *
+ * A USE_HOST_PTR buffer on SVM memory (spec/opencl/svm.c makes it with
+ * avaclCreateBufferOnSVM, on the server's allocation itself) is remembered
+ * the same way, for its maps and answers, but never marked or refreshed:
+ * its host_ptr is the guest's view of the SVM range, which SVM maps keep
+ * current, and a refresh could overwrite an open SVM map's writes.
+ *
  * Thread-safe: one lock over the tables, never held across a call of the
  * API. A buffer being refreshed is marked busy, and its release waits in
  * the handle-gone hook until the read's bytes are in place, so the
@@ -57,18 +78,22 @@
 
 #include "ava_opencl.h"
 #include "opencl/guest.h"
+#include "opencl/rect.h"
 
 #define HOSTPTR_BUCKETS 256 /* a power of two */
 /* A refresh reads at most this much per call (one call carries at most 64 MiB). */
 #define HOSTPTR_CHUNK_BYTES ((size_t)32 << 20)
 
 enum hostptr_kind {
-	HOSTPTR_BUFFER,
+	HOSTPTR_BUFFER, /* or an image */
 	HOSTPTR_QUEUE,
 	HOSTPTR_CONTEXT, /* one whose clWaitForEvents refreshes needed a queue of our own */
 };
 
-/* A live USE_HOST_PTR buffer (or a sub-buffer of one), a command queue or a context. */
+/*
+ * A live USE_HOST_PTR buffer (or a sub-buffer of one) or image, a command
+ * queue or a context.
+ */
 struct hostptr_obj {
 	struct hostptr_obj *next;
 	const void *handle; /* what the application holds */
@@ -78,6 +103,9 @@ struct hostptr_obj {
 	char *host; /* host_ptr, + origin for a sub-buffer */
 	size_t size_bytes;
 	bool read_only; /* CL_MEM_READ_ONLY: no kernel writes it */
+	bool svm;	/* on SVM memory, which the server's buffer shares: never refreshed */
+	bool image;	/* an image, lying in host as shape says */
+	struct ava_opencl_image_host shape;
 	/* the queue (and event) of a command that may have written it since the last refresh */
 	const void *dirty_queue, *dirty_event;
 	unsigned n_maps; /* maps open */
@@ -139,9 +167,9 @@ static bool hostptr_made(const void *handle, const cl_int *errcode_ret)
 	return (!errcode_ret || *errcode_ret == CL_SUCCESS) && handle != NULL;
 }
 
-/* A new USE_HOST_PTR buffer: remembered. */
+/* A new USE_HOST_PTR buffer (svm: on SVM memory): remembered. */
 static void hostptr_created(const void *mem, const void *context, cl_mem_flags flags, size_t size,
-			    void *host_ptr)
+			    void *host_ptr, bool svm)
 {
 	if (!mem || !(flags & CL_MEM_USE_HOST_PTR) || !host_ptr)
 		return;
@@ -152,7 +180,30 @@ static void hostptr_created(const void *mem, const void *context, cl_mem_flags f
 		.host = host_ptr,
 		.size_bytes = size,
 		.read_only = (flags & CL_MEM_READ_ONLY) != 0,
+		.svm = svm,
 	};
+	hostptr_add(&o);
+}
+
+/* A new USE_HOST_PTR image (fn_id: its creator, args: the call's): remembered. */
+static void hostptr_image_created(const void *mem, const void *context, cl_mem_flags flags,
+				  void *host_ptr, uint32_t fn_id, void *const *args)
+{
+	cl_mem_flags host_flags =
+	    CL_MEM_USE_HOST_PTR | CL_MEM_COPY_HOST_PTR | CL_MEM_ALLOC_HOST_PTR;
+	struct hostptr_obj o = {
+		.handle = mem,
+		.kind = HOSTPTR_BUFFER,
+		.context = context,
+		.host = host_ptr,
+		.read_only = (flags & CL_MEM_READ_ONLY) != 0,
+		.image = true,
+	};
+
+	if (!mem || (flags & host_flags) != CL_MEM_USE_HOST_PTR || !host_ptr ||
+	    ava_opencl_rect_image_host(fn_id, args, &o.shape) < 0)
+		return; /* the server got no host memory for it either (spec/opencl/rect.c) */
+	o.size_bytes = o.shape.size_bytes;
 	hostptr_add(&o);
 }
 
@@ -167,13 +218,14 @@ static void hostptr_sub_created(const void *sub, const void *parent, cl_mem_flag
 	pthread_mutex_lock(&hostptr_lock);
 	struct hostptr_obj *p = hostptr_find(parent, HOSTPTR_BUFFER);
 	struct hostptr_obj o = { .kind = HOSTPTR_BUFFER };
-	bool ok =
-	    p && region->origin <= p->size_bytes && region->size <= p->size_bytes - region->origin;
+	bool ok = p && !p->image && region->origin <= p->size_bytes &&
+		  region->size <= p->size_bytes - region->origin;
 	if (ok) {
 		o.handle = sub;
 		o.context = p->context;
 		o.host = p->host + region->origin;
 		o.size_bytes = region->size;
+		o.svm = p->svm;
 		/* access flags not given are the parent's */
 		if (flags & (CL_MEM_READ_WRITE | CL_MEM_READ_ONLY | CL_MEM_WRITE_ONLY))
 			o.read_only = (flags & CL_MEM_READ_ONLY) != 0;
@@ -228,8 +280,65 @@ static void hostptr_fix_info(const void *mem, cl_mem_info name, size_t size, voi
 	pthread_mutex_unlock(&hostptr_lock);
 }
 
+/*
+ * clGetImageInfo of a remembered image: its row and slice pitches are the
+ * host memory's (the server's image, a copy, has packed ones), as natively.
+ */
+static void hostptr_fix_image_info(const void *image, cl_image_info name, size_t size, void *value)
+{
+	if (!value || size < sizeof(size_t) ||
+	    (name != CL_IMAGE_ROW_PITCH && name != CL_IMAGE_SLICE_PITCH))
+		return;
+	pthread_mutex_lock(&hostptr_lock);
+	struct hostptr_obj *o = hostptr_find(image, HOSTPTR_BUFFER);
+	if (o && o->image) {
+		size_t pitch =
+		    name == CL_IMAGE_ROW_PITCH ? o->shape.row_pitch : o->shape.slice_pitch;
+		memcpy(value, &pitch, sizeof(pitch));
+	}
+	pthread_mutex_unlock(&hostptr_lock);
+}
+
+/*
+ * A map of a remembered image lies in host_ptr at the host's pitches (the
+ * map placer put it there, laid out as clGetImageInfo answered above): the
+ * pitches the application gets are those, not the server image's.
+ */
+static void hostptr_fix_map_pitches(const void *image, size_t *row_pitch, size_t *slice_pitch)
+{
+	pthread_mutex_lock(&hostptr_lock);
+	struct hostptr_obj *o = hostptr_find(image, HOSTPTR_BUFFER);
+	if (o && o->image) {
+		if (row_pitch)
+			*row_pitch = o->shape.row_pitch;
+		if (slice_pitch && o->shape.slice_pitch)
+			*slice_pitch = o->shape.slice_pitch;
+	}
+	pthread_mutex_unlock(&hostptr_lock);
+}
+
+/*
+ * Where a region of a remembered image starts in its host memory, or
+ * SIZE_MAX outside it. Caller holds the lock.
+ */
+static size_t hostptr_image_offset(const struct hostptr_obj *o, const size_t *origin)
+{
+	const struct ava_opencl_image_host *sh = &o->shape;
+	/* a 1D image array's images lie a slice pitch apart */
+	size_t step1 = sh->type == CL_MEM_OBJECT_IMAGE1D_ARRAY ? sh->slice_pitch : sh->row_pitch;
+
+	if (!origin)
+		return SIZE_MAX;
+	for (int d = 0; d < 3; d++)
+		if (origin[d] >= sh->region[d])
+			return SIZE_MAX;
+	return origin[0] * sh->elem_bytes + origin[1] * step1 + origin[2] * sh->slice_pitch;
+}
+
 static void hostptr_set_dirty(struct hostptr_obj *o, const void *queue, const void *event)
 {
+	if (o->svm)
+		return; /* host_ptr is the SVM range: current at SVM maps and buffer maps */
 	o->dirty_queue = queue;
 	o->dirty_event = event;
 }
@@ -267,8 +376,8 @@ static void hostptr_fresh_copy(const void *queue, const void *mem, size_t offset
 {
 	pthread_mutex_lock(&hostptr_lock);
 	struct hostptr_obj *o = hostptr_find(mem, HOSTPTR_BUFFER);
-	bool whole =
-	    o && o->dirty_queue == queue && o->n_maps == 0 && offset == 0 && size == o->size_bytes;
+	bool whole = o && !o->image && o->dirty_queue == queue && o->n_maps == 0 && offset == 0 &&
+		     size == o->size_bytes;
 	if (whole) {
 		hostptr_set_dirty(o, NULL, NULL);
 		o->busy++;
@@ -341,7 +450,39 @@ static cl_command_queue hostptr_own_queue(const void *context, const void *writt
 }
 
 /*
- * Reads back into host_ptr each buffer that is due: marked with queue, whose
+ * Reads a remembered image back into host_ptr at its pitches, on queue rq:
+ * blocking clEnqueueReadImage calls of whole slices (rows, elements, when
+ * one is larger) of at most HOSTPTR_CHUNK_BYTES each where they fit.
+ */
+static void hostptr_read_image(cl_command_queue rq, const struct hostptr_obj *o)
+{
+	const struct ava_opencl_image_host *sh = &o->shape;
+	size_t step1 = sh->type == CL_MEM_OBJECT_IMAGE1D_ARRAY ? sh->slice_pitch : sh->row_pitch;
+	size_t pitch[3] = { sh->elem_bytes, step1, sh->slice_pitch };
+	size_t unit = sh->elem_bytes; /* packed bytes of one step along dim */
+	int dim = 0;
+
+	for (int d = 1; d < 3; d++)
+		if (sh->region[d] > 1) {
+			for (int e = dim; e < d; e++)
+				unit *= sh->region[e];
+			dim = d;
+		}
+	size_t per = unit < HOSTPTR_CHUNK_BYTES ? HOSTPTR_CHUNK_BYTES / unit : 1;
+	for (size_t at = 0; at < sh->region[dim]; at += per) {
+		size_t origin[3] = { 0, 0, 0 };
+		size_t region[3] = { sh->region[0], sh->region[1], sh->region[2] };
+		origin[dim] = at;
+		region[dim] = sh->region[dim] - at < per ? sh->region[dim] - at : per;
+		if (clEnqueueReadImage(rq, (cl_mem)o->handle, CL_TRUE, origin, region,
+				       sh->row_pitch, sh->slice_pitch, o->host + at * pitch[dim], 0,
+				       NULL, NULL) != CL_SUCCESS)
+			return;
+	}
+}
+
+/*
+ * Reads back into host_ptr each buffer or image that is due: marked with queue, whose
  * earlier commands are complete (finished: clFinish; else a blocking command,
  * which says so only for an in-order queue), or (queue NULL) marked with one
  * of events, which are complete. The reads go on queue, or on a queue of our
@@ -375,6 +516,10 @@ static void hostptr_refresh(cl_command_queue queue, bool finished, const cl_even
 			struct hostptr_obj *o = todo[i];
 			cl_command_queue rq =
 			    queue ? queue : hostptr_own_queue(context[i], written_by[i]);
+			if (rq && o->image) {
+				hostptr_read_image(rq, o);
+				continue;
+			}
 			for (size_t off = 0; rq && off < o->size_bytes;
 			     off += HOSTPTR_CHUNK_BYTES) {
 				size_t len = o->size_bytes - off < HOSTPTR_CHUNK_BYTES
@@ -452,6 +597,55 @@ static void hostptr_sync(uint32_t fn_id, void *const *args, void *ret)
 		if (blocking)
 			hostptr_refresh(*a.command_queue, false, NULL, 0);
 		hostptr_map_count(*a.buffer, +1);
+		return;
+	}
+	case AVA_OPENCL_FN_clEnqueueMapImage: {
+		struct ava_opencl_args_clEnqueueMapImage a =
+		    ava_opencl_args_clEnqueueMapImage(args);
+		if (!hostptr_made(*ava_opencl_ret_clEnqueueMapImage(ret), *a.errcode_ret))
+			return;
+		if (*a.blocking_map != CL_FALSE)
+			hostptr_refresh(*a.command_queue, false, NULL, 0);
+		hostptr_map_count(*a.image, +1);
+		return;
+	}
+	case AVA_OPENCL_FN_clEnqueueReadImage: {
+		struct ava_opencl_args_clEnqueueReadImage a =
+		    ava_opencl_args_clEnqueueReadImage(args);
+		if (*ava_opencl_ret_clEnqueueReadImage(ret) == CL_SUCCESS &&
+		    *a.blocking_read != CL_FALSE)
+			hostptr_refresh(*a.command_queue, false, NULL, 0);
+		return;
+	}
+	case AVA_OPENCL_FN_clEnqueueWriteImage: {
+		struct ava_opencl_args_clEnqueueWriteImage a =
+		    ava_opencl_args_clEnqueueWriteImage(args);
+		if (*ava_opencl_ret_clEnqueueWriteImage(ret) != CL_SUCCESS)
+			return;
+		hostptr_mark(*a.command_queue, *a.image, hostptr_event(a.event));
+		if (*a.blocking_write != CL_FALSE)
+			hostptr_refresh(*a.command_queue, false, NULL, 0);
+		return;
+	}
+	case AVA_OPENCL_FN_clEnqueueFillImage: {
+		struct ava_opencl_args_clEnqueueFillImage a =
+		    ava_opencl_args_clEnqueueFillImage(args);
+		if (*ava_opencl_ret_clEnqueueFillImage(ret) == CL_SUCCESS)
+			hostptr_mark(*a.command_queue, *a.image, hostptr_event(a.event));
+		return;
+	}
+	case AVA_OPENCL_FN_clEnqueueCopyImage: {
+		struct ava_opencl_args_clEnqueueCopyImage a =
+		    ava_opencl_args_clEnqueueCopyImage(args);
+		if (*ava_opencl_ret_clEnqueueCopyImage(ret) == CL_SUCCESS)
+			hostptr_mark(*a.command_queue, *a.dst_image, hostptr_event(a.event));
+		return;
+	}
+	case AVA_OPENCL_FN_clEnqueueCopyBufferToImage: {
+		struct ava_opencl_args_clEnqueueCopyBufferToImage a =
+		    ava_opencl_args_clEnqueueCopyBufferToImage(args);
+		if (*ava_opencl_ret_clEnqueueCopyBufferToImage(ret) == CL_SUCCESS)
+			hostptr_mark(*a.command_queue, *a.dst_image, hostptr_event(a.event));
 		return;
 	}
 	case AVA_OPENCL_FN_clEnqueueUnmapMemObject: {
@@ -554,7 +748,7 @@ void ava_opencl_hostptr_observe(const struct ava_guestlib_api *api, uint32_t fn_
 		struct ava_opencl_args_clCreateBuffer a = ava_opencl_args_clCreateBuffer(args);
 		cl_mem mem = *ava_opencl_ret_clCreateBuffer(ret);
 		if (hostptr_made(mem, *a.errcode_ret))
-			hostptr_created(mem, *a.context, *a.flags, *a.size, *a.host_ptr);
+			hostptr_created(mem, *a.context, *a.flags, *a.size, *a.host_ptr, false);
 		return;
 	}
 	case AVA_OPENCL_FN_clCreateBufferWithProperties: {
@@ -562,7 +756,52 @@ void ava_opencl_hostptr_observe(const struct ava_guestlib_api *api, uint32_t fn_
 		    ava_opencl_args_clCreateBufferWithProperties(args);
 		cl_mem mem = *ava_opencl_ret_clCreateBufferWithProperties(ret);
 		if (hostptr_made(mem, *a.errcode_ret))
-			hostptr_created(mem, *a.context, *a.flags, *a.size, *a.host_ptr);
+			hostptr_created(mem, *a.context, *a.flags, *a.size, *a.host_ptr, false);
+		return;
+	}
+	case AVA_OPENCL_FN_avaclCreateBufferOnSVM: {
+		/* spec/opencl/svm.c's clCreateBuffer(WithProperties) on SVM memory */
+		struct ava_opencl_args_avaclCreateBufferOnSVM a =
+		    ava_opencl_args_avaclCreateBufferOnSVM(args);
+		cl_mem mem = *ava_opencl_ret_avaclCreateBufferOnSVM(ret);
+		if (hostptr_made(mem, *a.errcode_ret))
+			hostptr_created(mem, *a.context, *a.flags, *a.size, *a.svm_ptr, true);
+		return;
+	}
+	case AVA_OPENCL_FN_clCreateImage: {
+		struct ava_opencl_args_clCreateImage a = ava_opencl_args_clCreateImage(args);
+		cl_mem mem = *ava_opencl_ret_clCreateImage(ret);
+		if (hostptr_made(mem, *a.errcode_ret))
+			hostptr_image_created(mem, *a.context, *a.flags, *a.host_ptr, fn_id, args);
+		return;
+	}
+	case AVA_OPENCL_FN_clCreateImageWithProperties: {
+		struct ava_opencl_args_clCreateImageWithProperties a =
+		    ava_opencl_args_clCreateImageWithProperties(args);
+		cl_mem mem = *ava_opencl_ret_clCreateImageWithProperties(ret);
+		if (hostptr_made(mem, *a.errcode_ret))
+			hostptr_image_created(mem, *a.context, *a.flags, *a.host_ptr, fn_id, args);
+		return;
+	}
+	case AVA_OPENCL_FN_clCreateImage2D: {
+		struct ava_opencl_args_clCreateImage2D a = ava_opencl_args_clCreateImage2D(args);
+		cl_mem mem = *ava_opencl_ret_clCreateImage2D(ret);
+		if (hostptr_made(mem, *a.errcode_ret))
+			hostptr_image_created(mem, *a.context, *a.flags, *a.host_ptr, fn_id, args);
+		return;
+	}
+	case AVA_OPENCL_FN_clCreateImage3D: {
+		struct ava_opencl_args_clCreateImage3D a = ava_opencl_args_clCreateImage3D(args);
+		cl_mem mem = *ava_opencl_ret_clCreateImage3D(ret);
+		if (hostptr_made(mem, *a.errcode_ret))
+			hostptr_image_created(mem, *a.context, *a.flags, *a.host_ptr, fn_id, args);
+		return;
+	}
+	case AVA_OPENCL_FN_clGetImageInfo: {
+		struct ava_opencl_args_clGetImageInfo a = ava_opencl_args_clGetImageInfo(args);
+		if (*ava_opencl_ret_clGetImageInfo(ret) == CL_SUCCESS && hostptr_tracking())
+			hostptr_fix_image_info(*a.image, *a.param_name, *a.param_value_size,
+					       *a.param_value);
 		return;
 	}
 	case AVA_OPENCL_FN_clCreateSubBuffer: {
@@ -601,8 +840,23 @@ void ava_opencl_hostptr_observe(const struct ava_guestlib_api *api, uint32_t fn_
 					      hostptr_props_out_of_order(*a.properties));
 		return;
 	}
+	case AVA_OPENCL_FN_clEnqueueMapImage: {
+		struct ava_opencl_args_clEnqueueMapImage a =
+		    ava_opencl_args_clEnqueueMapImage(args);
+		if (hostptr_made(*ava_opencl_ret_clEnqueueMapImage(ret), *a.errcode_ret) &&
+		    hostptr_tracking())
+			hostptr_fix_map_pitches(*a.image, *a.image_row_pitch, *a.image_slice_pitch);
+		if (hostptr_refreshes())
+			hostptr_sync(fn_id, args, ret);
+		return;
+	}
 	case AVA_OPENCL_FN_clWaitForEvents:
 	case AVA_OPENCL_FN_clEnqueueMapBuffer:
+	case AVA_OPENCL_FN_clEnqueueReadImage:
+	case AVA_OPENCL_FN_clEnqueueWriteImage:
+	case AVA_OPENCL_FN_clEnqueueFillImage:
+	case AVA_OPENCL_FN_clEnqueueCopyImage:
+	case AVA_OPENCL_FN_clEnqueueCopyBufferToImage:
 	case AVA_OPENCL_FN_clEnqueueUnmapMemObject:
 	case AVA_OPENCL_FN_clFinish:
 	case AVA_OPENCL_FN_clEnqueueReadBuffer:
@@ -630,6 +884,19 @@ void *ava_opencl_hostptr_place_map(const struct ava_guestlib_api *api, uint32_t 
 	void *at = NULL;
 
 	(void)api;
+	if (fn_id == AVA_OPENCL_FN_clEnqueueMapImage) {
+		struct ava_opencl_args_clEnqueueMapImage a =
+		    ava_opencl_args_clEnqueueMapImage(args);
+		pthread_mutex_lock(&hostptr_lock);
+		struct hostptr_obj *o = hostptr_find(*a.image, HOSTPTR_BUFFER);
+		size_t offset = o && o->image ? hostptr_image_offset(o, *a.origin) : SIZE_MAX;
+		/* laid out at the host's pitches: it fits unless the region is the library's error */
+		if (offset != SIZE_MAX && offset <= o->size_bytes &&
+		    len_bytes <= o->size_bytes - offset)
+			at = o->host + offset;
+		pthread_mutex_unlock(&hostptr_lock);
+		return at;
+	}
 	if (fn_id != AVA_OPENCL_FN_clEnqueueMapBuffer)
 		return NULL;
 	struct ava_opencl_args_clEnqueueMapBuffer a = ava_opencl_args_clEnqueueMapBuffer(args);

@@ -335,6 +335,82 @@ static int desc_shape(cl_mem_flags flags, const cl_image_format *fmt, const cl_i
 			    desc->image_slice_pitch, r);
 }
 
+/* ava_opencl_rect_image_host's answer from the creator's arguments. */
+static int image_host(cl_mem_flags flags, const cl_image_format *fmt, cl_mem_object_type type,
+		      uint64_t w, uint64_t h, uint64_t d, uint64_t n, uint64_t rp, uint64_t sp,
+		      struct ava_opencl_image_host *ret)
+{
+	struct ava_gen_rect r;
+	uint64_t last, rows;
+
+	memset(ret, 0, sizeof(*ret));
+	if (!(flags & (CL_MEM_COPY_HOST_PTR | CL_MEM_USE_HOST_PTR)) ||
+	    create_shape(flags, fmt, type, w, h, d, n, rp, sp, &r) < 0 ||
+	    __builtin_mul_overflow(r.slices - 1, r.slice_pitch, &last) ||
+	    __builtin_mul_overflow(r.rows - 1, r.row_pitch, &rows) ||
+	    __builtin_add_overflow(last, rows, &last) ||
+	    __builtin_add_overflow(last, r.row_bytes, &last) || (uint64_t)(size_t)last != last)
+		return -EINVAL;
+	ret->type = type;
+	ret->elem_bytes = (size_t)format_bytes(fmt);
+	ret->region[0] = (size_t)w;
+	ret->region[1] = type == CL_MEM_OBJECT_IMAGE1D_ARRAY ? (size_t)r.slices : (size_t)r.rows;
+	ret->region[2] = type == CL_MEM_OBJECT_IMAGE1D_ARRAY ? 1 : (size_t)r.slices;
+	ret->row_pitch = (size_t)r.row_pitch;
+	ret->slice_pitch = type == CL_MEM_OBJECT_IMAGE1D_ARRAY ||
+				   type == CL_MEM_OBJECT_IMAGE2D_ARRAY ||
+				   type == CL_MEM_OBJECT_IMAGE3D
+			       ? (size_t)r.slice_pitch
+			       : 0;
+	ret->size_bytes = (size_t)last;
+	return 0;
+}
+
+int ava_opencl_rect_image_host(uint32_t fn_id, void *const *args, struct ava_opencl_image_host *ret)
+{
+	const cl_image_desc *desc;
+	cl_mem_flags flags;
+	const cl_image_format *fmt;
+
+	switch (fn_id) {
+	case AVA_OPENCL_FN_clCreateImage: {
+		struct ava_opencl_args_clCreateImage a = ava_opencl_args_clCreateImage(args);
+		flags = *a.flags;
+		fmt = *a.image_format;
+		desc = *a.image_desc;
+		break;
+	}
+	case AVA_OPENCL_FN_clCreateImageWithProperties: {
+		struct ava_opencl_args_clCreateImageWithProperties a =
+		    ava_opencl_args_clCreateImageWithProperties(args);
+		flags = *a.flags;
+		fmt = *a.image_format;
+		desc = *a.image_desc;
+		break;
+	}
+	case AVA_OPENCL_FN_clCreateImage2D: {
+		struct ava_opencl_args_clCreateImage2D a = ava_opencl_args_clCreateImage2D(args);
+		return image_host(*a.flags, *a.image_format, CL_MEM_OBJECT_IMAGE2D, *a.image_width,
+				  *a.image_height, 1, 0, *a.image_row_pitch, 0, ret);
+	}
+	case AVA_OPENCL_FN_clCreateImage3D: {
+		struct ava_opencl_args_clCreateImage3D a = ava_opencl_args_clCreateImage3D(args);
+		return image_host(*a.flags, *a.image_format, CL_MEM_OBJECT_IMAGE3D, *a.image_width,
+				  *a.image_height, *a.image_depth, 0, *a.image_row_pitch,
+				  *a.image_slice_pitch, ret);
+	}
+	default:
+		return -ENOENT;
+	}
+	if (!desc) {
+		memset(ret, 0, sizeof(*ret));
+		return -EINVAL;
+	}
+	return image_host(flags, fmt, desc->image_type, desc->image_width, desc->image_height,
+			  desc->image_depth, desc->image_array_size, desc->image_row_pitch,
+			  desc->image_slice_pitch, ret);
+}
+
 static int opencl_rect_shape(const struct ava_abi_fn *fn, unsigned arg, void *const *args,
 			     struct ava_gen_rect *ret)
 {

@@ -24,7 +24,11 @@
  *  - clEnqueueSVMMemcpy, MemFill, Map, Unmap, MigrateMem and the wire-only
  *    avaclEnqueueSVMRead / Write: CL_INVALID_VALUE for a range outside one
  *    allocation (NULL and empty ranges reach the library, which answers
- *    them itself).
+ *    them itself);
+ *  - the wire-only avaclCreateBufferOnSVM (a CL_MEM_USE_HOST_PTR buffer on
+ *    SVM memory): CL_INVALID_HOST_PTR for a range outside one allocation,
+ *    CL_INVALID_VALUE for flags other than USE_HOST_PTR's; else the
+ *    library's buffer on the allocation itself.
  *
  * At session end the allocations left are freed. Thread-safe (one lock,
  * never held across a call of the library).
@@ -254,6 +258,29 @@ static bool svm_args_ok(uint32_t session, uint32_t fn_id, void *const *args, cl_
 	}
 }
 
+/* avaclCreateBufferOnSVM: the buffer's memory must be the session's SVM memory. */
+static void svm_create_buffer(uint32_t session, ava_apiserver_invoke_fn invoke, void *const *args,
+			      void *ret)
+{
+	struct ava_opencl_args_avaclCreateBufferOnSVM a =
+	    ava_opencl_args_avaclCreateBufferOnSVM(args);
+	cl_mem_flags host_flags =
+	    CL_MEM_USE_HOST_PTR | CL_MEM_COPY_HOST_PTR | CL_MEM_ALLOC_HOST_PTR;
+	cl_int refuse = CL_SUCCESS;
+
+	if ((*a.flags & host_flags) != CL_MEM_USE_HOST_PTR)
+		refuse = CL_INVALID_VALUE;
+	else if (!*a.svm_ptr || *a.size == 0 || !svm_covers(session, *a.svm_ptr, *a.size))
+		refuse = CL_INVALID_HOST_PTR;
+	if (refuse == CL_SUCCESS) {
+		invoke(args, ret);
+		return;
+	}
+	*ava_opencl_ret_avaclCreateBufferOnSVM(ret) = NULL;
+	if (*a.errcode_ret)
+		**a.errcode_ret = refuse;
+}
+
 void ava_opencl_svm_call_wrapper(uint32_t session, const struct ava_abi_fn *fn,
 				 ava_apiserver_invoke_fn invoke, void *const *args, void *ret)
 {
@@ -277,6 +304,9 @@ void ava_opencl_svm_call_wrapper(uint32_t session, const struct ava_abi_fn *fn,
 		return;
 	case AVA_OPENCL_FN_clEnqueueSVMMigrateMem:
 		svm_migrate(session, invoke, args, ret);
+		return;
+	case AVA_OPENCL_FN_avaclCreateBufferOnSVM:
+		svm_create_buffer(session, invoke, args, ret);
 		return;
 	default:
 		break;
@@ -321,4 +351,10 @@ cl_int avaclEnqueueSVMWrite(cl_command_queue command_queue, cl_bool blocking, vo
 {
 	return clEnqueueSVMMemcpy(command_queue, blocking, svm_dst, src, size,
 				  num_events_in_wait_list, event_wait_list, event);
+}
+
+cl_mem avaclCreateBufferOnSVM(cl_context context, const cl_mem_properties *properties,
+			      cl_mem_flags flags, size_t size, void *svm_ptr, cl_int *errcode_ret)
+{
+	return clCreateBufferWithProperties(context, properties, flags, size, svm_ptr, errcode_ret);
 }

@@ -27,6 +27,12 @@
  *    once the wait list is complete (a marker's event stands for it).
  *  - clSVMFree, and clEnqueueSVMFree without a callback, unmap the range
  *    (with a callback, the application frees them in it).
+ *  - clCreateBuffer and clCreateBufferWithProperties with CL_MEM_USE_HOST_PTR
+ *    (alone of the host-pointer flags) on a range inside one live allocation
+ *    become avaclCreateBufferOnSVM: the server's buffer is made on its own
+ *    allocation at that address, so the buffer and the SVM pointer share
+ *    the memory, as natively (a copy, as for other host memory, would not
+ *    see the SVM pointer's writes, nor they the buffer's).
  *
  * Which pointer is SVM is decided by its start: one inside a live
  * allocation of this process is; the server checks the whole range.
@@ -102,8 +108,8 @@ static size_t svm_upper(uintptr_t a)
 	return lo;
 }
 
-/* Is p inside a live allocation? */
-static bool svm_is_ours(const void *p)
+/* Does [p, p + len_bytes) lie inside one live allocation? */
+static bool svm_covers(const void *p, size_t len_bytes)
 {
 	uintptr_t a = (uintptr_t)p;
 
@@ -111,9 +117,25 @@ static bool svm_is_ours(const void *p)
 		return false;
 	pthread_mutex_lock(&svm_lock);
 	size_t i = svm_upper(a);
-	bool ours = i > 0 && a - svm_ranges[i - 1].base < svm_ranges[i - 1].size_bytes;
+	bool ours = i > 0 && a - svm_ranges[i - 1].base < svm_ranges[i - 1].size_bytes &&
+		    len_bytes <= svm_ranges[i - 1].size_bytes - (a - svm_ranges[i - 1].base);
 	pthread_mutex_unlock(&svm_lock);
 	return ours;
+}
+
+/* Is p inside a live allocation? */
+static bool svm_is_ours(const void *p)
+{
+	return svm_covers(p, 0);
+}
+
+/* A USE_HOST_PTR buffer creator's flags and memory: is it one on SVM memory? */
+static bool svm_backs(cl_mem_flags flags, size_t size, const void *host_ptr)
+{
+	cl_mem_flags host_flags =
+	    CL_MEM_USE_HOST_PTR | CL_MEM_COPY_HOST_PTR | CL_MEM_ALLOC_HOST_PTR;
+
+	return (flags & host_flags) == CL_MEM_USE_HOST_PTR && size && svm_covers(host_ptr, size);
 }
 
 /*
@@ -346,6 +368,23 @@ int ava_opencl_svm_filter(const struct ava_guestlib_api *api, uint32_t fn_id, vo
 		struct ava_opencl_args_clSVMAlloc a = ava_opencl_args_clSVMAlloc(args);
 		*ava_opencl_ret_clSVMAlloc(ret) =
 		    svm_alloc(*a.context, *a.flags, *a.size, *a.alignment);
+		return 1;
+	}
+	case AVA_OPENCL_FN_clCreateBuffer: {
+		struct ava_opencl_args_clCreateBuffer a = ava_opencl_args_clCreateBuffer(args);
+		if (!svm_backs(*a.flags, *a.size, *a.host_ptr))
+			return 0;
+		*ava_opencl_ret_clCreateBuffer(ret) = avaclCreateBufferOnSVM(
+		    *a.context, NULL, *a.flags, *a.size, *a.host_ptr, *a.errcode_ret);
+		return 1;
+	}
+	case AVA_OPENCL_FN_clCreateBufferWithProperties: {
+		struct ava_opencl_args_clCreateBufferWithProperties a =
+		    ava_opencl_args_clCreateBufferWithProperties(args);
+		if (!svm_backs(*a.flags, *a.size, *a.host_ptr))
+			return 0;
+		*ava_opencl_ret_clCreateBufferWithProperties(ret) = avaclCreateBufferOnSVM(
+		    *a.context, *a.properties, *a.flags, *a.size, *a.host_ptr, *a.errcode_ret);
 		return 1;
 	}
 	case AVA_OPENCL_FN_clSVMFree: {
