@@ -217,17 +217,9 @@ static uint16_t (*const g_prepare_steps[])(struct ava_apiserver_call *) = {
 static bool result_is_success(const struct ava_apiserver_call *c)
 {
 	const struct ava_gen_fn_errors *e = &c->sf->errors;
-	const struct ava_abi_fn *fn = c->fn;
-	if (e->ret && e->ret->success)
-		return memcmp(c->ret.b, e->ret->success, e->ret->size_bytes) == 0;
-	if (e->errcode_arg >= 0 && e->errcode && e->errcode->success) {
-		const void *p = c->slots[e->errcode_arg].p;
-		if (p)
-			return memcmp(p, e->errcode->success, e->errcode->size_bytes) == 0;
-	}
-	if (fn->ret.kind == AVA_ABI_HANDLE)
-		return c->ret.p != NULL;
-	return true;
+	const void *errcode = e->errcode_arg >= 0 ? c->slots[e->errcode_arg].p : NULL;
+	return ava_gen_succeeded(c->fn, e, c->fn->ret.kind == AVA_ABI_VOID ? NULL : &c->ret,
+				 errcode);
 }
 
 static void call_invoke(struct ava_apiserver_call *c)

@@ -607,6 +607,14 @@ static void ann_errcode(struct body *b, CXCursor c, struct scope sc, const char 
 	sc.value->errcode = true;
 }
 
+static void ann_written_on_failure(struct body *b, CXCursor c, struct scope sc, const char *name)
+{
+	if (!on_fn_argument(b, c, sc, name))
+		return;
+	sc.value->written_on_failure = true;
+	sc.value->written_on_failure_where = clang_getCursorLocation(c);
+}
+
 static void ann_callback(struct body *b, CXCursor c, struct scope sc, const char *name)
 {
 	struct ann *v = sc.value;
@@ -925,6 +933,7 @@ static const struct ann_rule rules[] = {
 	{ "__ava_max", ANN_VALUE, false, false, false, ann_max },
 	{ "__ava_userdata", ANN_VALUE, false, false, false, ann_userdata },
 	{ "__ava_errcode", ANN_VALUE, false, false, false, ann_errcode },
+	{ "__ava_written_on_failure", ANN_VALUE, false, false, false, ann_written_on_failure },
 	{ "__ava_callback", ANN_VALUE, false, false, false, ann_callback },
 	{ "__ava_property_list", ANN_VALUE, false, false, false, ann_property_list },
 	{ "__ava_scan_handles", ANN_VALUE, false, false, false, ann_scan_handles },

@@ -98,6 +98,8 @@ struct ava_codegen_value {
 	int str_lengths_arg; /* ELEM_STRING buffer: the ava_string_lengths argument, -1: none */
 	/* A function's handle argument: its ava_invalid_handle_error, C source, or NULL. */
 	char *bad_handle_expr;
+	/* A function's out buffer the library writes also when the call fails. */
+	bool written_on_failure;
 };
 
 /* Type defaults from ava_type(T) { ... }. */

@@ -861,6 +861,12 @@ static void emit_fn_errors(struct emitter *e, int indent, const struct ava_codeg
 			    e->id, fn->name);
 		break;
 	}
+	uint32_t written = 0;
+	for (uint16_t i = 0; i < fn->n_args; i++)
+		if (fn->args[i].written_on_failure)
+			written |= UINT32_C(1) << i;
+	if (written)
+		add(&s, ".written_on_failure = 0x%" PRIx32 "u", written);
 	wrap(e, indent, ".errors = { ", s.v, s.n, " },");
 	strs_free(&s);
 }

@@ -139,6 +139,8 @@ struct ann {
 	size_t n_fields;
 	char *bad_handle; /* ava_invalid_handle_error in ava_argument: C source */
 	CXSourceLocation bad_handle_where;
+	bool written_on_failure; /* ava_written_on_failure */
+	CXSourceLocation written_on_failure_where;
 	bool own;		     /* the function's own ava_argument block names it */
 	int dflt;		     /* the ava_defaults (index) that annotated it, -1: none */
 	CXSourceLocation dflt_where; /* that default's ava_argument block */

@@ -2170,6 +2170,18 @@ static void read_fn(struct parser *p, struct ava_codegen_fn *fn, CXCursor hdr, C
 			else
 				v->bad_handle_expr = xstrdup(b.args[i].bad_handle);
 		}
+		if (b.args[i].written_on_failure) {
+			if (v->abi.kind != AVA_ABI_BUFFER || !(v->abi.dir & AVA_ABI_DIR_OUT) ||
+			    (v->abi.flags & (AVA_ABI_V_ERRCODE | AVA_ABI_V_LATE)))
+				error_loc(
+				    p, b.args[i].written_on_failure_where,
+				    "ava_written_on_failure on '%s' of %s: only an out buffer "
+				    "that travels in the reply (not the errcode, not late data) "
+				    "is written when the call fails",
+				    v->name, fn->name);
+			else
+				v->written_on_failure = true;
+		}
 		if (v->abi.flags & AVA_ABI_V_ERRCODE) {
 			if (fn->errcode_arg >= 0) {
 				error_loc(p, b.args[i].where,

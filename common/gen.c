@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* Helpers that generated plan functions call, on both the guest and the server. */
+/*
+ * Helpers that generated plan functions call, and the rules both runtimes
+ * share (a call's success), on the guest and the server.
+ */
 #include <errno.h>
 #include <string.h>
 
@@ -113,4 +116,18 @@ void ava_gen_rect_unpack(const struct ava_gen_rect *r, const void *packed, void 
 	for (uint64_t j = 0; j < r->slices; j++)
 		for (uint64_t k = 0; k < r->rows; k++, src += r->row_bytes)
 			memcpy(dst + j * r->slice_pitch + k * r->row_pitch, src, r->row_bytes);
+}
+
+_Static_assert(AVA_ABI_MAX_ARGS <= 32, "written_on_failure has a bit per argument");
+
+bool ava_gen_succeeded(const struct ava_abi_fn *fn, const struct ava_gen_fn_errors *e,
+		       const void *ret, const void *errcode)
+{
+	if (ret && e->ret && e->ret->success)
+		return memcmp(ret, e->ret->success, e->ret->size_bytes) == 0;
+	if (e->errcode_arg >= 0 && e->errcode && e->errcode->success && errcode)
+		return memcmp(errcode, e->errcode->success, e->errcode->size_bytes) == 0;
+	if (ret && (fn->ret.kind == AVA_ABI_HANDLE || fn->ret.kind == AVA_ABI_MAP))
+		return *(void *const *)ret != NULL;
+	return true;
 }

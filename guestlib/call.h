@@ -12,7 +12,8 @@
  *   sizes:    blob.c: the sizing calls of ava_blobs_sized_by buffers
  *   exchange: mapping.c prepare, rect.c prepare, encode (marshal.c),
  *             send (late.c enters the late transfers), wait,
- *             apply (marshal.c, with blob.c and proxy.c)
+ *             apply (marshal.c, with blob.c and proxy.c: a failed call's
+ *             outputs stay untouched, the errcode aside)
  *   finish:   the native error of a failed call, mapping.c finish
  *
  * A wire feature (a buffer annotation) is one module with a step or an
@@ -93,6 +94,8 @@ struct ava_guestlib_call {
 	struct waiter w;
 	bool w_init;
 	struct ava_abi_view reply_views[1 + AVA_ABI_MAX_ARGS];
+	/* Bit i: the REPLY was copied into out buffer i (marshal.c; a failed call's are not). */
+	uint32_t written;
 	char err[200];
 };
 

@@ -57,6 +57,7 @@ struct ava_guestlib_call *ava_guestlib_call_new(const struct ava_guestlib_api *a
 	call->bulk_len = 0;
 	call->w_init = false;
 	call->w.payload = NULL;
+	call->written = 0;
 	call->err[0] = '\0';
 	return call;
 }

@@ -180,19 +180,45 @@ int ava_guestlib_marshal_encode(struct ava_guestlib_call *call, const char **ret
 	return r;
 }
 
+/* Out buffer i into the application's memory, if the CALL sent one and the REPLY carries it. */
+static int apply_buffer(struct ava_guestlib_call *call, unsigned i)
+{
+	const struct ava_abi_value *v = &call->fn->args[i];
+	const struct ava_abi_view *rv = &call->reply_views[1 + i];
+	if (v->kind != AVA_ABI_BUFFER || !(v->dir & AVA_ABI_DIR_OUT) || !call->views[i].present ||
+	    (v->flags & AVA_ABI_V_LATE))
+		return 0;
+	call->written |= 1u << i;
+	if ((v->flags & AVA_ABI_V_BLOBS) && call->views[i].u64 == 1)
+		return ava_guestlib_blob_apply(call, i, rv);
+	if (rv->count) /* a zero-element buffer sends no data pointer */
+		memcpy(*(void *const *)call->args[i], rv->data, (size_t)rv->count * v->size_bytes);
+	return 0;
+}
+
+/*
+ * The rule of the runtime for outputs: a call that failed (the spec's
+ * ava_gen_succeeded, on the result and the errcode argument the REPLY
+ * carries) leaves the application's out buffers as they were, as a
+ * library leaves them natively, but for the errcode argument, which gets
+ * the error, and those the spec marks ava_written_on_failure. The server
+ * still sends them (the REPLY's layout does not depend on the result);
+ * they are dropped here. Late buffers and mappings follow the same rule
+ * on their own paths (late.c: a failed call's DATA carries no bytes;
+ * mapping.c: a failed map frees its memory and answers NULL).
+ */
 int ava_guestlib_marshal_apply(struct ava_guestlib_call *call)
 {
 	struct conn *c = call->c;
 	const struct ava_abi_fn *fn = call->fn;
-	const struct ava_abi_view *call_views = call->views;
+	const struct ava_gen_fn_errors *e = &call->gf->errors;
 	struct ava_abi_view *rv = call->reply_views;
-	void *const *args = call->args;
 	void *ret = call->ret;
 	uint16_t flags = call->w.flags;
 	struct ava_abi_view deferred;
 	uint32_t deferred_fn = 0;
 	int r =
-	    ava_abi_check_reply(c->api->abi, fn, call_views, flags, call->w.payload, call->w.len,
+	    ava_abi_check_reply(c->api->abi, fn, call->views, flags, call->w.payload, call->w.len,
 				rv, &deferred_fn, &deferred, call->err, sizeof(call->err));
 	if (r < 0)
 		return r;
@@ -202,21 +228,18 @@ int ava_guestlib_marshal_apply(struct ava_guestlib_call *call)
 		else if (fn->ret.kind == AVA_ABI_HANDLE || fn->ret.kind == AVA_ABI_MAP)
 			*(void **)ret = (void *)(uintptr_t)rv[0].u64; /* MAP: the id, for now */
 	}
-	for (unsigned i = 0; i < fn->n_args; i++) {
-		const struct ava_abi_value *v = &fn->args[i];
-		if (v->kind != AVA_ABI_BUFFER || !(v->dir & AVA_ABI_DIR_OUT) ||
-		    !call_views[i].present || (v->flags & AVA_ABI_V_LATE))
-			continue;
-		void *dst = *(void *const *)args[i];
-		if ((v->flags & AVA_ABI_V_BLOBS) && call_views[i].u64 == 1) {
-			r = ava_guestlib_blob_apply(call, i, &rv[1 + i]);
-			if (r < 0)
-				return r;
-			continue;
-		}
-		if (rv[1 + i].count) /* a zero-element buffer sends no data pointer */
-			memcpy(dst, rv[1 + i].data, (size_t)rv[1 + i].count * v->size_bytes);
+	call->written = 0;
+	if (e->errcode_arg >= 0 && (unsigned)e->errcode_arg < fn->n_args)
+		r = apply_buffer(call, (unsigned)e->errcode_arg);
+	bool ok = ava_guestlib_succeeded(call->gf, call->args, ret);
+	for (unsigned i = 0; i < fn->n_args && r == 0; i++) {
+		bool always =
+		    (fn->args[i].flags & AVA_ABI_V_ERRCODE) || (e->written_on_failure & (1u << i));
+		if ((int)i != e->errcode_arg && (ok || always))
+			r = apply_buffer(call, i);
 	}
+	if (r < 0)
+		return r;
 	if (c->api->proxy_dispatch)
 		ava_guestlib_proxy_from_ids(call);
 	if (flags & AVA_WIRE_F_DEFERRED_ERROR)

@@ -23,7 +23,10 @@ int ava_guestlib_marshal_encode(struct ava_guestlib_call *call, const char **ret
 /*
  * Checks the REPLY in call->w against the ABI and copies it into the
  * application's result and out buffers (then proxies, and a deferred
- * error it reports). Returns 0, or < 0 with call->err.
+ * error it reports): a failed call's only into the errcode argument and
+ * the ava_written_on_failure buffers, so that its other outputs stay as
+ * they were. Records which buffers it wrote in call->written. Returns 0,
+ * or < 0 with call->err.
  */
 int ava_guestlib_marshal_apply(struct ava_guestlib_call *call) __attribute__((warn_unused_result));
 

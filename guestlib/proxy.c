@@ -372,8 +372,8 @@ void ava_guestlib_proxy_from_ids(struct ava_guestlib_call *call)
 	for (unsigned i = 0; i < fn->n_args; i++) {
 		const struct ava_abi_value *v = &fn->args[i];
 		if (v->kind != AVA_ABI_BUFFER || !(v->dir & AVA_ABI_DIR_OUT) ||
-		    !call_views[i].present || !rv[1 + i].count)
-			continue;
+		    !call_views[i].present || !rv[1 + i].count || !(call->written & (1u << i)))
+			continue; /* (what a failed call left untouched holds no ids) */
 		uint8_t *dst = *(void *const *)args[i];
 		size_t bytes = (size_t)rv[1 + i].count * v->size_bytes;
 		bool owned = success && (v->flags & AVA_ABI_V_ALLOCATES);

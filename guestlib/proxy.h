@@ -91,7 +91,7 @@ int ava_guestlib_proxy_to_ids(struct ava_guestlib_call *call) __attribute__((war
 
 /*
  * With proxies, after a reply was applied: the handle ids it wrote into the
- * result and the out buffers become proxies, with a reference for each
+ * result and the out buffers (call->written) become proxies, with a reference for each
  * ava_allocates value of a successful call; a successful call's :retains /
  * :deallocates arguments are counted.
  */

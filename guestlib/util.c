@@ -119,14 +119,8 @@ void ava_guestlib_set_bad_handle(const struct ava_guestlib_fn *gf, void *const *
 bool ava_guestlib_succeeded(const struct ava_guestlib_fn *gf, void *const *args, const void *ret)
 {
 	const struct ava_gen_fn_errors *e = &gf->errors;
-	if (ret && e->ret && e->ret->success)
-		return memcmp(ret, e->ret->success, e->ret->size_bytes) == 0;
-	if (e->errcode_arg >= 0 && e->errcode && e->errcode->success) {
-		const void *p = *(void *const *)args[e->errcode_arg];
-		if (p)
-			return memcmp(p, e->errcode->success, e->errcode->size_bytes) == 0;
-	}
-	if (ret && gf->abi->ret.kind == AVA_ABI_HANDLE)
-		return *(void *const *)ret != NULL;
-	return true;
+	const void *errcode = NULL;
+	if (e->errcode_arg >= 0 && args)
+		errcode = *(void *const *)args[e->errcode_arg];
+	return ava_gen_succeeded(gf->abi, e, ret, errcode);
 }

@@ -46,7 +46,7 @@ struct ava_guestlib_bad_handle {
 void ava_guestlib_set_bad_handle(const struct ava_guestlib_fn *gf, void *const *args, void *ret,
 				 const struct ava_guestlib_bad_handle *b);
 
-/* Did the call succeed? The server's rule (apiserver result_is_success). */
+/* Did the call succeed? ava_gen_succeeded on the application's result and errcode argument. */
 bool ava_guestlib_succeeded(const struct ava_guestlib_fn *gf, void *const *args, const void *ret);
 
 #endif /* AVA_GUESTLIB_UTIL_H */

@@ -7,6 +7,7 @@
 #ifndef AVA_GEN_H
 #define AVA_GEN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -186,7 +187,25 @@ struct ava_gen_fn_errors {
 	 */
 	const void *const *arg_bad_handle_ret;
 	const void *const *arg_bad_handle_errcode;
+	/*
+	 * Bit i: out buffer argument i gets what the library wrote even when
+	 * the call fails (ava_written_on_failure: OpenCL's binary_status). The
+	 * guest leaves every other output of a failed call untouched, the
+	 * errcode argument aside (ava_gen_succeeded says what failed means).
+	 */
+	uint32_t written_on_failure;
 };
+
+/*
+ * Whether a call succeeded, by the spec's rule, which both runtimes share:
+ * a result type with an ava_success value, when the result equals it; else
+ * an ava_errcode argument whose type has one, when the caller passed one
+ * (errcode: where it points, else NULL) and it holds it; else a handle or a
+ * mapping result, when it is not NULL; else (void, no defaults) always. ret
+ * points at the result as the runtime holds it (NULL for void).
+ */
+bool ava_gen_succeeded(const struct ava_abi_fn *fn, const struct ava_gen_fn_errors *e,
+		       const void *ret, const void *errcode);
 
 #ifdef __cplusplus
 }

@@ -48,6 +48,7 @@ void __ava_async(void);
 void __ava_callback(const char *decl_name, ...);
 void __ava_userdata(void);
 void __ava_errcode(void);
+void __ava_written_on_failure(void);
 void __ava_retains(void);
 void __ava_parent(void);
 void __ava_handles_of(const char *type_name, ...);
@@ -193,6 +194,14 @@ void __ava_device_time_until(const char *fn_src, const char *param_src, ...);
 #define ava_callback(decl)  __ava_callback(AVA_SPEC_STR_(decl), decl)
 #define ava_userdata	    __ava_userdata()
 #define ava_errcode	    __ava_errcode()
+/*
+ * This out buffer gets what the library wrote even when the call fails
+ * (OpenCL's binary_status); every other output of a failed call but the
+ * ava_errcode argument stays as the application left it. Where the library
+ * may also leave it alone, make it ava_in too, so that the server's copy
+ * starts as the application's.
+ */
+#define ava_written_on_failure __ava_written_on_failure()
 /* A successful call adds a guest reference to this handle (clRetainX). */
 #define ava_retains __ava_retains()
 /*

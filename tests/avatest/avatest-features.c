@@ -277,6 +277,36 @@ out:
 	free(blobs[1]);
 }
 
+/*
+ * A failed call leaves its outputs as they were, as the library does, but
+ * for the ones it writes anyway (ava_written_on_failure: the size needed).
+ */
+static void feature_failure(avatest_device dev)
+{
+	char name[4] = "xyz";
+	size_t len = 0, ret_size = 77;
+	int32_t index = -5;
+
+	section("ava_written_on_failure: a failed call's outputs stay, but the size needed");
+	expect("device_name(dev0, buf_len=4) (too small)",
+	       avatest_device_name(dev, name, sizeof(name), &len), AVATEST_ERR_TOO_SMALL);
+	printf("  name = \"%s\", ret_len = %zu\n", name, len);
+	check(strcmp(name, "xyz") == 0, "a too-small name buffer stays as it was");
+	check(len == strlen("avatest-device-0") + 1, "the length needed is written anyway");
+	expect("get_info(dev0, 99) (unknown)",
+	       avatest_device_get_info(dev, 99, sizeof(index), &index, &ret_size),
+	       AVATEST_ERR_INVALID);
+	printf("  index = %" PRId32 ", ret_size = %zu\n", index, ret_size);
+	check(index == -5 && ret_size == 77,
+	      "an unknown query leaves value and ret_size as they were");
+	expect("get_info(dev0, INDEX, size 1) (too small)",
+	       avatest_device_get_info(dev, AVATEST_DEVICE_INFO_INDEX, 1, &index, &ret_size),
+	       AVATEST_ERR_TOO_SMALL);
+	printf("  index = %" PRId32 ", ret_size = %zu\n", index, ret_size);
+	check(index == -5 && ret_size == sizeof(index),
+	      "a too-small value stays as it was; the size needed is written");
+}
+
 static void feature_properties(avatest_device devs[2])
 {
 	int64_t props[] = {
@@ -631,6 +661,7 @@ int main(void)
 	feature_private(devs[1]);
 	feature_resolve_via();
 	feature_info(devs);
+	feature_failure(devs[0]);
 	feature_properties(devs);
 	feature_buffers(devs[0]);
 	feature_events(devs[0]);

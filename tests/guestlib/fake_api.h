@@ -17,6 +17,12 @@ enum {
 	FN_BLOBS,  /* (int32 param, void **blobs (out, blobs, max 16 pointers)) */
 	FN_MAP,	   /* void *(int32 x): a mapping of at most 4096 bytes */
 	FN_UNMAP,  /* (void *mapped) */
+	/*
+	 * (int32 *errcode, int32 *values (out, 2), handle:1 *things (out,
+	 * allocates, 2), int64 *needed (in-out, ava_written_on_failure))
+	 */
+	FN_OUTS,
+	FN_MAKE, /* handle:1 (int32 *value (out, 1)): no errcode, NULL on failure */
 	N_FNS
 };
 
@@ -85,6 +91,39 @@ static const struct ava_abi_value fake_blobs_args[] = {
 	  .max_count = 16 },
 };
 
+static const struct ava_abi_value fake_outs_args[] = {
+	{ .kind = AVA_ABI_BUFFER,
+	  .dir = AVA_ABI_DIR_OUT,
+	  .elem = AVA_ABI_ELEM_BYTES,
+	  .flags = AVA_ABI_V_ERRCODE,
+	  .size_bytes = 4,
+	  .max_count = 1 },
+	{ .kind = AVA_ABI_BUFFER,
+	  .dir = AVA_ABI_DIR_OUT,
+	  .elem = AVA_ABI_ELEM_BYTES,
+	  .size_bytes = 4,
+	  .max_count = 2 },
+	{ .kind = AVA_ABI_BUFFER,
+	  .dir = AVA_ABI_DIR_OUT,
+	  .elem = AVA_ABI_ELEM_HANDLE,
+	  .flags = AVA_ABI_V_ALLOCATES,
+	  .handle_type = 1,
+	  .size_bytes = 8,
+	  .max_count = 2 },
+	{ .kind = AVA_ABI_BUFFER,
+	  .dir = AVA_ABI_DIR_INOUT,
+	  .elem = AVA_ABI_ELEM_BYTES,
+	  .size_bytes = 8,
+	  .max_count = 1 },
+};
+static const struct ava_abi_value fake_make_args[] = {
+	{ .kind = AVA_ABI_BUFFER,
+	  .dir = AVA_ABI_DIR_OUT,
+	  .elem = AVA_ABI_ELEM_BYTES,
+	  .size_bytes = 4,
+	  .max_count = 1 },
+};
+
 static const struct ava_abi_value fake_unmap_args[] = {
 	{ .kind = AVA_ABI_UNMAP, .max_count = 4096 },
 };
@@ -108,6 +147,12 @@ static const struct ava_abi_fn fake_abi_fns[N_FNS] = {
 	  .n_args = 1,
 	  .args = fake_plain_args },
 	{ .id = FN_UNMAP, .name = "f_unmap", .ret = SCALAR4, .n_args = 1, .args = fake_unmap_args },
+	{ .id = FN_OUTS, .name = "f_outs", .ret = SCALAR4, .n_args = 4, .args = fake_outs_args },
+	{ .id = FN_MAKE,
+	  .name = "f_make",
+	  .ret = { .kind = AVA_ABI_HANDLE, .handle_type = 1 },
+	  .n_args = 1,
+	  .args = fake_make_args },
 };
 
 static const char *const fake_handle_type_names[] = { NULL, "thing_t" };
@@ -132,6 +177,12 @@ static const struct ava_guestlib_fn fake_fns[N_FNS] = {
 	{ .abi = &fake_abi_fns[4], .errors = { .ret = &fake_errors, .errcode_arg = -1 } },
 	{ .abi = &fake_abi_fns[5], .errors = { .errcode_arg = -1 } },
 	{ .abi = &fake_abi_fns[6], .errors = { .ret = &fake_errors, .errcode_arg = -1 } },
+	{ .abi = &fake_abi_fns[7],
+	  .errors = { .ret = &fake_errors,
+		      .errcode_arg = 0,
+		      .errcode = &fake_errors,
+		      .written_on_failure = 1u << 3 } },
+	{ .abi = &fake_abi_fns[8], .errors = { .errcode_arg = -1 } },
 };
 
 /* A handle id of type tag t (the top 16 bits hold the tag). */
