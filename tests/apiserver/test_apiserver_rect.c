@@ -10,7 +10,9 @@
  *    region whose size overflows, an image the server cannot size) must
  *    come with no bytes; with none, the library answers them itself;
  *  - a late read that does not run reports its transfer failed (DATA)
- *    before the REPLY.
+ *    before the REPLY;
+ *  - a forged avaclCreateBufferOnSVM (a range that is none of the
+ *    session's SVM allocations) is refused before the library runs.
  * The command queue is NULL throughout, so the library refuses every call
  * that reaches it (CL_INVALID_COMMAND_QUEUE) and touches no memory.
  *
@@ -33,6 +35,10 @@
 #include "check.h"
 
 #define CL_INVALID_COMMAND_QUEUE (-36)
+#define CL_INVALID_HOST_PTR	 (-37)
+#define CL_INVALID_VALUE	 (-30)
+#define CL_MEM_USE_HOST_PTR	 (UINT64_C(1) << 3)
+#define CL_MEM_COPY_HOST_PTR	 (UINT64_C(1) << 5)
 
 static ava_transport *t;
 static struct ava_abi_api *abi;
@@ -189,6 +195,50 @@ static uint16_t read_image(const uint64_t region[3], uint64_t n, int32_t *ret_re
 	return st;
 }
 
+/*
+ * avaclCreateBufferOnSVM(NULL, NULL, flags, size, svm_ptr, &errcode): the
+ * wire-only creator of a USE_HOST_PTR buffer on the session's SVM memory,
+ * which the guest library sends only for a range inside one of the
+ * session's allocations. A forged one must be refused by the server's
+ * check, before the library runs (which would answer CL_INVALID_CONTEXT).
+ * Returns the frame status; *ret_errcode gets errcode_ret's value.
+ */
+static uint16_t create_buffer_on_svm(uint64_t flags, uint64_t size, uint64_t svm_ptr,
+				     int32_t *ret_errcode)
+{
+	struct ava_wire_buf b;
+	ava_wire_buf_init(&b);
+	CHECK(ava_wire_put_u64(&b, 0) == 0); /* context */
+	CHECK(ava_wire_put_u8(&b, 0) == 0);  /* properties: NULL */
+	CHECK(ava_wire_put_u64(&b, flags) == 0);
+	CHECK(ava_wire_put_u64(&b, size) == 0);
+	CHECK(ava_wire_put_u64(&b, svm_ptr) == 0);
+	CHECK(ava_wire_put_u8(&b, 1) == 0); /* errcode_ret: one cl_int */
+	CHECK(ava_wire_put_u64(&b, 1) == 0);
+	send_frame(AVA_WIRE_CALL, fn_id("avaclCreateBufferOnSVM"), &b);
+	ava_wire_buf_fini(&b);
+	for (;;) {
+		struct ava_wire_header h;
+		uint8_t *p = NULL;
+		const char *reason = NULL;
+		CHECK(ava_transport_recv_frame(t, AVA_WIRE_MAX_PAYLOAD_BYTES, &h, &p, &reason) ==
+		      0);
+		if (h.kind == AVA_WIRE_USAGE) {
+			free(p);
+			continue;
+		}
+		CHECK(h.kind == AVA_WIRE_REPLY && h.seq == seq);
+		if (h.status == AVA_STATUS_OK) {
+			/* the result (a handle id: none), then errcode_ret's one cl_int */
+			CHECK(h.len_bytes >= 8 + 4);
+			CHECK(le64(p) == 0);
+			*ret_errcode = le32(p + h.len_bytes - 4);
+		}
+		free(p);
+		return h.status;
+	}
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -254,6 +304,21 @@ int main(int argc, char **argv)
 	CHECK(read_image(region, 32, &res) == AVA_STATUS_MALFORMED);
 	CHECK(read_image(region, 0, &res) == AVA_STATUS_OK);
 	CHECK(res == CL_INVALID_COMMAND_QUEUE);
+
+	/*
+	 * A USE_HOST_PTR buffer "on SVM memory" the session never allocated: the
+	 * server refuses it (CL_INVALID_HOST_PTR), as it does other flags
+	 * (CL_INVALID_VALUE), and never hands the library that address.
+	 */
+	int32_t errcode = 0;
+	CHECK(create_buffer_on_svm(CL_MEM_USE_HOST_PTR, 4096, UINT64_C(0x7f0000000000), &errcode) ==
+	      AVA_STATUS_OK);
+	CHECK(errcode == CL_INVALID_HOST_PTR);
+	CHECK(create_buffer_on_svm(CL_MEM_USE_HOST_PTR, 4096, 0, &errcode) == AVA_STATUS_OK);
+	CHECK(errcode == CL_INVALID_HOST_PTR);
+	CHECK(create_buffer_on_svm(CL_MEM_COPY_HOST_PTR, 4096, UINT64_C(0x7f0000000000),
+				   &errcode) == AVA_STATUS_OK);
+	CHECK(errcode == CL_INVALID_VALUE);
 
 	send_frame(AVA_WIRE_SESSION_CLOSE, 0, NULL);
 	ava_transport_free(t);
