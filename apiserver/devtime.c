@@ -105,6 +105,7 @@ static void *completion_main(void *arg)
 			c->d.wait(c->d.obj);
 			end = ava_apiserver_now_ns();
 		}
+		ava_apiserver_output_device_end(c->d.out_token); /* after the device is done */
 		ava_apiserver_release_retained(c->d.obj, c->d.type);
 		uint64_t ns = ava_apiserver_devtime_charge(&prev_end, c->d.start_ns, end, c->ok);
 		if (!stopping)
@@ -122,6 +123,7 @@ static void completion_queue(struct completion *c)
 	pthread_mutex_lock(&g_done.lock);
 	if (!g_done.running || g_done.stop) {
 		pthread_mutex_unlock(&g_done.lock);
+		ava_apiserver_output_device_end(c->d.out_token);
 		ava_apiserver_release_retained(c->d.obj, c->d.type);
 		free(c);
 		return;
@@ -150,8 +152,8 @@ void ava_apiserver_devtime_before_invoke(struct ava_apiserver_call *c)
 			c->devtime.wait = c->sf->device_wait;
 		}
 	}
-	if (fn->flags & AVA_ABI_FN_DEVICE_TIME)
-		ava_apiserver_output_attribute(c->s->id); /* what the device prints now is s's */
+	if (fn->flags & AVA_ABI_FN_DEVICE_TIME) /* what the device prints now is s's */
+		c->devtime.out_token = ava_apiserver_output_device_begin(c->s->id);
 	c->devtime.start_ns = ava_apiserver_now_ns();
 }
 
@@ -168,6 +170,7 @@ void ava_apiserver_devtime_finish(struct ava_apiserver_call *c)
 	/* After the REPLY: the router sees USAGE only for calls it has answered. */
 	struct completion *done = calloc(1, sizeof(*done));
 	if (!done) {
+		ava_apiserver_output_device_end(c->devtime.out_token);
 		ava_apiserver_release_retained(c->devtime.obj, c->devtime.type);
 		ava_apiserver_devtime_usage(c->s->id, hdr->call_id, hdr->seq, 0);
 		return;

@@ -20,6 +20,7 @@ struct ava_apiserver_devtime_call {
 	void *obj;		   /* retained object to wait on, or NULL */
 	uint16_t type;		   /* its handle type */
 	ava_apiserver_release_fn wait;
+	uint64_t out_token; /* output.c's turn; 0: none */
 };
 
 /* Whether call_id (any value a peer sent) names a function that measures device time. */
@@ -31,10 +32,12 @@ void ava_apiserver_devtime_usage(uint32_t session_id, uint32_t call_id, uint64_t
 
 /*
  * Pipeline steps. before_invoke: retains the object the completion will
- * wait on, attributes device output to the session, takes the start time;
+ * wait on, takes the session's turn for device output (output.h), takes
+ * the start time;
  * after_invoke: the end time. finish (always, after the REPLY): hands the
- * record of a device_time call to the completion thread, which sends its
- * USAGE (0 ns unless the call ran and succeeded).
+ * record of a device_time call to the completion thread, which waits for
+ * the device, ends the call's output turn and sends its USAGE (0 ns unless
+ * the call ran and succeeded).
  */
 void ava_apiserver_devtime_before_invoke(struct ava_apiserver_call *c);
 void ava_apiserver_devtime_after_invoke(struct ava_apiserver_call *c);

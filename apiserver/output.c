@@ -15,22 +15,45 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <ava/wire.h>
 
 #include "output.h"
+#include "server.h"
 
 /* Asked of the kernel so a burst of output rarely blocks the writer; best effort. */
 #define OUTPUT_PIPE_BYTES (1 << 20)
 
+/* How long a session's device call waits for its turn (output.h) before it overlaps. */
+#define OUTPUT_TURN_WAIT_MS 10000
+
 static pthread_mutex_t g_out_lock = PTHREAD_MUTEX_INITIALIZER;
-static ava_transport *g_out_router; /* NULL: not started */
-static int g_out_pipe = -1;	    /* read end; fd 1 is the write end */
-static int g_out_orig = -1;	    /* the original stdout, or -1 */
-static uint32_t g_out_owner;	    /* session the output goes to; 0: g_out_orig */
+static pthread_cond_t g_out_turn = PTHREAD_COND_INITIALIZER; /* g_out_inflight went to 0 */
+static ava_transport *g_out_router;			     /* NULL: not started */
+static int g_out_pipe = -1;				     /* read end; fd 1 is the write end */
+static int g_out_orig = -1;				     /* the original stdout, or -1 */
 static bool g_out_router_gone;
 static uint8_t g_out_buf[AVA_WIRE_OUTPUT_MAX_BYTES];
+
+/*
+ * Whose output it is, all under g_out_lock. The owner is the session whose
+ * device calls are the ones in flight (0: none yet); it stays the owner
+ * after it closed (g_out_owner_open false: its output goes to g_out_orig)
+ * until another session's device call takes the turn. g_out_turn_id counts
+ * turns; a device call's token is the turn it began in. g_out_inflight: the
+ * owner's device calls begun and not ended; g_out_stale: calls of earlier
+ * turns not ended, which exist only after a turn was taken without waiting
+ * (OUTPUT_TURN_WAIT_MS ran out): while there are any, nobody's output can be
+ * told apart and it goes to g_out_orig.
+ */
+static uint32_t g_out_owner;
+static bool g_out_owner_open;
+static uint64_t g_out_turn_id = 1;
+static unsigned g_out_inflight;
+static unsigned g_out_stale;
+static bool g_out_overlap_logged; /* once per overlap */
 
 /* Writes all of buf to fd, as far as fd takes it. */
 static void write_all(int fd, const uint8_t *buf, size_t len)
@@ -49,7 +72,12 @@ static void write_all(int fd, const uint8_t *buf, size_t len)
 /* Sends len bytes of output to the owner. Caller holds g_out_lock. */
 static void send_output_locked(const uint8_t *buf, size_t len)
 {
-	if (g_out_owner == 0) {
+	if (g_out_stale > 0 && !g_out_overlap_logged) {
+		ava_apiserver_log("kernel output while device calls of two sessions overlap: to "
+				  "this log, not to either application");
+		g_out_overlap_logged = true;
+	}
+	if (g_out_owner == 0 || !g_out_owner_open || g_out_stale > 0) {
 		if (g_out_orig >= 0)
 			write_all(g_out_orig, buf, len);
 		return;
@@ -171,14 +199,61 @@ void ava_apiserver_output_flush(void)
 	pthread_mutex_unlock(&g_out_lock);
 }
 
-void ava_apiserver_output_attribute(uint32_t session_id)
+/* Adds ms milliseconds to CLOCK_REALTIME now (pthread_cond_timedwait's clock). */
+static struct timespec deadline_in(unsigned ms)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	return ts;
+}
+
+uint64_t ava_apiserver_output_device_begin(uint32_t session_id)
 {
 	if (!g_out_router)
-		return;
+		return 0;
 	pthread_mutex_lock(&g_out_lock);
 	if (g_out_owner != session_id) {
+		struct timespec deadline = deadline_in(OUTPUT_TURN_WAIT_MS);
+		int r = 0;
+		while (g_out_inflight > 0 && g_out_owner != session_id && r != ETIMEDOUT)
+			r = pthread_cond_timedwait(&g_out_turn, &g_out_lock, &deadline);
+	}
+	if (g_out_owner != session_id) {
 		drain_locked(); /* what is there already is the previous owner's */
+		if (g_out_inflight > 0) {
+			ava_apiserver_log("session %u: device calls of session %u still running "
+					  "after %d s; not waiting longer",
+					  session_id, g_out_owner, OUTPUT_TURN_WAIT_MS / 1000);
+			g_out_stale += g_out_inflight;
+			g_out_inflight = 0;
+		}
 		g_out_owner = session_id;
+		g_out_owner_open = true;
+		g_out_turn_id++;
+	}
+	g_out_inflight++;
+	uint64_t token = g_out_turn_id;
+	pthread_mutex_unlock(&g_out_lock);
+	return token;
+}
+
+void ava_apiserver_output_device_end(uint64_t token)
+{
+	if (!g_out_router || token == 0)
+		return;
+	pthread_mutex_lock(&g_out_lock);
+	drain_locked(); /* what the call printed is in the pipe: it goes out as attributed */
+	if (token == g_out_turn_id) {
+		if (g_out_inflight > 0 && --g_out_inflight == 0)
+			pthread_cond_broadcast(&g_out_turn);
+	} else if (g_out_stale > 0 && --g_out_stale == 0) {
+		g_out_overlap_logged = false;
 	}
 	pthread_mutex_unlock(&g_out_lock);
 }
@@ -188,9 +263,11 @@ void ava_apiserver_output_session_opened(uint32_t session_id)
 	if (!g_out_router)
 		return;
 	pthread_mutex_lock(&g_out_lock);
-	if (g_out_owner == 0) {
+	if (g_out_owner == 0 || (!g_out_owner_open && g_out_inflight == 0)) {
 		drain_locked();
 		g_out_owner = session_id;
+		g_out_owner_open = true;
+		g_out_turn_id++;
 	}
 	pthread_mutex_unlock(&g_out_lock);
 }
@@ -202,7 +279,7 @@ void ava_apiserver_output_session_closed(uint32_t session_id)
 	pthread_mutex_lock(&g_out_lock);
 	if (g_out_owner == session_id) {
 		drain_locked();
-		g_out_owner = 0;
+		g_out_owner_open = false; /* its device calls still count until they end */
 	}
 	pthread_mutex_unlock(&g_out_lock);
 }

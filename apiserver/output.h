@@ -9,14 +9,23 @@
  * before it sends any REPLY or CALLBACK, so output written before a call
  * returned reaches the guest before that call's REPLY.
  *
- * Attribution: one server serves every session of one tenant and fd 1 is one
- * per process, so the bytes carry no owner. They go to the session whose
- * device_time call (a kernel launch) most recently started; before any such
- * call, to the session opened most recently. When that session closes,
- * output goes to the server's original stdout until another session runs a
- * device_time call or opens. With one session (the usual case) that is
- * always right; with several sessions of one tenant running kernels at
- * once, output of one may reach another (never another tenant).
+ * Attribution: fd 1 is one per process, so the bytes carry no owner, and a
+ * shared server (`servers: shared`) serves several applications of one
+ * tenant. Output belongs to the session whose device calls are running:
+ * a device call (a kernel launch; any device_time call) of one session
+ * waits for its turn, until no other session's device calls are still
+ * running on the device (devtime.c's completion thread ends each when the
+ * device is done with it, after which what its kernels printed is in the
+ * pipe), and what was in the pipe goes to the previous owner before the
+ * turn passes. So kernels of different sessions never print at once and
+ * each application's kernel output reaches that application, whichever
+ * call (clFinish, a blocking read, the server's own wait) flushed it. With
+ * one session per server (the default) there is never a wait. Before any
+ * device call, output goes to the session opened most recently; output of
+ * a session that closed goes to the server's original stdout (its log). A
+ * turn waits at most 10 s (a kernel may wait on an event the application
+ * sets later); past that the calls overlap, and output written while they
+ * do goes to the log with a line saying so, never to the other session.
  */
 #ifndef AVA_APISERVER_OUTPUT_H
 #define AVA_APISERVER_OUTPUT_H
@@ -35,8 +44,19 @@ int ava_apiserver_output_start(ava_transport *router) __attribute__((warn_unused
 /* Sends what is in the pipe now; call before sending a REPLY or CALLBACK. */
 void ava_apiserver_output_flush(void);
 
-/* session_id is about to run a device_time call: later output is its. */
-void ava_apiserver_output_attribute(uint32_t session_id);
+/*
+ * session_id is about to run a device call: waits for its turn (above),
+ * then later output is its. Returns the token for
+ * ava_apiserver_output_device_end (0 when output is not forwarded).
+ */
+uint64_t ava_apiserver_output_device_begin(uint32_t session_id);
+
+/*
+ * The device call begun with token is done on the device (what it printed
+ * has been written to fd 1): sends the pipe's contents, and the last such
+ * call of a session lets another session's turn begin.
+ */
+void ava_apiserver_output_device_end(uint64_t token);
 
 /* A session opened (it owns output until some session runs a device_time call). */
 void ava_apiserver_output_session_opened(uint32_t session_id);

@@ -27,7 +27,8 @@
  *        wait on it); the callback waiters; router_gone.
  *   late.c g_late.lock  the pending late buffers; held while their DATA is
  *        sent, and around the API's event_ops->status.
- *   output.c g_out_lock  the stdout pipe; held while its OUTPUT is sent.
+ *   output.c g_out_lock  the stdout pipe and whose output it is; held while its
+ *        OUTPUT is sent (a device call waiting for its turn waits on it).
  *   struct session's lock  that session's mappings and deferred error.
  *   callback.c g_records.lock  all callback records, each session's count.
  *   late.c g_wake.lock, devtime.c g_done.lock, a session's handle table's

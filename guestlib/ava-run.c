@@ -820,6 +820,20 @@ static int start_private_router(struct private_router *pr, const char *router_ex
 		 * wire (OUTPUT frames for kernel printf); stray output is logged.
 		 */
 		dup2(2, 1);
+		/*
+		 * Nor the application's environment: the router and its servers run
+		 * the vendor library, so what steers a program onto the guest side
+		 * (the caller's own OCL_ICD_VENDORS pointing at the AvA ICD, say)
+		 * stays out. The router builds each server's environment itself
+		 * (docs/router.md, "The server's environment") and drops these too;
+		 * AVA_SERVER_ENV_<NAME> passes a variable to the servers on purpose.
+		 */
+		static const char *const app_side[] = { "OCL_ICD_VENDORS",    "OCL_ICD_FILENAMES",
+							"OPENCL_VENDOR_PATH", "AVA_ROUTER_SOCKET",
+							"AVA_RUN_ROUTE",      "AVA_GUEST_DIR",
+							"AVA_ICD_VENDORS" };
+		for (size_t i = 0; i < sizeof(app_side) / sizeof(app_side[0]); i++)
+			unsetenv(app_side[i]);
 		int fd = dup(ready[1]); /* without O_CLOEXEC: the router writes "ready" to it */
 		if (fd < 0)
 			_exit(127);

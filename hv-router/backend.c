@@ -60,12 +60,117 @@
 #include "relay.h"
 
 /*
+ * The server's environment, built by the router rather than inherited
+ * (docs/router.md, "The server's environment"): the router's own minus the
+ * variables that steer a program onto AvA's guest side, where the server's
+ * own ICD loader would then load the guest library instead of the vendor's
+ * (an ava-run inside a shell that already points OCL_ICD_VENDORS at the AvA
+ * ICD found no platform), then AVA_SERVER_ENV_<NAME>=<value> of the router's
+ * environment as <NAME>=<value> (how an operator gives a server such a
+ * variable on purpose), then AVA_TENANT and AVA_DEVICE.
+ */
+static const char *const server_env_dropped[] = {
+	/* ICD loaders' vendor selection (ocl-icd, the Khronos loader) */
+	"OCL_ICD_VENDORS",
+	"OCL_ICD_FILENAMES",
+	"OPENCL_VENDOR_PATH",
+	/* the guest side's and ava-run's own */
+	"AVA_ROUTER_SOCKET",
+	"AVA_RUN_ROUTE",
+	"AVA_GUEST_DIR",
+	"AVA_ICD_VENDORS",
+	"AVA_API_DIR",
+	/* the router sets these (the last two) */
+	"AVA_TENANT",
+	"AVA_DEVICE",
+};
+
+#define SERVER_ENV_PREFIX "AVA_SERVER_ENV_"
+
+extern char **environ;
+
+/* Whether entry ("NAME=value") names one of names[0..n). */
+static int env_names_one_of(const char *entry, const char *const *names, size_t n)
+{
+	size_t len = strcspn(entry, "=");
+	for (size_t i = 0; i < n; i++)
+		if (strlen(names[i]) == len && !strncmp(entry, names[i], len))
+			return 1;
+	return 0;
+}
+
+/* Whether environ holds AVA_SERVER_ENV_<entry's name>. */
+static int env_overridden(const char *entry)
+{
+	size_t len = strcspn(entry, "="), plen = strlen(SERVER_ENV_PREFIX);
+	for (char **e = environ; *e; e++)
+		if (!strncmp(*e, SERVER_ENV_PREFIX, plen) && !strncmp(*e + plen, entry, len) &&
+		    (*e)[plen + len] == '=')
+			return 1;
+	return 0;
+}
+
+static char *env_entry(const char *name, const char *value)
+{
+	size_t n = strlen(name) + strlen(value) + 2;
+	char *s = malloc(n);
+	if (s)
+		snprintf(s, n, "%s=%s", name, value);
+	return s;
+}
+
+/* Frees a server_env_new array and what it points to; NULL is fine. */
+static void server_env_free(char **envp)
+{
+	if (!envp)
+		return;
+	for (char **e = envp; *e; e++)
+		free(*e);
+	free(envp);
+}
+
+/* A server's environment (above), NULL-terminated, every string malloc'd. Returns 0 or -ENOMEM. */
+static int server_env_new(const char *tenant, const char *device, char ***ret_envp)
+{
+	const size_t n_dropped = sizeof(server_env_dropped) / sizeof(server_env_dropped[0]);
+	size_t n = 0, k = 0, plen = strlen(SERVER_ENV_PREFIX);
+	for (char **e = environ; *e; e++)
+		n++;
+	char **envp = calloc(n + 3, sizeof(*envp));
+	if (!envp)
+		return -ENOMEM;
+	for (char **e = environ; *e; e++) {
+		const char *entry = *e;
+		if (!strncmp(entry, SERVER_ENV_PREFIX, plen)) {
+			entry += plen; /* given on purpose: passes whatever its name, */
+			if (entry[0] == '=' || !strchr(entry, '=') ||
+			    env_names_one_of(entry, server_env_dropped + n_dropped - 2, 2))
+				continue; /* but for the router's own two */
+		} else if (!strchr(entry, '=') ||
+			   env_names_one_of(entry, server_env_dropped, n_dropped) ||
+			   env_overridden(entry)) {
+			continue;
+		}
+		if (!(envp[k++] = strdup(entry)))
+			goto oom;
+	}
+	if (!(envp[k++] = env_entry("AVA_TENANT", tenant)) ||
+	    !(envp[k++] = env_entry("AVA_DEVICE", device)))
+		goto oom;
+	*ret_envp = envp;
+	return 0;
+oom:
+	server_env_free(envp);
+	return -ENOMEM;
+}
+
+/*
  * Everything after this in the child is async-signal-safe or exec. The
  * server learns its tenant (AVA_TENANT) and the device the policy places it
- * on (AVA_DEVICE, a `devices:` name) from its environment.
+ * on (AVA_DEVICE, a `devices:` name) from envp (server_env_new).
  */
 static void __attribute__((noreturn))
-child_exec(const char *path, const char *tenant, const char *device, int sock, pid_t parent)
+child_exec(const char *path, char *const *envp, int sock, pid_t parent)
 {
 	/* Die with the router; check for the race where it already died. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != parent)
@@ -100,10 +205,8 @@ child_exec(const char *path, const char *tenant, const char *device, int sock, p
 		for (long fd = 4; fd < (max_fd > 0 ? max_fd : 1024); fd++)
 			close((int)fd);
 	}
-	if (setenv("AVA_TENANT", tenant, 1) < 0 || setenv("AVA_DEVICE", device, 1) < 0)
-		_exit(127);
 	char *const argv[] = { (char *)path, (char *)"--fd", (char *)"3", NULL };
-	execv(path, argv);
+	execve(path, argv, envp);
 	int e = errno;
 	const char *msg = "avarouterd: exec of API server failed: ";
 	ssize_t ignored = write(2, msg, strlen(msg));
@@ -133,18 +236,28 @@ static struct ava_router_server *spawn(struct ava_router *r, struct ava_router_t
 	}
 	const struct ava_policy_device *dev = ava_policy_placement(r->policy, t->limits, api->name);
 	const char *device = dev ? dev->name : AVA_POLICY_DEFAULT_DEVICE;
+	char **envp = NULL;
+	if (server_env_new(t->name, device, &envp) < 0) {
+		ava_log_line("avarouterd: tenant %s api %s: out of memory", t->name, api->name);
+		close(sv[0]);
+		close(sv[1]);
+		free(s);
+		return NULL;
+	}
 	pid_t parent = getpid();
 	pid_t pid = fork();
 	if (pid < 0) {
 		ava_log_line("avarouterd: tenant %s api %s: fork: %s", t->name, api->name,
 			     strerror(errno));
+		server_env_free(envp);
 		close(sv[0]);
 		close(sv[1]);
 		free(s);
 		return NULL;
 	}
 	if (pid == 0)
-		child_exec(api->server_path, t->name, device, sv[1], parent);
+		child_exec(api->server_path, envp, sv[1], parent);
+	server_env_free(envp);
 	close(sv[1]);
 	int fl = fcntl(sv[0], F_GETFL);
 	if (fl >= 0)

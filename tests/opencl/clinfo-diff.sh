@@ -1,18 +1,21 @@
 #!/usr/bin/env bash
-# clinfo natively and remoted through the system ICD loader (`ava-run --icd`),
-# compared line by line: every line must be identical except the few that
-# differ by design, listed (and explained) below and removed from both sides.
+# clinfo natively and remoted through plain `ava-run -- clinfo` (no route
+# flag, no AVA_RUN_ROUTE: the default route, the system ICD loader), compared
+# as a whole, its "ICD loader properties" section included: the remoted output
+# must equal the native output edited by the explained differences below, and
+# nothing else may differ.
 #
 #   clinfo-diff.sh BUILD_DIR
 #
 # Two views are compared: clinfo's default (human-readable) output and
-# `clinfo --raw` (every value as the library returned it). The ICD route is
-# the one compared because the real loader is present there, so clinfo's
-# "ICD loader properties" section is there too; through soname replacement
-# (`ava-run -- clinfo`) there is no loader and that section is missing by
-# design. ICD_TEST_PRELOAD (sanitizer builds: the sanitizer runtime) is
-# preloaded into the remoted clinfo, which is not instrumented but loads this
-# build's instrumented guest library.
+# `clinfo --raw` (every value as the library returned it). Each is remoted
+# twice: from a clean environment, and with OCL_ICD_VENDORS already exported
+# pointing at AvA's own vendors folder (what a shell keeps after `export
+# OCL_ICD_VENDORS=...` for the ICD route): the application's environment must
+# not reach the API server (docs/router.md, "The server's environment").
+# ICD_TEST_PRELOAD (sanitizer builds: the sanitizer runtime) is preloaded into
+# the remoted clinfo, which is not instrumented but loads this build's
+# instrumented guest library.
 #
 # Exit 77 (skipped), with the reason, when clinfo is not installed, ava-run or
 # the ICD is not built, or clinfo finds no platform natively.
@@ -45,31 +48,33 @@ if [ -n "${ICD_TEST_PRELOAD:-}" ]; then
 	views=(default)
 fi
 
-# The allow-list: sed expressions applied to both sides. Each one is a
-# difference the remoting makes on purpose (docs/opencl.md); nothing else may
-# differ.
-allow=(
+# The explained differences (docs/opencl.md, "Differences from a native run"),
+# as sed edits of the NATIVE output into what the remoted one must be; the
+# remoted output is compared unedited. Each edit must apply (a native line it
+# changes must exist), so a stale entry fails instead of passing silently.
+explained=(
 	# Coarse-grained buffer SVM only: fine-grained sharing would need memory
 	# coherent across the guest and the server, so the remote device's
 	# CL_DEVICE_SVM_CAPABILITIES lacks the fine-grained buffer and atomics
-	# bits (ava_clear_bits in spec/opencl.spec). clinfo shows each
-	# capability bit on its own line; "Coarse-grained buffer sharing" (Yes)
-	# and "Fine-grained system sharing" (No natively too) are compared.
-	-e '/^    Fine-grained buffer sharing  *[A-Za-z]*$/d'
-	-e '/^    Atomics  *[A-Za-z]*$/d'
+	# bits (ava_clear_bits in spec/opencl.spec). clinfo shows each bit on a
+	# line of its own; "Coarse-grained buffer sharing" (Yes) and "Fine-grained
+	# system sharing" (No natively too) stay as they are.
+	'default:s/^(    Fine-grained buffer sharing  +)Yes$/\1No/'
+	'default:s/^(    Atomics  +)Yes$/\1No/'
 	# The same in --raw, where the set is one line: only those two bits go.
-	-e '/^\[[^]]*\]  *CL_DEVICE_SVM_CAPABILITIES /s/ | CL_DEVICE_SVM_FINE_GRAIN_BUFFER | CL_DEVICE_SVM_ATOMICS$//'
+	'raw:s/^(\[[^]]*\]  +CL_DEVICE_SVM_CAPABILITIES .*) \| CL_DEVICE_SVM_FINE_GRAIN_BUFFER \| CL_DEVICE_SVM_ATOMICS$/\1/'
 	# No native kernels: a native kernel is a guest function, so the remote
 	# device's CL_DEVICE_EXECUTION_CAPABILITIES lacks CL_EXEC_NATIVE_KERNEL.
-	-e '/^    Run native kernels  *[A-Za-z]*$/d'
-	# In --raw only that bit is dropped; CL_EXEC_KERNEL is still compared.
-	-e '/CL_DEVICE_EXECUTION_CAPABILITIES/s/ | CL_EXEC_NATIVE_KERNEL//'
+	'default:s/^(    Run native kernels  +)Yes$/\1No/'
+	# In --raw only that bit goes; CL_EXEC_KERNEL is still compared.
+	'raw:s/^(\[[^]]*\]  +CL_DEVICE_EXECUTION_CAPABILITIES .*) \| CL_EXEC_NATIVE_KERNEL$/\1/'
 )
-# Remoted, these lines must be there as shown: they prove the remote platform
-# (not a native one) answered, and that the allow-list still names real lines.
-must_remote=(
-	'^    Fine-grained buffer sharing  *No$'
-	'^    Run native kernels  *No$'
+# Both sides must have the ICD loader's section: the route compared is the
+# one through the system loader, whose own answers clinfo prints.
+must_both=(
+	'default:^ICD loader properties$'
+	'default:^  ICD loader Name  '
+	'raw:^\[OCLICD/\*\]  *CL_ICDL_NAME  '
 )
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/clinfo-diff.XXXXXX") || exit 1
@@ -79,44 +84,58 @@ fail=0
 for view in "${views[@]}"; do
 	opts=()
 	[ $view = raw ] && opts=(--raw)
-	timeout -k 5 60 env -u OCL_ICD_VENDORS clinfo "${opts[@]}" >"$tmp/native.$view" \
-		2>"$tmp/native.$view.err"
+	timeout -k 5 60 env -u OCL_ICD_VENDORS -u OCL_ICD_FILENAMES clinfo "${opts[@]}" \
+		>"$tmp/native.$view" 2>"$tmp/native.$view.err"
 	rc=$?
 	if [ $rc -ne 0 ] || grep -q '^Number of platforms  *0$' "$tmp/native.$view"; then
 		echo "skipped: clinfo finds no OpenCL platform natively (exit $rc)" >&2
 		cat "$tmp/native.$view.err" >&2
 		exit 77
 	fi
-	timeout -k 5 120 "$ava_run" --icd -- "${remote_clinfo[@]}" "${opts[@]}" \
-		>"$tmp/remote.$view" 2>"$tmp/remote.$view.err"
-	rc=$?
-	if [ $rc -ne 0 ]; then
-		echo "FAIL: ava-run --icd -- clinfo ${opts[*]} exited $rc:" >&2
-		cat "$tmp/remote.$view" "$tmp/remote.$view.err" >&2
-		fail=1
-		continue
-	fi
-	if [ $view = default ]; then
-		for re in "${must_remote[@]}"; do
-			if ! grep -q -- "$re" "$tmp/remote.$view"; then
-				echo "FAIL: remoted clinfo has no line matching '$re'" \
-					"(not remoted, or the allow-list is stale)" >&2
-				fail=1
-			fi
-		done
-	fi
-	sed "${allow[@]}" "$tmp/native.$view" >"$tmp/native.$view.f"
-	sed "${allow[@]}" "$tmp/remote.$view" >"$tmp/remote.$view.f"
-	if ! cmp -s "$tmp/native.$view.f" "$tmp/remote.$view.f"; then
-		echo "FAIL: clinfo ${opts[*]} remoted (ICD route) differs from native" \
-			"beyond the allow-list:" >&2
-		diff -u --label native --label remoted "$tmp/native.$view.f" "$tmp/remote.$view.f" >&2
-		echo "--- stderr of the remoted run:" >&2
-		cat "$tmp/remote.$view.err" >&2
-		fail=1
-		continue
-	fi
-	echo "clinfo ${opts[*]:-(default)}: $(wc -l <"$tmp/native.$view.f") lines identical," \
-		"$(($(wc -l <"$tmp/native.$view") - $(wc -l <"$tmp/native.$view.f"))) allowed to differ"
+	# The native output as the remoted one must be, each edit applied at least once.
+	cp "$tmp/native.$view" "$tmp/expected.$view"
+	for e in "${explained[@]}"; do
+		[ "${e%%:*}" = $view ] || continue
+		sed -E "${e#*:}" "$tmp/expected.$view" >"$tmp/edited"
+		if cmp -s "$tmp/edited" "$tmp/expected.$view"; then
+			echo "FAIL: clinfo ${opts[*]}: the explained difference '${e#*:}' matches no" \
+				"native line (stale list, or the native output changed)" >&2
+			fail=1
+		fi
+		mv "$tmp/edited" "$tmp/expected.$view"
+	done
+	for re in "${must_both[@]}"; do
+		[ "${re%%:*}" = $view ] || continue
+		if ! grep -q -- "${re#*:}" "$tmp/native.$view"; then
+			echo "FAIL: native clinfo ${opts[*]} has no line matching '${re#*:}'" >&2
+			fail=1
+		fi
+	done
+	for env_case in clean exported; do
+		envs=(-u AVA_RUN_ROUTE -u OCL_ICD_VENDORS -u OCL_ICD_FILENAMES -u AVA_ROUTER_SOCKET)
+		[ $env_case = exported ] && envs+=(OCL_ICD_VENDORS="$build/etc/OpenCL/vendors")
+		out=$tmp/remote.$view.$env_case
+		timeout -k 5 120 env "${envs[@]}" "$ava_run" -- "${remote_clinfo[@]}" "${opts[@]}" \
+			>"$out" 2>"$out.err"
+		rc=$?
+		what="ava-run -- clinfo ${opts[*]} ($env_case environment)"
+		if [ $rc -ne 0 ]; then
+			echo "FAIL: $what exited $rc:" >&2
+			cat "$out" "$out.err" >&2
+			fail=1
+			continue
+		fi
+		if ! cmp -s "$tmp/expected.$view" "$out"; then
+			echo "FAIL: $what differs from native beyond the explained differences:" >&2
+			diff -u --label "native, explained differences applied" --label remoted \
+				"$tmp/expected.$view" "$out" >&2
+			echo "--- stderr of the remoted run:" >&2
+			cat "$out.err" >&2
+			fail=1
+			continue
+		fi
+		echo "$what: all $(wc -l <"$out") lines equal native with the" \
+			"$(diff "$tmp/native.$view" "$out" | grep -c '^>') explained differences"
+	done
 done
 exit $fail

@@ -6,7 +6,7 @@
 #   lib-exit.sh BUILD_DIR EXIT_ICD_LIB CL_LIB_EXIT
 #
 # Starts a router of its own whose servers' ICD loader sees only exit-icd
-# (OCL_ICD_VENDORS in the router's environment, which its servers inherit),
+# (AVA_SERVER_ENV_OCL_ICD_VENDORS: the router gives its servers OCL_ICD_VENDORS),
 # runs `cl-lib-exit exit` and `cl-lib-exit abort` through it (soname route)
 # and checks the router's log: "the library called exit(3) during
 # clGetDeviceIDs" with the server's exit status 3, and "the library called
@@ -36,7 +36,7 @@ trap cleanup EXIT
 mkdir "$tmp/vendors"
 echo "$icd_lib" >"$tmp/vendors/exit-icd.icd"
 
-OCL_ICD_VENDORS=$tmp/vendors "$build/bin/avarouterd" --api-dir "$build/lib/ava/apis" \
+AVA_SERVER_ENV_OCL_ICD_VENDORS=$tmp/vendors "$build/bin/avarouterd" --api-dir "$build/lib/ava/apis" \
 	--listen "$tmp/router.sock" 2>"$tmp/router.log" &
 router_pid=$!
 for _ in $(seq 100); do
