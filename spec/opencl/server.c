@@ -6,9 +6,10 @@
  *
  *  - completion events of late buffers: events.c;
  *  - rect shapes: rect.c, shared with the guest;
- *  - call wrapper and session end: SVM (svm-server.c), which checks every
- *    SVM pointer against the session's allocations and frees what a
- *    session left.
+ *  - call wrapper and session end: the build files (build-server.c), which
+ *    answers the wire-only avaclPutBuildFiles and removes a session's build
+ *    directory, then SVM (svm-server.c), which checks every SVM pointer
+ *    against the session's allocations and frees what a session left.
  */
 #include <ava/apiserver.h>
 
@@ -16,9 +17,23 @@
 #include "opencl/rect.h"
 #include "opencl/server.h"
 
+static void opencl_call_wrapper(uint32_t session_id, const struct ava_abi_fn *fn,
+				ava_apiserver_invoke_fn invoke, void *const *args, void *ret)
+{
+	if (ava_opencl_build_call(session_id, fn, args, ret))
+		return;
+	ava_opencl_svm_call_wrapper(session_id, fn, invoke, args, ret);
+}
+
+static void opencl_session_end(uint32_t session_id)
+{
+	ava_opencl_build_session_end(session_id);
+	ava_opencl_svm_session_end(session_id);
+}
+
 const struct ava_apiserver_ops ava_opencl_server_ops = {
 	.events = &ava_opencl_event_ops,
 	.rect = &ava_opencl_rect_ops,
-	.call_wrapper = ava_opencl_svm_call_wrapper,
-	.session_end = ava_opencl_svm_session_end,
+	.call_wrapper = opencl_call_wrapper,
+	.session_end = opencl_session_end,
 };

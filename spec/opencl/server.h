@@ -18,4 +18,13 @@ void ava_opencl_svm_call_wrapper(uint32_t session_id, const struct ava_abi_fn *f
 				 ava_apiserver_invoke_fn invoke, void *const *args, void *ret);
 void ava_opencl_svm_session_end(uint32_t session_id);
 
+/*
+ * Build files (spec/opencl/build-server.c): answers avaclPutBuildFiles
+ * (returns 1; 0 for every other call) and removes a session's build
+ * directory at its end.
+ */
+int ava_opencl_build_call(uint32_t session_id, const struct ava_abi_fn *fn, void *const *args,
+			  void *ret);
+void ava_opencl_build_session_end(uint32_t session_id);
+
 #endif /* AVA_SPEC_OPENCL_SERVER_H */
