@@ -585,8 +585,12 @@ static int build_info(struct ava_opencl_args_clGetProgramBuildInfo a, cl_int *re
 		goto out;
 	}
 	const char *v = value;
-	if (what == CL_PROGRAM_BUILD_OPTIONS && strncmp(v, prefix, strlen(prefix)) == 0)
-		v += strlen(prefix);
+	size_t n_prefix = strlen(prefix);
+	if (what == CL_PROGRAM_BUILD_OPTIONS && strncmp(v, prefix, n_prefix) == 0)
+		v += n_prefix;
+	else if (what == CL_PROGRAM_BUILD_OPTIONS && strncmp(v, prefix, n_prefix - 1) == 0 &&
+		 v[n_prefix - 1] == '\0')
+		v += n_prefix - 1; /* the application's options were empty: PoCL trims the space */
 	a1 = strip_all(v, cwd_root);
 	a2 = a1 ? strip_all(a1, root) : NULL;
 	if (!a2) {
