@@ -36,7 +36,8 @@
  * A build whose options name no -I directory and whose sources include no
  * file found here goes as it is. clCompileProgram's input_headers are the
  * library's own mechanism: include names among header_include_names are
- * not looked up here. Thread-safe: R is set under a lock, once per session.
+ * not looked up here. Thread-safe: the names of the build directories
+ * used are kept under a lock.
  */
 #define _GNU_SOURCE
 #define CL_TARGET_OPENCL_VERSION 300
@@ -334,11 +335,61 @@ static void ship_includes(struct ship *s, const struct search *se, const char *t
 	}
 }
 
-/* The session's build directory R, once a build went through it (under build_lock). */
+/*
+ * The names a build directory R has in the options and logs the server
+ * answers: R, R<cwd>/./ (relative names' prefix) and -IR<cwd>/./. with a
+ * space (the options' first token), one entry per R and working directory
+ * a build used. Entries are added under build_lock and never change or go
+ * (few: one per set of headers), so readers walk the list from its head.
+ */
+struct build_names {
+	struct build_names *next;
+	char *root, *cwd_root, *prefix;
+};
+
 static pthread_mutex_t build_lock = PTHREAD_MUTEX_INITIALIZER;
-static char *build_root;	/* R */
-static char *build_cwd_root;	/* R<cwd>/./ : relative names' prefix */
-static char *build_opts_prefix; /* -IR<cwd>/./. and a space: the options' first token */
+static struct build_names *build_names;
+
+/* The entry of root and cwd, added if new; NULL when out of memory. */
+static const struct build_names *build_names_of(const char *root, const char *cwd)
+{
+	struct sbuf cr = { 0 }, op = { 0 };
+
+	sbuf_str(&cr, root);
+	if (strcmp(cwd, "/") != 0)
+		sbuf_str(&cr, cwd);
+	sbuf_str(&cr, "/./");
+	sbuf_str(&op, "-I");
+	sbuf_str(&op, cr.data ? cr.data : "");
+	sbuf_str(&op, ". ");
+	if (cr.err || op.err)
+		goto fail;
+	pthread_mutex_lock(&build_lock);
+	for (struct build_names *e = build_names; e; e = e->next) {
+		if (strcmp(e->cwd_root, cr.data) == 0) {
+			pthread_mutex_unlock(&build_lock);
+			free(cr.data);
+			free(op.data);
+			return e;
+		}
+	}
+	struct build_names *e = calloc(1, sizeof(*e));
+	char *r = strdup(root);
+	if (!e || !r) {
+		pthread_mutex_unlock(&build_lock);
+		free(e);
+		free(r);
+		goto fail;
+	}
+	*e = (struct build_names){ build_names, r, cr.data, op.data };
+	build_names = e;
+	pthread_mutex_unlock(&build_lock);
+	return e;
+fail:
+	free(cr.data);
+	free(op.data);
+	return NULL;
+}
 
 /* The application's -I directory in options at [*pos, ...): its text, or NULL. */
 struct opt_dir {
@@ -476,40 +527,18 @@ static cl_int build_prepare(cl_program program, const char *options, const char 
 		goto out;
 	root[sizeof(root) - 1] = '\0';
 
-	pthread_mutex_lock(&build_lock);
-	if (!build_root || strcmp(build_root, root) != 0) {
-		struct sbuf cr = { 0 }, op = { 0 };
-		sbuf_str(&cr, root);
-		if (strcmp(se.cwd, "/") != 0)
-			sbuf_str(&cr, se.cwd);
-		sbuf_str(&cr, "/./");
-		sbuf_str(&op, "-I");
-		sbuf_str(&op, cr.data ? cr.data : "");
-		sbuf_str(&op, ". ");
-		char *r = strdup(root);
-		if (cr.err || op.err || !r) {
-			free(cr.data);
-			free(op.data);
-			free(r);
-			pthread_mutex_unlock(&build_lock);
-			err = CL_OUT_OF_HOST_MEMORY;
-			goto out;
-		}
-		free(build_root);
-		free(build_cwd_root);
-		free(build_opts_prefix);
-		build_root = r;
-		build_cwd_root = cr.data;
-		build_opts_prefix = op.data;
+	const struct build_names *names = build_names_of(root, se.cwd);
+	if (!names) {
+		err = CL_OUT_OF_HOST_MEMORY;
+		goto out;
 	}
-	sbuf_str(&out, build_opts_prefix);
+	sbuf_str(&out, names->prefix);
 	size_t done = 0;
 	for (size_t i = 0; i < n_odirs; i++) {
 		sbuf_add(&out, options + done, odirs[i].start - done);
-		sbuf_str(&out, options[odirs[i].start] == '/' ? build_root : build_cwd_root);
+		sbuf_str(&out, options[odirs[i].start] == '/' ? names->root : names->cwd_root);
 		done = odirs[i].start;
 	}
-	pthread_mutex_unlock(&build_lock);
 	sbuf_str(&out, options + done);
 	if (out.err) {
 		free(out.data);
@@ -564,14 +593,11 @@ static int build_info(struct ava_opencl_args_clGetProgramBuildInfo a, cl_int *re
 	if (what != CL_PROGRAM_BUILD_LOG && what != CL_PROGRAM_BUILD_OPTIONS)
 		return 0;
 	pthread_mutex_lock(&build_lock);
-	char *root = build_root ? strdup(build_root) : NULL;
-	char *cwd_root = build_cwd_root ? strdup(build_cwd_root) : NULL;
-	char *prefix = build_opts_prefix ? strdup(build_opts_prefix) : NULL;
+	const struct build_names *names = build_names;
 	pthread_mutex_unlock(&build_lock);
 	char *value = NULL, *a1 = NULL, *a2 = NULL;
-	int answered = 0;
-	if (!root || !cwd_root || !prefix)
-		goto out;
+	if (!names)
+		return 0;
 
 	size_t n = 0;
 	cl_int err = clGetProgramBuildInfo(*a.program, *a.device, what, 0, NULL, &n);
@@ -579,20 +605,36 @@ static int build_info(struct ava_opencl_args_clGetProgramBuildInfo a, cl_int *re
 		err = CL_OUT_OF_HOST_MEMORY;
 	if (err == CL_SUCCESS)
 		err = clGetProgramBuildInfo(*a.program, *a.device, what, n, value, NULL);
-	answered = 1;
 	if (err != CL_SUCCESS) {
 		*ret = err;
 		goto out;
 	}
 	const char *v = value;
-	size_t n_prefix = strlen(prefix);
-	if (what == CL_PROGRAM_BUILD_OPTIONS && strncmp(v, prefix, n_prefix) == 0)
-		v += n_prefix;
-	else if (what == CL_PROGRAM_BUILD_OPTIONS && strncmp(v, prefix, n_prefix - 1) == 0 &&
-		 v[n_prefix - 1] == '\0')
-		v += n_prefix - 1; /* the application's options were empty: PoCL trims the space */
-	a1 = strip_all(v, cwd_root);
-	a2 = a1 ? strip_all(a1, root) : NULL;
+	for (const struct build_names *e = names; e && what == CL_PROGRAM_BUILD_OPTIONS;
+	     e = e->next) {
+		size_t n_prefix = strlen(e->prefix);
+		if (strncmp(v, e->prefix, n_prefix) == 0) {
+			v += n_prefix;
+			break;
+		}
+		if (strncmp(v, e->prefix, n_prefix - 1) == 0 && v[n_prefix - 1] == '\0') {
+			v += n_prefix - 1; /* empty options: PoCL trims the space */
+			break;
+		}
+	}
+	/* every R<cwd>/./ first: each starts with its R */
+	a1 = strdup(v);
+	for (const struct build_names *e = names; e && a1; e = e->next) {
+		a2 = strip_all(a1, e->cwd_root);
+		free(a1);
+		a1 = a2;
+	}
+	for (const struct build_names *e = names; e && a1; e = e->next) {
+		a2 = strip_all(a1, e->root);
+		free(a1);
+		a1 = a2;
+	}
+	a1 = NULL; /* a2 holds the answer */
 	if (!a2) {
 		*ret = CL_OUT_OF_HOST_MEMORY;
 		goto out;
@@ -608,13 +650,9 @@ static int build_info(struct ava_opencl_args_clGetProgramBuildInfo a, cl_int *re
 		**a.param_value_size_ret = len;
 	*ret = CL_SUCCESS;
 out:
-	free(root);
-	free(cwd_root);
-	free(prefix);
 	free(value);
-	free(a1);
 	free(a2);
-	return answered;
+	return 1;
 }
 
 int ava_opencl_build_filter(const struct ava_guestlib_api *api, uint32_t fn_id, void *const *args,

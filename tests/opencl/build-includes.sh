@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # A program whose builds read the application's header files, run natively
 # and remoted through a router (and so an API server) started in another
-# working directory (/): stdout must be identical, and the server's private
-# build directories must be gone once the program ended.
+# working directory (/): stdout must be identical, and the server's build
+# directories must be gone once the program ended.
 #
 #   build-includes.sh BUILD_DIR PROBE PROG DATA_DIR
 #
@@ -102,10 +102,11 @@ for route in soname icd; do
 	}
 done
 
-# Each application's server ends with it; its build directory goes with it.
+# Each application's server ends with it; its build directories go with it
+# (the per-user folder that holds them, ava-build-<uid>, stays).
 left=
 for _ in $(seq 50); do
-	left=$(ls -A "$tmp/server-tmp")
+	left=$(find "$tmp/server-tmp" -mindepth 2)
 	[ -z "$left" ] && break
 	sleep 0.1
 done
