@@ -6,6 +6,8 @@
 #
 #   build-includes.sh BUILD_DIR PROBE PROG DATA_DIR
 #
+# Then `PROG --limits` (more headers than the guest ships) must build
+# natively and fail remoted with CL_OUT_OF_RESOURCES and a message.
 # PROG (cl-build-includes) runs in DATA_DIR (tests/opencl/build-data), both
 # times. The remoted runs go through the soname route and the ICD route
 # (ava-run --soname / --icd --router SOCKET). Exit 77 (skipped), with the
@@ -101,6 +103,23 @@ for route in soname icd; do
 		fail=1
 	}
 done
+
+# More headers than the guest ships: natively a build, remoted the
+# guest's CL_OUT_OF_RESOURCES and a line on stderr saying why.
+"$prog" --limits >"$tmp/limits-native.out" 2>&1
+"$ava_run" --soname --router "$sock" -- "$prog" --limits >"$tmp/limits-remote.out" 2>&1
+if ! grep -q '^1100 headers: CL_SUCCESS$' "$tmp/limits-native.out"; then
+	echo "FAIL: cl-build-includes --limits natively:" >&2
+	cat "$tmp/limits-native.out" >&2
+	fail=1
+fi
+if ! grep -q '^1100 headers: CL_OUT_OF_RESOURCES$' "$tmp/limits-remote.out" ||
+	! grep -q "ava: clBuildProgram: the program's headers are more than 1024 files" \
+		"$tmp/limits-remote.out"; then
+	echo "FAIL: cl-build-includes --limits remoted: want CL_OUT_OF_RESOURCES and why:" >&2
+	cat "$tmp/limits-remote.out" >&2
+	fail=1
+fi
 
 # Each application's server ends with it; its build directories go with it
 # (the per-user folder that holds them, ava-build-<uid>, stays).

@@ -14,6 +14,7 @@
  * prints its result, the value its kernel computes from the headers'
  * macros, CL_PROGRAM_BUILD_OPTIONS and the build log (PoCL's temporary
  * name of the source, different on every build, printed as <source>).
+ * With --limits: more headers than the guest ships (see limits()).
  */
 #include "clt.h"
 
@@ -136,7 +137,51 @@ static void build(struct env *e, const char *name, const char *src, const char *
 
 #define KERNEL(expr) "kernel void k(global int *o) { o[0] = " expr "; }\n"
 
-int main(void)
+/*
+ * --limits: a program including more headers than the guest ships
+ * (1100 > AVA_OPENCL_BUILD_MAX_FILES, spec/opencl/build.c), made in a new
+ * folder under /tmp. Natively it builds; remoted the guest refuses it with
+ * CL_OUT_OF_RESOURCES and says why on stderr. Prints the result.
+ */
+static int limits(struct env *e)
+{
+	char dir[] = "/tmp/cl-build-includes.XXXXXX", path[PATH_MAX + 32], opt[PATH_MAX + 8];
+	enum { N_HEADERS = 1100 };
+
+	CLT_ASSERT(mkdtemp(dir), "mkdtemp");
+	snprintf(path, sizeof(path), "%s/all.h", dir);
+	FILE *all = fopen(path, "w");
+	CLT_ASSERT(all, "%s", path);
+	for (int i = 0; i < N_HEADERS; i++) {
+		snprintf(path, sizeof(path), "%s/h%d.h", dir, i);
+		FILE *h = fopen(path, "w");
+		CLT_ASSERT(h, "%s", path);
+		fprintf(h, "#define H%d %d\n", i, i);
+		fclose(h);
+		fprintf(all, "#include \"h%d.h\"\n", i);
+	}
+	fclose(all);
+	snprintf(opt, sizeof(opt), "-I%s", dir);
+	const char *src = "#include \"all.h\"\n" KERNEL("H1099");
+	cl_int err;
+	cl_program prog = clCreateProgramWithSource(e->ctx, 1, &src, NULL, &err);
+	CLT_CHECK(err);
+	err = clBuildProgram(prog, 1, &e->dev, opt, NULL, NULL);
+	printf("%d headers: %s\n", N_HEADERS, clt_err_name(err));
+	if (err == CL_SUCCESS)
+		printf("value: %d\n", run(e, prog));
+	CLT_CHECK(clReleaseProgram(prog));
+	for (int i = 0; i < N_HEADERS; i++) {
+		snprintf(path, sizeof(path), "%s/h%d.h", dir, i);
+		unlink(path);
+	}
+	snprintf(path, sizeof(path), "%s/all.h", dir);
+	unlink(path);
+	rmdir(dir);
+	return 0;
+}
+
+int main(int argc, char **argv)
 {
 	cl_platform_id platform;
 	struct env e;
@@ -154,6 +199,8 @@ int main(void)
 	CLT_ASSERT(access("inc/a.h", R_OK) == 0,
 		   "run in tests/opencl/build-data (inc/a.h is not here)");
 	snprintf(abs_opt, sizeof(abs_opt), "-I%s/inc", cwd);
+	if (argc > 1 && strcmp(argv[1], "--limits") == 0)
+		return limits(&e);
 
 	const char *nested = "#include \"a.h\"\n" KERNEL("A_VAL");
 	build(&e, "-I./inc, nested includes", nested, "-I./inc", CL_SUCCESS);
