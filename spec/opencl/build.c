@@ -14,7 +14,8 @@
  *    (the includer's directory for "...", then the working directory, then
  *    the -I directories in order; the first existing file wins). Include
  *    lines are found without preprocessing, so a header behind a false
- *    #if is shipped too (harmless), and a macro-named include is not;
+ *    #if is shipped too (harmless), and a macro-named or absolute include
+ *    is not;
  *  - ships them, with the working directory and each -I directory, in one
  *    avaclPutBuildFiles (spec/opencl/build-wire.h) into the session's
  *    private build directory R on the server, which mirrors the guest's
@@ -245,13 +246,8 @@ static char *resolve(const struct search *se, const char *includer_dir, const ch
 {
 	struct stat st;
 
-	if (name[0] == '/') {
-		char *p = path_norm("/", name);
-		if (p && stat(p, &st) == 0 && S_ISREG(st.st_mode))
-			return p;
-		free(p);
-		return NULL;
-	}
+	if (name[0] == '/')
+		return NULL; /* the server looks for the name as it is */
 	for (size_t i = quoted && includer_dir ? 0 : 1; i <= se->n_dirs; i++) {
 		const char *dir = i == 0 ? includer_dir : se->dirs[i - 1];
 		char *p = path_norm(dir, name);
@@ -509,7 +505,7 @@ static cl_int build_prepare(cl_program program, const char *options, const char 
 	if (s.err == -E2BIG) {
 		fprintf(stderr,
 			"ava: %s: the program's headers are more than %d files or %u bytes, "
-			"which the API server is not sent\n",
+			"more than the guest sends to the API server\n",
 			who, AVA_OPENCL_BUILD_MAX_FILES, AVA_OPENCL_BUILD_MAX_BYTES);
 		err = CL_OUT_OF_RESOURCES;
 		goto out;
