@@ -7,8 +7,8 @@
  *  - completion events of late buffers: events.c;
  *  - rect shapes: rect.c, shared with the guest;
  *  - call wrapper and session end: the build files (build-server.c), which
- *    answers the wire-only avaclPutBuildFiles and removes a session's build
- *    directory, then SVM (svm-server.c), which checks every SVM pointer
+ *    answers the wire-only avaclPutBuildFiles and lets go of a session's
+ *    build directories, then SVM (svm-server.c), which checks every SVM pointer
  *    against the session's allocations and frees what a session left.
  */
 #include <ava/apiserver.h>
