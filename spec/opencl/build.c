@@ -261,7 +261,8 @@ static char *resolve(const struct search *se, const char *includer_dir, const ch
 
 /*
  * Ships every file text includes (transitively; text is in includer_dir,
- * or the program's source for NULL). Iterative over the shipped files.
+ * or the program's source for NULL). Recursive: at most one level per
+ * file shipped, AVA_OPENCL_BUILD_MAX_FILES, each a small frame.
  */
 static void ship_includes(struct ship *s, const struct search *se, const char *text,
 			  size_t len_bytes, const char *includer_dir)
