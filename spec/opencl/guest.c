@@ -5,8 +5,10 @@
  * ava_opencl.h, which the generated descriptor points at), composed of the
  * modules of spec/opencl/ in a fixed order:
  *
- *  - call filter: SVM (svm.c), the only one: it answers the SVM calls
- *    whose pointers are the session's shared memory;
+ *  - call filters: the files a build reads (build.c: clBuildProgram,
+ *    clCompileProgram, and the build log and options they leave), then
+ *    SVM (svm.c: the SVM calls whose pointers are the session's shared
+ *    memory). They answer different calls;
  *  - call observers: USE_HOST_PTR (hostptr.c), then context properties
  *    (ctxprops.c). They look at different calls, so the order only says
  *    which runs first where both would;
@@ -20,6 +22,13 @@
 #include "ava_opencl.h"
 #include "opencl/guest.h"
 #include "opencl/rect.h"
+
+static int opencl_call_filter(const struct ava_guestlib_api *api, uint32_t fn_id, void *const *args,
+			      void *ret)
+{
+	return ava_opencl_build_filter(api, fn_id, args, ret) ||
+	       ava_opencl_svm_filter(api, fn_id, args, ret);
+}
 
 static void opencl_call_observer(const struct ava_guestlib_api *api, uint32_t fn_id,
 				 void *const *args, void *ret)
@@ -37,7 +46,7 @@ static void opencl_handle_gone(const struct ava_guestlib_api *api, uint16_t hand
 
 const struct ava_guestlib_ops ava_opencl_guest_ops = {
 	.map_placer = ava_opencl_hostptr_place_map,
-	.call_filter = ava_opencl_svm_filter,
+	.call_filter = opencl_call_filter,
 	.call_observer = opencl_call_observer,
 	.handle_gone = opencl_handle_gone,
 	.rect = &ava_opencl_rect_ops,

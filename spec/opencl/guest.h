@@ -31,4 +31,12 @@ void ava_opencl_ctxprops_handle_gone(const struct ava_guestlib_api *api, uint16_
 int ava_opencl_svm_filter(const struct ava_guestlib_api *api, uint32_t fn_id, void *const *args,
 			  void *ret);
 
+/*
+ * The files a build reads (spec/opencl/build.c): ships them to the server
+ * before clBuildProgram / clCompileProgram, and answers the build log and
+ * options those leave.
+ */
+int ava_opencl_build_filter(const struct ava_guestlib_api *api, uint32_t fn_id, void *const *args,
+			    void *ret);
+
 #endif /* AVA_SPEC_OPENCL_GUEST_H */

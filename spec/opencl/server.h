@@ -28,4 +28,13 @@ void ava_opencl_svm_session_end(uint32_t session_id);
  */
 bool ava_opencl_queue_refuse(const struct ava_abi_fn *fn, void *const *args, void *ret);
 
+/*
+ * Build files (spec/opencl/build-server.c): answers avaclPutBuildFiles
+ * (returns 1; 0 for every other call) and lets go of a session's build
+ * directories at its end (the last user of one removes it).
+ */
+int ava_opencl_build_call(uint32_t session_id, const struct ava_abi_fn *fn, void *const *args,
+			  void *ret);
+void ava_opencl_build_session_end(uint32_t session_id);
+
 #endif /* AVA_SPEC_OPENCL_SERVER_H */

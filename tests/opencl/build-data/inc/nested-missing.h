@@ -1,0 +1,2 @@
+/* includes a header that exists nowhere */
+#include "nowhere.h"
