@@ -12,6 +12,14 @@
  * Through ava-run's soname route and the ICD route it is remoted; LD_PRELOAD
  * cannot catch it: dlsym on the handle of libOpenCL.so.1 looks only in that
  * library (and its dependencies), never in a preloaded object.
+ *
+ * Built a second time as cl-dlopen-dev (CL_DLOPEN_DEV), it dlopens the
+ * development name "libOpenCL.so" (no ".1"), as many real applications do
+ * when they pick the loader themselves. The soname route of old (only a
+ * libOpenCL.so.1 in front) missed it: the system loader came, and the program
+ * ran on the local device without a word. ava-run's default (the ICD route:
+ * "libOpenCL.so" is the system ICD loader, which loads only the AvA ICD) and
+ * its soname route (the guest folder has a libOpenCL.so link) both remote it.
  */
 #define _GNU_SOURCE
 #define CL_TARGET_OPENCL_VERSION 300
@@ -25,6 +33,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef CL_DLOPEN_DEV
+#define PROG "cl-dlopen-dev"
+#define LIB  "libOpenCL.so"
+#else
+#define PROG "cl-dlopen"
+#define LIB  "libOpenCL.so.1"
+#endif
+
 #define N_WORDS 4096
 
 static void *lib;
@@ -35,7 +51,7 @@ static void fail(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	fputs("cl-dlopen: FAIL: ", stderr);
+	fputs(PROG ": FAIL: ", stderr);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
 	va_end(ap);
@@ -87,12 +103,19 @@ int main(int argc, char **argv)
 {
 	bool expect_remote = argc == 2 && strcmp(argv[1], "--expect-remote") == 0;
 	if (argc > 2 || (argc == 2 && !expect_remote)) {
-		fprintf(stderr, "usage: cl-dlopen [--expect-remote]\n");
+		fprintf(stderr, "usage: " PROG " [--expect-remote]\n");
 		return 2;
 	}
-	lib = dlopen("libOpenCL.so.1", RTLD_NOW | RTLD_LOCAL);
+	lib = dlopen(LIB, RTLD_NOW | RTLD_LOCAL);
+#ifdef CL_DLOPEN_DEV
+	if (!lib) {
+		/* libOpenCL.so comes with the loader's development package. */
+		fprintf(stderr, PROG ": skipped: dlopen(" LIB "): %s\n", dlerror());
+		return 77;
+	}
+#endif
 	if (!lib)
-		fail("dlopen(libOpenCL.so.1): %s", dlerror());
+		fail("dlopen(" LIB "): %s", dlerror());
 
 	ENTRY(clGetPlatformIDs);
 	ENTRY(clGetPlatformInfo);
@@ -114,7 +137,7 @@ int main(int argc, char **argv)
 	cl_uint n_platforms = 0;
 	cl_int err = p_clGetPlatformIDs(16, platforms, &n_platforms);
 	if (err == CL_PLATFORM_NOT_FOUND_KHR || (err == CL_SUCCESS && n_platforms == 0)) {
-		fprintf(stderr, "cl-dlopen: skipped: no OpenCL platform\n");
+		fprintf(stderr, PROG ": skipped: no OpenCL platform\n");
 		return 77;
 	}
 	CHECK(err);
@@ -130,12 +153,14 @@ int main(int argc, char **argv)
 			device = NULL;
 	}
 	if (!device) {
-		fprintf(stderr, "cl-dlopen: skipped: no OpenCL device\n");
+		fprintf(stderr, PROG ": skipped: no OpenCL device\n");
 		return 77;
 	}
 	char name[256];
 	CHECK(p_clGetPlatformInfo(platform, CL_PLATFORM_NAME, sizeof(name), name, NULL));
 	printf("platform: %s\n", name);
+	CHECK(p_clGetPlatformInfo(platform, CL_PLATFORM_VENDOR, sizeof(name), name, NULL));
+	printf("vendor: %s\n", name);
 	CHECK(p_clGetDeviceInfo(device, CL_DEVICE_NAME, sizeof(name), name, NULL));
 	printf("device: %s\n", name);
 
@@ -173,7 +198,7 @@ int main(int argc, char **argv)
 			fail("the AvA OpenCL guest library is not loaded: not remoted");
 		if (mapped("libpocl"))
 			fail("the vendor library (PoCL) is loaded in the application: not remoted");
-		fprintf(stderr, "cl-dlopen: remoted through libava-guest-opencl\n");
+		fprintf(stderr, PROG ": remoted through libava-guest-opencl\n");
 	}
 	if (memcmp(in, out, sizeof(in)) != 0 || mem_ctx != ctx)
 		return 1;
