@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* libclang conveniences shared by the front end and --infer (see cx.h). */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cx.h"
 
@@ -177,14 +179,44 @@ static const char *resource_dir(const struct ava_codegen_options *opts)
 	return *AVAGEN_RESOURCE_DIR ? AVAGEN_RESOURCE_DIR : NULL;
 }
 
+/*
+ * <bindir>/../include when it holds ava/spec.h: an installed avagen finds
+ * the installed spec.h, not the source tree it was built from. Returns a
+ * static buffer or NULL.
+ */
+static const char *installed_include_dir(void)
+{
+	static char dir[4096];
+	char exe[4096], probe[4096 + 32];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char *slash;
+	struct stat st;
+
+	if (n <= 0)
+		return NULL;
+	exe[n] = '\0';
+	slash = strrchr(exe, '/');
+	if (!slash)
+		return NULL;
+	*slash = '\0';
+	if (snprintf(dir, sizeof(dir), "%s/../include", exe) >= (int)sizeof(dir))
+		return NULL;
+	snprintf(probe, sizeof(probe), "%s/ava/spec.h", dir);
+	return stat(probe, &st) == 0 ? dir : NULL;
+}
+
 static const char *spec_include_dir(const struct ava_codegen_options *opts)
 {
 	const char *env = getenv("AVAGEN_SPEC_INCLUDE_DIR");
+	const char *installed;
 
 	if (opts->spec_include_dir && *opts->spec_include_dir)
 		return opts->spec_include_dir;
 	if (env && *env)
 		return env;
+	installed = installed_include_dir();
+	if (installed)
+		return installed;
 	return *AVAGEN_SPEC_INCLUDE_DIR ? AVAGEN_SPEC_INCLUDE_DIR : NULL;
 }
 

@@ -97,6 +97,12 @@ includedir=$(pkg-config --variable=includedir ava) || fail "pkg-config knows no 
 avagen=$(pkg-config --variable=avagen ava)
 run "$tmp/pc-avagen.log" "$avagen" -o "$pc" --spec-include "$includedir" -I "$proj" \
 	"$proj/spec/avatest.spec"
+# Run by hand with no --spec-include, the installed avagen reads the installed
+# spec.h (<bindir>/../include), never the source tree it was built from.
+run "$tmp/bare-avagen.log" "$avagen" -o "$tmp/bare" --depfile "$tmp/bare.d" -I "$proj" \
+	"$proj/spec/avatest.spec"
+grep -q "$stage.*/include/ava/spec.h" "$tmp/bare.d" ||
+	fail "avagen without --spec-include did not read the installed spec.h: $(grep -o '[^ ]*spec.h' "$tmp/bare.d")"
 # shellcheck disable=SC2046 # the flags are words
 run "$tmp/pc-guest.log" "$cc" -shared -fPIC -fvisibility=hidden -o "$pc/libava-guest-avatest.so" \
 	"$pc/avatest_guest.c" "$proj/avatest-guest.c" "$proj/avatest-rect.c" -I "$pc" -I "$proj" \
