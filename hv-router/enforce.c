@@ -455,9 +455,9 @@ static int fn_makes_object(const struct ava_abi_fn *fn)
 }
 
 /*
- * ava_allocates_resource(device_memory, AVA_ABI_UNSIZED), a constant of
- * UINT64_MAX bytes: the call creates device memory whose size the router
- * cannot compute from the wire (an image's is its dimensions times its
+ * ava_allocates_resource(device_memory, 0xffffffffffffffff) (OpenCL:
+ * AVA_OPENCL_UNSIZED), a constant of UINT64_MAX bytes: the call creates
+ * device memory whose size the router cannot compute from the wire (an image's is its dimensions times its
  * format's element size, a pipe's its packet size times its packet count;
  * the manifest carries one scalar or a constant). A tenant with a memory
  * quota is refused it, as SVM is; without one it counts as an object only.
