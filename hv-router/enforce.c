@@ -454,6 +454,19 @@ static int fn_makes_object(const struct ava_abi_fn *fn)
 	return 0;
 }
 
+/*
+ * ava_allocates_resource(device_memory, 0xffffffffffffffff) (OpenCL:
+ * AVA_OPENCL_UNSIZED), a constant of UINT64_MAX bytes: the call creates
+ * device memory whose size the router cannot compute from the wire (an image's is its dimensions times its
+ * format's element size, a pipe's its packet size times its packet count;
+ * the manifest carries one scalar or a constant). A tenant with a memory
+ * quota is refused it, as SVM is; without one it counts as an object only.
+ */
+static int fn_unsized(const struct ava_abi_fn *fn)
+{
+	return fn->mem_from == AVA_ABI_AMOUNT_CONST && fn->mem_bytes == UINT64_MAX;
+}
+
 /* The verdict REFUSED, with why and the reason for the log. */
 static enum ava_enforce_verdict refuse(struct ava_enforce_refusal *ret, enum ava_router_refusal why,
 				       const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -485,8 +498,17 @@ enum ava_enforce_verdict ava_enforce_call(struct ava_router *r, struct ava_route
 	/* 1. Quota: reserve before the call can allocate anything. */
 	if (call && fn_makes_object(fn)) {
 		uint64_t bytes = 0;
-		if (ava_abi_mem_amount(fn, views, &bytes) < 0)
+		if (fn_unsized(fn)) {
+			if (l->memory_quota != AVA_QUOTA_UNLIMITED) {
+				e->quota.n_refused++;
+				return refuse(ret_refusal, AVA_REFUSAL_MEMORY_QUOTA,
+					      "the size of %s cannot be accounted against its "
+					      "memory quota (%" PRIu64 ")",
+					      fn->name, l->memory_quota);
+			}
+		} else if (ava_abi_mem_amount(fn, views, &bytes) < 0) {
 			bytes = 0;
+		}
 		int ret = ava_quota_reserve(&e->quota, bytes, 1, &call->resv);
 		if (ret == -EDQUOT)
 			return refuse(ret_refusal, AVA_REFUSAL_MEMORY_QUOTA,

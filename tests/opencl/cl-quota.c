@@ -10,7 +10,8 @@
  *   the sub-buffer released: now it fits.
  *
  * Natively (no quota) every allocation succeeds; the script only runs it remoted.
- * `cl-quota svm` makes one SVM allocation instead (see svm()).
+ * `cl-quota svm` makes one SVM allocation instead (see svm()); `cl-quota
+ * kinds` the other memory-object creators (see kinds()).
  */
 #include "clt.h"
 
@@ -26,6 +27,7 @@ static cl_mem buffer(cl_context ctx, size_t size, const char *what)
 }
 
 static int svm(void);
+static int kinds(void);
 
 int main(int argc, char **argv)
 {
@@ -35,6 +37,8 @@ int main(int argc, char **argv)
 	clt_init(60);
 	if (argc > 1 && strcmp(argv[1], "svm") == 0)
 		return svm();
+	if (argc > 1 && strcmp(argv[1], "kinds") == 0)
+		return kinds();
 	clt_pick_device(&platform, &device);
 	cl_context ctx = clt_context_new(platform, device);
 
@@ -80,6 +84,62 @@ static int svm(void)
 	printf("64 KiB SVM allocation: %s\n", p ? "allocated" : "NULL");
 	if (p)
 		clSVMFree(ctx, p);
+	clReleaseContext(ctx);
+	return 0;
+}
+
+/*
+ * cl-quota kinds: with a 768 KiB buffer in the 1 MiB quota, a
+ * clCreateBufferWithProperties of 768 KiB does not fit and one of 128 KiB
+ * does; a 64x64 RGBA8 image (clCreateImage, clCreateImageWithProperties)
+ * and a 16 x 16-byte pipe cannot be sized by the router, so under a memory
+ * quota they are refused (CL_MEM_OBJECT_ALLOCATION_FAILURE, the spec's
+ * over-quota error). Natively PoCL creates all but the pipe: its CPU device
+ * has no pipes (CL_INVALID_OPERATION).
+ */
+static void report(const char *what, cl_mem m, cl_int err)
+{
+	printf("%s: %s%s\n", what, clt_err_name(err), m ? "" : " (no object)");
+	if (m)
+		clReleaseMemObject(m);
+}
+
+static int kinds(void)
+{
+	cl_platform_id platform;
+	cl_device_id device;
+	cl_int err;
+
+	clt_pick_device(&platform, &device);
+	cl_context ctx = clt_context_new(platform, device);
+	cl_mem first = buffer(ctx, 768 << 10, "768 KiB buffer");
+
+	err = CL_SUCCESS;
+	cl_mem m =
+	    clCreateBufferWithProperties(ctx, NULL, CL_MEM_READ_WRITE, 768 << 10, NULL, &err);
+	report("768 KiB buffer with properties", m, err);
+	err = CL_SUCCESS;
+	m = clCreateBufferWithProperties(ctx, NULL, CL_MEM_READ_WRITE, 128 << 10, NULL, &err);
+	report("128 KiB buffer with properties", m, err);
+
+	const cl_image_format fmt = { CL_RGBA, CL_UNSIGNED_INT8 };
+	cl_image_desc desc;
+	memset(&desc, 0, sizeof(desc));
+	desc.image_type = CL_MEM_OBJECT_IMAGE2D;
+	desc.image_width = 64;
+	desc.image_height = 64;
+	err = CL_SUCCESS;
+	m = clCreateImage(ctx, CL_MEM_READ_WRITE, &fmt, &desc, NULL, &err);
+	report("64x64 RGBA8 image", m, err);
+	err = CL_SUCCESS;
+	m = clCreateImageWithProperties(ctx, NULL, CL_MEM_READ_WRITE, &fmt, &desc, NULL, &err);
+	report("64x64 RGBA8 image with properties", m, err);
+	err = CL_SUCCESS;
+	m = clCreatePipe(ctx, CL_MEM_READ_WRITE, 16, 16, NULL, &err);
+	report("16 x 16-byte pipe", m, err);
+
+	if (first)
+		clReleaseMemObject(first);
 	clReleaseContext(ctx);
 	return 0;
 }

@@ -14,7 +14,8 @@
 #   share-opencl the same with two OpenCL tenants on PoCL (cl-spin: 8 kernels
 #              + clFinish in a loop); needs CL_SPIN=path/to/cl-spin in the
 #              environment, the OpenCL API server and an OpenCL device (else 77)
-#   quota-opencl an OpenCL program under a memory quota (cl-quota)
+#   quota-opencl an OpenCL program under a memory quota (cl-quota), buffers,
+#              buffers with properties, images, pipes and SVM
 #   crash-opencl an OpenCL program SIGKILLs itself holding objects of every
 #              kind, a kernel gated on an unset user event, a pending read
 #              and an open map (cl-crash): its API server releases them all,
@@ -220,6 +221,22 @@ $out
 expected
 $expect"
 	wait_field alice memory_used 0
+	# The other memory-object creators (issue 10): a buffer with properties
+	# is charged its size; images and pipes, which the router cannot size,
+	# are refused under the quota.
+	out=$(run_prog a.sock "$prog" kinds) || fail "quota-opencl kinds: $out"
+	expect="768 KiB buffer: CL_SUCCESS
+768 KiB buffer with properties: CL_MEM_OBJECT_ALLOCATION_FAILURE (no object)
+128 KiB buffer with properties: CL_SUCCESS
+64x64 RGBA8 image: CL_MEM_OBJECT_ALLOCATION_FAILURE (no object)
+64x64 RGBA8 image with properties: CL_MEM_OBJECT_ALLOCATION_FAILURE (no object)
+16 x 16-byte pipe: CL_MEM_OBJECT_ALLOCATION_FAILURE (no object)"
+	[ "$out" = "$expect" ] || fail "quota-opencl kinds: got
+$out
+expected
+$expect"
+	wait_field alice memory_used 0
+	wait_field alice objects 0
 	# SVM cannot be accounted: refused under the quota (counted as a
 	# memory_quota refusal), not refused without one.
 	local before after
@@ -233,6 +250,18 @@ $expect"
 	out=$(run_prog a.sock "$prog" svm) || fail "quota-opencl svm without a quota: $out"
 	[ "$(refusal alice memory_quota)" = 0 ] ||
 		fail "quota-opencl svm: refused without a quota ($out)"
+	# Without a quota images are made (the pipe is PoCL's own refusal).
+	out=$(run_prog a.sock "$prog" kinds) || fail "quota-opencl kinds without a quota: $out"
+	expect="768 KiB buffer: CL_SUCCESS
+768 KiB buffer with properties: CL_SUCCESS
+128 KiB buffer with properties: CL_SUCCESS
+64x64 RGBA8 image: CL_SUCCESS
+64x64 RGBA8 image with properties: CL_SUCCESS
+16 x 16-byte pipe: CL_INVALID_OPERATION (no object)"
+	[ "$out" = "$expect" ] || fail "quota-opencl kinds without a quota: got
+$out
+expected
+$expect"
 }
 
 # cl-crash is built next to cl-spin.

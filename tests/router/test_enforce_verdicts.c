@@ -8,7 +8,10 @@
  *  - a device-time CALL is TAKEN and released at once while the device is
  *    free (the same payload, in order), the next waits until the first one's
  *    USAGE frees the slot;
- *  - a session that ends drops what was released for it and not taken.
+ *  - a session that ends drops what was released for it and not taken;
+ *  - an allocator of unsized memory (a device_memory constant of
+ *    UINT64_MAX: OpenCL's images and pipes) is REFUSED under a memory
+ *    quota and reserves an object of 0 bytes without one.
  *
  *   test_enforce_verdicts AVATEST_ABI
  */
@@ -174,6 +177,34 @@ static void test_device_release(const struct ava_abi_api *abi)
 	teardown();
 }
 
+static void test_unsized(const struct ava_abi_api *abi, const char *policy_text, int refused)
+{
+	setup(abi, policy_text);
+	struct ava_abi_fn unsized = *fn_named(abi, "avatest_buffer_new");
+	CHECK(unsized.ret.flags & AVA_ABI_V_ALLOCATES);
+	unsized.mem_from = AVA_ABI_AMOUNT_CONST;
+	unsized.mem_arg = 0;
+	unsized.mem_bytes = UINT64_MAX;
+	struct ava_enforce_refusal why;
+	uint8_t *payload;
+	struct ava_router_call *c = call_new(&unsized);
+
+	if (refused) {
+		CHECK_INT(call(&unsized, 1, c, &payload, &why), AVA_ENFORCE_REFUSED);
+		CHECK_INT(why.why, AVA_REFUSAL_MEMORY_QUOTA);
+		CHECK_HAS(why.reason, "cannot be accounted");
+		CHECK(c->resv == NULL);
+		CHECK_INT(g_t.enforce.quota.n_refused, 1);
+	} else {
+		CHECK_INT(call(&unsized, 1, c, &payload, &why), AVA_ENFORCE_FORWARD);
+		CHECK(c->resv != NULL); /* the object, of no bytes */
+		CHECK_INT(g_t.enforce.quota.reserved_bytes, 0);
+		ava_enforce_call_dropped(c);
+	}
+	free(c);
+	teardown();
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -188,6 +219,8 @@ int main(int argc, char **argv)
 	}
 	test_objects_refused(abi);
 	test_device_release(abi);
+	test_unsized(abi, "version: 1\ndefaults:\n  memory_quota: 1MiB\n", 1);
+	test_unsized(abi, "version: 1\n", 0);
 	ava_abi_api_free(abi);
 	fprintf(stderr, "test_enforce_verdicts: ok\n");
 	return 0;
