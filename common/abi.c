@@ -2125,7 +2125,7 @@ int ava_abi_check_args(const struct ava_abi_api *api, uint16_t n_args,
 		       const struct ava_abi_value *args, int has_token, const uint8_t *payload,
 		       size_t len, struct ava_abi_view *views, char *errbuf, size_t errbuf_len)
 {
-	struct ava_wire_cursor c = { payload, payload ? payload + len : payload };
+	struct ava_wire_cursor c = ava_wire_cursor_of(payload, len);
 	struct ava_abi_view scratch;
 	unsigned n_streamed = 0;
 	uint16_t i;
@@ -2239,7 +2239,7 @@ int ava_abi_check_reply(const struct ava_abi_api *api, const struct ava_abi_fn *
 			uint32_t *ret_deferred_fn, struct ava_abi_view *ret_deferred, char *errbuf,
 			size_t errbuf_len)
 {
-	struct ava_wire_cursor c = { payload, payload ? payload + len : payload };
+	struct ava_wire_cursor c = ava_wire_cursor_of(payload, len);
 	struct ava_abi_view scratch;
 	uint16_t i;
 	int r;
@@ -2327,7 +2327,7 @@ int ava_abi_check_result(const struct ava_abi_api *api, const struct ava_abi_val
 			 const uint8_t *payload, size_t len, struct ava_abi_view *ret_view,
 			 char *errbuf, size_t errbuf_len)
 {
-	struct ava_wire_cursor c = { payload, payload ? payload + len : payload };
+	struct ava_wire_cursor c = ava_wire_cursor_of(payload, len);
 	struct ava_abi_view scratch;
 	struct label l = { "result", -1, ret, errbuf, errbuf_len, 0, NULL };
 	int r;

@@ -210,10 +210,15 @@ int ava_transport_recv_frame(ava_transport *t, uint32_t max_payload_bytes,
 	r = ava_wire_header_decode(raw, max_payload_bytes, &hdr, ret_reason);
 	if (r < 0)
 		return r;
+	/*
+	 * An empty payload gets a buffer too: receivers decode and offset the
+	 * payload pointer without caring whether it is empty, and NULL + 0 is
+	 * undefined behaviour.
+	 */
+	payload = malloc(hdr.len_bytes ? hdr.len_bytes : 1);
+	if (!payload)
+		return -ENOMEM;
 	if (hdr.len_bytes > 0) {
-		payload = malloc(hdr.len_bytes);
-		if (!payload)
-			return -ENOMEM;
 		r = t->ops->recv(t, payload, hdr.len_bytes);
 		if (r < 0) {
 			free(payload);

@@ -157,6 +157,24 @@ int ava_wire_get_bytes(struct ava_wire_cursor *c, size_t n, const uint8_t **ret)
 	return 0;
 }
 
+int ava_wire_hello_decode(const uint8_t *payload, size_t len, const uint8_t **ret_name,
+			  uint32_t *ret_name_len, uint64_t *ret_hash)
+{
+	struct ava_wire_cursor c = ava_wire_cursor_of(payload, len);
+	uint32_t name_len;
+	const uint8_t *name;
+	uint64_t hash;
+
+	if ((!payload && len) || ava_wire_get_u32(&c, &name_len) < 0 || name_len == 0 ||
+	    name_len > AVA_WIRE_MAX_API_NAME || ava_wire_get_bytes(&c, name_len, &name) < 0 ||
+	    ava_wire_get_u64(&c, &hash) < 0 || c.cur != c.end)
+		return -EPROTO;
+	*ret_name = name;
+	*ret_name_len = name_len;
+	*ret_hash = hash;
+	return 0;
+}
+
 void ava_wire_buf_init(struct ava_wire_buf *b)
 {
 	b->data = NULL;

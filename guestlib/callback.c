@@ -81,7 +81,7 @@ static void *callback_fn(struct conn *c, const struct cb_item *it, struct cb_run
 	}
 	/* The validated payload starts with the u64 function token. */
 	uint64_t token = 0;
-	struct ava_wire_cursor cur = { it->payload, it->payload + it->hdr.len_bytes };
+	struct ava_wire_cursor cur = ava_wire_cursor_of(it->payload, it->hdr.len_bytes);
 	if (ava_wire_get_u64(&cur, &token) < 0)
 		token = 0;
 

@@ -87,7 +87,7 @@ void ava_guestlib_late_drop_locked(struct conn *c, uint64_t seq)
 int ava_guestlib_late_take_data(struct conn *c, const struct ava_wire_header *hdr,
 				const uint8_t *payload, const char **ret_why)
 {
-	struct ava_wire_cursor cur = { payload, payload ? payload + hdr->len_bytes : payload };
+	struct ava_wire_cursor cur = ava_wire_cursor_of(payload, hdr->len_bytes);
 	uint64_t id;
 	if (hdr->flags || hdr->thread_id || ava_wire_get_u64(&cur, &id) < 0) {
 		*ret_why = "DATA frame without a transfer id";

@@ -460,14 +460,16 @@ static int client_read(struct ava_router *r, struct ava_admin_client *c)
 			}
 			c->req_len = len;
 			c->req_got = 0;
-			if (len) {
-				c->req = malloc(len);
-				if (!c->req) {
-					send_refusal(c->fd, AVA__ADMIN__CODE__CODE_INTERNAL,
-						     "router out of memory");
-					client_close(r, c);
-					return -1;
-				}
+			/*
+			 * An empty request gets a buffer too: it is handed to the
+			 * protobuf decoder, which must never see NULL + 0.
+			 */
+			c->req = malloc(len ? len : 1);
+			if (!c->req) {
+				send_refusal(c->fd, AVA__ADMIN__CODE__CODE_INTERNAL,
+					     "router out of memory");
+				client_close(r, c);
+				return -1;
 			}
 		} else {
 			c->req_got += (uint32_t)n;

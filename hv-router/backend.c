@@ -409,7 +409,7 @@ static void handle_data(struct ava_router *r, struct ava_router_server *s,
 			struct ava_router_guest *g, const struct ava_wire_header *hdr,
 			uint8_t *payload)
 {
-	struct ava_wire_cursor c = { payload, payload ? payload + hdr->len_bytes : payload };
+	struct ava_wire_cursor c = ava_wire_cursor_of(payload, hdr->len_bytes);
 	uint64_t id = 0;
 	if (hdr->flags || hdr->thread_id || ava_wire_get_u64(&c, &id) < 0) {
 		server_violation(r, s, "DATA with flags, a thread id or no transfer id");
@@ -522,7 +522,7 @@ static void handle_usage(struct ava_router *r, struct ava_router_server *s,
 			 const struct ava_wire_header *hdr, const uint8_t *payload)
 {
 	const struct ava_abi_api *abi = s->api->abi;
-	struct ava_wire_cursor c = { payload, payload + hdr->len_bytes };
+	struct ava_wire_cursor c = ava_wire_cursor_of(payload, hdr->len_bytes);
 	uint64_t ns;
 
 	if (hdr->session == 0 ||

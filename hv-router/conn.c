@@ -158,11 +158,14 @@ int ava_conn_read_frame(struct ava_conn *c, struct ava_wire_header *ret_hdr, uin
 		}
 		c->have_hdr = 1;
 		c->payload_got = 0;
-		if (c->hdr.len_bytes > 0) {
-			c->payload = malloc(c->hdr.len_bytes);
-			if (!c->payload)
-				return -ENOMEM;
-		}
+		/*
+		 * An empty payload gets a buffer too: handlers decode and offset
+		 * the payload pointer without caring whether it is empty, and
+		 * NULL + 0 is undefined behaviour.
+		 */
+		c->payload = malloc(c->hdr.len_bytes ? c->hdr.len_bytes : 1);
+		if (!c->payload)
+			return -ENOMEM;
 	}
 	while (c->payload_got < c->hdr.len_bytes) {
 		uint32_t need = c->hdr.len_bytes - c->payload_got;

@@ -61,7 +61,7 @@ void ava_conn_discard_input(struct ava_conn *c);
 
 /*
  * Reads towards the next frame. Returns 1 with a complete frame (the caller
- * owns *ret_payload, NULL when len_bytes is 0), 0 when the socket has no more
+ * owns *ret_payload, never NULL, also when len_bytes is 0), 0 when the socket has no more
  * bytes now (or was found drained since the last ava_conn_arm), -EPIPE on EOF (or reset), -EPROTO / -EMSGSIZE for a header that
  * fails validation (*ret_reason set; nothing was allocated), or another
  * negative errno.

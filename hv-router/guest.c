@@ -191,13 +191,10 @@ static void handle_hello(struct ava_router *r, struct ava_router_guest *g,
 		violation(r, g, "HELLO with nonzero flags, status or call id");
 		return;
 	}
-	struct ava_wire_cursor c = { payload, payload + hdr->len_bytes };
 	uint32_t name_len;
 	const uint8_t *name;
 	uint64_t hash;
-	if (ava_wire_get_u32(&c, &name_len) < 0 || name_len == 0 ||
-	    name_len > AVA_WIRE_MAX_API_NAME || ava_wire_get_bytes(&c, name_len, &name) < 0 ||
-	    ava_wire_get_u64(&c, &hash) < 0 || c.cur != c.end) {
+	if (ava_wire_hello_decode(payload, hdr->len_bytes, &name, &name_len, &hash) < 0) {
 		violation(r, g, "malformed HELLO payload");
 		return;
 	}

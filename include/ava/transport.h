@@ -53,7 +53,7 @@ int ava_transport_send_frame(ava_transport *t, const struct ava_wire_header *hdr
 /*
  * Receives one frame: reads and validates the header (ava_wire_header_decode
  * with max_payload_bytes), then allocates and reads the payload. The caller
- * frees *ret_payload (NULL when the payload is empty). Returns 0, -EPIPE on
+ * frees *ret_payload (never NULL, also for an empty payload). Returns 0, -EPIPE on
  * EOF, -EPROTO/-EMSGSIZE with *ret_reason set, or negative errno.
  * Not for concurrent use by several receivers.
  */

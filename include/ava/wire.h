@@ -153,11 +153,31 @@ struct ava_wire_cursor {
 	const uint8_t *end;
 };
 
+/*
+ * The cursor over [p, p + len). An empty payload may come as p == NULL, and
+ * NULL + 0 is undefined behaviour: build cursors with this, never by hand.
+ */
+static inline struct ava_wire_cursor ava_wire_cursor_of(const uint8_t *p, size_t len)
+{
+	struct ava_wire_cursor c = { p, len ? p + len : p };
+	return c;
+}
+
 int ava_wire_get_u8(struct ava_wire_cursor *c, uint8_t *ret) __attribute__((warn_unused_result));
 int ava_wire_get_u32(struct ava_wire_cursor *c, uint32_t *ret) __attribute__((warn_unused_result));
 int ava_wire_get_u64(struct ava_wire_cursor *c, uint64_t *ret) __attribute__((warn_unused_result));
 /* Points *ret at the next n bytes (no copy). */
 int ava_wire_get_bytes(struct ava_wire_cursor *c, size_t n, const uint8_t **ret)
+    __attribute__((warn_unused_result));
+
+/*
+ * Decodes a HELLO payload (u32 name_len, name_len bytes of API name, u64
+ * ABI hash) with 1 <= name_len <= AVA_WIRE_MAX_API_NAME and nothing after.
+ * payload may be NULL when len is 0. *ret_name points into payload.
+ * Returns 0 or -EPROTO.
+ */
+int ava_wire_hello_decode(const uint8_t *payload, size_t len, const uint8_t **ret_name,
+			  uint32_t *ret_name_len, uint64_t *ret_hash)
     __attribute__((warn_unused_result));
 
 /* Growable output buffer for building payloads. */

@@ -247,6 +247,32 @@ int main(int argc, char **argv)
 	session_frame(AVA_WIRE_SESSION_OPEN, 1);
 	session_frame(AVA_WIRE_SESSION_OPEN, 2);
 
+	/*
+	 * Empty payloads (issue 10): a frame with len_bytes 0 has no payload
+	 * buffer; no path may offset or copy from it (NULL + 0 is undefined
+	 * behaviour, fatal in the sanitizer build). Frames the server does not
+	 * take are ignored; an empty CALL is decoded like any other.
+	 */
+	{
+		static const uint16_t kinds[] = {
+			AVA_WIRE_HELLO,	   AVA_WIRE_HELLO_REPLY,    AVA_WIRE_REPLY,
+			AVA_WIRE_CALLBACK, AVA_WIRE_CALLBACK_REPLY, AVA_WIRE_BYE,
+			AVA_WIRE_USAGE,	   AVA_WIRE_DATA,	    AVA_WIRE_OUTPUT,
+			AVA_WIRE_CHUNK,
+		};
+		for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
+			send_frame(kinds[k], 1, 0, 0, NULL);
+		uint8_t *p = NULL;
+		struct ava_wire_header h = call(1, "avatest_add_one", NULL, &p);
+		CHECK(h.status == AVA_STATUS_MALFORMED);
+		free(p);
+		p = NULL;
+		h = call(1, "avatest_null", NULL, &p);
+		CHECK(h.status == AVA_STATUS_OK);
+		free(p);
+		add_one(1);
+	}
+
 	/* A device of session 1 works there... */
 	uint64_t dev1 = open_device(1, 1);
 	char name[64];

@@ -267,6 +267,41 @@ static int fake_server(const char *self, const char *fd_str)
 						     .session = h.session };
 			memset(big, 'x', sizeof(big));
 			fake_send(&o, big, sizeof(big));
+		} else if (!strncmp(mode, "empty-", 6)) {
+			/*
+			 * Issue 10: one frame with no payload at all (len_bytes 0, so
+			 * the router's payload pointer is NULL on main; NULL + 0 is
+			 * undefined behaviour, fatal in the sanitizer build).
+			 */
+			static const struct {
+				const char *name;
+				uint16_t kind;
+			} kinds[] = {
+				{ "empty-reply", AVA_WIRE_REPLY },
+				{ "empty-callback", AVA_WIRE_CALLBACK },
+				{ "empty-usage", AVA_WIRE_USAGE },
+				{ "empty-data", AVA_WIRE_DATA },
+				{ "empty-output", AVA_WIRE_OUTPUT },
+				{ "empty-hello", AVA_WIRE_HELLO },
+				{ "empty-bye", AVA_WIRE_BYE },
+				{ "empty-session-open", AVA_WIRE_SESSION_OPEN },
+				{ "empty-chunk", AVA_WIRE_CHUNK },
+			};
+			struct ava_wire_header e = { .session = h.session };
+			for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+				if (!strcmp(mode, kinds[k].name))
+					e.kind = kinds[k].kind;
+			}
+			if (e.kind == AVA_WIRE_REPLY) {
+				e.call_id = h.call_id;
+				e.seq = h.seq;
+			} else if (e.kind == AVA_WIRE_USAGE) {
+				e.call_id = scale;
+				e.seq = h.seq;
+			} else if (e.kind == AVA_WIRE_CALLBACK) {
+				e.seq = 1; /* callback 0, avatest_visit_cb */
+			}
+			fake_send(&e, NULL, 0);
 		} else if (!strcmp(mode, "async-reply")) {
 			r.flags = AVA_WIRE_F_ASYNC;
 			fake_send(&r, out, n);
@@ -303,6 +338,15 @@ static const struct bad_mode modes[] = {
 	{ "data-short", "no transfer id" },
 	{ "output-seq", "OUTPUT with 6 bytes" },
 	{ "output-big", "OUTPUT with 65537 bytes" },
+	{ "empty-reply", "REPLY to avatest_add_one" },
+	{ "empty-callback", "CALLBACK avatest_visit_cb" },
+	{ "empty-usage", "USAGE with a 0-byte payload" },
+	{ "empty-data", "no transfer id" },
+	{ "empty-output", "OUTPUT with 0 bytes" },
+	{ "empty-hello", "unexpected HELLO" },
+	{ "empty-bye", "unexpected BYE" },
+	{ "empty-session-open", "unexpected SESSION_OPEN" },
+	{ "empty-chunk", "unexpected CHUNK" },
 };
 #define N_MODES (sizeof(modes) / sizeof(modes[0]))
 

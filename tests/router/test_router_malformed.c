@@ -346,6 +346,44 @@ static void bad_hello_payload(int fd)
 	send_hdr(fd, h, payload, sizeof(payload));
 }
 
+/*
+ * Empty payloads (issue 10): a frame with len_bytes 0 has no payload buffer;
+ * no path may offset or copy from it (NULL + 0 is undefined behaviour, fatal
+ * in the sanitizer build).
+ */
+static void bad_hello_empty(int fd)
+{
+	struct ava_wire_header h = { .kind = AVA_WIRE_HELLO };
+	send_hdr(fd, h, NULL, 0);
+}
+
+static void bad_call_empty(int fd)
+{
+	send_hdr(fd, call_hdr("avatest_add_one", 1), NULL, 0);
+}
+
+static void bad_callback_reply_empty(int fd)
+{
+	struct ava_wire_header h = { .kind = AVA_WIRE_CALLBACK_REPLY, .seq = 9 };
+	send_hdr(fd, h, NULL, 0);
+}
+
+#define EMPTY_KIND(fn, k)                                 \
+	static void fn(int fd)                            \
+	{                                                 \
+		struct ava_wire_header h = { .kind = k }; \
+		send_hdr(fd, h, NULL, 0);                 \
+	}
+EMPTY_KIND(bad_empty_hello_reply, AVA_WIRE_HELLO_REPLY)
+EMPTY_KIND(bad_empty_reply, AVA_WIRE_REPLY)
+EMPTY_KIND(bad_empty_callback, AVA_WIRE_CALLBACK)
+EMPTY_KIND(bad_empty_session_close, AVA_WIRE_SESSION_CLOSE)
+EMPTY_KIND(bad_empty_bye, AVA_WIRE_BYE)
+EMPTY_KIND(bad_empty_usage, AVA_WIRE_USAGE)
+EMPTY_KIND(bad_empty_data, AVA_WIRE_DATA)
+EMPTY_KIND(bad_empty_output, AVA_WIRE_OUTPUT)
+EMPTY_KIND(bad_empty_chunk, AVA_WIRE_CHUNK)
+
 /* Number of open fds of pid (from /proc). */
 static int count_fds(pid_t pid)
 {
@@ -395,6 +433,18 @@ static const struct bad_case cases[] = {
 	{ "empty CHUNK", "CHUNK of avatest_scale with 0 bytes", 0, bad_chunk_empty },
 	{ "CHUNK with a thread id", "CHUNK of avatest_scale with flags", 0, bad_chunk_flags },
 	{ "streamed out buffer", "may not be streamed", 0, bad_streamed_out_buffer },
+	{ "empty HELLO", "malformed HELLO", 1, bad_hello_empty },
+	{ "empty CALL", "CALL of avatest_add_one", 0, bad_call_empty },
+	{ "empty CALLBACK_REPLY", "no outstanding callback", 0, bad_callback_reply_empty },
+	{ "empty HELLO_REPLY", "unexpected HELLO_REPLY", 0, bad_empty_hello_reply },
+	{ "empty REPLY", "unexpected REPLY", 0, bad_empty_reply },
+	{ "empty CALLBACK", "unexpected CALLBACK", 0, bad_empty_callback },
+	{ "empty SESSION_CLOSE", "unexpected SESSION_CLOSE", 0, bad_empty_session_close },
+	{ "empty BYE", "unexpected BYE", 0, bad_empty_bye },
+	{ "empty USAGE", "unexpected USAGE", 0, bad_empty_usage },
+	{ "empty DATA", "unexpected DATA", 0, bad_empty_data },
+	{ "empty OUTPUT", "unexpected OUTPUT", 0, bad_empty_output },
+	{ "empty CHUNK, no stream", "CHUNK with no streamed CALL", 0, bad_empty_chunk },
 };
 
 int main(int argc, char **argv)

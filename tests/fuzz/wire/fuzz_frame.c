@@ -2,7 +2,8 @@
 /*
  * libFuzzer harness for the receive path of a frame: header decode and the
  * payload validators (CALL and CALLBACK arguments, REPLY, CALLBACK_REPLY)
- * against a fixed avatest description.
+ * against a fixed avatest description, and the HELLO payload decoder. An
+ * empty payload is passed as (NULL, 0), as a receiver may see it.
  *
  * Input: byte 0 selects the target (function or callback) and, in bit 7, the
  * deferred-error flag of the reply; bytes 1-2 (LE) split the rest into the
@@ -20,6 +21,7 @@
 #include "ava/abi.h"
 #include "ava/wire.h"
 #include "avatest_abi.h"
+#include "wire-private.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -118,6 +120,21 @@ static void fuzz_header(const uint8_t *data, size_t size)
 	}
 }
 
+/* The call payload as a HELLO payload: accepted means exactly name_len, name, hash. */
+static void fuzz_hello(const uint8_t *payload, size_t len)
+{
+	const uint8_t *name = NULL;
+	uint32_t name_len = 0;
+	uint64_t hash;
+
+	if (ava_wire_hello_decode(payload, len, &name, &name_len, &hash) != 0)
+		return;
+	ORACLE(name_len >= 1 && name_len <= AVA_WIRE_MAX_API_NAME);
+	ORACLE(len == 4 + (size_t)name_len + 8);
+	ORACLE(name == payload + 4);
+	ORACLE(hash == ava_wire_load_u64(payload + 4 + name_len));
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const struct ava_abi_api *api = description();
@@ -141,6 +158,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	reply = call + split;
 	reply_len = call_len - split;
 	call_len = split;
+	/*
+	 * A frame with len_bytes 0 may have no payload buffer at all: the
+	 * decoders must take (NULL, 0) without computing NULL + 0 (issue 10).
+	 */
+	if (!call_len)
+		call = NULL;
+	if (!reply_len)
+		reply = NULL;
+	fuzz_hello(call, call_len);
 	target %= api->n_fns + api->n_callbacks;
 
 	if (target < api->n_fns) {

@@ -73,6 +73,13 @@ seeds = [
     ("gate_free", 19, GATE(1), S4),
     ("unspecced", 20, u32(1), S4),
     ("visit_cb", 21, u64(0x401000) + u32(0) + string("item0") + u64(0x7ffd0000), b""),
+    # Empty payloads (issue 10): the harness passes them as (NULL, 0), as a
+    # receiver may see them; the call payload is also decoded as a HELLO.
+    ("hello", 0, u32(7) + b"avatest" + u64(0x1234), S4),
+    ("hello_empty", 0, b"", b""),
+    ("add_one_empty", 1, b"", b""),
+    ("add_one_reply_empty", 1, S4 + buf_out(1), b""),
+    ("visit_cb_empty", 21, b"", b""),
 ]
 
 os.makedirs("corpus/fuzz_frame", exist_ok=True)
@@ -90,3 +97,12 @@ with open("corpus/fuzz_frame/header_call", "wb") as f:
 hdr = struct.pack("<IHHIIQIHHII", 0x31415641, 1, 13, 8, 7, 1, 0, 0, 0, 0, 0)
 with open("corpus/fuzz_frame/header_chunk", "wb") as f:
     f.write(hdr + b"\0" * 8)
+
+# Empty frames of every kind (issue 10): the bare 40-byte header, len_bytes 0.
+KINDS = [("hello", 1), ("hello_reply", 2), ("call", 3), ("reply", 4), ("callback", 5),
+         ("callback_reply", 6), ("session_open", 7), ("session_close", 8), ("bye", 9),
+         ("usage", 10), ("data", 11), ("output", 12), ("chunk", 13)]
+for name, kind in KINDS:
+    hdr = struct.pack("<IHHIIQIHHII", 0x31415641, 1, kind, 0, 0, 1, 0, 0, 0, 1, 0)
+    with open("corpus/fuzz_frame/header_%s_empty" % name, "wb") as f:
+        f.write(hdr)
