@@ -11,6 +11,7 @@
  * program exits non-zero on its own when a result is wrong.
  */
 #define _GNU_SOURCE
+#include "avatest-check.h"
 #include "avatest.h"
 
 #include <inttypes.h>
@@ -26,53 +27,6 @@
 #define SCALE_BIG_N  ((size_t)1 << 18) /* 262144 floats = 1 MiB */
 #define SCALE_HUGE_N ((size_t)3 << 20) /* 3145728 floats = 12 MiB: streamed */
 #define WATCHDOG_S   120	       /* a deadlock fails the run instead of hanging it */
-
-static int n_checks;
-static int n_failed;
-
-static const char *status_name(avatest_status st)
-{
-	switch (st) {
-	case AVATEST_OK:
-		return "OK";
-	case AVATEST_ERR_INVALID:
-		return "ERR_INVALID";
-	case AVATEST_ERR_INVALID_HANDLE:
-		return "ERR_INVALID_HANDLE";
-	case AVATEST_ERR_NO_MEMORY:
-		return "ERR_NO_MEMORY";
-	case AVATEST_ERR_UNSUPPORTED:
-		return "ERR_UNSUPPORTED";
-	case AVATEST_ERR_REFUSED:
-		return "ERR_REFUSED";
-	case AVATEST_ERR_REMOTE:
-		return "ERR_REMOTE";
-	case AVATEST_ERR_TOO_SMALL:
-		return "ERR_TOO_SMALL";
-	case AVATEST_ERR_OVER_QUOTA:
-		return "ERR_OVER_QUOTA";
-	case AVATEST_ERR_INVALID_EVENT:
-		return "ERR_INVALID_EVENT";
-	}
-	return "unknown";
-}
-
-static void check(bool ok, const char *what)
-{
-	n_checks++;
-	if (!ok) {
-		n_failed++;
-		printf("FAIL: %s\n", what);
-	}
-}
-
-/* Prints "label -> STATUS" and checks it against want. */
-static avatest_status expect(const char *label, avatest_status got, avatest_status want)
-{
-	printf("%s -> %s\n", label, status_name(got));
-	check(got == want, label);
-	return got;
-}
 
 static uint64_t fnv1a(const void *data, size_t len)
 {

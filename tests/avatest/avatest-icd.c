@@ -12,6 +12,7 @@
  * unless it was remoted.
  */
 #define _GNU_SOURCE
+#include "avatest-check.h"
 #include "avatest-icd.h"
 
 #include <inttypes.h>
@@ -22,52 +23,6 @@
 #include <unistd.h>
 
 #define WATCHDOG_S 120
-
-static int n_checks;
-static int n_failed;
-
-static const char *status_name(avatest_status st)
-{
-	switch (st) {
-	case AVATEST_OK:
-		return "OK";
-	case AVATEST_ERR_INVALID:
-		return "ERR_INVALID";
-	case AVATEST_ERR_INVALID_HANDLE:
-		return "ERR_INVALID_HANDLE";
-	case AVATEST_ERR_NO_MEMORY:
-		return "ERR_NO_MEMORY";
-	case AVATEST_ERR_UNSUPPORTED:
-		return "ERR_UNSUPPORTED";
-	case AVATEST_ERR_REFUSED:
-		return "ERR_REFUSED";
-	case AVATEST_ERR_REMOTE:
-		return "ERR_REMOTE";
-	case AVATEST_ERR_TOO_SMALL:
-		return "ERR_TOO_SMALL";
-	case AVATEST_ERR_OVER_QUOTA:
-		return "ERR_OVER_QUOTA";
-	case AVATEST_ERR_INVALID_EVENT:
-		return "ERR_INVALID_EVENT";
-	}
-	return "unknown";
-}
-
-static void check(bool ok, const char *what)
-{
-	n_checks++;
-	if (!ok) {
-		n_failed++;
-		printf("FAIL: %s\n", what);
-	}
-}
-
-static avatest_status expect(const char *label, avatest_status got, avatest_status want)
-{
-	printf("%s -> %s\n", label, status_name(got));
-	check(got == want, label);
-	return got;
-}
 
 static const char *yes(bool b)
 {

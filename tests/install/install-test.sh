@@ -70,6 +70,7 @@ mkdir -p "$proj/spec"
 cp "$src/spec/avatest.spec" "$src/spec/avatest.abi" "$proj/spec/" &&
 	cp "$src/tests/install/project/CMakeLists.txt" "$src/tests/avatest/avatest.c" "$src/tests/avatest/avatest.h" \
 	"$src/tests/avatest/avatest-icd.h" "$src/tests/avatest/avatest-wire.h" "$src/tests/avatest/avatest.map" \
+	"$src/tests/avatest/avatest-check.h" \
 	"$src/tests/avatest/avatest-guest.c" "$src/tests/avatest/avatest-server.c" \
 	"$src/tests/avatest/avatest-rect.c" "$src/tests/avatest/avatest-rect.h" \
 	"$src/tests/avatest/avatest-demo.c" "$src/tests/avatest/avatest-remote-only.c" "$proj/" ||
